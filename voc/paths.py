@@ -1,0 +1,28 @@
+"""Where voc keeps files: committed artifacts, locally built base weights, runtime data.
+
+One place so that the CLI, the service, the tests and the notebooks agree.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS_DIR = REPO_ROOT / "models"
+"""Committed, small trained artifacts (safetensors/JSON) with their model cards."""
+
+
+def base_model_dir() -> Path:
+    """Directory of the rebuilt base encoder (never committed); `VOC_BASE_MODEL_DIR` overrides."""
+    return Path(os.environ.get("VOC_BASE_MODEL_DIR", ARTIFACTS_DIR / "base" / "e5-small"))
+
+
+def shared_data_dir() -> Path:
+    """Labelled datasets, read where they are (`VOC_DATA_DIR` overrides `../shared/data`)."""
+    return Path(os.environ.get("VOC_DATA_DIR", REPO_ROOT.parent / "shared" / "data"))
+
+
+def var_dir() -> Path:
+    """Runtime state (the SQLite database by default); `VOC_VAR_DIR` overrides."""
+    return Path(os.environ.get("VOC_VAR_DIR", REPO_ROOT / "var"))
