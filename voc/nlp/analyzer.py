@@ -1,5 +1,138 @@
 """Analyzer: runs the components over batches of feedback. The only public entry for analysis.
 
-Each text is embedded once (documents and their sentences/clauses in one batched encoder
-call); the components read those vectors.
+Pipeline per batch: language id -> segmentation -> one batched encoder call over every
+distinct document, sentence and clause text -> sentiment head -> `Analysis` objects.
+Components are passed in (any can be swapped); `Analyzer.load` is the one place that loads
+models from disk.
 """
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from voc.config import Settings
+from voc.nlp.encoder import Encoder
+from voc.nlp.language import LanguageIdentifier
+from voc.nlp.segment import Segmenter
+from voc.nlp.sentiment import SentimentHead, document_sentiment, sentiment_from_proba
+from voc.nlp.types import SUPPORTED_LANGUAGES, Analysis, Feedback, Language, Sentence
+
+FEATURES = ("language", "sentiment", "sentences")
+"""Features this version computes, in output order."""
+
+
+class UnknownFeatureError(ValueError):
+    """A requested feature name is not one voc knows."""
+
+
+class Analyzer:
+    def __init__(
+        self,
+        *,
+        encoder: Encoder,
+        language_identifier: LanguageIdentifier,
+        segmenter: Segmenter,
+        sentiment: SentimentHead,
+    ) -> None:
+        self.encoder = encoder
+        self.language_identifier = language_identifier
+        self.segmenter = segmenter
+        self.sentiment = sentiment
+
+    @classmethod
+    def load(cls, settings: Settings) -> Analyzer:
+        """Load every model named by `settings` (once per process, after any fork)."""
+        return cls(
+            encoder=Encoder(
+                settings.base_model_dir,
+                backend=settings.encoder_backend,
+                threads=settings.threads or None,
+            ),
+            language_identifier=LanguageIdentifier.load(settings.artifacts_dir / "language"),
+            segmenter=Segmenter(),
+            sentiment=SentimentHead.load(settings.artifacts_dir / "sentiment"),
+        )
+
+    @property
+    def model_versions(self) -> dict[str, str]:
+        return {
+            "encoder": self.encoder.version,
+            "language": self.language_identifier.version,
+            "sentiment": self.sentiment.version,
+        }
+
+    def analyze(
+        self, feedback: Sequence[Feedback], *, features: Collection[str] = FEATURES
+    ) -> list[Analysis]:
+        """Analyse a batch; lists in, lists out, in the same order."""
+        unknown = set(features) - set(FEATURES)
+        if unknown:
+            raise UnknownFeatureError(f"unknown features {sorted(unknown)}; known: {FEATURES}")
+        if not feedback:
+            return []
+        languages = self._languages(feedback)
+        wants_sentiment = "sentiment" in features
+        wants_sentences = "sentences" in features
+        if not (wants_sentiment or wants_sentences):
+            return [Analysis(id=f.id, language=lang) for f, lang in zip(feedback, languages)]
+
+        sentences = self.segmenter.segment_batch(
+            [f.text for f in feedback], [lang.code for lang in languages]
+        )
+        proba = self._sentiment_proba(feedback, sentences)
+        results = []
+        for f, lang, doc_sentences in zip(feedback, languages, sentences, strict=True):
+            clause_proba = np.array(
+                [proba[c.text] for s in doc_sentences for c in s.clauses]
+            ).reshape(-1, 3)
+            results.append(
+                Analysis(
+                    id=f.id,
+                    language=lang if "language" in features else None,
+                    sentiment=document_sentiment(
+                        proba[f.text],
+                        clause_proba,
+                        mixed_threshold=self.sentiment.mixed_threshold,
+                    )
+                    if wants_sentiment
+                    else None,
+                    sentences=tuple(
+                        replace(s, sentiment=sentiment_from_proba(proba[s.text]))
+                        for s in doc_sentences
+                    )
+                    if wants_sentences
+                    else None,
+                )
+            )
+        return results
+
+    def _languages(self, feedback: Sequence[Feedback]) -> list[Language]:
+        """Detect where asked ("auto"); a language the caller names is taken as given."""
+        auto = [i for i, f in enumerate(feedback) if f.language == "auto"]
+        detected = dict(
+            zip(auto, self.language_identifier.identify([feedback[i].text for i in auto]))
+        )
+        return [
+            detected[i]
+            if i in detected
+            else Language(f.language, 1.0, f.language in SUPPORTED_LANGUAGES)
+            for i, f in enumerate(feedback)
+        ]
+
+    def _sentiment_proba(
+        self, feedback: Sequence[Feedback], sentences: list[tuple[Sentence, ...]]
+    ) -> dict[str, np.ndarray]:
+        """Probabilities for every distinct document, sentence and clause text: one encoder call."""
+        texts: dict[str, None] = {}
+        for f, doc_sentences in zip(feedback, sentences, strict=True):
+            texts[f.text] = None
+            for s in doc_sentences:
+                texts[s.text] = None
+                for c in s.clauses:
+                    texts[c.text] = None
+        unique = list(texts)
+        proba = self.sentiment.predict_proba(self.encoder.embed(unique))
+        return dict(zip(unique, proba, strict=True))

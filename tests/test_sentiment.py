@@ -1,0 +1,65 @@
+"""The committed sentiment head on real embeddings, and the rules around it."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from voc import paths
+from voc.nlp.sentiment import SentimentHead, document_sentiment, sentiment_from_proba
+from voc.nlp.types import SENTIMENT_LABELS
+
+ARTIFACT = paths.ARTIFACTS_DIR / "sentiment"
+
+
+@pytest.fixture(scope="module")
+def head() -> SentimentHead:
+    return SentimentHead.load(ARTIFACT)
+
+
+def test_probabilities_sum_to_one_and_score_is_bounded(head):
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(50, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    proba = head.predict_proba(vectors)
+    assert np.allclose(proba.sum(axis=1), 1.0, atol=1e-5)
+    for row in proba:
+        sentiment = sentiment_from_proba(row)
+        assert -1 <= sentiment.score <= 1
+        assert sentiment.label == SENTIMENT_LABELS[int(row.argmax())]
+
+
+def test_mixed_needs_a_strong_positive_and_a_strong_negative_clause():
+    doc = np.array([0.4, 0.2, 0.4])
+    strong_both = np.array([[0.9, 0.05, 0.05], [0.05, 0.05, 0.9]])
+    only_negative = np.array([[0.9, 0.05, 0.05], [0.5, 0.3, 0.2]])
+    assert document_sentiment(doc, strong_both, mixed_threshold=0.7).label == "mixed"
+    assert document_sentiment(doc, only_negative, mixed_threshold=0.7).label != "mixed"
+    assert document_sentiment(doc, strong_both[:1], mixed_threshold=0.7).label != "mixed"
+    mixed = document_sentiment(doc, strong_both, mixed_threshold=0.7)
+    assert sum(mixed.probabilities.values()) == pytest.approx(1.0)
+
+
+def test_card_reports_every_language_and_dev_file():
+    config = json.loads((ARTIFACT / "config.json").read_text())
+    dev = config["metrics"]["dev"]
+    assert {f"lang:{code}" for code in ("en", "fr", "id", "ms")} <= set(dev)
+    assert all(dev[f"lang:{code}"]["macro_f1"] > 0.6 for code in ("en", "fr", "id", "ms"))
+    assert (ARTIFACT / "CARD.md").exists()
+
+
+@pytest.mark.slow
+def test_committed_head_reproduces_its_dev_metrics(shared_data, analyzer):
+    """Re-evaluate the committed head on the dev splits it reports (needs ../shared/data)."""
+    from voc.nlp import train
+
+    config = json.loads((ARTIFACT / "config.json").read_text())
+    args = train.SentimentTrainingArgs(**config["args"])
+    _, _, dev, dev_y = train._load_sentiment_split(shared_data, args)
+    vectors = analyzer.encoder.embed([e.text for e in dev])
+    predicted = [SENTIMENT_LABELS[k] for k in analyzer.sentiment.predict_proba(vectors).argmax(1)]
+    metrics = train.sentiment_metrics(dev, dev_y, predicted)
+    for group, reported in config["metrics"]["dev"].items():
+        assert metrics[group]["macro_f1"] == pytest.approx(reported["macro_f1"], abs=0.02), group

@@ -1,0 +1,94 @@
+"""Sentiment: a calibrated linear head on the encoder's sentence embeddings.
+
+Three classes (negative/neutral/positive) at document, sentence and clause level; a document
+is `mixed` when it holds a clearly positive and a clearly negative clause. The head is a
+multinomial logistic regression with a temperature fitted on held-out data, stored as
+safetensors + JSON (no pickle).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from safetensors.numpy import load_file, save_file
+
+from voc.nlp.types import SENTIMENT_LABELS, Sentiment
+
+WEIGHTS = "head.safetensors"
+CONFIG = "config.json"
+
+
+@dataclass(frozen=True)
+class SentimentHead:
+    """Linear head: probabilities = softmax((x @ weight.T + bias) / temperature)."""
+
+    weight: np.ndarray
+    bias: np.ndarray
+    temperature: float
+    mixed_threshold: float
+    version: str
+
+    @classmethod
+    def load(cls, artifact_dir: Path) -> SentimentHead:
+        config = json.loads((artifact_dir / CONFIG).read_text())
+        if tuple(config["labels"]) != SENTIMENT_LABELS:
+            raise ValueError(f"{artifact_dir}: labels {config['labels']} != {SENTIMENT_LABELS}")
+        tensors = load_file(artifact_dir / WEIGHTS)
+        return cls(
+            weight=tensors["weight"].astype(np.float32),
+            bias=tensors["bias"].astype(np.float32),
+            temperature=float(config["temperature"]),
+            mixed_threshold=float(config["mixed_threshold"]),
+            version=config["version"],
+        )
+
+    def save(self, artifact_dir: Path, extra_config: dict) -> None:
+        artifact_dir.mkdir(parents=True, exist_ok=True)
+        save_file({"weight": self.weight, "bias": self.bias}, artifact_dir / WEIGHTS)
+        config = {
+            "labels": list(SENTIMENT_LABELS),
+            "temperature": self.temperature,
+            "mixed_threshold": self.mixed_threshold,
+            "version": self.version,
+            **extra_config,
+        }
+        (artifact_dir / CONFIG).write_text(json.dumps(config, indent=2) + "\n")
+
+    def predict_proba(self, vectors: np.ndarray) -> np.ndarray:
+        """(n, 384) embeddings -> (n, 3) probabilities in `SENTIMENT_LABELS` order."""
+        logits = (vectors @ self.weight.T + self.bias) / self.temperature
+        logits -= logits.max(axis=1, keepdims=True)
+        exp = np.exp(logits)
+        return exp / exp.sum(axis=1, keepdims=True)
+
+
+def sentiment_from_proba(proba: np.ndarray) -> Sentiment:
+    """One row of probabilities -> label (argmax), score P(pos) - P(neg), rounded probabilities."""
+    probabilities = dict(zip(SENTIMENT_LABELS, (float(p) for p in proba), strict=True))
+    return Sentiment(
+        label=SENTIMENT_LABELS[int(np.argmax(proba))],
+        score=probabilities["positive"] - probabilities["negative"],
+        probabilities=probabilities,
+    )
+
+
+def document_sentiment(
+    document_proba: np.ndarray, clause_probas: np.ndarray, *, mixed_threshold: float
+) -> Sentiment:
+    """Document sentiment, `mixed` when one clause is clearly positive and another clearly negative.
+
+    The probabilities stay the document's own; only the label changes, so they still sum to 1.
+    """
+    sentiment = sentiment_from_proba(document_proba)
+    if len(clause_probas) < 2:
+        return sentiment
+    negative = SENTIMENT_LABELS.index("negative")
+    positive = SENTIMENT_LABELS.index("positive")
+    strong_negative = clause_probas[:, negative] >= mixed_threshold
+    strong_positive = clause_probas[:, positive] >= mixed_threshold
+    if strong_negative.any() and strong_positive.any():
+        return Sentiment("mixed", sentiment.score, sentiment.probabilities)
+    return sentiment

@@ -1,0 +1,247 @@
+"""Training entry points used by the CLI (`voc train ...`) and the notebooks.
+
+Everything trains on frozen encoder embeddings computed with the serving backend, so what is
+measured here is what the service answers. Embeddings are cached on disk per encoder version
+and text, which makes re-runs (and notebook iterations) take seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from voc import paths
+from voc.nlp.datasets import Example, file_fingerprint, iter_examples
+from voc.nlp.encoder import Encoder
+from voc.nlp.types import SENTIMENT_LABELS
+
+log = logging.getLogger(__name__)
+
+SENTIMENT_FILES = (
+    "en_uci_sentiment_labelled_sentences.jsonl",
+    "nusax_senti_en_id.jsonl",
+    "fr_allocine_tvseries_sentiment.jsonl",
+    "fr_tripadvisor_restaurants_absa.jsonl",
+    "indonlu_smsa.jsonl",
+    "id_prdect_tokopedia.jsonl",
+    "ms_news_sentiment.jsonl",
+    "ms_translated_uci_sentences.jsonl",
+)
+
+
+def stars_to_sentiment(stars: float) -> str:
+    """TripAdvisor gives stars, not sentiment: 1-2 negative, 3 neutral, 4-5 positive."""
+    if stars <= 2:
+        return "negative"
+    return "neutral" if stars < 4 else "positive"
+
+
+def sentiment_label(example: Example) -> str | None:
+    if example.sentiment is not None:
+        return example.sentiment
+    if example.score_type == "stars5" and example.score is not None:
+        return stars_to_sentiment(example.score)
+    return None
+
+
+def embed_cached(encoder: Encoder, texts: list[str], *, cache_dir: Path | None = None) -> np.ndarray:
+    """Embed texts, reusing vectors cached under (encoder version, backend, text hash)."""
+    cache_dir = cache_dir or paths.var_dir() / "cache" / "embeddings"
+    key = hashlib.sha256(
+        "\n".join([encoder.version, encoder.backend, *texts]).encode("utf-8")
+    ).hexdigest()[:24]
+    cached = cache_dir / f"{key}.npy"
+    if cached.exists():
+        return np.load(cached)
+    started = time.perf_counter()
+    vectors = encoder.embed(texts)
+    log.info(
+        "train.embedded",
+        extra={"texts": len(texts), "seconds": round(time.perf_counter() - started, 1)},
+    )
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    np.save(cached, vectors)
+    return vectors
+
+
+@dataclass(frozen=True)
+class SentimentTrainingArgs:
+    """Validated options of `voc train sentiment`."""
+
+    max_train_per_file: int = 3000
+    calibration_fraction: float = 0.1
+    c_grid: tuple[float, ...] = (0.5, 2.0, 8.0)
+    mixed_threshold: float = 0.7
+    seed: int = 0
+    files: tuple[str, ...] = field(default=SENTIMENT_FILES)
+
+    def __post_init__(self) -> None:
+        if self.max_train_per_file < 50:
+            raise ValueError("max_train_per_file must be >= 50")
+        if not 0 < self.calibration_fraction < 0.5:
+            raise ValueError("calibration_fraction must be in (0, 0.5)")
+        if not 0.5 <= self.mixed_threshold < 1:
+            raise ValueError("mixed_threshold must be in [0.5, 1)")
+
+
+def _load_sentiment_split(
+    data_dir: Path, args: SentimentTrainingArgs
+) -> tuple[list[Example], list[str], list[Example], list[str]]:
+    rng = np.random.default_rng(args.seed)
+    train, train_y, dev, dev_y = [], [], [], []
+    for name in args.files:
+        rows = [(e, sentiment_label(e)) for e in iter_examples(data_dir / name)]
+        rows = [(e, y) for e, y in rows if y is not None]
+        file_train = [r for r in rows if r[0].split == "train"]
+        if len(file_train) > args.max_train_per_file:
+            keep = rng.choice(len(file_train), args.max_train_per_file, replace=False)
+            file_train = [file_train[i] for i in sorted(keep)]
+        for e, y in file_train:
+            train.append(e)
+            train_y.append(y)
+        for e, y in rows:
+            if e.split == "dev":
+                dev.append(e)
+                dev_y.append(y)
+    return train, train_y, dev, dev_y
+
+
+def _balanced_weights(examples: list[Example], labels: list[str]) -> np.ndarray:
+    """Each (language, label) cell weighs the same in total, so no language or class dominates."""
+    cells = Counter((e.lang, y) for e, y in zip(examples, labels, strict=True))
+    weights = np.array([1.0 / cells[(e.lang, y)] for e, y in zip(examples, labels, strict=True)])
+    return weights * len(weights) / weights.sum()
+
+
+def _fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
+    """Temperature minimising negative log-likelihood on held-out logits (grid + refinement)."""
+
+    def nll(t: float) -> float:
+        z = logits / t
+        z = z - z.max(axis=1, keepdims=True)
+        log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        return float(-log_p[np.arange(len(y)), y].mean())
+
+    grid = np.exp(np.linspace(np.log(0.2), np.log(5.0), 61))
+    return float(min(grid, key=nll))
+
+
+def sentiment_metrics(
+    examples: list[Example], gold: list[str], predicted: list[str]
+) -> dict[str, dict[str, float]]:
+    """Macro-F1 (over the gold classes present) and accuracy per language and per dev file."""
+    from sklearn.metrics import accuracy_score, f1_score
+
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, e in enumerate(examples):
+        groups[f"lang:{e.lang}"].append(i)
+        groups[f"file:{e.source}"].append(i)
+    report = {}
+    for group, idx in sorted(groups.items()):
+        g = [gold[i] for i in idx]
+        p = [predicted[i] for i in idx]
+        labels = sorted(set(g))
+        report[group] = {
+            "n": len(idx),
+            "macro_f1": round(float(f1_score(g, p, labels=labels, average="macro")), 4),
+            "accuracy": round(float(accuracy_score(g, p)), 4),
+        }
+    return report
+
+
+def train_sentiment(
+    data_dir: Path,
+    out_dir: Path,
+    *,
+    encoder: Encoder,
+    args: SentimentTrainingArgs | None = None,
+) -> dict:
+    """Fit, calibrate and evaluate the sentiment head; write artifact + card; return the metrics."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+
+    from voc.nlp.sentiment import SentimentHead
+
+    args = args or SentimentTrainingArgs()
+    started = time.perf_counter()
+    train, train_y, dev, dev_y = _load_sentiment_split(data_dir, args)
+    x_all = embed_cached(encoder, [e.text for e in train])
+    x_dev = embed_cached(encoder, [e.text for e in dev])
+    y_all = np.array([SENTIMENT_LABELS.index(y) for y in train_y])
+    strata = [f"{e.lang}:{y}" for e, y in zip(train, train_y, strict=True)]
+    fit_idx, cal_idx = train_test_split(
+        np.arange(len(train)),
+        test_size=args.calibration_fraction,
+        random_state=args.seed,
+        stratify=strata,
+    )
+    weights = _balanced_weights(train, train_y)
+
+    best = None
+    for c in args.c_grid:
+        model = LogisticRegression(C=c, max_iter=2000)
+        model.fit(x_all[fit_idx], y_all[fit_idx], sample_weight=weights[fit_idx])
+        predicted = model.predict(x_all[cal_idx])
+        held_out = sentiment_metrics(
+            [train[i] for i in cal_idx],
+            [train_y[i] for i in cal_idx],
+            [SENTIMENT_LABELS[k] for k in predicted],
+        )
+        score = np.mean([v["macro_f1"] for k, v in held_out.items() if k.startswith("lang:")])
+        if best is None or score > best[0]:
+            best = (score, c, model)
+    _, c, model = best
+    temperature = _fit_temperature(model.decision_function(x_all[cal_idx]), y_all[cal_idx])
+
+    weight = model.coef_.astype(np.float32)
+    bias = model.intercept_.astype(np.float32)
+    digest = hashlib.sha256(weight.tobytes() + bias.tobytes()).hexdigest()[:8]
+    head = SentimentHead(weight, bias, temperature, args.mixed_threshold, f"sentiment@{digest}")
+
+    proba = head.predict_proba(x_dev)
+    predicted = [SENTIMENT_LABELS[k] for k in proba.argmax(axis=1)]
+    dev_metrics = sentiment_metrics(dev, dev_y, predicted)
+    y_dev = np.array([SENTIMENT_LABELS.index(y) for y in dev_y])
+    metrics = {
+        "dev": dev_metrics,
+        "dev_ece": round(expected_calibration_error(proba, y_dev), 4),
+        "chosen_c": c,
+        "temperature": round(temperature, 4),
+        "train_examples": len(fit_idx),
+        "calibration_examples": len(cal_idx),
+        "train_label_counts": dict(Counter(f"{e.lang}:{y}" for e, y in zip(train, train_y))),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    head.save(
+        out_dir,
+        {
+            "encoder": encoder.version,
+            "encoder_backend": encoder.backend,
+            "data": [file_fingerprint(data_dir / name) for name in args.files],
+            "args": {k: v for k, v in args.__dict__.items() if k != "files"},
+            "metrics": metrics,
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        },
+    )
+    return metrics
+
+
+def expected_calibration_error(proba: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
+    """Top-label ECE: mean |accuracy - confidence| over equal-width confidence bins."""
+    confidence = proba.max(axis=1)
+    correct = proba.argmax(axis=1) == y
+    edges = np.linspace(0, 1, bins + 1)
+    ece = 0.0
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        in_bin = (confidence > lo) & (confidence <= hi)
+        if in_bin.any():
+            ece += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
+    return float(ece)
+

@@ -1,0 +1,44 @@
+"""The Flask app: `create_app()` builds it; blueprints hold the endpoints."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from voc.config import Settings
+from voc.logging import configure_logging
+from voc.nlp.analyzer import Analyzer
+from voc.service import analyze, errors, metrics, ops
+from voc.service.batcher import Batcher
+from voc.service.db import make_engine
+from voc.service.state import EXTENSION, Services
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
+    """Build the app; models load here, once per process (call it after any fork)."""
+    settings = config if isinstance(config, Settings) else Settings.from_env(config)
+    configure_logging()
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.limits.max_request_bytes
+    app.json.sort_keys = False
+    analyzer = Analyzer.load(settings)
+    app.extensions[EXTENSION] = Services(
+        settings=settings,
+        analyzer=analyzer,
+        batcher=Batcher(
+            analyzer,
+            wait_ms=settings.batch_wait_ms,
+            max_queued_documents=settings.max_queued_documents,
+        ),
+        engine=make_engine(settings.database_url),
+        metrics=metrics.init_app(app),
+    )
+    errors.init_app(app)
+    app.register_blueprint(analyze.bp)
+    app.register_blueprint(ops.bp)
+    log.info("app.ready", extra={"model_versions": analyzer.model_versions})
+    return app

@@ -1,0 +1,46 @@
+"""`POST /v1/analyze`: a few documents, answered synchronously through the batcher."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+
+from voc.nlp.serialize import analysis_to_dict
+from voc.service.batcher import Overloaded
+from voc.service.errors import ApiError
+from voc.service.schemas import json_body, parse_analyze_request
+from voc.service.state import state
+
+bp = Blueprint("analyze", __name__)
+
+RETRY_AFTER_SECONDS = "1"
+
+
+@bp.post("/v1/analyze")
+def analyze():
+    services = state(current_app)
+    request_body = parse_analyze_request(json_body(request), services.settings.limits)
+    try:
+        analyses = (
+            services.batcher.analyze(request_body.feedback, request_body.features)
+            if request_body.feedback
+            else []
+        )
+    except Overloaded as err:
+        raise ApiError(
+            429,
+            "Overloaded",
+            f"{err}; retry after {RETRY_AFTER_SECONDS} s or send large batches to POST /v1/jobs",
+            {"Retry-After": RETRY_AFTER_SECONDS},
+        ) from err
+    services.metrics.documents.labels("analyzed").inc(len(analyses))
+    services.metrics.documents.labels("rejected").inc(len(request_body.errors))
+    return jsonify(
+        {
+            "model_versions": services.analyzer.model_versions,
+            "documents": [analysis_to_dict(a) for a in analyses],
+            "errors": [
+                {"id": e.id, "code": e.code, "message": e.message} for e in request_body.errors
+            ],
+        }
+    )
+

@@ -1,0 +1,47 @@
+"""Prometheus metrics, one registry per app (so several apps in one process do not clash)."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Flask, Response, g, request
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "voc_http_requests", "HTTP requests", ["endpoint", "method", "status"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "voc_http_request_seconds",
+            "HTTP request latency",
+            ["endpoint"],
+            buckets=(0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5),
+            registry=self.registry,
+        )
+        self.documents = Counter(
+            "voc_documents_analyzed", "Documents analysed", ["outcome"], registry=self.registry
+        )
+
+    def render(self) -> Response:
+        return Response(generate_latest(self.registry), mimetype=CONTENT_TYPE_LATEST)
+
+
+def init_app(app: Flask) -> Metrics:
+    metrics = Metrics()
+
+    @app.before_request
+    def start_timer() -> None:
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def record(response: Response) -> Response:
+        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+        metrics.requests.labels(endpoint, request.method, str(response.status_code)).inc()
+        if "started" in g:
+            metrics.latency.labels(endpoint).observe(time.perf_counter() - g.started)
+        return response
+
+    return metrics

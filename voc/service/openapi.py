@@ -1,0 +1,284 @@
+"""The OpenAPI 3.1 document served at `GET /openapi.json`.
+
+Written as data next to the code it describes; `tests/test_openapi.py` checks that every
+route of the app is documented and that real responses validate against these schemas.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from voc import __version__
+from voc.config import Settings
+from voc.nlp.analyzer import FEATURES
+from voc.nlp.types import DOCUMENT_SENTIMENT_LABELS, SENTIMENT_LABELS, SUPPORTED_LANGUAGES
+from voc.nlp.validation import SCORE_RANGES
+from voc.service.schemas import PLANNED_FEATURES
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _error_response(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
+
+
+def _json_response(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+PROBABILITIES = {
+    "type": "object",
+    "properties": {label: {"type": "number", "minimum": 0, "maximum": 1} for label in SENTIMENT_LABELS},
+    "required": list(SENTIMENT_LABELS),
+    "additionalProperties": False,
+}
+SPAN_PROPERTIES = {
+    "start": {"type": "integer", "minimum": 0, "description": "character offset into text"},
+    "end": {"type": "integer", "minimum": 0},
+    "text": {"type": "string"},
+}
+
+
+def _schemas(settings: Settings) -> dict[str, Any]:
+    limits = settings.limits
+    return {
+        "Error": {
+            "type": "object",
+            "properties": {
+                "error": {
+                    "type": "object",
+                    "properties": {
+                        "code": {"type": "string", "examples": ["BatchTooLarge"]},
+                        "message": {"type": "string", "description": "says what to change"},
+                    },
+                    "required": ["code", "message"],
+                }
+            },
+            "required": ["error"],
+        },
+        "Metadata": {
+            "type": "object",
+            "description": "Free keys allowed; these have a meaning.",
+            "properties": {
+                "score": {"type": ["number", "null"]},
+                "score_type": {
+                    "type": ["string", "null"],
+                    "enum": [*SCORE_RANGES, None],
+                    "description": ", ".join(f"{k} {lo}-{hi}" for k, (lo, hi) in SCORE_RANGES.items()),
+                },
+                "touchpoint": {"type": ["string", "null"]},
+                "channel": {"type": ["string", "null"]},
+                "customer_id": {"type": ["string", "null"]},
+                "customer_value": {"type": ["number", "null"]},
+                "created_at": {"type": ["string", "null"], "format": "date-time"},
+            },
+            "additionalProperties": True,
+        },
+        "Document": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "string", "minLength": 1, "maxLength": 200},
+                "text": {"type": "string", "maxLength": limits.max_characters_per_document},
+                "language": {
+                    "type": "string",
+                    "default": "auto",
+                    "description": f'"auto" or one of {list(SUPPORTED_LANGUAGES)}',
+                },
+                "metadata": _ref("Metadata"),
+            },
+            "required": ["id", "text"],
+        },
+        "AnalyzeRequest": {
+            "type": "object",
+            "properties": {
+                "documents": {
+                    "type": "array",
+                    "items": _ref("Document"),
+                    "minItems": 1,
+                    "maxItems": limits.max_documents_per_request,
+                },
+                "features": {
+                    "type": "array",
+                    "items": {"type": "string", "enum": [*FEATURES, *PLANNED_FEATURES]},
+                    "description": "default: every available feature; "
+                    f"{list(PLANNED_FEATURES)} answer 400 FeatureNotAvailable in this version",
+                },
+                "taxonomy": {"type": "string", "enum": ["default"]},
+                "journey": {"type": "string", "enum": ["default"]},
+            },
+            "required": ["documents"],
+        },
+        "Language": {
+            "type": "object",
+            "properties": {
+                "code": {"type": "string", "description": 'ISO 639-1, or "und" when undetermined'},
+                "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+                "supported": {"type": "boolean"},
+            },
+            "required": ["code", "confidence", "supported"],
+        },
+        "Sentiment": {
+            "type": "object",
+            "properties": {
+                "label": {"type": "string", "enum": list(DOCUMENT_SENTIMENT_LABELS)},
+                "score": {"type": "number", "minimum": -1, "maximum": 1},
+                "probabilities": PROBABILITIES,
+            },
+            "required": ["label", "score", "probabilities"],
+        },
+        "Sentence": {
+            "type": "object",
+            "properties": {
+                **SPAN_PROPERTIES,
+                "sentiment": {
+                    "type": "object",
+                    "properties": {
+                        "label": {"type": "string", "enum": list(SENTIMENT_LABELS)},
+                        "score": {"type": "number", "minimum": -1, "maximum": 1},
+                    },
+                    "required": ["label", "score"],
+                },
+                "clauses": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": SPAN_PROPERTIES,
+                        "required": ["start", "end", "text"],
+                    },
+                },
+            },
+            "required": ["start", "end", "text", "sentiment", "clauses"],
+        },
+        "Analysis": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "string"},
+                "language": _ref("Language"),
+                "sentiment": _ref("Sentiment"),
+                "sentences": {"type": "array", "items": _ref("Sentence")},
+            },
+            "required": ["id"],
+        },
+        "DocumentError": {
+            "type": "object",
+            "properties": {
+                "id": {"type": ["string", "null"]},
+                "code": {
+                    "type": "string",
+                    "examples": ["TextTooLong", "EmptyText", "InvalidText", "UnsupportedLanguage"],
+                },
+                "message": {"type": "string"},
+            },
+            "required": ["id", "code", "message"],
+        },
+        "AnalyzeResponse": {
+            "type": "object",
+            "properties": {
+                "model_versions": {"type": "object", "additionalProperties": {"type": "string"}},
+                "documents": {"type": "array", "items": _ref("Analysis")},
+                "errors": {"type": "array", "items": _ref("DocumentError")},
+            },
+            "required": ["model_versions", "documents", "errors"],
+        },
+        "Limits": {
+            "type": "object",
+            "properties": {
+                "max_request_bytes": {"type": "integer"},
+                "max_documents_per_request": {"type": "integer"},
+                "max_characters_per_document": {"type": "integer"},
+            },
+            "required": [
+                "max_request_bytes",
+                "max_documents_per_request",
+                "max_characters_per_document",
+            ],
+        },
+    }
+
+
+def openapi_document(settings: Settings) -> dict[str, Any]:
+    status = {"type": "object", "properties": {"status": {"type": "string"}}, "required": ["status"]}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "voc: voice-of-the-customer text analytics",
+            "version": __version__,
+            "description": "Every error has the body {\"error\": {\"code\", \"message\"}}.",
+        },
+        "paths": {
+            "/v1/analyze": {
+                "post": {
+                    "summary": "Analyse a few documents synchronously",
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": _ref("AnalyzeRequest")}},
+                    },
+                    "responses": {
+                        "200": _json_response(
+                            "Analyses, and per-document errors for the documents that were refused",
+                            _ref("AnalyzeResponse"),
+                        ),
+                        "400": _error_response(
+                            "Invalid body (InvalidJson, InvalidEncoding, InvalidRequest, "
+                            "BatchTooLarge, UnknownFeature, FeatureNotAvailable)"
+                        ),
+                        "413": _error_response("Body larger than max_request_bytes"),
+                        "415": _error_response("Body is not application/json"),
+                        "429": _error_response("Overloaded; retry after the Retry-After header"),
+                    },
+                }
+            },
+            "/v1/limits": {
+                "get": {
+                    "summary": "The limits this service enforces",
+                    "responses": {"200": _json_response("Limits", _ref("Limits"))},
+                }
+            },
+            "/healthz": {
+                "get": {
+                    "summary": "The process is up",
+                    "responses": {"200": _json_response("Up", status)},
+                }
+            },
+            "/readyz": {
+                "get": {
+                    "summary": "Models are loaded and the database is reachable",
+                    "responses": {
+                        "200": _json_response("Ready", status),
+                        "503": _error_response("Not ready"),
+                    },
+                }
+            },
+            "/metrics": {
+                "get": {
+                    "summary": "Prometheus metrics",
+                    "responses": {
+                        "200": {
+                            "description": "Prometheus text format",
+                            "content": {"text/plain": {"schema": {"type": "string"}}},
+                        }
+                    },
+                }
+            },
+            "/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "responses": {"200": _json_response("OpenAPI 3.1", {"type": "object"})},
+                }
+            },
+            "/docs": {
+                "get": {
+                    "summary": "Human-readable API documentation",
+                    "responses": {
+                        "200": {
+                            "description": "HTML page",
+                            "content": {"text/html": {"schema": {"type": "string"}}},
+                        }
+                    },
+                }
+            },
+        },
+        "components": {"schemas": _schemas(settings)},
+    }

@@ -1,0 +1,46 @@
+"""Operations and discovery: health, readiness, metrics, limits, the OpenAPI document, docs."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify, render_template
+
+from voc.service.db import is_reachable
+from voc.service.errors import error_response
+from voc.service.openapi import openapi_document
+from voc.service.state import state
+
+bp = Blueprint("ops", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    return jsonify({"status": "ok"})
+
+
+@bp.get("/readyz")
+def readyz():
+    services = state(current_app)
+    if not is_reachable(services.engine):
+        return error_response(503, "NotReady", "the database is not reachable; check DATABASE_URL")
+    return jsonify({"status": "ready", "model_versions": services.analyzer.model_versions})
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    services = state(current_app)
+    return services.metrics.render()
+
+
+@bp.get("/v1/limits")
+def limits():
+    return jsonify(state(current_app).settings.public_limits())
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document(state(current_app).settings))
+
+
+@bp.get("/docs")
+def docs():
+    return render_template("docs.html", spec=openapi_document(state(current_app).settings))

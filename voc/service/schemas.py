@@ -1,0 +1,111 @@
+"""Parse and validate request bodies once, at the boundary, into library values."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Request
+
+from voc.config import Limits
+from voc.nlp.analyzer import FEATURES
+from voc.nlp.types import SUPPORTED_LANGUAGES, Feedback
+from voc.nlp.validation import DocumentError, validate_document
+from voc.service.errors import ApiError
+
+PLANNED_FEATURES = ("root_causes", "touchpoints", "topics", "expectation_gaps", "churn_risk")
+"""Features of the API contract that this version does not compute yet."""
+
+
+@dataclass(frozen=True)
+class AnalyzeRequest:
+    features: tuple[str, ...]
+    feedback: list[Feedback]
+    errors: list[DocumentError]
+
+
+def json_body(request: Request) -> Any:
+    """The parsed JSON body, or a 400/415 that says what is wrong with it."""
+    if not request.is_json:
+        raise ApiError(415, "UnsupportedMediaType", "send the body with Content-Type: application/json")
+    raw = request.get_data(cache=False)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ApiError(
+            400, "InvalidEncoding", f"the body is not valid UTF-8 (byte {err.start}); encode it as UTF-8"
+        ) from err
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ApiError(
+            400, "InvalidJson", f"the body is not valid JSON: {err.msg} at line {err.lineno} column {err.colno}"
+        ) from err
+
+
+def _features(payload: dict) -> tuple[str, ...]:
+    requested = payload.get("features")
+    if requested is None:
+        return FEATURES
+    if not isinstance(requested, list) or not all(isinstance(f, str) for f in requested):
+        raise ApiError(400, "InvalidFeatures", "features must be a list of feature names")
+    planned = [f for f in requested if f in PLANNED_FEATURES]
+    if planned:
+        raise ApiError(
+            400,
+            "FeatureNotAvailable",
+            f"features {planned} are not available in this version; available: {list(FEATURES)}",
+        )
+    unknown = [f for f in requested if f not in FEATURES]
+    if unknown:
+        raise ApiError(
+            400, "UnknownFeature", f"unknown features {unknown}; known: {list(FEATURES)}"
+        )
+    if not requested:
+        raise ApiError(400, "InvalidFeatures", "features is empty; omit it to get every feature")
+    return tuple(f for f in FEATURES if f in requested)
+
+
+def _check_default(payload: dict, key: str) -> None:
+    value = payload.get(key)
+    if value not in (None, "default"):
+        raise ApiError(
+            400,
+            "FeatureNotAvailable",
+            f'{key} {value!r} is not available in this version; omit it or send "default"',
+        )
+
+
+def parse_analyze_request(payload: Any, limits: Limits) -> AnalyzeRequest:
+    if not isinstance(payload, dict):
+        raise ApiError(400, "InvalidRequest", 'the body must be a JSON object with "documents"')
+    documents = payload.get("documents")
+    if not isinstance(documents, list) or not documents:
+        raise ApiError(400, "InvalidRequest", '"documents" must be a non-empty list of objects')
+    if len(documents) > limits.max_documents_per_request:
+        raise ApiError(
+            400,
+            "BatchTooLarge",
+            f"{len(documents)} documents; the limit is {limits.max_documents_per_request} per "
+            "request: split the request or use POST /v1/jobs",
+        )
+    features = _features(payload)
+    _check_default(payload, "taxonomy")
+    _check_default(payload, "journey")
+    feedback, errors, seen = [], [], set()
+    for index, raw in enumerate(documents):
+        result = validate_document(
+            raw,
+            index=index,
+            max_characters=limits.max_characters_per_document,
+            supported_languages=SUPPORTED_LANGUAGES,
+        )
+        if isinstance(result, Feedback) and result.id in seen:
+            result = DocumentError(result.id, "DuplicateId", f"id {result.id!r} appears twice; ids must be unique")
+        if isinstance(result, DocumentError):
+            errors.append(result)
+        else:
+            seen.add(result.id)
+            feedback.append(result)
+    return AnalyzeRequest(features, feedback, errors)

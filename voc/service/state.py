@@ -1,0 +1,28 @@
+"""What one app holds for its lifetime: settings, models, the batcher, the database, metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask
+from sqlalchemy import Engine
+
+from voc.config import Settings
+from voc.nlp.analyzer import Analyzer
+from voc.service.batcher import Batcher
+from voc.service.metrics import Metrics
+
+EXTENSION = "voc"
+
+
+@dataclass
+class Services:
+    settings: Settings
+    analyzer: Analyzer
+    batcher: Batcher
+    engine: Engine
+    metrics: Metrics
+
+
+def state(app: Flask) -> Services:
+    return app.extensions[EXTENSION]
