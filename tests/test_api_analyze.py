@@ -8,7 +8,7 @@ DOCS = [
     {"id": "en-neg", "text": "The parcel arrived two weeks late and nobody answered my emails."},
     {"id": "fr-neg", "text": "Livraison en retard, colis abîmé et service client injoignable."},
     {"id": "id-neg", "text": "Pesanan dijanjikan 3 hari, tapi baru sampai 9 hari. Kecewa banget."},
-    {"id": "ms-neg", "text": "Barang sampai lewat seminggu, saya memang tak puas hati langsung."},
+    {"id": "ms-neg", "text": "Perkhidmatan pelanggan sangat teruk, saya nak batalkan langganan."},
     {"id": "en-pos", "text": "Great service, the staff were friendly and helpful!"},
     {"id": "fr-pos", "text": "Super expérience, le personnel était adorable et très efficace."},
     {"id": "id-pos", "text": "Barangnya bagus banget, pengiriman cepat, mantap!"},
@@ -55,7 +55,10 @@ def test_sentence_offsets_index_the_original_text(client):
 
 
 def test_mixed_document(client):
-    text = "The delivery was super fast and the driver was lovely, but the screen arrived cracked and useless."
+    text = (
+        "The delivery was super fast and the driver was lovely, "
+        "but the screen arrived cracked and useless."
+    )
     body = analyze(client, [{"id": "m", "text": text}]).get_json()
     assert body["documents"][0]["sentiment"]["label"] == "mixed"
 

@@ -1,4 +1,4 @@
-"""The error contract: one shape for every error, clear messages, bad documents never fail a batch."""
+"""The error contract: one shape for every error; a bad document never fails its batch."""
 
 from __future__ import annotations
 
@@ -24,11 +24,19 @@ def test_invalid_json(client):
 
 def test_invalid_utf8(client):
     body = b'{"documents": [{"id": "a", "text": "caf\xe9"}]}'
-    assert_error(client.post("/v1/analyze", data=body, content_type="application/json"), 400, "InvalidEncoding")
+    assert_error(
+        client.post("/v1/analyze", data=body, content_type="application/json"),
+        400,
+        "InvalidEncoding",
+    )
 
 
 def test_wrong_content_type(client):
-    assert_error(client.post("/v1/analyze", data="hello", content_type="text/plain"), 415, "UnsupportedMediaType")
+    assert_error(
+        client.post("/v1/analyze", data="hello", content_type="text/plain"),
+        415,
+        "UnsupportedMediaType",
+    )
 
 
 @pytest.mark.parametrize(
@@ -49,7 +57,9 @@ def test_unknown_and_unavailable_features(client):
 def test_too_many_documents(client, settings):
     limit = settings.limits.max_documents_per_request
     documents = [{"id": str(i), "text": "ok"} for i in range(limit + 1)]
-    error = assert_error(client.post("/v1/analyze", json={"documents": documents}), 400, "BatchTooLarge")
+    error = assert_error(
+        client.post("/v1/analyze", json={"documents": documents}), 400, "BatchTooLarge"
+    )
     assert str(limit) in error["message"]
 
 

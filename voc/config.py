@@ -44,7 +44,9 @@ class Settings:
         from voc.nlp.encoder import BACKENDS
 
         if self.encoder_backend not in BACKENDS:
-            raise ConfigError(f"encoder_backend must be one of {BACKENDS}, not {self.encoder_backend!r}")
+            raise ConfigError(
+                f"encoder_backend must be one of {BACKENDS}, not {self.encoder_backend!r}"
+            )
         if self.threads < 0:
             raise ConfigError("threads must be >= 0 (0 = one per core)")
         if not 0 <= self.batch_wait_ms <= 100:

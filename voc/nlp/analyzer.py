@@ -77,7 +77,10 @@ class Analyzer:
         wants_sentiment = "sentiment" in features
         wants_sentences = "sentences" in features
         if not (wants_sentiment or wants_sentences):
-            return [Analysis(id=f.id, language=lang) for f, lang in zip(feedback, languages)]
+            return [
+                Analysis(id=f.id, language=lang)
+                for f, lang in zip(feedback, languages, strict=True)
+            ]
 
         sentences = self.segmenter.segment_batch(
             [f.text for f in feedback], [lang.code for lang in languages]
@@ -113,7 +116,11 @@ class Analyzer:
         """Detect where asked ("auto"); a language the caller names is taken as given."""
         auto = [i for i, f in enumerate(feedback) if f.language == "auto"]
         detected = dict(
-            zip(auto, self.language_identifier.identify([feedback[i].text for i in auto]))
+            zip(
+                auto,
+                self.language_identifier.identify([feedback[i].text for i in auto]),
+                strict=True,
+            )
         )
         return [
             detected[i]
@@ -125,14 +132,26 @@ class Analyzer:
     def _sentiment_proba(
         self, feedback: Sequence[Feedback], sentences: list[tuple[Sentence, ...]]
     ) -> dict[str, np.ndarray]:
-        """Probabilities for every distinct document, sentence and clause text: one encoder call."""
+        """Probabilities for every distinct document, sentence and clause text: one encoder call.
+
+        A document that is a single clause is embedded once: its sentence and clause reuse the
+        document's probabilities (they differ only by trimmed punctuation and whitespace).
+        """
         texts: dict[str, None] = {}
+        aliases: dict[str, str] = {}
         for f, doc_sentences in zip(feedback, sentences, strict=True):
             texts[f.text] = None
-            for s in doc_sentences:
-                texts[s.text] = None
-                for c in s.clauses:
-                    texts[c.text] = None
+            segments = [s.text for s in doc_sentences] + [
+                c.text for s in doc_sentences for c in s.clauses
+            ]
+            if len(doc_sentences) == 1 and len(doc_sentences[0].clauses) == 1:
+                aliases.update({segment: f.text for segment in segments})
+            else:
+                texts.update(dict.fromkeys(segments))
         unique = list(texts)
-        proba = self.sentiment.predict_proba(self.encoder.embed(unique))
-        return dict(zip(unique, proba, strict=True))
+        proba = dict(
+            zip(unique, self.sentiment.predict_proba(self.encoder.embed(unique)), strict=True)
+        )
+        for segment, document in aliases.items():
+            proba.setdefault(segment, proba[document])
+        return proba

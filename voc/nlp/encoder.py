@@ -1,11 +1,10 @@
-"""The multilingual encoder: one pass per text gives the document vector and its spans' vectors.
+"""The multilingual encoder: texts in, L2-normalised e5 sentence embeddings out.
 
 Serving runs ONNX Runtime (dynamic int8 by default: about twice the fp32 throughput on two
 cores); `backend="torch"` runs the same weights in PyTorch for training and for checks.
-The model returns token states; pooling happens here: e5's mean over all tokens for the
-document, and the mean over the tokens inside a character span for sentences and clauses,
-so a document and all its segments cost a single encoder pass. Texts are sorted by length
-and batched under a token budget, so padding costs little; results keep the input order.
+The model returns token states and e5's mean pooling happens here. Texts are sorted by
+length and batched under a token budget, so padding costs little; results keep the input
+order.
 """
 
 from __future__ import annotations
@@ -24,8 +23,6 @@ PREFIX = "query: "
 MAX_TOKENS = 512
 PAD_ID = 1  # `<pad>` in the XLM-R SentencePiece vocabulary
 DIM = 384
-
-Span = tuple[int, int]
 
 
 def load_torch_encoder(model_dir: Path):
@@ -117,37 +114,21 @@ class Encoder:
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Embed `texts` into an (n, 384) float32 array of unit vectors, in input order."""
-        return self.embed_with_spans(texts, [()] * len(texts))[0]
-
-    def embed_with_spans(
-        self, texts: Sequence[str], spans: Sequence[Sequence[Span]]
-    ) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Document vectors, and for each text one unit vector per (start, end) character span.
-
-        A span's vector pools the contextual states of the tokens that overlap it, with the
-        document's `<s>`, prefix and `</s>` states, so it lives in the same space as a document
-        vector. A span beyond the 512-token window falls back to the document vector.
-        """
-        docs = np.zeros((len(texts), DIM), dtype=np.float32)
-        span_vectors = [np.zeros((len(s), DIM), dtype=np.float32) for s in spans]
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
         if not texts:
-            return docs, span_vectors
-        encodings = self._tokenizer.encode_batch([PREFIX + t for t in texts])
-        for batch in self._batches([len(e.ids) for e in encodings]):
-            width = len(encodings[batch[-1]].ids)
+            return out
+        ids = [e.ids for e in self._tokenizer.encode_batch([PREFIX + t for t in texts])]
+        for batch in self._batches([len(i) for i in ids]):
+            width = len(ids[batch[-1]])
             input_ids = np.full((len(batch), width), PAD_ID, dtype=np.int64)
             mask = np.zeros((len(batch), width), dtype=np.int64)
             for row, index in enumerate(batch):
-                n = len(encodings[index].ids)
-                input_ids[row, :n] = encodings[index].ids
-                mask[row, :n] = 1
+                input_ids[row, : len(ids[index])] = ids[index]
+                mask[row, : len(ids[index])] = 1
             states = self._run(input_ids, mask)
-            for row, index in enumerate(batch):
-                n = len(encodings[index].ids)
-                docs[index], span_vectors[index] = _pool(
-                    states[row, :n], encodings[index].offsets, spans[index]
-                )
-        return docs, span_vectors
+            pooled = (states * mask[..., None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
+            out[batch] = _normalize(pooled)
+        return out
 
     def _batches(self, lengths: list[int]) -> list[list[int]]:
         """Indices grouped by similar length, each group within `max_batch` and `token_budget`."""
@@ -163,24 +144,3 @@ class Encoder:
             current.append(index)
         batches.append(current)
         return batches
-
-
-def _pool(
-    states: np.ndarray, offsets: list[tuple[int, int]], spans: Sequence[Span]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Mean-pool token states for the document and for each character span of the text."""
-    doc = _normalize(states.mean(axis=0))
-    if not spans:
-        return doc, np.zeros((0, DIM), dtype=np.float32)
-    shift = len(PREFIX)
-    starts = np.array([s for s, _ in offsets]) - shift
-    ends = np.array([e for _, e in offsets]) - shift
-    content = ends > 0  # real text tokens (specials have (0, 0); prefix tokens end <= 0)
-    context = ~content  # <s>, the prefix, </s>: shared by every span, as in a short document
-    context_sum, context_n = states[context].sum(axis=0), int(context.sum())
-    out = np.empty((len(spans), DIM), dtype=np.float32)
-    for i, (start, end) in enumerate(spans):
-        inside = content & (ends > start) & (starts < end)
-        n = int(inside.sum())
-        out[i] = doc if n == 0 else (states[inside].sum(axis=0) + context_sum) / (n + context_n)
-    return doc, _normalize(out)

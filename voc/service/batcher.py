@@ -91,7 +91,9 @@ class Batcher:
                     break
                 self._cond.wait(remaining)
             batch, size = [], 0
-            while self._queue and (not batch or size + len(self._queue[0].feedback) <= self.max_batch):
+            while self._queue and (
+                not batch or size + len(self._queue[0].feedback) <= self.max_batch
+            ):
                 item = self._queue.popleft()
                 batch.append(item)
                 size += len(item.feedback)
@@ -113,7 +115,7 @@ class Batcher:
         documents = [f for item in items for f in item.feedback]
         try:
             results = self.analyzer.analyze(documents, features=features)
-        except Exception as err:  # noqa: BLE001 - every waiting request must get an answer
+        except Exception as err:
             log.exception("batch.failed", extra={"documents": len(documents)})
             for item in items:
                 item.future.set_exception(err)

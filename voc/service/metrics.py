@@ -5,14 +5,23 @@ from __future__ import annotations
 import time
 
 from flask import Flask, Response, g, request
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
 
 
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "voc_http_requests", "HTTP requests", ["endpoint", "method", "status"], registry=self.registry
+            "voc_http_requests",
+            "HTTP requests",
+            ["endpoint", "method", "status"],
+            registry=self.registry,
         )
         self.latency = Histogram(
             "voc_http_request_seconds",

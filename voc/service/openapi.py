@@ -30,7 +30,9 @@ def _json_response(description: str, schema: dict[str, Any]) -> dict[str, Any]:
 
 PROBABILITIES = {
     "type": "object",
-    "properties": {label: {"type": "number", "minimum": 0, "maximum": 1} for label in SENTIMENT_LABELS},
+    "properties": {
+        label: {"type": "number", "minimum": 0, "maximum": 1} for label in SENTIMENT_LABELS
+    },
     "required": list(SENTIMENT_LABELS),
     "additionalProperties": False,
 }
@@ -66,7 +68,9 @@ def _schemas(settings: Settings) -> dict[str, Any]:
                 "score_type": {
                     "type": ["string", "null"],
                     "enum": [*SCORE_RANGES, None],
-                    "description": ", ".join(f"{k} {lo}-{hi}" for k, (lo, hi) in SCORE_RANGES.items()),
+                    "description": ", ".join(
+                        f"{k} {lo}-{hi}" for k, (lo, hi) in SCORE_RANGES.items()
+                    ),
                 },
                 "touchpoint": {"type": ["string", "null"]},
                 "channel": {"type": ["string", "null"]},
@@ -199,13 +203,17 @@ def _schemas(settings: Settings) -> dict[str, Any]:
 
 
 def openapi_document(settings: Settings) -> dict[str, Any]:
-    status = {"type": "object", "properties": {"status": {"type": "string"}}, "required": ["status"]}
+    status = {
+        "type": "object",
+        "properties": {"status": {"type": "string"}},
+        "required": ["status"],
+    }
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "voc: voice-of-the-customer text analytics",
             "version": __version__,
-            "description": "Every error has the body {\"error\": {\"code\", \"message\"}}.",
+            "description": 'Every error has the body {"error": {"code", "message"}}.',
         },
         "paths": {
             "/v1/analyze": {

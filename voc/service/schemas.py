@@ -28,19 +28,25 @@ class AnalyzeRequest:
 def json_body(request: Request) -> Any:
     """The parsed JSON body, or a 400/415 that says what is wrong with it."""
     if not request.is_json:
-        raise ApiError(415, "UnsupportedMediaType", "send the body with Content-Type: application/json")
+        raise ApiError(
+            415, "UnsupportedMediaType", "send the body with Content-Type: application/json"
+        )
     raw = request.get_data(cache=False)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
         raise ApiError(
-            400, "InvalidEncoding", f"the body is not valid UTF-8 (byte {err.start}); encode it as UTF-8"
+            400,
+            "InvalidEncoding",
+            f"the body is not valid UTF-8 (byte {err.start}); encode it as UTF-8",
         ) from err
     try:
         return json.loads(text)
     except json.JSONDecodeError as err:
         raise ApiError(
-            400, "InvalidJson", f"the body is not valid JSON: {err.msg} at line {err.lineno} column {err.colno}"
+            400,
+            "InvalidJson",
+            f"the body is not valid JSON: {err.msg} at line {err.lineno} column {err.colno}",
         ) from err
 
 
@@ -102,7 +108,9 @@ def parse_analyze_request(payload: Any, limits: Limits) -> AnalyzeRequest:
             supported_languages=SUPPORTED_LANGUAGES,
         )
         if isinstance(result, Feedback) and result.id in seen:
-            result = DocumentError(result.id, "DuplicateId", f"id {result.id!r} appears twice; ids must be unique")
+            result = DocumentError(
+                result.id, "DuplicateId", f"id {result.id!r} appears twice; ids must be unique"
+            )
         if isinstance(result, DocumentError):
             errors.append(result)
         else:
