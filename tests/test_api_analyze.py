@@ -12,7 +12,7 @@ DOCS = [
     {"id": "en-pos", "text": "Great service, the staff were friendly and helpful!"},
     {"id": "fr-pos", "text": "Super expérience, le personnel était adorable et très efficace."},
     {"id": "id-pos", "text": "Barangnya bagus banget, pengiriman cepat, mantap!"},
-    {"id": "ms-pos", "text": "Servis sangat bagus, staf mesra dan barang sampai cepat. Terbaik!"},
+    {"id": "ms-pos", "text": "Perkhidmatan sangat baik, kakitangan mesra dan penghantaran pantas."},
 ]
 
 
