@@ -1,15 +1,110 @@
-"""Language identification with the committed artifact: the four languages, and the others."""
+"""Language identification with the committed artifact: the four languages, and the others.
+
+The fixture texts are written for these tests (not taken from the labelled data). Informal
+Malaysian Malay is the case the labelled data does not cover, so it gets the most examples.
+"""
 
 from __future__ import annotations
 
 import json
+import random
+import re
+import time
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from voc import paths
-from voc.nlp.language import LanguageIdentifier
+from voc.nlp.language import (
+    CONFIG,
+    TRAINING_FILES,
+    WEIGHTS,
+    LanguageIdentifier,
+    blocking_words,
+    formal_table,
+    fragments,
+    parse_table,
+    rewrite,
+)
+from voc.nlp.types import Language
 
 ARTIFACT = paths.ARTIFACTS_DIR / "language"
+
+MALAY = [
+    "tak best langsung",
+    "saya nak pulangkan barang ni",
+    "penghantaran lambat gila, dah seminggu tak sampai lagi",
+    "servis teruk, staf tak layan pelanggan langsung",
+    "harga mahal sikit tapi kualiti ok lah",
+    "barang rosak, nak tukar baru boleh tak?",
+    "korang kena baiki sistem ni cepat",
+    "macam mana nak batalkan tempahan?",
+    "saya nak tanya pasal bayaran balik",
+    "teruk betul, takkan beli lagi",
+    "kualiti kain tak sama macam dalam gambar",
+    "ok je, takde masalah",
+    "Saya ingin membuat aduan kerana perkhidmatan pelanggan tidak memuaskan.",
+    "Sila hubungi pejabat kami untuk maklumat lanjut.",
+    "Wang saya masih belum dipulangkan oleh syarikat.",
+    "Telefon bimbit ini rosak selepas dua minggu.",
+]
+INDONESIAN = [
+    "gak bagus bgt",
+    "barang sampai cepat, mantap",
+    "pengiriman lama banget, udah seminggu belum nyampe",
+    "pelayanannya jelek, adminnya gak ramah",
+    "harganya agak mahal sih tapi kualitasnya oke",
+    "barangnya rusak, bisa tukar baru gak?",
+    "tolong diperbaiki dong sistemnya",
+    "gimana cara batalin pesanan?",
+    "mau tanya soal pengembalian dana",
+    "parah banget, gak bakal beli lagi",
+    "bahannya beda sama yang di foto",
+    "oke aja, gak ada masalah",
+    "Saya ingin mengajukan keluhan karena layanan pelanggan tidak memuaskan.",
+    "Silakan hubungi kantor kami untuk informasi lebih lanjut.",
+    "Uang saya masih belum dikembalikan oleh perusahaan.",
+    "Ponsel ini rusak setelah dua minggu.",
+]
+FRENCH = [
+    "pas terrible",
+    "merci",
+    "livraison rapide, rien à dire",
+    "le colis est arrivé abîmé",
+    "service client injoignable depuis une semaine",
+    "très déçu, je ne recommande pas",
+    "Le service client ne répond jamais au téléphone.",
+]
+ENGLISH = [
+    "not great",
+    "fast delivery, love it",
+    "the package arrived damaged",
+    "customer service never answered my emails",
+    "worst app ever, keeps crashing",
+    "The refund still hasn't arrived after three weeks.",
+]
+OTHER = [
+    ("Die Lieferung kam viel zu spät an und das Paket war beschädigt.", "de"),
+    ("El servicio al cliente fue excelente y muy rápido.", "es"),
+    ("La entrega fue muy lenta y nadie contesta el teléfono.", "es"),
+    ("配送がとても遅くて残念でした。", "ja"),
+    ("Доставка была очень медленной, я разочарован.", "ru"),
+    ("Il prodotto è arrivato rotto e nessuno risponde.", "it"),
+    ("O produto chegou quebrado e ninguém responde.", "pt"),
+    ("De bestelling kwam te laat en de klantenservice reageert niet.", "nl"),
+]
+SUPPORTED = (
+    [(t, "ms") for t in MALAY]
+    + [(t, "id") for t in INDONESIAN]
+    + [(t, "fr") for t in FRENCH]
+    + [(t, "en") for t in ENGLISH]
+)
+
+# identify() on the dev splits when this artifact was built: en 0.9967, fr 0.9990,
+# id 0.9769, ms 0.9686; lowest file nusax_senti_en_id [id] 0.9278. Floors leave a margin.
+DEV_FLOORS = {"en": 0.99, "fr": 0.99, "id": 0.96, "ms": 0.95}
+DEV_FILE_FLOOR = 0.90
 
 
 @pytest.fixture(scope="module")
@@ -17,70 +112,112 @@ def identifier() -> LanguageIdentifier:
     return LanguageIdentifier.load(ARTIFACT)
 
 
-@pytest.mark.parametrize(
-    ("text", "code"),
-    [
-        ("The refund still hasn't arrived after three weeks.", "en"),
-        ("worst app ever, keeps crashing", "en"),
-        ("Livraison en retard", "fr"),
-        ("pas terrible", "fr"),
-        ("Le service client ne répond jamais au téléphone.", "fr"),
-        ("gak bagus bgt", "id"),
-        ("barang sampai cepat, mantap", "id"),
-        ("Kurirnya ramah tapi paketnya telat banget", "id"),
-        ("saya nak pulangkan barang ni", "ms"),
-        ("Perkhidmatan pelanggan sangat teruk, saya nak batalkan langganan.", "ms"),
-    ],
-)
+@pytest.mark.parametrize(("text", "code"), SUPPORTED)
 def test_supported_languages(identifier, text, code):
     [result] = identifier.identify([text])
-    assert (result.code, result.supported) == (code, True)
-    assert 0 <= result.confidence <= 1
+    assert (result.code, result.supported) == (code, True), result
+    assert 0.0 <= result.confidence <= 1.0
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Die Lieferung kam viel zu spät und der Kundendienst war unfreundlich.",
-        "La entrega fue muy lenta y el servicio al cliente fue terrible.",
-        "配達が遅くて、商品も壊れていました。",
-        "Доставка была очень медленной, товар пришёл сломанным.",
-    ],
-)
-def test_other_languages_are_unsupported_not_forced(identifier, text):
+@pytest.mark.parametrize(("text", "code"), OTHER)
+def test_other_languages_are_unsupported_not_forced(identifier, text, code):
     [result] = identifier.identify([text])
     assert result.supported is False
-    assert result.code not in {"en", "fr", "id", "ms"}
+    assert result.code == code
+    assert 0.0 < result.confidence <= 1.0
 
 
-@pytest.mark.parametrize("text", ["", "   ", "👍👍👍", "12345 !!!"])
+@pytest.mark.parametrize("text", ["", "   \n\t", "👍👍👍", "12345 !!!", "😡😡 100%"])
 def test_nothing_to_go_on_is_undetermined(identifier, text):
-    assert identifier.identify([text])[0].code == "und"
+    assert identifier.identify([text]) == [Language("und", 0.0, False)]
 
 
-def test_batch_keeps_order(identifier):
-    texts = ["merci beaucoup", "terima kasih banyak ya kak", "thanks a lot"]
-    assert [r.code for r in identifier.identify(texts)] == ["fr", "id", "en"]
+def test_batch_keeps_order_and_length(identifier):
+    texts = ["merci beaucoup", "", "terima kasih banyak ya kak", "thanks a lot", "tak best lah"]
+    assert [r.code for r in identifier.identify(texts)] == ["fr", "und", "id", "en", "ms"]
+    assert identifier.identify([]) == []
 
 
-def test_card_beats_off_the_shelf_on_malay():
-    metrics = json.loads((ARTIFACT / "config.json").read_text())["metrics_dev"]
-    assert metrics["voc"]["by_language"]["ms"]["accuracy"] > 0.95
-    assert (
-        metrics["voc"]["by_language"]["ms"]["accuracy"]
-        > metrics["py3langid"]["by_language"]["ms"]["accuracy"]
+def test_version_names_the_weights_file(identifier):
+    import hashlib
+
+    digest = hashlib.sha256((ARTIFACT / WEIGHTS).read_bytes()).hexdigest()
+    assert identifier.version == f"language@{digest[:8]}"
+
+
+def test_identify_is_thread_safe(identifier):
+    texts = [t for t, _ in SUPPORTED] + [t for t, _ in OTHER]
+    expected = identifier.identify(texts)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: identifier.identify(texts), range(8)))
+    assert all(r == expected for r in results)
+
+
+def test_short_texts_are_fast(identifier):
+    """Loose guard (about 0.3 ms per text when measured); fails only on a gross regression."""
+    texts = [t for t, _ in SUPPORTED]
+    identifier.identify(texts)
+    start = time.perf_counter()
+    for text in texts:
+        identifier.identify([text])
+    assert (time.perf_counter() - start) / len(texts) < 0.005
+
+
+def test_artifact_is_small_and_described():
+    assert (ARTIFACT / WEIGHTS).stat().st_size < 5 * 2**20
+    config = json.loads((ARTIFACT / CONFIG).read_text())
+    assert [d["file"] for d in config["data"]] == list(TRAINING_FILES)
+    assert all(re.fullmatch(r"[0-9a-f]{64}", d["sha256"]) for d in config["data"])
+    assert "voc train language" in (ARTIFACT / "CARD.md").read_text()
+
+
+def test_card_beats_off_the_shelf_on_indonesian_and_malay():
+    metrics = json.loads((ARTIFACT / CONFIG).read_text())["metrics_dev"]
+    for lang in ("id", "ms"):
+        ours = metrics["pipeline"][f"lang:{lang}"]["accuracy"]
+        for baseline in metrics["baselines"].values():
+            assert ours > baseline[f"lang:{lang}"]["accuracy"]
+
+
+def test_rewrite_handles_phrases_and_nya_forms():
+    table = parse_table("uang:wang; kualitas:kualiti; rumah sakit:hospital")
+    assert rewrite("Kualitasnya bagus, uang kembali", table, random.Random(0)) == (
+        "kualitinya bagus, wang kembali"
     )
+    assert rewrite("ke rumah sakit", table, random.Random(0)) == "ke hospital"
+
+
+def test_formal_table_inverts_only_differing_forms():
+    formal = formal_table(parse_table("tidak:gak|nggak; saya:saya|aku"))
+    assert formal == {"gak": ["tidak"], "nggak": ["tidak"], "aku": ["saya"]}
+
+
+def test_blocking_words_keep_source_only_words_out():
+    examples = [("gue mau beli", "id")] * 3 + [("saya mahu beli", "ms")]
+    assert blocking_words(examples, "id", "ms", {"mau": ["mahu"]}, min_count=3) == {"gue"}
+
+
+def test_fragments_are_short_runs_of_longer_texts():
+    long_text = "one two three four five six seven"
+    out = fragments([(long_text, "en"), ("too short", "en")], random.Random(0), max_words=5)
+    assert len(out) == 1
+    fragment, lang = out[0]
+    assert lang == "en" and 1 <= len(fragment.split()) <= 5 and fragment in long_text
 
 
 @pytest.mark.slow
-def test_dev_accuracy_per_language(identifier, shared_data):
+def test_dev_accuracy_per_language_and_file(identifier, shared_data):
+    """`shared_data` skips this, with the reason, when the labelled data is absent."""
     from voc.nlp.datasets import iter_examples
-    from voc.nlp.language import TRAIN_FILES
 
-    hits: dict[str, list[bool]] = {}
-    for name in TRAIN_FILES:
+    hits: dict[str, list[bool]] = defaultdict(list)
+    for name in TRAINING_FILES:
         dev = [e for e in iter_examples(shared_data / name) if e.split == "dev"]
         for e, r in zip(dev, identifier.identify([e.text for e in dev]), strict=True):
-            hits.setdefault(e.lang, []).append(r.code == e.lang)
-    accuracy = {lang: sum(v) / len(v) for lang, v in hits.items()}
-    assert min(accuracy.values()) > 0.94, accuracy
+            hits[e.lang].append(r.code == e.lang)
+            hits[f"{name} [{e.lang}]"].append(r.code == e.lang)
+    accuracy = {k: sum(v) / len(v) for k, v in hits.items()}
+    for lang, floor in DEV_FLOORS.items():
+        assert accuracy[lang] > floor, (lang, accuracy[lang])
+    files = {k: v for k, v in accuracy.items() if k not in DEV_FLOORS}
+    assert min(files.values()) > DEV_FILE_FLOOR, files

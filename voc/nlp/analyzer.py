@@ -45,6 +45,9 @@ class Analyzer:
     @classmethod
     def load(cls, settings: Settings) -> Analyzer:
         """Load every model named by `settings` (once per process, after any fork)."""
+        segmenter = Segmenter()
+        # spaCy builds each language's tokenizer on first use (seconds): do it before serving.
+        segmenter.segment_batch(["ok"] * len(SUPPORTED_LANGUAGES), list(SUPPORTED_LANGUAGES))
         return cls(
             encoder=Encoder(
                 settings.base_model_dir,
@@ -52,7 +55,7 @@ class Analyzer:
                 threads=settings.threads or None,
             ),
             language_identifier=LanguageIdentifier.load(settings.artifacts_dir / "language"),
-            segmenter=Segmenter(),
+            segmenter=segmenter,
             sentiment=SentimentHead.load(settings.artifacts_dir / "sentiment"),
         )
 
