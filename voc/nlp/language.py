@@ -394,7 +394,7 @@ class LanguageIdentifier:
             if not letters:
                 results[i] = UNDETERMINED
                 continue
-            ranking = dict(self._langid.rank(text))
+            ranking = self.rank(text)
             other = self._other_language(ranking, letters, latin)
             if other is not None:
                 results[i] = other
@@ -682,7 +682,7 @@ def write_language_card(out_dir: Path, metrics: dict[str, Any], extra: dict[str,
             ),
             ("Dev accuracy per file", _accuracy_table(reports, "file:", "dev file")),
             ("Other languages", _other_text(metrics["other_languages"])),
-            ("Limits", _LIMITS),
+            ("Limits", _LIMITS.format(min_letters=DECISION["other_min_letters"])),
         ],
     )
 
@@ -704,6 +704,8 @@ restricts them to the four languages, the fair comparison with the four-way deci
 _LIMITS = """Informal Malaysian Malay is absent from the labelled data; the rewritten copies \
 stand in for it, and hand-written probes in `tests/test_language.py` check it. Code-mixed \
 text (Manglish, Indonesian with Javanese) gets its dominant language or may be called `jv`. \
+Text under {min_letters} letters ("Gracias", "ciao") always gets one of the four: py3langid \
+cannot tell languages apart on so little. \
 Decision thresholds were chosen on these dev splits and the sentences below, so those \
 numbers are slightly optimistic."""
 
