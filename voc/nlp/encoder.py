@@ -50,8 +50,6 @@ def _normalize(vectors: np.ndarray) -> np.ndarray:
 class Encoder:
     """Embeds batches of texts with one model loaded once per process."""
 
-    dim = DIM
-
     def __init__(
         self,
         model_dir: Path,

@@ -25,13 +25,6 @@ class Feedback:
 
 
 @dataclass(frozen=True)
-class Span:
-    start: int
-    end: int
-    text: str
-
-
-@dataclass(frozen=True)
 class Language:
     code: str
     confidence: float

@@ -50,10 +50,6 @@ class Batcher:
         self._thread = threading.Thread(target=self._loop, name="voc-batcher", daemon=True)
         self._thread.start()
 
-    @property
-    def queued_documents(self) -> int:
-        return self._queued_documents
-
     def submit(self, feedback: Sequence[Feedback], features: Collection[str]) -> Future:
         """Queue documents for analysis; the future resolves to their `Analysis` list."""
         pending = _Pending(list(feedback), frozenset(features))
