@@ -63,3 +63,10 @@ def test_committed_head_reproduces_its_dev_metrics(shared_data, analyzer):
     metrics = train.sentiment_metrics(dev, dev_y, predicted)
     for group, reported in config["metrics"]["dev"].items():
         assert metrics[group]["macro_f1"] == pytest.approx(reported["macro_f1"], abs=0.02), group
+
+
+def test_saved_head_round_trips_column_major_weights(tmp_path):
+    """sklearn hands `coef_` in Fortran order; the artifact must load back unscrambled."""
+    weight = np.asfortranarray(np.arange(3 * 384, dtype=np.float32).reshape(3, 384))
+    SentimentHead(weight, np.zeros(3, np.float32), 1.0, 0.7, "test").save(tmp_path, {})
+    assert np.array_equal(SentimentHead.load(tmp_path).weight, weight)

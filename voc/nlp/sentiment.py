@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from safetensors.numpy import load_file, save_file
+from safetensors.numpy import load_file
 
+from voc.nlp.artifacts import save_tensors
 from voc.nlp.types import SENTIMENT_LABELS, Sentiment
 
 WEIGHTS = "head.safetensors"
@@ -47,7 +48,7 @@ class SentimentHead:
 
     def save(self, artifact_dir: Path, extra_config: dict) -> None:
         artifact_dir.mkdir(parents=True, exist_ok=True)
-        save_file({"weight": self.weight, "bias": self.bias}, artifact_dir / WEIGHTS)
+        save_tensors({"weight": self.weight, "bias": self.bias}, artifact_dir / WEIGHTS)
         config = {
             "labels": list(SENTIMENT_LABELS),
             "temperature": self.temperature,

@@ -124,7 +124,7 @@ def _balanced_weights(examples: list[Example], labels: list[str]) -> np.ndarray:
 
 
 def _fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
-    """Temperature minimising negative log-likelihood on held-out logits (grid + refinement)."""
+    """Temperature minimising negative log-likelihood on held-out logits (log-spaced grid)."""
 
     def nll(t: float) -> float:
         z = logits / t
@@ -203,7 +203,7 @@ def train_sentiment(
     _, c, model = best
     temperature = _fit_temperature(model.decision_function(x_all[cal_idx]), y_all[cal_idx])
 
-    weight = np.ascontiguousarray(model.coef_, dtype=np.float32)  # sklearn may hand F-order
+    weight = model.coef_.astype(np.float32)
     bias = model.intercept_.astype(np.float32)
     digest = hashlib.sha256(weight.tobytes() + bias.tobytes()).hexdigest()[:8]
     head = SentimentHead(weight, bias, temperature, args.mixed_threshold, f"sentiment@{digest}")
@@ -213,6 +213,7 @@ def train_sentiment(
     dev_metrics = sentiment_metrics(dev, dev_y, predicted)
     y_dev = np.array([SENTIMENT_LABELS.index(y) for y in dev_y])
     texts = [e.text for e in dev]
+    data = [file_fingerprint(data_dir / name) for name in args.files]
     metrics = {
         "dev": dev_metrics,
         "baselines_dev": {
@@ -234,13 +235,13 @@ def train_sentiment(
         {
             "encoder": encoder.version,
             "encoder_backend": encoder.backend,
-            "data": [file_fingerprint(data_dir / name) for name in args.files],
+            "data": data,
             "args": {k: v for k, v in args.__dict__.items() if k != "files"},
             "metrics": metrics,
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         },
     )
-    _write_sentiment_card(out_dir, head.version, metrics, data_dir, args)
+    _write_sentiment_card(out_dir, head.version, metrics, data, args)
     return metrics
 
 
@@ -269,7 +270,7 @@ def asent_labels(texts: list[str]) -> list[str]:
 
 
 def _write_sentiment_card(
-    out_dir: Path, version: str, metrics: dict, data_dir: Path, args: SentimentTrainingArgs
+    out_dir: Path, version: str, metrics: dict, data: list[dict], args: SentimentTrainingArgs
 ) -> None:
     from voc.nlp.cards import markdown_table, write_card
 
@@ -295,7 +296,7 @@ def _write_sentiment_card(
         ),
         command=f"voc train sentiment --max-train-per-file {args.max_train_per_file} "
         f"--seed {args.seed}",
-        data=[file_fingerprint(data_dir / name) for name in args.files],
+        data=data,
         sections=[
             (
                 "Macro-F1 on the dev splits (vader and asent are English lexicons, "
