@@ -12,7 +12,7 @@ from voc.logging import configure_logging
 from voc.nlp.analyzer import Analyzer
 from voc.service import analyze, errors, metrics, ops
 from voc.service.batcher import Batcher
-from voc.service.db import make_engine
+from voc.service.db import make_engine, metadata
 from voc.service.state import EXTENSION, Services
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,8 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.limits.max_request_bytes
     app.json.sort_keys = False
     analyzer = Analyzer.load(settings)
+    engine = make_engine(settings.database_url)
+    metadata.create_all(engine)
     app.extensions[EXTENSION] = Services(
         settings=settings,
         analyzer=analyzer,
@@ -34,7 +36,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
             wait_ms=settings.batch_wait_ms,
             max_queued_documents=settings.max_queued_documents,
         ),
-        engine=make_engine(settings.database_url),
+        engine=engine,
         metrics=metrics.init_app(app),
     )
     errors.init_app(app)

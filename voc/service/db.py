@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
+
+
+metadata = MetaData()
+"""Every table voc stores. Feature modules declare theirs on it; `create_app` creates them."""
 
 
 def make_engine(database_url: str) -> Engine:
