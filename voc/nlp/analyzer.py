@@ -1,7 +1,11 @@
 """Analyzer: runs the components over batches of feedback. The only public entry for analysis.
 
 Pipeline per batch: language id -> segmentation -> one batched encoder call over every
-distinct document, sentence and clause text -> sentiment head -> `Analysis` objects.
+distinct clause -> sentence and document vectors pooled from their clauses -> sentiment head
+-> `Analysis` objects. Each character is encoded once: a clause is the unit every feature
+reads (sentiment, and the clause-level features built on it), and pooling its vectors
+instead of re-encoding whole sentences and documents keeps the analyzer within a small factor
+of a single encoder pass.
 Components are passed in (any can be swapped); `Analyzer.load` is the one place that loads
 models from disk.
 """
@@ -9,7 +13,7 @@ models from disk.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -18,7 +22,14 @@ from voc.nlp.encoder import Encoder
 from voc.nlp.language import LanguageIdentifier
 from voc.nlp.segment import Segmenter
 from voc.nlp.sentiment import SentimentHead, document_sentiment, sentiment_from_proba
-from voc.nlp.types import SUPPORTED_LANGUAGES, Analysis, Feedback, Language, Sentence
+from voc.nlp.types import (
+    SUPPORTED_LANGUAGES,
+    Analysis,
+    Feedback,
+    Language,
+    Segment,
+    Sentence,
+)
 
 FEATURES = ("language", "sentiment", "sentences")
 """Features this version computes, in output order."""
@@ -88,26 +99,27 @@ class Analyzer:
         sentences = self.segmenter.segment_batch(
             [f.text for f in feedback], [lang.code for lang in languages]
         )
-        proba = self._sentiment_proba(feedback, sentences)
+        vectors = self._vectors([f.text for f in feedback], sentences)
         results = []
-        for f, lang, doc_sentences in zip(feedback, languages, sentences, strict=True):
-            clause_proba = np.array(
-                [proba[c.text] for s in doc_sentences for c in s.clauses]
-            ).reshape(-1, 3)
+        for f, lang, doc_sentences, doc_vectors in zip(
+            feedback, languages, sentences, vectors, strict=True
+        ):
+            proba = self.sentiment.predict_proba(doc_vectors.all)
+            document_proba, sentence_proba = proba[0], proba[1 : 1 + len(doc_sentences)]
             results.append(
                 Analysis(
                     id=f.id,
                     language=lang if "language" in features else None,
                     sentiment=document_sentiment(
-                        proba[f.text],
-                        clause_proba,
+                        document_proba,
+                        proba[1 + len(doc_sentences) :],
                         mixed_threshold=self.sentiment.mixed_threshold,
                     )
                     if wants_sentiment
                     else None,
                     sentences=tuple(
-                        replace(s, sentiment=sentiment_from_proba(proba[s.text]))
-                        for s in doc_sentences
+                        replace(s, sentiment=sentiment_from_proba(p))
+                        for s, p in zip(doc_sentences, sentence_proba, strict=True)
                     )
                     if wants_sentences
                     else None,
@@ -132,29 +144,64 @@ class Analyzer:
             for i, f in enumerate(feedback)
         ]
 
-    def _sentiment_proba(
-        self, feedback: Sequence[Feedback], sentences: list[tuple[Sentence, ...]]
-    ) -> dict[str, np.ndarray]:
-        """Probabilities for every distinct document, sentence and clause text: one encoder call.
+    def _vectors(
+        self, texts: Sequence[str], sentences: list[tuple[Sentence, ...]]
+    ) -> list[DocumentVectors]:
+        """Embed every distinct clause of the batch once; pool sentences and documents from them.
 
-        A document that is a single clause is embedded once: its sentence and clause reuse the
-        document's probabilities (they differ only by trimmed punctuation and whitespace).
+        A text that is one clause (or none: only punctuation, say) is embedded whole, as the
+        sentiment head was trained: its sentence and clause share that vector.
         """
-        texts: dict[str, None] = {}
-        aliases: dict[str, str] = {}
-        for f, doc_sentences in zip(feedback, sentences, strict=True):
-            texts[f.text] = None
-            segments = [s.text for s in doc_sentences] + [
-                c.text for s in doc_sentences for c in s.clauses
-            ]
-            if len(doc_sentences) == 1 and len(doc_sentences[0].clauses) == 1:
-                aliases.update({segment: f.text for segment in segments})
-            else:
-                texts.update(dict.fromkeys(segments))
-        unique = list(texts)
-        proba = dict(
-            zip(unique, self.sentiment.predict_proba(self.encoder.embed(unique)), strict=True)
-        )
-        for segment, document in aliases.items():
-            proba.setdefault(segment, proba[document])
-        return proba
+        clauses = [[c for s in doc for c in s.clauses] for doc in sentences]
+        units = [
+            c.text if len(doc_clauses) > 1 else text
+            for text, doc_clauses in zip(texts, clauses, strict=True)
+            for c in doc_clauses or [None]
+        ]
+        unique = list(dict.fromkeys(units))
+        by_text = dict(zip(unique, self.encoder.embed(unique), strict=True))
+        out = []
+        for text, doc, doc_clauses in zip(texts, sentences, clauses, strict=True):
+            if len(doc_clauses) <= 1:
+                whole = by_text[text][None, :]
+                out.append(DocumentVectors(whole[0], whole[: len(doc)], whole[: len(doc)]))
+                continue
+            per_sentence = [np.stack([by_text[c.text] for c in s.clauses]) for s in doc]
+            clause_vectors = np.vstack(per_sentence)
+            out.append(
+                DocumentVectors(
+                    document=pool(clause_vectors, doc_clauses),
+                    sentences=np.stack(
+                        [pool(v, s.clauses) for v, s in zip(per_sentence, doc, strict=True)]
+                    ),
+                    clauses=clause_vectors,
+                )
+            )
+        return out
+
+
+@dataclass(frozen=True)
+class DocumentVectors:
+    """Unit vectors of one document, its sentences and its clauses (in reading order)."""
+
+    document: np.ndarray
+    sentences: np.ndarray
+    clauses: np.ndarray
+
+    @property
+    def all(self) -> np.ndarray:
+        """Document, sentences, clauses stacked: one head call per document."""
+        return np.vstack([self.document[None, :], self.sentences, self.clauses])
+
+
+def pool(vectors: np.ndarray, segments: Sequence[Segment]) -> np.ndarray:
+    """Length-weighted mean of segment vectors, renormalised: the vector of their concatenation.
+
+    Measured on 2,658 dev documents (README, "Models"): this costs 0.00-0.08 macro-F1 against
+    encoding the whole text again, which would double the encoder time of every multi-clause text.
+    """
+    if len(vectors) == 1:
+        return vectors[0]
+    weights = np.array([len(s.text) for s in segments], dtype=vectors.dtype)
+    pooled = weights @ vectors
+    return pooled / np.linalg.norm(pooled)
