@@ -13,23 +13,15 @@ models from disk.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, replace
-
-import numpy as np
+from dataclasses import replace
 
 from voc.config import Settings
 from voc.nlp.encoder import Encoder
 from voc.nlp.language import LanguageIdentifier
 from voc.nlp.segment import Segmenter
 from voc.nlp.sentiment import SentimentHead, document_sentiment, sentiment_from_proba
-from voc.nlp.types import (
-    SUPPORTED_LANGUAGES,
-    Analysis,
-    Feedback,
-    Language,
-    Segment,
-    Sentence,
-)
+from voc.nlp.types import SUPPORTED_LANGUAGES, Analysis, Feedback, Language
+from voc.nlp.vectors import embed_documents
 
 FEATURES = ("language", "sentiment", "sentences")
 """Features this version computes, in output order."""
@@ -99,7 +91,7 @@ class Analyzer:
         sentences = self.segmenter.segment_batch(
             [f.text for f in feedback], [lang.code for lang in languages]
         )
-        vectors = self._vectors([f.text for f in feedback], sentences)
+        vectors = embed_documents(self.encoder.embed, [f.text for f in feedback], sentences)
         results = []
         for f, lang, doc_sentences, doc_vectors in zip(
             feedback, languages, sentences, vectors, strict=True
@@ -143,65 +135,3 @@ class Analyzer:
             else Language(f.language, 1.0, f.language in SUPPORTED_LANGUAGES)
             for i, f in enumerate(feedback)
         ]
-
-    def _vectors(
-        self, texts: Sequence[str], sentences: list[tuple[Sentence, ...]]
-    ) -> list[DocumentVectors]:
-        """Embed every distinct clause of the batch once; pool sentences and documents from them.
-
-        A text that is one clause (or none: only punctuation, say) is embedded whole, as the
-        sentiment head was trained: its sentence and clause share that vector.
-        """
-        clauses = [[c for s in doc for c in s.clauses] for doc in sentences]
-        units = [
-            c.text if len(doc_clauses) > 1 else text
-            for text, doc_clauses in zip(texts, clauses, strict=True)
-            for c in doc_clauses or [None]
-        ]
-        unique = list(dict.fromkeys(units))
-        by_text = dict(zip(unique, self.encoder.embed(unique), strict=True))
-        out = []
-        for text, doc, doc_clauses in zip(texts, sentences, clauses, strict=True):
-            if len(doc_clauses) <= 1:
-                whole = by_text[text][None, :]
-                out.append(DocumentVectors(whole[0], whole[: len(doc)], whole[: len(doc)]))
-                continue
-            per_sentence = [np.stack([by_text[c.text] for c in s.clauses]) for s in doc]
-            clause_vectors = np.vstack(per_sentence)
-            out.append(
-                DocumentVectors(
-                    document=pool(clause_vectors, doc_clauses),
-                    sentences=np.stack(
-                        [pool(v, s.clauses) for v, s in zip(per_sentence, doc, strict=True)]
-                    ),
-                    clauses=clause_vectors,
-                )
-            )
-        return out
-
-
-@dataclass(frozen=True)
-class DocumentVectors:
-    """Unit vectors of one document, its sentences and its clauses (in reading order)."""
-
-    document: np.ndarray
-    sentences: np.ndarray
-    clauses: np.ndarray
-
-    @property
-    def all(self) -> np.ndarray:
-        """Document, sentences, clauses stacked: one head call per document."""
-        return np.vstack([self.document[None, :], self.sentences, self.clauses])
-
-
-def pool(vectors: np.ndarray, segments: Sequence[Segment]) -> np.ndarray:
-    """Length-weighted mean of segment vectors, renormalised: the vector of their concatenation.
-
-    Measured on 2,658 dev documents (README, "Models"): this costs 0.00-0.08 macro-F1 against
-    encoding the whole text again, which would double the encoder time of every multi-clause text.
-    """
-    if len(vectors) == 1:
-        return vectors[0]
-    weights = np.array([len(s.text) for s in segments], dtype=vectors.dtype)
-    pooled = weights @ vectors
-    return pooled / np.linalg.norm(pooled)
