@@ -16,12 +16,13 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="session")
 def app(settings: Settings):
-    from voc.service import create_app
+    from voc.service import create_app, jobs
 
     app = create_app(settings)
     app.config["TESTING"] = True
     yield app
     app.extensions["voc"].batcher.close()
+    jobs.close(app)
 
 
 @pytest.fixture()
@@ -41,3 +42,22 @@ def shared_data():
     if not data_dir.is_dir():
         pytest.skip(f"labelled data not found at {data_dir} (set VOC_DATA_DIR)")
     return data_dir
+
+
+@pytest.fixture(scope="session")
+def wait_for_job():
+    """Poll `GET /v1/jobs/{id}` until the job reaches one of `until` (default: finished)."""
+    import time
+
+    def wait(client, job_id: str, until=None, timeout: float = 120) -> dict:
+        until = until or ("COMPLETED", "PARTIALLY_COMPLETED", "FAILED", "STOPPED")
+        deadline = time.monotonic() + timeout
+        while True:
+            job = client.get(f"/v1/jobs/{job_id}").get_json()
+            if job["status"] in until:
+                return job
+            if time.monotonic() > deadline:
+                raise AssertionError(f"job {job_id} still {job['status']} after {timeout} s")
+            time.sleep(0.1)
+
+    return wait

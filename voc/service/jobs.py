@@ -140,7 +140,7 @@ def _json_submission(limits):
     if not isinstance(documents, list) or not documents:
         raise ApiError(400, "InvalidRequest", '"documents" must be a non-empty list of objects')
     options = parse_options(payload)
-    fingerprint = hashlib.sha256(request.get_data(cache=True)).hexdigest()
+    fingerprint = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
     return read_documents(documents, limits), options, {"kind": "json"}, [], fingerprint
 
 
