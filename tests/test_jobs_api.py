@@ -10,7 +10,10 @@ import pytest
 
 DOCS = [
     {"id": "en-1", "text": "The parcel arrived two weeks late and nobody answered my emails."},
-    {"id": "fr-1", "text": "Super expérience, le personnel était adorable. Mais le prix est élevé."},
+    {
+        "id": "fr-1",
+        "text": "Super expérience, le personnel était adorable. Mais le prix est élevé.",
+    },
     {"id": "id-1", "text": "Pesanan dijanjikan 3 hari, tapi baru sampai 9 hari."},
     {"id": "ms-1", "text": "Perkhidmatan sangat baik, kakitangan mesra dan penghantaran pantas."},
 ]

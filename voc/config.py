@@ -49,6 +49,8 @@ class Settings:
     """A claimed chunk whose worker stops heartbeating for this long is claimed again."""
     job_poll_seconds: float = 0.5
     """How often an idle worker looks for work."""
+    service_url: str = "http://127.0.0.1:8080"
+    """Where `voc jobs ...` finds a running service (`VOC_URL`)."""
     in_process_worker: bool = True
     """`create_app` starts a job worker thread (what `voc serve` runs; `voc worker` is separate)."""
 
@@ -87,6 +89,8 @@ class Settings:
             values["encoder_backend"] = env["VOC_ENCODER_BACKEND"]
         if "VOC_THREADS" in env:
             values["threads"] = _int_env("VOC_THREADS")
+        if "VOC_URL" in env:
+            values["service_url"] = env["VOC_URL"]
         if "VOC_JOB_CHUNK_SIZE" in env:
             values["job_chunk_size"] = _int_env("VOC_JOB_CHUNK_SIZE")
         if "VOC_JOB_LEASE_SECONDS" in env:

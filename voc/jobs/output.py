@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from voc.jobs.store import ResultRow
+from voc.jobs.types import ResultRow
 from voc.nlp.analyzer import FEATURES
 
 FLAT_COLUMNS = {

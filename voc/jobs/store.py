@@ -40,22 +40,10 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from voc.jobs.ingest import Row
+from voc.jobs.types import FINISHED, RECEIVING, RUNNABLE, ResultRow
 from voc.nlp.batch import feedback_to_json
 from voc.service.db import metadata
 
-STATUSES = (
-    "SUBMITTED",
-    "IN_PROGRESS",
-    "COMPLETED",
-    "PARTIALLY_COMPLETED",
-    "FAILED",
-    "STOP_REQUESTED",
-    "STOPPED",
-)
-RECEIVING = "RECEIVING"
-"""Internal: the documents are still being stored; shown as SUBMITTED, never claimed."""
-RUNNABLE = ("SUBMITTED", "IN_PROGRESS")
-FINISHED = ("COMPLETED", "PARTIALLY_COMPLETED", "FAILED", "STOPPED")
 INSERT_BATCH = 1000
 COMMIT_EVERY = 10_000
 
@@ -142,15 +130,6 @@ class Claim:
     owner: str
     options: dict[str, Any]
     documents: list[StoredDocument]
-
-
-@dataclass(frozen=True)
-class ResultRow:
-    position: int
-    doc_id: str | None
-    body: dict[str, Any] | None = None
-    error_code: str | None = None
-    error_message: str | None = None
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from voc.config import Settings
 from voc.jobs.ingest import Row
-from voc.jobs.store import Claim, JobStore, ResultRow
+from voc.jobs.store import Claim, JobStore
+from voc.jobs.types import ResultRow
 from voc.nlp.analyzer import Analyzer
 from voc.nlp.batch import analyze_batch, feedback_from_json
 from voc.nlp.validation import DocumentError

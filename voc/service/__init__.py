@@ -10,7 +10,7 @@ from flask import Flask
 from voc.config import Settings
 from voc.logging import configure_logging
 from voc.nlp.analyzer import Analyzer
-from voc.service import analyze, errors, jobs, metrics, ops
+from voc.service import analyze, errors, metrics, ops
 from voc.service.batcher import Batcher
 from voc.service.db import make_engine, metadata
 from voc.service.state import EXTENSION, Services
@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 
 def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     """Build the app; models load here, once per process (call it after any fork)."""
+    from voc.service import jobs  # imports voc.jobs, whose store needs voc.service.db first
+
     settings = config if isinstance(config, Settings) else Settings.from_env(config)
     configure_logging()
     app = Flask(__name__)

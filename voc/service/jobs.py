@@ -22,7 +22,8 @@ from voc.jobs.ingest import (
     read_file,
 )
 from voc.jobs.output import csv_lines, jsonl_lines
-from voc.jobs.store import STATUSES, IdempotencyConflict, Job, JobNotReady, JobStore
+from voc.jobs.store import IdempotencyConflict, Job, JobNotReady, JobStore
+from voc.jobs.types import STATUSES
 from voc.jobs.worker import WorkerThread
 from voc.service.errors import ApiError
 from voc.service.schemas import json_body, parse_options

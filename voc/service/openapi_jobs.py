@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from voc.jobs.store import STATUSES
+from voc.jobs.types import STATUSES
 
 JOB_ID = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}
 TIME = {"type": ["string", "null"], "format": "date-time"}
