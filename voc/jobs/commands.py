@@ -34,6 +34,7 @@ def _worker(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
+    worker.load()  # before claiming, so a lease is never held while the models load
     worker.run(stop)
     return 0
 

@@ -124,9 +124,8 @@ class Worker:
         self._analyzer_factory = analyzer_factory
         self._analyzer: Analyzer | None = None
 
-    @property
-    def analyzer(self) -> Analyzer:
-        """Loaded on first use, on the worker's own thread (models are never shared)."""
+    def load(self) -> Analyzer:
+        """The worker's own Analyzer, loaded on first call (models are never shared)."""
         if self._analyzer is None:
             self._analyzer = self._analyzer_factory()
         return self._analyzer
@@ -139,7 +138,7 @@ class Worker:
             return False
         started = time.perf_counter()
         with _Heartbeat(self.store, claim, lease):
-            results = analyze_rows(self.analyzer, claim_rows(claim), claim.options)
+            results = analyze_rows(self.load(), claim_rows(claim), claim.options)
         committed = self.store.complete(claim, results)
         self.store.settle(claim.job_id)
         log.info(
