@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 
 import pytest
 
@@ -257,6 +258,7 @@ def test_partial_results_while_running_then_stop(client, settings, wait_for_job)
         timeout=120,
     )
     while job["progress"]["done"] < chunk:
+        time.sleep(0.05)
         job = client.get(f"/v1/jobs/{job_id}").get_json()
     response = client.get(f"/v1/jobs/{job_id}/results")
     assert response.headers["X-Job-Status"] == "IN_PROGRESS"

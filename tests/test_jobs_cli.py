@@ -115,10 +115,16 @@ def test_resume_after_an_interruption_gives_the_uninterrupted_output(tmp_path, s
 
 
 @pytest.fixture()
-def live_url(app):
+def live_url(app, settings):
     from waitress import create_server
 
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    server = create_server(
+        app,
+        host="127.0.0.1",
+        port=0,
+        threads=4,
+        max_request_body_size=settings.limits.max_upload_bytes,  # as `voc serve` sets it
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"

@@ -6,6 +6,8 @@ import os
 import random
 import signal
 import time
+from functools import partial
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -38,6 +40,11 @@ def documents() -> list[dict]:
     return docs
 
 
+def _working(worker) -> bool:
+    """The worker has loaded its models and entered its loop."""
+    return '"worker.started"' in Path(worker.log_path).read_text(encoding="utf-8")
+
+
 @pytest.mark.slow
 def test_sigkill_at_random_points_loses_nothing(tmp_path, start_worker, analyzer):
     url = f"sqlite:///{tmp_path / 'jobs.sqlite3'}"
@@ -61,17 +68,19 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path, start_worker, analyzer
         for _ in range(JOBS)
     ]
     rng = random.Random(20261130)
-    worker = start_worker(url, lease_seconds=LEASE_SECONDS, name="victim")
+    start = partial(start_worker, url, lease_seconds=LEASE_SECONDS, name="worker")
+    # A standby worker loads its models while the victim works, so restarts overlap the work.
+    victim, standby = start(), start()
     killed_mid_job = 0
     for job in jobs:
         deadline = time.monotonic() + 300
-        while store.get(job.id).status == "SUBMITTED":
-            assert worker.poll() is None, "the worker died by itself"
+        while not _working(victim) or store.get(job.id).status == "SUBMITTED":
+            assert victim.poll() is None, "the worker died by itself"
             assert time.monotonic() < deadline, "no worker picked the job up"
             time.sleep(0.05)
-        time.sleep(rng.uniform(0, 2.5))
-        os.kill(worker.pid, signal.SIGKILL)
-        worker.wait()
+        time.sleep(rng.uniform(0, 2.0))
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.wait()
         state = store.get(job.id)
         killed_mid_job += 0 < state.done + state.failed < DOCUMENTS
         with engine.connect() as conn:
@@ -79,7 +88,7 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path, start_worker, analyzer
                 select(func.count()).where(job_results.c.job_id == job.id)
             ).scalar_one()
         assert stored == state.done + state.failed, "counters and results disagree"
-        worker = start_worker(url, lease_seconds=LEASE_SECONDS, name="victim")
+        victim, standby = standby, start()
 
     deadline = time.monotonic() + 600
     while not all(store.get(job.id).finished for job in jobs):
