@@ -76,24 +76,29 @@ def ray_engine(settings: Settings, options: Mapping[str, Any], *, actors: int = 
                     written += 1
             if not written:
                 return
-            if not ray.is_initialized():
+            started_here = not ray.is_initialized()
+            if started_here:
                 ray.init(
-                    num_cpus=max(actors, 1),
+                    num_cpus=actors + 1,  # one per actor, one for reading the spooled chunks
                     include_dashboard=False,
                     log_to_driver=False,
                     configure_logging=False,
                 )
-            context = ray.data.DataContext.get_current()
-            context.execution_options.preserve_order = True
-            context.enable_progress_bars = False
-            dataset = ray.data.read_text(str(spool)).map_batches(
-                ChunkAnalyzer,
-                fn_constructor_kwargs={"settings": settings, "options": dict(options)},
-                batch_size=1,
-                concurrency=actors,
-                num_cpus=1,
-            )
-            for row in dataset.iter_rows():
-                yield [ResultRow(**r) for r in json.loads(row["results"])]
+            try:
+                context = ray.data.DataContext.get_current()
+                context.execution_options.preserve_order = True
+                context.enable_progress_bars = False
+                dataset = ray.data.read_text(str(spool)).map_batches(
+                    ChunkAnalyzer,
+                    fn_constructor_kwargs={"settings": settings, "options": dict(options)},
+                    batch_size=1,
+                    concurrency=actors,
+                    num_cpus=1,
+                )
+                for row in dataset.iter_rows():
+                    yield [ResultRow(**r) for r in json.loads(row["results"])]
+            finally:
+                if started_here:
+                    ray.shutdown()
 
     return run
