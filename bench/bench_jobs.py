@@ -41,6 +41,26 @@ TEMPLATES = [
 ]
 
 
+def feedback_texts(n: int, *, seed: int = 0, max_characters: int = 1000) -> list[str]:
+    """`n` distinct real texts drawn from every labelled file of ../shared/data."""
+    from voc.nlp.datasets import iter_examples
+
+    texts: dict[str, None] = {}
+    for path in sorted(paths.shared_data_dir().glob("*.jsonl")):
+        texts.update(
+            dict.fromkeys(
+                e.text
+                for e in iter_examples(path)
+                if e.text.strip() and len(e.text) <= max_characters
+            )
+        )
+    pool = list(texts)
+    random.Random(seed).shuffle(pool)
+    if len(pool) < n:
+        raise RuntimeError(f"only {len(pool)} distinct texts in {paths.shared_data_dir()}")
+    return pool[:n]
+
+
 def throughput(texts: list[str], features: list[str], chunk_size: int) -> dict[str, float]:
     from voc.jobs.ingest import read_documents
     from voc.jobs.store import JobStore
@@ -195,9 +215,6 @@ def main() -> None:
     skip = set(args.skip.split(","))
     results: dict[str, object] = {"date": time.strftime("%Y-%m-%d"), "cores": os.cpu_count()}
     if "throughput" not in skip:
-        sys.path.insert(0, str(Path(__file__).parent))
-        from bench_foundation import feedback_texts
-
         features = args.features.split(",")
         speed = throughput(feedback_texts(args.texts), features, args.chunk_size)
         results["throughput"] = {
