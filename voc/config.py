@@ -39,6 +39,10 @@ class Settings:
     max_queued_documents: int = 2_000
     """Documents waiting for the encoder beyond this answer 429 instead of queueing forever."""
     limits: Limits = field(default_factory=Limits)
+    registry_dir: Path = field(default_factory=paths.registry_dir)
+    """Where `voc train` registers new model versions (committed defaults: `artifacts_dir`)."""
+    model_refresh_seconds: float = 5.0
+    """How often a running service checks the database for model activations; 0 = never."""
 
     def __post_init__(self) -> None:
         from voc.nlp.encoder import BACKENDS
@@ -51,6 +55,8 @@ class Settings:
             raise ConfigError("threads must be >= 0 (0 = one per core)")
         if not 0 <= self.batch_wait_ms <= 100:
             raise ConfigError("batch_wait_ms must be between 0 and 100")
+        if self.model_refresh_seconds < 0:
+            raise ConfigError("model_refresh_seconds must be >= 0 (0 = never)")
         if self.max_queued_documents < 1:
             raise ConfigError("max_queued_documents must be >= 1")
         for f in fields(Limits):

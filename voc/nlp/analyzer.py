@@ -3,13 +3,15 @@
 Pipeline per batch: language id -> segmentation -> one batched encoder call over every
 distinct document, sentence and clause text -> sentiment head -> `Analysis` objects.
 Components are passed in (any can be swapped); `Analyzer.load` is the one place that loads
-models from disk.
+models from disk, and it takes each component's active version from the model registry.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -17,8 +19,16 @@ from voc.config import Settings
 from voc.nlp.encoder import Encoder
 from voc.nlp.language import LanguageIdentifier
 from voc.nlp.segment import Segmenter
-from voc.nlp.sentiment import SentimentHead, document_sentiment, sentiment_from_proba
+from voc.nlp.sentiment import (
+    ADAPTER_DIR,
+    SentimentHead,
+    document_sentiment,
+    sentiment_from_proba,
+)
 from voc.nlp.types import SUPPORTED_LANGUAGES, Analysis, Feedback, Language, Sentence
+
+if TYPE_CHECKING:
+    from voc.registry.store import Registry
 
 FEATURES = ("language", "sentiment", "sentences")
 """Features this version computes, in output order."""
@@ -36,27 +46,61 @@ class Analyzer:
         language_identifier: LanguageIdentifier,
         segmenter: Segmenter,
         sentiment: SentimentHead,
+        sentiment_encoder: Encoder | None = None,
     ) -> None:
         self.encoder = encoder
         self.language_identifier = language_identifier
         self.segmenter = segmenter
         self.sentiment = sentiment
+        self.sentiment_encoder = sentiment_encoder
+        """A fine-tuned encoder the sentiment head reads instead of `encoder` (None: shared)."""
 
     @classmethod
-    def load(cls, settings: Settings) -> Analyzer:
-        """Load every model named by `settings` (once per process, after any fork)."""
-        segmenter = Segmenter()
-        # spaCy builds each language's tokenizer on first use (seconds): do it before serving.
-        segmenter.segment_batch(["ok"] * len(SUPPORTED_LANGUAGES), list(SUPPORTED_LANGUAGES))
-        return cls(
-            encoder=Encoder(
+    def load(
+        cls,
+        settings: Settings,
+        *,
+        registry: Registry | None = None,
+        versions: Mapping[str, str] | None = None,
+        reuse: Analyzer | None = None,
+    ) -> Analyzer:
+        """Load every model (once per process, after any fork): the active registry version of
+        each component, or the one named in `versions`. Components of `reuse` whose version
+        is unchanged are shared, not reloaded (how a running service swaps one model)."""
+        from voc.registry.store import Registry
+
+        registry = registry or Registry.from_settings(settings)
+        entries = registry.active()
+        entries.update({name: registry.entry(name, v) for name, v in (versions or {}).items()})
+        if reuse is not None:
+            encoder, segmenter = reuse.encoder, reuse.segmenter
+        else:
+            encoder = Encoder(
                 settings.base_model_dir,
                 backend=settings.encoder_backend,
                 threads=settings.threads or None,
-            ),
-            language_identifier=LanguageIdentifier.load(settings.artifacts_dir / "language"),
+            )
+            segmenter = Segmenter()
+            # spaCy builds each language's tokenizer on first use (seconds): do it now.
+            segmenter.segment_batch(["ok"] * len(SUPPORTED_LANGUAGES), list(SUPPORTED_LANGUAGES))
+        current = reuse.model_versions if reuse is not None else {}
+
+        def unchanged(name: str) -> bool:
+            return current.get(name) == entries[name].version
+
+        sentiment_dir = entries["sentiment"].path
+        return cls(
+            encoder=encoder,
+            language_identifier=reuse.language_identifier
+            if reuse is not None and unchanged("language")
+            else LanguageIdentifier.load(entries["language"].path),
             segmenter=segmenter,
-            sentiment=SentimentHead.load(settings.artifacts_dir / "sentiment"),
+            sentiment=reuse.sentiment
+            if reuse is not None and unchanged("sentiment")
+            else SentimentHead.load(sentiment_dir),
+            sentiment_encoder=reuse.sentiment_encoder
+            if reuse is not None and unchanged("sentiment")
+            else fine_tuned_encoder(sentiment_dir, settings),
         )
 
     @property
@@ -152,9 +196,19 @@ class Analyzer:
             else:
                 texts.update(dict.fromkeys(segments))
         unique = list(texts)
-        proba = dict(
-            zip(unique, self.sentiment.predict_proba(self.encoder.embed(unique)), strict=True)
-        )
+        encoder = self.sentiment_encoder or self.encoder
+        proba = dict(zip(unique, self.sentiment.predict_proba(encoder.embed(unique)), strict=True))
         for segment, document in aliases.items():
             proba.setdefault(segment, proba[document])
         return proba
+
+
+def fine_tuned_encoder(artifact_dir: Path, settings: Settings) -> Encoder | None:
+    """The encoder a fine-tuned sentiment version carries (base weights + its adapter, torch
+    backend), or None for a head trained on the frozen shared encoder."""
+    adapter = artifact_dir / ADAPTER_DIR
+    if not adapter.is_dir():
+        return None
+    return Encoder(
+        settings.base_model_dir, backend="torch", threads=settings.threads or None, adapter=adapter
+    )
