@@ -50,8 +50,13 @@ def compare(active: Entry, candidate: Entry) -> Comparison:
             continue
         metric, name = evaluation["metric"], evaluation["name"]
         table += [
-            {"set": evaluation["set"], "language": lang, "metric": metric,
-             "active": old[lang], "candidate": new[lang]}
+            {
+                "set": evaluation["set"],
+                "language": lang,
+                "metric": metric,
+                "active": old[lang],
+                "candidate": new[lang],
+            }
             for lang in languages
         ]
         old_mean = sum(old[lang] for lang in languages) / len(languages)

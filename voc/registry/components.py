@@ -64,9 +64,7 @@ def describe_sentiment(artifact_dir: Path) -> dict[str, Any]:
     config = json.loads((artifact_dir / "config.json").read_text())
     metrics = config["metrics"]
     args = config["args"]
-    extra = {
-        k: metrics[k] for k in ("per_class", "confusion", "baselines_dev") if k in metrics
-    }
+    extra = {k: metrics[k] for k in ("per_class", "confusion", "baselines_dev") if k in metrics}
     return {
         "version": config["version"],
         "config": {

@@ -10,7 +10,7 @@ from flask import Flask
 from voc.config import Settings
 from voc.logging import configure_logging
 from voc.nlp.analyzer import Analyzer
-from voc.registry.store import Registry
+from voc.registry import store
 from voc.service import analyze, errors, metrics, models, ops
 from voc.service.batcher import Batcher
 from voc.service.db import make_engine, metadata
@@ -29,7 +29,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False
     engine = make_engine(settings.database_url)
     metadata.create_all(engine)
-    registry = Registry.from_settings(settings, engine)
+    registry = store.Registry.from_settings(settings, engine)
     analyzer = Analyzer.load(settings, registry=registry)
     batcher = Batcher(
         analyzer,
