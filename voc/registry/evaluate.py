@@ -30,8 +30,10 @@ def evaluate_versions(
     files: Sequence[Path],
     *,
     split: str = "dev",
+    reuse: Analyzer | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """version -> report on the rows of `files` in `split` that carry this component's label."""
+    """version -> report on the rows of `files` in `split` that carry this component's label.
+    `reuse`: an analyzer already loaded (its encoder and unchanged components are shared)."""
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
     spec = component(name)
@@ -47,7 +49,7 @@ def evaluate_versions(
         raise ValueError(f"no {split} rows with a {name} label in {[str(p) for p in files]}")
     examples, gold = [e for e, _ in rows], [y for _, y in rows]
     data = [file_fingerprint(p) for p in files]
-    reports, shared = {}, None
+    reports, shared = {}, reuse
     for version in versions:
         entry = registry.entry(name, version)
         analyzer = Analyzer.load(
