@@ -75,6 +75,20 @@ def _device():
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def _length_bucketed_batches(lengths: list[int], batch_size: int, generator) -> list[list[int]]:
+    """Shuffled batches of similar length (padding is most of the cost on CPU): shuffle, sort
+    each window of 50 batches by length, cut into batches, shuffle the batches."""
+    import torch
+
+    order = torch.randperm(len(lengths), generator=generator).tolist()
+    window = batch_size * 50
+    batches = []
+    for start in range(0, len(order), window):
+        chunk = sorted(order[start : start + window], key=lengths.__getitem__)
+        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
+    return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
+
+
 def _train_adapter(
     settings: Settings,
     texts: list[str],
@@ -118,12 +132,11 @@ def _train_adapter(
     y = torch.from_numpy(labels).to(device)
     w = torch.from_numpy(weights.astype(np.float32)).to(device)
     generator = torch.Generator().manual_seed(seed)
+    lengths = [len(e.ids) for e in tokenizer.encode_batch([PREFIX + t for t in texts])]
     steps, losses, started = 0, [], time.perf_counter()
     bert.train()
     for _ in range(fine_tune.epochs):
-        order = torch.randperm(len(texts), generator=generator).tolist()
-        for start in range(0, len(order), fine_tune.batch_size):
-            batch = order[start : start + fine_tune.batch_size]
+        for batch in _length_bucketed_batches(lengths, fine_tune.batch_size, generator):
             encoded = tokenizer.encode_batch([PREFIX + texts[i] for i in batch])
             ids = torch.tensor([e.ids for e in encoded], device=device)
             mask = torch.tensor([e.attention_mask for e in encoded], device=device)
