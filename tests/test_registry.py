@@ -111,3 +111,18 @@ def test_changed_files_and_missing_cards_are_refused(registry, encoder):
 def test_rollback_without_history_is_refused(registry):
     with pytest.raises(ActivationRefused, match="never been activated"):
         registry.rollback("language")
+
+
+def test_promote_makes_a_version_the_committed_default(tmp_path, encoder):
+    committed = tmp_path / "models"
+    shutil.copytree(paths.ARTIFACTS_DIR / "sentiment", committed / "sentiment")
+    engine = make_engine(f"sqlite:///{tmp_path / 'promote.sqlite3'}")
+    registry = Registry(committed, tmp_path / "registry", engine)
+    candidate = register_fixture_head(registry, encoder)
+    promoted = registry.promote("sentiment", candidate.short_version)
+    assert promoted.path == committed / "sentiment"
+    assert promoted.version == candidate.version == registry.default("sentiment").version
+    assert promoted.problems() == []
+    assert sorted(p.name for p in promoted.path.iterdir()) == sorted(
+        p.name for p in candidate.path.iterdir()
+    )

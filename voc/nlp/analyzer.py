@@ -72,6 +72,12 @@ class Analyzer:
         registry = registry or Registry.from_settings(settings)
         entries = registry.active()
         entries.update({name: registry.entry(name, v) for name, v in (versions or {}).items()})
+        missing = {"language", "sentiment"} - set(entries)
+        if missing:
+            raise FileNotFoundError(
+                f"no registered version of {sorted(missing)}: each needs an entry.json in "
+                f"{settings.artifacts_dir}/<name>/ or {settings.registry_dir}/<name>/<id>/"
+            )
         if reuse is not None:
             encoder, segmenter = reuse.encoder, reuse.segmenter
         else:

@@ -1,4 +1,4 @@
-"""The registry's command lines: `voc models list|show|activate|rollback`, `voc eval`,
+"""The registry's command lines: `voc models list|show|activate|rollback|promote`, `voc eval`,
 `voc train sentiment|language` (each run registers a new version)."""
 
 from __future__ import annotations
@@ -75,6 +75,12 @@ def _activate(args: argparse.Namespace) -> int:
 
 def _rollback(args: argparse.Namespace) -> int:
     _print_result(_registry(Settings.from_env()).rollback(args.name))
+    return 0
+
+
+def _promote(args: argparse.Namespace) -> int:
+    entry = _registry(Settings.from_env()).promote(args.name, args.version)
+    print(json.dumps({"promoted": entry.version, "path": str(entry.path)}, indent=2))
     return 0
 
 
@@ -159,6 +165,12 @@ def add_model_commands(models: Any) -> None:
     rollback = models.add_parser("rollback", help="return to the previously active version")
     rollback.add_argument("name")
     rollback.set_defaults(func=_rollback)
+    promote = models.add_parser(
+        "promote", help="copy a registered version over the committed default models/<name>/"
+    )
+    promote.add_argument("name")
+    promote.add_argument("version")
+    promote.set_defaults(func=_promote)
 
 
 def add_eval_command(commands: Any) -> None:

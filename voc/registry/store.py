@@ -137,6 +137,27 @@ class Registry:
         log.info("registry.registered", extra={"model": name, "version": entry.version})
         return read_entry(final)
 
+    def promote(self, name: str, version: str) -> Entry:
+        """Make a registered version the committed default: its files replace
+        `models/<name>/` (then review and commit them). The activation log is unchanged."""
+        entry = self.entry(name, version)
+        problems = entry.problems()
+        if problems:
+            raise ActivationRefused("ChecksumMismatch", "; ".join(problems))
+        target = self.committed_dir / name
+        if entry.path == target:
+            return entry
+        staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=self.committed_dir))
+        try:
+            shutil.copytree(entry.path, staging, dirs_exist_ok=True)
+            if target.exists():
+                shutil.rmtree(target)
+            os.replace(staging, target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        log.info("registry.promoted", extra={"model": name, "version": entry.version})
+        return read_entry(target)
+
     # --- activation -----------------------------------------------------------------------
 
     def active_version(self, name: str) -> str:
