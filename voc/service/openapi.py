@@ -46,8 +46,11 @@ SPAN_PROPERTIES = {
 
 
 def _schemas(settings: Settings) -> dict[str, Any]:
+    from voc.service import openapi_models
+
     limits = settings.limits
     return {
+        **openapi_models.SCHEMAS,
         "Error": {
             "type": "object",
             "properties": {
@@ -198,6 +201,8 @@ def _schemas(settings: Settings) -> dict[str, Any]:
 
 
 def openapi_document(settings: Settings) -> dict[str, Any]:
+    from voc.service import openapi_models
+
     status = {
         "type": "object",
         "properties": {"status": {"type": "string"}},
@@ -211,6 +216,7 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
             "description": 'Every error has the body {"error": {"code", "message"}}.',
         },
         "paths": {
+            **openapi_models.PATHS,
             "/v1/analyze": {
                 "post": {
                     "summary": "Analyse a few documents synchronously",
