@@ -13,6 +13,9 @@ from typing import Any
 from voc import paths
 
 
+TRUE = ("1", "true", "yes", "on")
+
+
 class ConfigError(ValueError):
     """A setting has a value voc cannot use; the message names the setting."""
 
@@ -24,6 +27,13 @@ class Limits:
     max_request_bytes: int = 1_000_000
     max_documents_per_request: int = 100
     max_characters_per_document: int = 5_000
+    max_root_causes_per_taxonomy: int = 200
+    max_touchpoints_per_journey: int = 100
+    max_examples_per_item: int = 50
+    """Examples per root cause or touchpoint."""
+    max_label_characters: int = 100
+    max_description_characters: int = 1_000
+    max_example_characters: int = 500
 
 
 @dataclass(frozen=True)
@@ -39,6 +49,8 @@ class Settings:
     max_queued_documents: int = 2_000
     """Documents waiting for the encoder beyond this answer 429 instead of queueing forever."""
     limits: Limits = field(default_factory=Limits)
+    allow_private_webhooks: bool = False
+    """Accept touchpoint-owner webhook URLs on loopback/private/link-local addresses (tests, LANs)."""
 
     def __post_init__(self) -> None:
         from voc.nlp.encoder import BACKENDS
@@ -69,6 +81,8 @@ class Settings:
             values["database_url"] = env["DATABASE_URL"]
         if "VOC_ENCODER_BACKEND" in env:
             values["encoder_backend"] = env["VOC_ENCODER_BACKEND"]
+        if "VOC_ALLOW_PRIVATE_WEBHOOKS" in env:
+            values["allow_private_webhooks"] = env["VOC_ALLOW_PRIVATE_WEBHOOKS"].lower() in TRUE
         if "VOC_THREADS" in env:
             values["threads"] = _int_env("VOC_THREADS")
         overrides = dict(overrides or {})
