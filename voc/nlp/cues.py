@@ -2,7 +2,8 @@
 
 Shared by expectation gaps and churn signals. A cue matches case-insensitively on word
 boundaries; a straight apostrophe also matches the typographic one; accented letters also
-match their plain form ("prevu" for "prévu"); a trailing `*` matches any word ending.
+match their plain form ("prevu" for "prévu"); a trailing `*` matches any word ending, and
+` ~ ` up to three words ("never ~ again" finds "never buying from them again").
 Matching runs on the original text, so every match indexes it directly.
 """
 
@@ -40,9 +41,14 @@ def _letter_class(char: str) -> str:
     return re.escape(char)
 
 
+GAP = r"(?:\s+[\w'’-]+){0,3}\s+"
+
+
 def phrase_pattern(phrase: str) -> str:
     """The regex source for one cue phrase (see module docstring for the syntax)."""
     phrase = phrase.strip().lower()
+    if " ~ " in phrase:
+        return GAP.join(phrase_pattern(part) for part in phrase.split(" ~ "))
     wildcard = phrase.endswith("*")
     phrase = phrase.rstrip("*")
     body = "".join(_letter_class(c) for c in phrase)
