@@ -181,3 +181,32 @@ def test_precision_recall_with_embedding_kinds(detector):
     assert scores["precision"] >= 0.9
     assert scores["recall"] >= 0.85
     assert scores["kind_accuracy"] >= 0.8
+
+
+def test_analyze_endpoint_returns_gaps_and_churn_in_the_documented_shape(client):
+    from jsonschema import Draft202012Validator
+
+    text = "Pesanan dijanjikan 3 hari, tapi baru sampai 9 hari. Gak mau beli lagi."
+    body = client.post(
+        "/v1/analyze",
+        json={
+            "documents": [
+                {"id": "c-1", "text": text, "metadata": {"score": 3, "score_type": "nps"}},
+                {"id": "c-2", "text": "Great product, arrived as promised."},
+            ],
+            "features": ["language", "expectation_gaps", "churn_risk"],
+        },
+    ).get_json()
+    components = client.get("/openapi.json").get_json()["components"]
+    schema = {"components": components, "$ref": "#/components/schemas/AnalyzeResponse"}
+    Draft202012Validator(schema).validate(body)
+    first, second = body["documents"]
+    assert "sentiment" not in first and first["language"]["code"] == "id"
+    (gap,) = first["expectation_gaps"]
+    assert (gap["kind"], gap["expected"], gap["actual"]) == ("delivery_time", "3 hari", "9 hari")
+    assert gap["quantities"]["gap"] == {"value": 6.0, "unit": "day"}
+    assert text[gap["evidence"][0]["start"] : gap["evidence"][0]["end"]].startswith("dijanjikan")
+    assert [s["type"] for s in first["churn_risk"]["signals"]] == ["never_again"]
+    assert first["churn_risk"]["score"] > 0.8
+    assert second["expectation_gaps"] == [] and second["churn_risk"]["signals"] == []
+    assert second["churn_risk"]["score"] < 0.3

@@ -14,13 +14,15 @@ from dataclasses import replace
 import numpy as np
 
 from voc.config import Settings
+from voc.nlp.churn import ChurnDetector
 from voc.nlp.encoder import Encoder
+from voc.nlp.expectations import ExpectationDetector
 from voc.nlp.language import LanguageIdentifier
 from voc.nlp.segment import Segmenter
 from voc.nlp.sentiment import SentimentHead, document_sentiment, sentiment_from_proba
 from voc.nlp.types import SUPPORTED_LANGUAGES, Analysis, Feedback, Language, Sentence
 
-FEATURES = ("language", "sentiment", "sentences")
+FEATURES = ("language", "sentiment", "sentences", "expectation_gaps", "churn_risk")
 """Features this version computes, in output order."""
 
 
@@ -36,11 +38,15 @@ class Analyzer:
         language_identifier: LanguageIdentifier,
         segmenter: Segmenter,
         sentiment: SentimentHead,
+        expectations: ExpectationDetector,
+        churn: ChurnDetector,
     ) -> None:
         self.encoder = encoder
         self.language_identifier = language_identifier
         self.segmenter = segmenter
         self.sentiment = sentiment
+        self.expectations = expectations
+        self.churn = churn
 
     @classmethod
     def load(cls, settings: Settings) -> Analyzer:
@@ -48,15 +54,18 @@ class Analyzer:
         segmenter = Segmenter()
         # spaCy builds each language's tokenizer on first use (seconds): do it before serving.
         segmenter.segment_batch(["ok"] * len(SUPPORTED_LANGUAGES), list(SUPPORTED_LANGUAGES))
+        encoder = Encoder(
+            settings.base_model_dir,
+            backend=settings.encoder_backend,
+            threads=settings.threads or None,
+        )
         return cls(
-            encoder=Encoder(
-                settings.base_model_dir,
-                backend=settings.encoder_backend,
-                threads=settings.threads or None,
-            ),
+            encoder=encoder,
             language_identifier=LanguageIdentifier.load(settings.artifacts_dir / "language"),
             segmenter=segmenter,
             sentiment=SentimentHead.load(settings.artifacts_dir / "sentiment"),
+            expectations=ExpectationDetector.load(embed=encoder.embed),
+            churn=ChurnDetector.load(),
         )
 
     @property
@@ -65,6 +74,8 @@ class Analyzer:
             "encoder": self.encoder.version,
             "language": self.language_identifier.version,
             "sentiment": self.sentiment.version,
+            "expectation_gaps": self.expectations.version,
+            "churn_risk": self.churn.version,
         }
 
     def analyze(
@@ -77,13 +88,18 @@ class Analyzer:
         if not feedback:
             return []
         languages = self._languages(feedback)
-        wants_sentiment = "sentiment" in features
+        wants_sentiment = bool({"sentiment", "churn_risk"} & set(features))
         wants_sentences = "sentences" in features
         if not (wants_sentiment or wants_sentences):
-            return [
-                Analysis(id=f.id, language=lang)
-                for f, lang in zip(feedback, languages, strict=True)
-            ]
+            return self._with_gaps_and_churn(
+                feedback,
+                languages,
+                [
+                    Analysis(id=f.id, language=lang)
+                    for f, lang in zip(feedback, languages, strict=True)
+                ],
+                features,
+            )
 
         sentences = self.segmenter.segment_batch(
             [f.text for f in feedback], [lang.code for lang in languages]
@@ -113,7 +129,38 @@ class Analyzer:
                     else None,
                 )
             )
-        return results
+        return self._with_gaps_and_churn(feedback, languages, results, features)
+
+    def _with_gaps_and_churn(
+        self,
+        feedback: Sequence[Feedback],
+        languages: list[Language],
+        results: list[Analysis],
+        features: Collection[str],
+    ) -> list[Analysis]:
+        """Expectation gaps and churn risk (churn reads the document sentiment, which is
+        computed for it and dropped again when `sentiment` was not asked for)."""
+        if not {"expectation_gaps", "churn_risk"} & set(features):
+            return results
+        codes = [lang.code for lang in languages]
+        gaps = (
+            self.expectations.detect_batch([f.text for f in feedback], codes)
+            if "expectation_gaps" in features
+            else None
+        )
+        return [
+            replace(
+                analysis,
+                sentiment=analysis.sentiment if "sentiment" in features else None,
+                expectation_gaps=None if gaps is None else tuple(gaps[i]),
+                churn_risk=self.churn.risk(
+                    f.text, code, sentiment=analysis.sentiment, metadata=f.metadata
+                )
+                if "churn_risk" in features
+                else None,
+            )
+            for i, (f, analysis, code) in enumerate(zip(feedback, results, codes, strict=True))
+        ]
 
     def _languages(self, feedback: Sequence[Feedback]) -> list[Language]:
         """Detect where asked ("auto"); a language the caller names is taken as given."""

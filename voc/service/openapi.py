@@ -43,6 +43,103 @@ SPAN_PROPERTIES = {
 }
 
 
+SPAN = {"type": "object", "properties": SPAN_PROPERTIES, "required": ["start", "end", "text"]}
+NULLABLE_SPAN = {"oneOf": [SPAN, {"type": "null"}]}
+QUANTITY = {
+    "oneOf": [
+        {
+            "type": "object",
+            "properties": {
+                "value": {"type": "number"},
+                "unit": {"type": ["string", "null"], "description": "null: a bare number"},
+                **SPAN_PROPERTIES,
+            },
+            "required": ["value", "unit", "start", "end", "text"],
+        },
+        {"type": "null"},
+    ]
+}
+INTENT_SCHEMAS: dict[str, Any] = {
+    "ExpectationGap": {
+        "type": "object",
+        "description": "What the customer expected or was promised, and what happened instead.",
+        "properties": {
+            "kind": {
+                "type": "string",
+                "examples": ["delivery_time", "price", "size", "feature", "quality", "service"],
+            },
+            "kind_source": {"type": "string", "enum": ["cue", "embedding", "none"]},
+            "expected": {
+                "type": ["string", "null"],
+                "description": "the expected number with its unit, else the expected part",
+            },
+            "actual": {"type": ["string", "null"]},
+            "expected_span": NULLABLE_SPAN,
+            "actual_span": NULLABLE_SPAN,
+            "quantities": {
+                "oneOf": [
+                    {
+                        "type": "object",
+                        "properties": {
+                            "expected": QUANTITY,
+                            "actual": QUANTITY,
+                            "gap": {
+                                "oneOf": [
+                                    {
+                                        "type": "object",
+                                        "description": "actual - expected, in the smaller unit",
+                                        "properties": {
+                                            "value": {"type": "number"},
+                                            "unit": {"type": "string"},
+                                        },
+                                        "required": ["value", "unit"],
+                                    },
+                                    {"type": "null"},
+                                ]
+                            },
+                        },
+                        "required": ["expected", "actual", "gap"],
+                    },
+                    {"type": "null"},
+                ]
+            },
+            "cue": SPAN,
+            "evidence": {"type": "array", "items": SPAN},
+        },
+        "required": ["kind", "expected", "actual", "evidence"],
+    },
+    "ChurnRisk": {
+        "type": "object",
+        "properties": {
+            "score": {"type": "number", "minimum": 0, "maximum": 1},
+            "signals": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "type": {
+                            "type": "string",
+                            "examples": ["switch", "cancel", "never_again", "uninstall"],
+                        },
+                        **SPAN_PROPERTIES,
+                        "weight": {"type": "number", "minimum": 0, "maximum": 1},
+                        "target": {"type": ["string", "null"]},
+                    },
+                    "required": ["type", "start", "end", "text", "weight"],
+                },
+            },
+            "components": {
+                "type": "object",
+                "description": "inputs of score: signals, sentiment (P(negative)), metadata "
+                "(dissatisfaction from metadata.score)",
+                "additionalProperties": {"type": ["number", "null"]},
+            },
+        },
+        "required": ["score", "signals"],
+    },
+}
+
+
 def _schemas(settings: Settings) -> dict[str, Any]:
     limits = settings.limits
     return {
@@ -162,9 +259,12 @@ def _schemas(settings: Settings) -> dict[str, Any]:
                 "language": _ref("Language"),
                 "sentiment": _ref("Sentiment"),
                 "sentences": {"type": "array", "items": _ref("Sentence")},
+                "expectation_gaps": {"type": "array", "items": _ref("ExpectationGap")},
+                "churn_risk": _ref("ChurnRisk"),
             },
             "required": ["id"],
         },
+        **INTENT_SCHEMAS,
         "DocumentError": {
             "type": "object",
             "properties": {
