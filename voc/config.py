@@ -51,6 +51,17 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     allow_private_webhooks: bool = False
     """Accept touchpoint-owner webhook URLs on loopback/private/link-local addresses (tests, LANs)."""
+    webhook_secret: str = field(default="", repr=False)
+    """Signs alert webhooks (Standard Webhooks, HMAC-SHA256): `whsec_<base64>` or any string.
+    Empty: one is generated once and kept in the var directory (`voc.service.alerts`)."""
+    webhook_timeout_s: float = 5.0
+    webhook_max_attempts: int = 6
+    webhook_backoff_s: float = 2.0
+    """Wait before the second delivery attempt; it doubles after each failure."""
+    alert_workers: int = 4
+    """Threads delivering webhooks, so one slow receiver does not hold back the others."""
+    max_queued_alerts: int = 10_000
+    """New alerts beyond this many waiting are dropped (and logged), never queued forever."""
 
     def __post_init__(self) -> None:
         from voc.nlp.encoder import BACKENDS
@@ -68,6 +79,14 @@ class Settings:
         for f in fields(Limits):
             if getattr(self.limits, f.name) < 1:
                 raise ConfigError(f"limits.{f.name} must be >= 1")
+        if not 0 < self.webhook_timeout_s <= 60:
+            raise ConfigError("webhook_timeout_s must be > 0 and <= 60")
+        if not 1 <= self.webhook_max_attempts <= 20:
+            raise ConfigError("webhook_max_attempts must be between 1 and 20")
+        if self.webhook_backoff_s < 0:
+            raise ConfigError("webhook_backoff_s must be >= 0")
+        if self.alert_workers < 1 or self.max_queued_alerts < 1:
+            raise ConfigError("alert_workers and max_queued_alerts must be >= 1")
         if not self.database_url:
             db = paths.var_dir() / "voc.sqlite3"
             object.__setattr__(self, "database_url", f"sqlite:///{db}")
@@ -83,6 +102,8 @@ class Settings:
             values["encoder_backend"] = env["VOC_ENCODER_BACKEND"]
         if "VOC_ALLOW_PRIVATE_WEBHOOKS" in env:
             values["allow_private_webhooks"] = env["VOC_ALLOW_PRIVATE_WEBHOOKS"].lower() in TRUE
+        if "VOC_WEBHOOK_SECRET" in env:
+            values["webhook_secret"] = env["VOC_WEBHOOK_SECRET"]
         if "VOC_THREADS" in env:
             values["threads"] = _int_env("VOC_THREADS")
         overrides = dict(overrides or {})

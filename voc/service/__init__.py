@@ -10,7 +10,8 @@ from flask import Flask
 from voc.config import Settings
 from voc.logging import configure_logging
 from voc.nlp.analyzer import Analyzer
-from voc.service import analyze, errors, metrics, ops
+from voc.nlp.journey import load_default_journey
+from voc.service import alerts, analyze, errors, metrics, ops
 from voc.service.batcher import Batcher
 from voc.service.db import make_engine, metadata
 from voc.service.state import EXTENSION, Services
@@ -28,6 +29,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     analyzer = Analyzer.load(settings)
     engine = make_engine(settings.database_url)
     metadata.create_all(engine)
+    default_journey = load_default_journey(settings.limits)
     app.extensions[EXTENSION] = Services(
         settings=settings,
         analyzer=analyzer,
@@ -38,9 +40,11 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         ),
         engine=engine,
         metrics=metrics.init_app(app),
+        alerts=alerts.AlertService(settings, engine, default_journey=lambda: default_journey),
     )
     errors.init_app(app)
     app.register_blueprint(analyze.bp)
     app.register_blueprint(ops.bp)
+    app.register_blueprint(alerts.bp)
     log.info("app.ready", extra={"model_versions": analyzer.model_versions})
     return app

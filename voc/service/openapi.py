@@ -13,6 +13,7 @@ from voc.config import Settings
 from voc.nlp.analyzer import FEATURES
 from voc.nlp.types import DOCUMENT_SENTIMENT_LABELS, SENTIMENT_LABELS, SUPPORTED_LANGUAGES
 from voc.nlp.validation import SCORE_RANGES
+from voc.service import alerts
 from voc.service.schemas import PLANNED_FEATURES
 
 
@@ -265,6 +266,7 @@ def _schemas(settings: Settings) -> dict[str, Any]:
             "required": ["id"],
         },
         **INTENT_SCHEMAS,
+        **alerts.OPENAPI_SCHEMAS,
         "DocumentError": {
             "type": "object",
             "properties": {
@@ -338,6 +340,7 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                     },
                 }
             },
+            **alerts.OPENAPI_PATHS,
             "/v1/limits": {
                 "get": {
                     "summary": "The limits this service enforces",

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from voc.config import Settings
 from voc.nlp.analyzer import Analyzer
+from voc.service.alerts import AlertService
 from voc.service.batcher import Batcher
 from voc.service.metrics import Metrics
 
@@ -22,6 +23,7 @@ class Services:
     batcher: Batcher
     engine: Engine
     metrics: Metrics
+    alerts: AlertService
 
 
 def state(app: Flask) -> Services:
