@@ -64,6 +64,49 @@ LABELLED = [
     ("Kedai ini patut tambah pekerja waktu puncak.", "ms", None),
 ]
 
+# Written after the lexicons were tuned on LABELLED, then measured once and never tuned on.
+HELD_OUT = [
+    ("The website said next-day delivery, my parcel came after 4 days.", "en", "delivery_time"),
+    ("I was expecting a refund within a week but it's been a month.", "en", "delivery_time"),
+    ("Listed as 500 GB but the drive only shows 250 GB.", "en", "feature"),
+    ("The photos made the room look huge, in reality it was tiny.", "en", "size"),
+    (
+        "They claimed there were no hidden fees, yet I paid an extra $30 service charge.",
+        "en",
+        "price",
+    ),
+    ("I thought the support team would help but they just closed my ticket.", "en", "service"),
+    ("The sofa is nothing like the photo.", "en", "description"),
+    ("Excellent service, exactly as described.", "en", None),
+    ("Delivery took 2 days, great.", "en", None),
+    ("I expected nothing and was pleasantly surprised.", "en", None),
+    ("On m'avait dit livraison en 48h, j'ai attendu trois semaines.", "fr", "delivery_time"),
+    ("Je pensais que le forfait était à 10 € par mois mais on me prélève 25 €.", "fr", "price"),
+    ("Le téléphone était censé être étanche mais il est mort après la pluie.", "fr", "feature"),
+    ("La chambre ne correspond pas aux photos du site.", "fr", "description"),
+    ("Je m'attendais à un service plus attentionné.", "fr", "service"),
+    ("Repas délicieux, service rapide.", "fr", None),
+    ("Tout est arrivé comme promis, merci.", "fr", None),
+    ("Katanya pengiriman 1 hari tapi 5 hari baru sampai.", "id", "delivery_time"),
+    ("Kirain bahannya tebal ternyata tipis banget kayak kertas.", "id", "quality"),
+    ("Di deskripsi ukuran XL tapi yang datang ukuran M.", "id", "size"),
+    ("Harusnya dapat cashback 20% tapi cuma dapat 5%.", "id", "price"),
+    ("Warna tidak sesuai dengan foto.", "id", "description"),
+    ("CS janjinya mau telepon balik tapi sampai sekarang tidak ada kabar.", "id", "service"),
+    ("Barang bagus, sesuai foto, seller ramah.", "id", None),
+    ("Pengiriman cepat, packing rapi.", "id", None),
+    ("Ingatkan boleh guna untuk fast charging rupanya tak boleh.", "ms", "feature"),
+    ("Katanya penghantaran percuma tapi kena caj RM8.", "ms", "price"),
+    ("Saiz tak sama macam yang ditulis, terlalu kecil.", "ms", "size"),
+    (
+        "Sepatutnya barang sampai minggu lepas tapi sampai hari ni tak sampai lagi.",
+        "ms",
+        "delivery_time",
+    ),
+    ("Barang sampai cepat dan kualiti bagus.", "ms", None),
+    ("Terima kasih seller, sama macam dalam gambar.", "ms", None),
+]
+
 
 @pytest.fixture(scope="module")
 def rules_only() -> ExpectationDetector:
@@ -72,7 +115,8 @@ def rules_only() -> ExpectationDetector:
 
 @pytest.fixture(scope="module")
 def detector(analyzer) -> ExpectationDetector:
-    return ExpectationDetector.load(embed=analyzer.encoder.embed)
+    """The analyzer's own: kinds by embedding, exceeded expectations dropped by sentiment."""
+    return analyzer.expectations
 
 
 def _span_ok(text: str, span) -> bool:
@@ -119,6 +163,17 @@ def test_met_expectations_and_negated_met_phrases(rules_only):
     assert gap.cue.text == "tidak sesuai gambar" and gap.actual.text == "Barang"
 
 
+def test_exceeded_expectations_are_dropped_by_the_sentiment_model(rules_only, detector):
+    for text, language in [
+        ("Kirain bakal lama ternyata cepat banget sampainya, mantap!", "id"),
+        ("Ingatkan lambat rupanya cepat sangat sampai, terbaik!", "ms"),
+    ]:
+        assert len(rules_only.detect(text, language)) == 1
+        assert detector.detect(text, language) == []
+    (gap,) = detector.detect("Kirain bakal cepat ternyata lama banget sampainya.", "id")
+    assert gap.kind == "delivery_time"
+
+
 def test_weak_cue_needs_an_outcome(rules_only):
     assert rules_only.detect("You should try the dessert.", "en") == []
     assert len(rules_only.detect("It should work offline but it does not.", "en")) == 1
@@ -145,12 +200,12 @@ def test_different_dimensions_have_no_gap():
     assert quantity_gap(days, euros) is None
 
 
-def _scores(detector: ExpectationDetector) -> dict[str, float]:
+def _scores(detector: ExpectationDetector, labelled: list) -> dict[str, float]:
     predictions = detector.detect_batch(
-        [t for t, _, _ in LABELLED], [lang for _, lang, _ in LABELLED]
+        [t for t, _, _ in labelled], [lang for _, lang, _ in labelled]
     )
     tp = fp = fn = kind_right = 0
-    for (text, _, kind), gaps in zip(LABELLED, predictions, strict=True):
+    for (text, _, kind), gaps in zip(labelled, predictions, strict=True):
         for gap in gaps:
             assert all(_span_ok(text, s) for s in (gap.cue, gap.expected, gap.actual))
         if kind is None:
@@ -167,20 +222,28 @@ def _scores(detector: ExpectationDetector) -> dict[str, float]:
     }
 
 
-def test_precision_recall_on_the_labelled_set_rules_only(rules_only):
-    scores = _scores(rules_only)
-    print("rules only", scores)
-    assert scores["precision"] >= 0.9
-    assert scores["recall"] >= 0.85
-    assert scores["kind_accuracy"] >= 0.75
+@pytest.mark.parametrize(
+    ("name", "labelled", "floor"),
+    [("tuned", LABELLED, 0.9), ("held_out", HELD_OUT, 0.85)],
+)
+def test_precision_recall_rules_only(rules_only, name, labelled, floor):
+    scores = _scores(rules_only, labelled)
+    print(name, "rules only", scores)
+    assert scores["precision"] >= floor
+    assert scores["recall"] >= floor
+    assert scores["kind_accuracy"] >= floor
 
 
-def test_precision_recall_with_embedding_kinds(detector):
-    scores = _scores(detector)
-    print("cues + embedding", scores)
-    assert scores["precision"] >= 0.9
-    assert scores["recall"] >= 0.85
-    assert scores["kind_accuracy"] >= 0.8
+@pytest.mark.parametrize(
+    ("name", "labelled", "floor"),
+    [("tuned", LABELLED, 0.9), ("held_out", HELD_OUT, 0.85)],
+)
+def test_precision_recall_with_the_models(detector, name, labelled, floor):
+    scores = _scores(detector, labelled)
+    print(name, "cues + models", scores)
+    assert scores["precision"] >= floor
+    assert scores["recall"] >= floor
+    assert scores["kind_accuracy"] >= floor
 
 
 def test_analyze_endpoint_returns_gaps_and_churn_in_the_documented_shape(client):

@@ -20,10 +20,18 @@ from voc.nlp.expectations import ExpectationDetector
 from voc.nlp.language import LanguageIdentifier
 from voc.nlp.segment import Segmenter
 from voc.nlp.sentiment import SentimentHead, document_sentiment, sentiment_from_proba
-from voc.nlp.types import SUPPORTED_LANGUAGES, Analysis, Feedback, Language, Sentence
+from voc.nlp.types import (
+    SENTIMENT_LABELS,
+    SUPPORTED_LANGUAGES,
+    Analysis,
+    Feedback,
+    Language,
+    Sentence,
+)
 
 FEATURES = ("language", "sentiment", "sentences", "expectation_gaps", "churn_risk")
 """Features this version computes, in output order."""
+POSITIVE = SENTIMENT_LABELS.index("positive")
 
 
 class UnknownFeatureError(ValueError):
@@ -59,12 +67,16 @@ class Analyzer:
             backend=settings.encoder_backend,
             threads=settings.threads or None,
         )
+        sentiment = SentimentHead.load(settings.artifacts_dir / "sentiment")
         return cls(
             encoder=encoder,
             language_identifier=LanguageIdentifier.load(settings.artifacts_dir / "language"),
             segmenter=segmenter,
-            sentiment=SentimentHead.load(settings.artifacts_dir / "sentiment"),
-            expectations=ExpectationDetector.load(embed=encoder.embed),
+            sentiment=sentiment,
+            expectations=ExpectationDetector.load(
+                embed=encoder.embed,
+                positivity=lambda texts: sentiment.predict_proba(encoder.embed(texts))[:, POSITIVE],
+            ),
             churn=ChurnDetector.load(),
         )
 

@@ -12,6 +12,9 @@ actual "9 hari", gap +6 days. Detection is driven by cue lexicons kept as data
   itself: the clause before it is the actual part;
 - a *met* phrase ("as promised", "sesuai deskripsi", "comme prévu") covers the cues inside it.
 
+A gap whose actual part reads clearly positive to the sentiment model ("je croyais que
+c'était nul, mais j'ai adoré") is an expectation exceeded, not a gap, and is dropped.
+
 The kind comes from the kind cue words and units in the evidence (money -> price, days ->
 delivery time); when none is present, from the nearest kind description in the encoder's
 embedding space (`kind_source` says which). Every span indexes the original text.
@@ -54,7 +57,6 @@ OUTCOME_CUES = frozenset(
         "last2",
         "last-last",
         "akhirnya",
-        "sekali",
         "eh",
     }
 )
@@ -74,7 +76,15 @@ duration may be a delivery or a support reply."""
 SENTENCE_END = re.compile(r"(?<![Rr][Pp])[.!?]+(?=\s|$)|\n+")
 CLAUSE_MARK = re.compile(r"[,;:()]")
 
+MAX_ACTUAL_POSITIVE = 0.8
+"""P(positive) of the actual part above which the expectation counts as met or exceeded.
+High, because the sentiment head reads short fragments out of context ("arrived in 9" gets
+0.73); shortfall phrases and actual parts under three words are never dropped."""
+MIN_JUDGED_WORDS = 3
+
 Embed = Callable[[list[str]], np.ndarray]
+Positivity = Callable[[list[str]], np.ndarray]
+"""Texts -> P(positive) per text (the encoder and the sentiment head)."""
 
 
 @dataclass(frozen=True)
@@ -104,9 +114,15 @@ class _Draft:
 
 
 class ExpectationDetector:
-    """Finds expectation gaps; `embed` (the encoder) decides kinds no cue word decides."""
+    """Finds expectation gaps; `embed` (the encoder) decides kinds no cue word decides, and
+    `positivity` (the sentiment model) drops expectations that were exceeded."""
 
-    def __init__(self, lexicon: dict[str, Any], embed: Embed | None = None) -> None:
+    def __init__(
+        self,
+        lexicon: dict[str, Any],
+        embed: Embed | None = None,
+        positivity: Positivity | None = None,
+    ) -> None:
         self.version = f"cues@{lexicon['version']}"
         self._cues = {
             language: CueSet({c: table.get(c, []) for c in CUE_CATEGORIES})
@@ -127,12 +143,16 @@ class ExpectationDetector:
         }
         self._quantities = QuantityParser(lexicon["numbers"])
         self._embed = embed
+        self._positivity = positivity
 
     @classmethod
     def load(
-        cls, path: Path = DEFAULT_CUES_PATH, embed: Embed | None = None
+        cls,
+        path: Path = DEFAULT_CUES_PATH,
+        embed: Embed | None = None,
+        positivity: Positivity | None = None,
     ) -> ExpectationDetector:
-        return cls(json.loads(path.read_text(encoding="utf-8")), embed)
+        return cls(json.loads(path.read_text(encoding="utf-8")), embed, positivity)
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -145,7 +165,9 @@ class ExpectationDetector:
         self, texts: Sequence[str], languages: Sequence[str]
     ) -> list[list[ExpectationGap]]:
         """Gaps per text; one encoder call for every gap whose kind no cue word decides."""
-        drafts = [self._drafts(t, lang) for t, lang in zip(texts, languages, strict=True)]
+        drafts = self._without_exceeded(
+            [self._drafts(t, lang) for t, lang in zip(texts, languages, strict=True)]
+        )
         kinds: dict[tuple[int, int], tuple[str, str]] = {}
         uncued: list[tuple[int, int]] = []
         for i, (text, doc_drafts) in enumerate(zip(texts, drafts, strict=True)):
@@ -181,6 +203,15 @@ class ExpectationDetector:
             ]
             for i, doc_drafts in enumerate(drafts)
         ]
+
+    def _without_exceeded(self, drafts: list[list[_Draft]]) -> list[list[_Draft]]:
+        """Drop drafts whose actual part is positive: one sentiment call for the batch."""
+        judged = [d for doc in drafts for d in doc if _judged(d)]
+        if self._positivity is None or not judged:
+            return drafts
+        scores = self._positivity([d.actual.text for d in judged if d.actual is not None])
+        exceeded = {id(d) for d, p in zip(judged, scores, strict=True) if p > MAX_ACTUAL_POSITIVE}
+        return [[d for d in doc if id(d) not in exceeded] for doc in drafts]
 
     # -- finding the parts ------------------------------------------------------------------
 
@@ -236,7 +267,7 @@ class ExpectationDetector:
         )
         if actual_q is None and expected_q is not None and actual is None:
             actual, actual_q = self._actual_in_next_sentence(ctx, end, expected_q)
-        if expected is None and actual is None:
+        if expected is None:
             return None
         if cue.category == "expect_weak" and actual is None:
             return None
@@ -321,6 +352,15 @@ class ExpectationDetector:
             kind = self._kind_names[best] if row[best] >= MIN_KIND_SIMILARITY else OTHER_KIND
             out.append((kind, "embedding"))
         return out
+
+
+def _judged(draft: _Draft) -> bool:
+    """Whether the sentiment of the actual part may overrule the cues (see MAX_ACTUAL_POSITIVE)."""
+    return (
+        draft.cue.category != "shortfall"
+        and draft.actual is not None
+        and len(draft.actual.text.split()) >= MIN_JUDGED_WORDS
+    )
 
 
 class _Context:
