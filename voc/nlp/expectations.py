@@ -10,7 +10,9 @@ actual "9 hari", gap +6 days. Detection is driven by cue lexicons kept as data
   ("padahal dijanjikan 3 hari") means the actual part came first;
 - a *shortfall* phrase ("not as described", "tidak sesuai", "pas conforme") is a gap by
   itself: the clause before it is the actual part;
-- a *met* phrase ("as promised", "sesuai deskripsi", "comme prévu") covers the cues inside it.
+- a *met* phrase ("as promised", "sesuai deskripsi", "comme prévu") covers the cues inside it;
+- an expectation with no stated outcome must name what it was about (a kind word or a unit:
+  "sepatutnya sampai semalam" yes, the editorial "kita sepatutnya berbahagia" no).
 
 A gap whose actual part reads clearly positive to the sentiment model ("je croyais que
 c'était nul, mais j'ai adoré") is an expectation exceeded, not a gap, and is dropped.
@@ -272,7 +274,10 @@ class ExpectationDetector:
         if cue.category == "expect_weak" and actual is None:
             return None
         spans = [s for s in (cue, expected, actual, reverse) if s is not None]
-        return _Draft(cue, expected, actual, expected_q, actual_q, *ctx.evidence(spans))
+        draft = _Draft(cue, expected, actual, expected_q, actual_q, *ctx.evidence(spans))
+        if actual is None and self._cued_kind(text, draft) is None:
+            return None
+        return draft
 
     def _shortfall(self, ctx: _Context, cue: CueMatch) -> _Draft:
         text = ctx.text
