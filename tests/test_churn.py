@@ -46,16 +46,44 @@ LABELLED = [
     ("Saya tak akan tukar ke telco lain, servis bagus.", "ms", False),
 ]
 
+# Written after the lexicons were tuned on LABELLED and on real data, measured once as is.
+HELD_OUT = [
+    ("Done. I'm moving to Vodafone as soon as my contract ends.", "en", True),
+    ("If this isn't fixed by Friday I will cancel my membership.", "en", True),
+    ("Deleted the app, what a waste of time.", "en", True),
+    ("We won't be back, the food was cold.", "en", True),
+    ("Great staff, we will definitely come back.", "en", False),
+    ("I need to update my billing address.", "en", False),
+    ("Please unsubscribe me from the newsletter.", "en", False),
+    ("J'ai résilié mon abonnement hier soir.", "fr", True),
+    ("On ne reviendra pas, service lamentable.", "fr", True),
+    ("Je pense changer d'opérateur, le réseau est nul.", "fr", True),
+    ("Nous reviendrons avec plaisir !", "fr", False),
+    ("Je ne vais pas changer de banque pour si peu.", "fr", False),
+    ("Udah males belanja di sini lagi, ribet.", "id", True),
+    ("Mending beralih ke Indihome deh daripada begini terus.", "id", True),
+    ("Saya mau tutup akun saja.", "id", True),
+    ("Pasti langganan lagi, mantap.", "id", False),
+    ("Pindah ke kamar lain karena AC rusak.", "id", False),
+    ("Lepas ni tak nak beli kat sini lagi.", "ms", True),
+    ("Saya dah tukar ke Celcom, lagi laju.", "ms", False),
+    ("Nak batalkan langganan Astro bulan depan.", "ms", True),
+    ("Mesti datang lagi, makanan sedap.", "ms", False),
+]
+
 
 @pytest.fixture(scope="module")
 def detector() -> ChurnDetector:
     return ChurnDetector.load()
 
 
-def test_precision_and_recall_on_the_labelled_set(detector):
+@pytest.mark.parametrize(
+    ("name", "labelled", "floor"), [("tuned", LABELLED, 0.9), ("held_out", HELD_OUT, 0.85)]
+)
+def test_precision_and_recall(detector, name, labelled, floor):
     tp = fp = fn = 0
     misses = []
-    for text, language, churn in LABELLED:
+    for text, language, churn in labelled:
         found = bool(detector.signals(text, language))
         tp += found and churn
         fp += found and not churn
@@ -63,9 +91,19 @@ def test_precision_and_recall_on_the_labelled_set(detector):
         if found != churn:
             misses.append(text)
     precision, recall = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
-    print(f"churn signals: precision {precision:.2f} recall {recall:.2f} misses {misses}")
-    assert precision >= 0.9
-    assert recall >= 0.85
+    print(f"{name}: churn signals precision {precision:.2f} recall {recall:.2f} misses {misses}")
+    assert precision >= floor
+    assert recall >= floor
+
+
+def test_look_alikes_are_not_signals(detector):
+    for text, language in [
+        ("How do I switch to the free plan?", "en"),
+        ("Please unsubscribe me from your newsletter.", "en"),
+        ("Lima kali tewas, calon itu tak serik bertanding.", "ms"),
+        ("Kami bersetuju pindah ke kampung baharu.", "ms"),
+    ]:
+        assert detector.signals(text, language) == [], text
 
 
 def test_signal_spans_types_and_targets(detector):

@@ -2,9 +2,12 @@
 
 Signals come from phrase lexicons kept as data (`voc/data/churn_cues.json`, per language,
 informal forms included: "gak mau beli lagi", "tak nak langgan lagi", "je résilie").
-A negatable signal ("cancel", "switch to") is dropped when a negator sits in the few words
+A negatable signal ("cancel", "switch to") is dropped when a negator sits in the two words
 before it in the same clause ("I will not cancel", "gak jadi pindah"); phrases that carry
-their own negation ("never again", "kapok") are kept as they are.
+their own negation ("never again", "kapok") are kept as they are. `ignore` phrases look like
+signals but are not ("tak serik": not deterred). "Switch to X" counts only when X names a
+brand (capitalised) or another provider ("pindah ke Telkomsel", "switch to another bank"),
+not "switch to the free plan" or "pindah ke kampung baharu".
 
 `score` combines three things, each in [0, 1]:
   signals     s = 1 - prod(1 - weight) over the strongest signal of each type, damped by
@@ -31,6 +34,9 @@ DEFAULT_CHURN_CUES_PATH = Path(__file__).resolve().parent.parent / "data" / "chu
 CLAUSE_PUNCTUATION = re.compile(r"[.!?;,\n]")
 WORD = re.compile(r"[\w'’]+")
 TARGET = re.compile(r"\s*([\w&.'’-]+)")
+IGNORE = "ignore"
+NO_TARGET = ""
+"""`_Language.target` for a switch phrase whose next word names no other provider."""
 SATISFACTION_RANGES = {"nps": (0, 10), "csat": (1, 5), "stars5": (1, 5), "ces": (1, 7)}
 
 
@@ -84,17 +90,17 @@ class ChurnDetector:
             return []
         out = []
         for cue in lang.cues.find(text):
+            if cue.category == IGNORE:
+                continue
             spec = self._types[cue.category]
             if spec["negatable"] and self._negated(text, cue, lang):
                 continue
+            target = lang.target(text, cue)
+            if target == NO_TARGET:
+                continue
             out.append(
                 ChurnSignal(
-                    cue.category,
-                    cue.start,
-                    cue.end,
-                    cue.text,
-                    float(spec["weight"]),
-                    lang.target(text, cue),
+                    cue.category, cue.start, cue.end, cue.text, float(spec["weight"]), target
                 )
             )
         return out
@@ -156,7 +162,11 @@ class _Language:
     """One language's compiled lexicon."""
 
     def __init__(self, table: dict[str, list[str]], types: tuple[str, ...]) -> None:
-        self.cues = CueSet({t: table.get(t, []) for t in types})
+        self.cues = CueSet({t: table.get(t, []) for t in (*types, IGNORE)})
+        self._target_words = re.compile(
+            r"\s*(?:" + "|".join(phrase_pattern(w) for w in table.get("target_words", [])) + ")",
+            re.IGNORECASE,
+        )
         single = [n for n in table["negators"] if " " not in n]
         multi = [n for n in table["negators"] if " " in n]
         self.negators = {n.lower().replace("’", "'") for n in single}
@@ -182,7 +192,14 @@ class _Language:
         )
 
     def target(self, text: str, cue: CueMatch) -> str | None:
+        """Where a "switch to" phrase goes: a brand, "another ..."; `NO_TARGET` when its next
+        word names neither; None for phrases that take no target."""
         if cue.category != "switch" or not self._target_after.search(cue.text):
             return None
+        words = self._target_words.match(text, cue.end)
+        if words:
+            return words.group(0).strip()
         m = TARGET.match(text, cue.end)
-        return m.group(1).rstrip(".'’") if m else None
+        if m and m.group(1)[:1].isupper():
+            return m.group(1).rstrip(".'’")
+        return NO_TARGET
