@@ -12,7 +12,6 @@ from typing import Any
 
 from voc import paths
 
-
 TRUE = ("1", "true", "yes", "on")
 
 
@@ -50,7 +49,7 @@ class Settings:
     """Documents waiting for the encoder beyond this answer 429 instead of queueing forever."""
     limits: Limits = field(default_factory=Limits)
     allow_private_webhooks: bool = False
-    """Accept touchpoint-owner webhook URLs on loopback/private/link-local addresses (tests, LANs)."""
+    """Accept owner webhook URLs on loopback, private or link-local addresses (tests, LANs)."""
     webhook_secret: str = field(default="", repr=False)
     """Signs alert webhooks (Standard Webhooks, HMAC-SHA256): `whsec_<base64>` or any string.
     Empty: one is generated once and kept in the var directory (`voc.service.alerts`)."""

@@ -17,9 +17,12 @@ from voc.config import Settings
 from voc.nlp.churn import ChurnDetector
 from voc.nlp.encoder import Encoder
 from voc.nlp.expectations import ExpectationDetector
+from voc.nlp.journey import Journey
 from voc.nlp.language import LanguageIdentifier
+from voc.nlp.root_causes import DocumentClauses, RootCauseTagger
 from voc.nlp.segment import Segmenter
 from voc.nlp.sentiment import SentimentHead, document_sentiment, sentiment_from_proba
+from voc.nlp.taxonomy import Taxonomy
 from voc.nlp.types import (
     SENTIMENT_LABELS,
     SUPPORTED_LANGUAGES,
@@ -29,7 +32,15 @@ from voc.nlp.types import (
     Sentence,
 )
 
-FEATURES = ("language", "sentiment", "sentences", "expectation_gaps", "churn_risk")
+FEATURES = (
+    "language",
+    "sentiment",
+    "sentences",
+    "root_causes",
+    "touchpoints",
+    "expectation_gaps",
+    "churn_risk",
+)
 """Features this version computes, in output order."""
 POSITIVE = SENTIMENT_LABELS.index("positive")
 
@@ -48,6 +59,7 @@ class Analyzer:
         sentiment: SentimentHead,
         expectations: ExpectationDetector,
         churn: ChurnDetector,
+        root_causes: RootCauseTagger,
     ) -> None:
         self.encoder = encoder
         self.language_identifier = language_identifier
@@ -55,6 +67,7 @@ class Analyzer:
         self.sentiment = sentiment
         self.expectations = expectations
         self.churn = churn
+        self.root_causes = root_causes
 
     @classmethod
     def load(cls, settings: Settings) -> Analyzer:
@@ -78,6 +91,13 @@ class Analyzer:
                 positivity=lambda texts: sentiment.predict_proba(encoder.embed(texts))[:, POSITIVE],
             ),
             churn=ChurnDetector.load(),
+            root_causes=_warm(
+                RootCauseTagger.load(
+                    settings.artifacts_dir / "root_causes",
+                    embed=encoder.embed,
+                    limits=settings.limits,
+                )
+            ),
         )
 
     @property
@@ -88,12 +108,20 @@ class Analyzer:
             "sentiment": self.sentiment.version,
             "expectation_gaps": self.expectations.version,
             "churn_risk": self.churn.version,
+            "root_causes": self.root_causes.version,
         }
 
     def analyze(
-        self, feedback: Sequence[Feedback], *, features: Collection[str] = FEATURES
+        self,
+        feedback: Sequence[Feedback],
+        *,
+        features: Collection[str] = FEATURES,
+        taxonomy: Taxonomy | None = None,
+        journey: Journey | None = None,
     ) -> list[Analysis]:
-        """Analyse a batch; lists in, lists out, in the same order."""
+        """Analyse a batch; lists in, lists out, in the same order.
+
+        `taxonomy` / `journey` default to the shipped ones (`RootCauseTagger`)."""
         unknown = set(features) - set(FEATURES)
         if unknown:
             raise UnknownFeatureError(f"unknown features {sorted(unknown)}; known: {FEATURES}")
@@ -102,7 +130,8 @@ class Analyzer:
         languages = self._languages(feedback)
         wants_sentiment = bool({"sentiment", "churn_risk"} & set(features))
         wants_sentences = "sentences" in features
-        if not (wants_sentiment or wants_sentences):
+        wants_tags = bool({"root_causes", "touchpoints"} & set(features))
+        if not (wants_sentiment or wants_sentences or wants_tags):
             return self._with_gaps_and_churn(
                 feedback,
                 languages,
@@ -116,7 +145,7 @@ class Analyzer:
         sentences = self.segmenter.segment_batch(
             [f.text for f in feedback], [lang.code for lang in languages]
         )
-        proba = self._sentiment_proba(feedback, sentences)
+        vectors, proba = self._embed(feedback, sentences)
         results = []
         for f, lang, doc_sentences in zip(feedback, languages, sentences, strict=True):
             clause_proba = np.array(
@@ -141,7 +170,50 @@ class Analyzer:
                     else None,
                 )
             )
+        if wants_tags:
+            results = self._with_root_causes(
+                feedback, sentences, vectors, proba, results, features, taxonomy, journey
+            )
         return self._with_gaps_and_churn(feedback, languages, results, features)
+
+    def _with_root_causes(
+        self,
+        feedback: Sequence[Feedback],
+        sentences: list[tuple[Sentence, ...]],
+        vectors: dict[str, np.ndarray],
+        proba: dict[str, np.ndarray],
+        results: list[Analysis],
+        features: Collection[str],
+        taxonomy: Taxonomy | None,
+        journey: Journey | None,
+    ) -> list[Analysis]:
+        """Root causes and touchpoints from the clause vectors already computed."""
+        documents = []
+        for f, doc_sentences in zip(feedback, sentences, strict=True):
+            clauses = tuple(c for s in doc_sentences for c in s.clauses)
+            touchpoint = f.metadata.get("touchpoint")
+            documents.append(
+                DocumentClauses(
+                    clauses=clauses,
+                    vectors=np.array([vectors[c.text] for c in clauses]).reshape(len(clauses), -1),
+                    sentiment=np.array([proba[c.text] for c in clauses]).reshape(-1, 3),
+                    metadata_touchpoint=touchpoint if isinstance(touchpoint, str) else None,
+                )
+            )
+        tags = self.root_causes.tag(
+            documents,
+            taxonomy=taxonomy,
+            journey=journey,
+            touchpoints="touchpoints" in features,
+        )
+        return [
+            replace(
+                analysis,
+                root_causes=causes if "root_causes" in features else None,
+                touchpoints=touchpoints,
+            )
+            for analysis, (causes, touchpoints) in zip(results, tags, strict=True)
+        ]
 
     def _with_gaps_and_churn(
         self,
@@ -191,10 +263,11 @@ class Analyzer:
             for i, f in enumerate(feedback)
         ]
 
-    def _sentiment_proba(
+    def _embed(
         self, feedback: Sequence[Feedback], sentences: list[tuple[Sentence, ...]]
-    ) -> dict[str, np.ndarray]:
-        """Probabilities for every distinct document, sentence and clause text: one encoder call.
+    ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """Embeddings and sentiment probabilities for every distinct document, sentence and
+        clause text: one encoder call.
 
         A document that is a single clause is embedded once: its sentence and clause reuse the
         document's probabilities (they differ only by trimmed punctuation and whitespace).
@@ -211,9 +284,16 @@ class Analyzer:
             else:
                 texts.update(dict.fromkeys(segments))
         unique = list(texts)
-        proba = dict(
-            zip(unique, self.sentiment.predict_proba(self.encoder.embed(unique)), strict=True)
-        )
+        embedded = self.encoder.embed(unique)
+        vectors = dict(zip(unique, embedded, strict=True))
+        proba = dict(zip(unique, self.sentiment.predict_proba(embedded), strict=True))
         for segment, document in aliases.items():
+            vectors.setdefault(segment, vectors[document])
             proba.setdefault(segment, proba[document])
-        return proba
+        return vectors, proba
+
+
+def _warm(tagger: RootCauseTagger) -> RootCauseTagger:
+    """Fit the default taxonomy's and journey's heads at load, not on the first request."""
+    tagger.warm()
+    return tagger

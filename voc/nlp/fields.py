@@ -6,6 +6,7 @@ Configuration is data sent by users; every problem becomes an `InvalidFieldError
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -54,9 +55,7 @@ def read_id(obj: dict[str, Any], key: str, path: str) -> str:
     return value
 
 
-def read_text(
-    obj: dict[str, Any], key: str, path: str, *, max_chars: int, required: bool
-) -> str:
+def read_text(obj: dict[str, Any], key: str, path: str, *, max_chars: int, required: bool) -> str:
     """`obj[key]` as a string with content; "" when it is optional and absent or null."""
     return read_string(obj.get(key), join(path, key), max_chars=max_chars, required=required)
 
@@ -108,3 +107,12 @@ def check_unique(ids: list[str], path: str, key: str) -> None:
                 f"duplicate id {value!r} (already used at {join(path, seen[value])})",
             )
         seen[value] = i
+
+
+def version_key(config_id: str, version: int, content: object) -> str:
+    """ "id@version" for a stored object; an inline one (version 0) adds a digest of its content,
+    so whatever is cached for one inline object is never reused for a different one."""
+    if version:
+        return f"{config_id}@{version}"
+    digest = hashlib.sha256(repr(content).encode("utf-8")).hexdigest()[:10]
+    return f"{config_id}@inline-{digest}"

@@ -29,6 +29,7 @@ from voc.nlp.fields import (
     read_text,
     reject_unknown_keys,
     require_object,
+    version_key,
 )
 
 DEFAULT_JOURNEY_PATH = Path(__file__).resolve().parent.parent / "data" / "journey_default.json"
@@ -66,6 +67,10 @@ class Journey:
 
     def touchpoint(self, touchpoint_id: str) -> Touchpoint | None:
         return next((t for t in self.touchpoints if t.id == touchpoint_id), None)
+
+    @property
+    def key(self) -> str:
+        return version_key(self.id, self.version, self.touchpoints)
 
     @property
     def touchpoint_ids(self) -> tuple[str, ...]:

@@ -7,7 +7,7 @@ from typing import Any
 from voc.nlp.churn import ChurnRisk
 from voc.nlp.expectations import ExpectationGap
 from voc.nlp.quantities import Quantity
-from voc.nlp.types import Analysis, Segment, Sentence, Sentiment
+from voc.nlp.types import Analysis, RootCauseTag, Segment, Sentence, Sentiment, TouchpointTag
 
 ROUND = 4
 
@@ -82,6 +82,26 @@ def churn_risk_to_dict(risk: ChurnRisk) -> dict[str, Any]:
     }
 
 
+def root_cause_to_dict(tag: RootCauseTag) -> dict[str, Any]:
+    return {
+        "id": tag.id,
+        "label": tag.label,
+        "score": round(tag.score, ROUND),
+        "sentiment": tag.sentiment,
+        "touchpoint": tag.touchpoint,
+        "evidence": [{"start": e.start, "end": e.end, "text": e.text} for e in tag.evidence],
+    }
+
+
+def touchpoint_to_dict(tag: TouchpointTag) -> dict[str, Any]:
+    return {
+        "id": tag.id,
+        "label": tag.label,
+        "score": round(tag.score, ROUND),
+        "source": tag.source,
+    }
+
+
 def analysis_to_dict(analysis: Analysis) -> dict[str, Any]:
     """Only the features that were computed appear in the output."""
     out: dict[str, Any] = {"id": analysis.id}
@@ -96,6 +116,10 @@ def analysis_to_dict(analysis: Analysis) -> dict[str, Any]:
         out["sentiment"] = sentiment_to_dict(analysis.sentiment)
     if analysis.sentences is not None:
         out["sentences"] = [sentence_to_dict(s) for s in analysis.sentences]
+    if analysis.root_causes is not None:
+        out["root_causes"] = [root_cause_to_dict(t) for t in analysis.root_causes]
+    if analysis.touchpoints is not None:
+        out["touchpoints"] = [touchpoint_to_dict(t) for t in analysis.touchpoints]
     if analysis.expectation_gaps is not None:
         out["expectation_gaps"] = [expectation_gap_to_dict(g) for g in analysis.expectation_gaps]
     if analysis.churn_risk is not None:

@@ -11,8 +11,9 @@ from voc.config import Settings
 from voc.logging import configure_logging
 from voc.nlp.analyzer import Analyzer
 from voc.nlp.journey import load_default_journey
-from voc.service import alerts, analyze, errors, metrics, ops
+from voc.service import alerts, analyze, configuration, errors, metrics, ops
 from voc.service.batcher import Batcher
+from voc.service.config_store import ConfigStore
 from voc.service.db import make_engine, metadata
 from voc.service.state import EXTENSION, Services
 
@@ -41,10 +42,17 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         engine=engine,
         metrics=metrics.init_app(app),
         alerts=alerts.AlertService(settings, engine, default_journey=lambda: default_journey),
+        config_store=ConfigStore(
+            engine,
+            settings,
+            default_taxonomy=analyzer.root_causes.default_taxonomy,
+            default_journey=analyzer.root_causes.default_journey,
+        ),
     )
     errors.init_app(app)
     app.register_blueprint(analyze.bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(alerts.bp)
+    app.register_blueprint(configuration.bp)
     log.info("app.ready", extra={"model_versions": analyzer.model_versions})
     return app

@@ -19,6 +19,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from voc.nlp.analyzer import Analyzer
+from voc.nlp.journey import Journey
+from voc.nlp.taxonomy import Taxonomy
 from voc.nlp.types import Analysis, Feedback
 
 log = logging.getLogger(__name__)
@@ -28,10 +30,19 @@ class Overloaded(RuntimeError):
     """Too many documents are already waiting for the encoder."""
 
 
+@dataclass(frozen=True)
+class _Options:
+    """What one `Analyzer.analyze` call shares: requests differing in any of it run apart."""
+
+    features: frozenset[str]
+    taxonomy: Taxonomy | None = None
+    journey: Journey | None = None
+
+
 @dataclass
 class _Pending:
     feedback: Sequence[Feedback]
-    features: frozenset[str]
+    options: _Options
     future: Future = field(default_factory=Future)
 
 
@@ -50,9 +61,16 @@ class Batcher:
         self._thread = threading.Thread(target=self._loop, name="voc-batcher", daemon=True)
         self._thread.start()
 
-    def submit(self, feedback: Sequence[Feedback], features: Collection[str]) -> Future:
+    def submit(
+        self,
+        feedback: Sequence[Feedback],
+        features: Collection[str],
+        *,
+        taxonomy: Taxonomy | None = None,
+        journey: Journey | None = None,
+    ) -> Future:
         """Queue documents for analysis; the future resolves to their `Analysis` list."""
-        pending = _Pending(list(feedback), frozenset(features))
+        pending = _Pending(list(feedback), _Options(frozenset(features), taxonomy, journey))
         with self._cond:
             if self._closed:
                 raise RuntimeError("the batcher is closed")
@@ -64,9 +82,17 @@ class Batcher:
         return pending.future
 
     def analyze(
-        self, feedback: Sequence[Feedback], features: Collection[str], timeout: float = 60
+        self,
+        feedback: Sequence[Feedback],
+        features: Collection[str],
+        timeout: float = 60,
+        *,
+        taxonomy: Taxonomy | None = None,
+        journey: Journey | None = None,
     ) -> list[Analysis]:
-        return self.submit(feedback, features).result(timeout=timeout)
+        return self.submit(feedback, features, taxonomy=taxonomy, journey=journey).result(
+            timeout=timeout
+        )
 
     def close(self) -> None:
         with self._cond:
@@ -101,16 +127,21 @@ class Batcher:
             batch = self._take_batch()
             if not batch:
                 return
-            by_features: dict[frozenset[str], list[_Pending]] = {}
+            by_options: dict[_Options, list[_Pending]] = {}
             for item in batch:
-                by_features.setdefault(item.features, []).append(item)
-            for features, items in by_features.items():
-                self._run(features, items)
+                by_options.setdefault(item.options, []).append(item)
+            for options, items in by_options.items():
+                self._run(options, items)
 
-    def _run(self, features: frozenset[str], items: list[_Pending]) -> None:
+    def _run(self, options: _Options, items: list[_Pending]) -> None:
         documents = [f for item in items for f in item.feedback]
         try:
-            results = self.analyzer.analyze(documents, features=features)
+            results = self.analyzer.analyze(
+                documents,
+                features=options.features,
+                taxonomy=options.taxonomy,
+                journey=options.journey,
+            )
         except Exception as err:
             log.exception("batch.failed", extra={"documents": len(documents)})
             for item in items:

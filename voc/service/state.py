@@ -11,6 +11,7 @@ from voc.config import Settings
 from voc.nlp.analyzer import Analyzer
 from voc.service.alerts import AlertService
 from voc.service.batcher import Batcher
+from voc.service.config_store import ConfigStore
 from voc.service.metrics import Metrics
 
 EXTENSION = "voc"
@@ -24,6 +25,7 @@ class Services:
     engine: Engine
     metrics: Metrics
     alerts: AlertService
+    config_store: ConfigStore
 
 
 def state(app: Flask) -> Services:
