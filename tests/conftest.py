@@ -41,3 +41,17 @@ def shared_data():
     if not data_dir.is_dir():
         pytest.skip(f"labelled data not found at {data_dir} (set VOC_DATA_DIR)")
     return data_dir
+
+
+@pytest.fixture(scope="session")
+def validate_schema(app):
+    """`validate_schema(name, instance)`: check a body against the served OpenAPI schema."""
+    from jsonschema import Draft202012Validator
+
+    spec = app.test_client().get("/openapi.json").get_json()
+
+    def validate(schema_name: str, instance) -> None:
+        schema = {"components": spec["components"], "$ref": f"#/components/schemas/{schema_name}"}
+        Draft202012Validator(schema).validate(instance)
+
+    return validate

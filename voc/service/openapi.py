@@ -13,7 +13,7 @@ from voc.config import Settings
 from voc.nlp.analyzer import FEATURES
 from voc.nlp.types import DOCUMENT_SENTIMENT_LABELS, SENTIMENT_LABELS, SUPPORTED_LANGUAGES
 from voc.nlp.validation import SCORE_RANGES
-from voc.service import alerts
+from voc.service import alerts, configuration
 from voc.service.schemas import PLANNED_FEATURES
 
 
@@ -207,8 +207,16 @@ def _schemas(settings: Settings) -> dict[str, Any]:
                     "description": "default: every available feature; "
                     f"{list(PLANNED_FEATURES)} answer 400 FeatureNotAvailable in this version",
                 },
-                "taxonomy": {"type": "string", "enum": ["default"]},
-                "journey": {"type": "string", "enum": ["default"]},
+                "taxonomy": {
+                    "description": '"default" (the shipped one), the id of a stored taxonomy, '
+                    "or an inline one",
+                    "oneOf": [{"type": "string"}, _ref("Taxonomy")],
+                },
+                "journey": {
+                    "description": '"default", the id of a stored journey, or an inline one; '
+                    "default: the journey the taxonomy names",
+                    "oneOf": [{"type": "string"}, _ref("Journey")],
+                },
             },
             "required": ["documents"],
         },
@@ -260,6 +268,13 @@ def _schemas(settings: Settings) -> dict[str, Any]:
                 "language": _ref("Language"),
                 "sentiment": _ref("Sentiment"),
                 "sentences": {"type": "array", "items": _ref("Sentence")},
+                "root_causes": {
+                    "type": "array",
+                    "items": _ref("RootCause"),
+                    "description": "multi-label, sorted by score; clearly positive clauses "
+                    "give none",
+                },
+                "touchpoints": {"type": "array", "items": _ref("TouchpointTag")},
                 "expectation_gaps": {"type": "array", "items": _ref("ExpectationGap")},
                 "churn_risk": _ref("ChurnRisk"),
             },
@@ -267,6 +282,7 @@ def _schemas(settings: Settings) -> dict[str, Any]:
         },
         **INTENT_SCHEMAS,
         **alerts.OPENAPI_SCHEMAS,
+        **configuration.openapi_schemas(limits),
         "DocumentError": {
             "type": "object",
             "properties": {
@@ -290,16 +306,8 @@ def _schemas(settings: Settings) -> dict[str, Any]:
         },
         "Limits": {
             "type": "object",
-            "properties": {
-                "max_request_bytes": {"type": "integer"},
-                "max_documents_per_request": {"type": "integer"},
-                "max_characters_per_document": {"type": "integer"},
-            },
-            "required": [
-                "max_request_bytes",
-                "max_documents_per_request",
-                "max_characters_per_document",
-            ],
+            "properties": {name: {"type": "integer"} for name in settings.public_limits()},
+            "required": list(settings.public_limits()),
         },
     }
 
@@ -341,6 +349,7 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                 }
             },
             **alerts.OPENAPI_PATHS,
+            **configuration.OPENAPI_PATHS,
             "/v1/limits": {
                 "get": {
                     "summary": "The limits this service enforces",

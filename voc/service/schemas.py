@@ -14,7 +14,7 @@ from voc.nlp.types import SUPPORTED_LANGUAGES, Feedback
 from voc.nlp.validation import DocumentError, validate_document
 from voc.service.errors import ApiError
 
-PLANNED_FEATURES = ("root_causes", "touchpoints", "topics")
+PLANNED_FEATURES = ("topics",)
 """Features of the API contract that this version does not compute yet."""
 
 
