@@ -56,6 +56,8 @@ class RootCauseTrainingArgs:
     max_examples: int = 20
     max_train: int = 3000
     centre_per_file: int = 250
+    background: int = 400
+    """Feedback embeddings kept as the few-shot heads' "no label" negatives."""
     trained_c: float = 1.0
     few_shot_c: float = 1.0
     few_shot_prompt_weight: float = 1.0
@@ -89,15 +91,15 @@ class Vectors:
         return np.stack([self._vectors[t] for t in texts])
 
 
-def feedback_centre(data_dir: Path, encoder: Encoder, args: RootCauseTrainingArgs) -> np.ndarray:
-    """Mean embedding of real feedback, sampled evenly from files in the four languages."""
+def feedback_sample(data_dir: Path, encoder: Encoder, args: RootCauseTrainingArgs) -> np.ndarray:
+    """Embeddings of real feedback, sampled evenly from files in the four languages."""
     rng = np.random.default_rng(args.seed)
     texts = []
     for name in CENTRE_FILES:
         pool = [e.text for e in iter_examples(data_dir / name) if e.split == "train"]
         keep = rng.choice(len(pool), min(args.centre_per_file, len(pool)), replace=False)
         texts += [pool[i] for i in sorted(keep)]
-    return embed_cached(encoder, texts).mean(axis=0).astype(np.float32)
+    return embed_cached(encoder, texts)
 
 
 @dataclass
@@ -214,7 +216,9 @@ def zero_shot_slope(
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import f1_score
 
-    unit = Calibration(centre, 1.0, 0.0, args.few_shot_c, 1.0, args.threshold, "fit")
+    unit = Calibration(
+        centre, centre[None, :], 1.0, 0.0, args.few_shot_c, 1.0, args.threshold, "fit"
+    )
     cosines, labels = [], []
     for split in splits:
         taxonomy, names = dataset_taxonomy("dataset", split.train + split.dev, max_examples=0)
@@ -243,12 +247,23 @@ def calibrate_and_evaluate(
     started = time.perf_counter()
     vectors = Vectors(encoder)
     segmenter = Segmenter()
-    centre = feedback_centre(data_dir, encoder, args)
+    sample = feedback_sample(data_dir, encoder, args)
+    centre = sample.mean(axis=0).astype(np.float32)
+    background = sample[
+        np.random.default_rng(args.seed).permutation(len(sample))[: args.background]
+    ]
     splits = [load_split(d, data_dir, vectors, segmenter, args) for d in datasets]
     scale, offset = zero_shot_slope(splits, vectors, centre, args)
     version = f"root-causes@{datetime.now(UTC):%Y%m%d}"
     calibration = Calibration(
-        centre, scale, offset, args.few_shot_c, args.few_shot_prompt_weight, args.threshold, version
+        centre,
+        background,
+        scale,
+        offset,
+        args.few_shot_c,
+        args.few_shot_prompt_weight,
+        args.threshold,
+        version,
     )
     metrics = {
         split.dataset.name: evaluate_split(split, vectors, calibration, args) for split in splits

@@ -67,12 +67,15 @@ def _prompt(label: str, description: str) -> str:
 class Calibration:
     """Global constants of the tagger, fitted by `voc train root-causes` and committed.
 
-    `centre` is the mean embedding of real feedback in the four languages; `scale`/`offset`
-    turn a centred cosine into a zero-shot probability; `few_shot_c` is the regularisation of
-    few-shot heads and `threshold` the probability from which a tag is reported.
+    `centre` is the mean embedding of real feedback in the four languages and `background` a
+    sample of those embeddings, the "none of these labels" negatives of few-shot heads (so
+    praise or small talk does not land on the nearest label); `scale`/`offset` turn a centred
+    cosine into a zero-shot probability; `few_shot_c` is the regularisation of few-shot heads
+    and `threshold` the probability from which a tag is reported.
     """
 
     centre: np.ndarray
+    background: np.ndarray
     scale: float
     offset: float
     few_shot_c: float
@@ -83,8 +86,10 @@ class Calibration:
     @classmethod
     def load(cls, artifact_dir: Path) -> Calibration:
         config = json.loads((artifact_dir / CALIBRATION_FILE).read_text())
+        tensors = load_file(artifact_dir / CENTRE_FILE)
         return cls(
-            centre=load_file(artifact_dir / CENTRE_FILE)["centre"].astype(np.float32),
+            centre=tensors["centre"].astype(np.float32),
+            background=tensors["background"].astype(np.float32),
             scale=float(config["scale"]),
             offset=float(config["offset"]),
             few_shot_c=float(config["few_shot_c"]),
@@ -95,7 +100,10 @@ class Calibration:
 
     def save(self, artifact_dir: Path, extra: dict) -> None:
         artifact_dir.mkdir(parents=True, exist_ok=True)
-        save_tensors({"centre": self.centre}, artifact_dir / CENTRE_FILE)
+        save_tensors(
+            {"centre": self.centre, "background": self.background.astype(np.float16)},
+            artifact_dir / CENTRE_FILE,
+        )
         config = {
             "scale": self.scale,
             "offset": self.offset,
@@ -209,11 +217,14 @@ def few_shot_tagger(
         return zero_shot_tagger(specs, embed, calibration)
     texts = [s.prompt for s in specs] + [e for s in specs for e in s.examples]
     owners = list(range(len(specs))) + [k for k, s in enumerate(specs) for _ in s.examples]
-    features = calibration.features(embed(texts))
-    targets = np.zeros((len(texts), len(specs)), dtype=np.int8)
+    background = calibration.features(calibration.background)
+    features = np.concatenate([calibration.features(embed(texts)), background])
+    targets = np.zeros((len(features), len(specs)), dtype=np.int8)
     targets[np.arange(len(texts)), owners] = 1
-    sample_weight = np.ones(len(texts))
+    sample_weight = np.ones(len(features))
     sample_weight[: len(specs)] = calibration.few_shot_prompt_weight
+    # the background, all negatives, weighs as much as the labelled texts together
+    sample_weight[len(texts) :] = len(texts) / max(len(background), 1)
     return fit_linear_tagger(
         [s.id for s in specs],
         features,
