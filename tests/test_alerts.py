@@ -130,8 +130,10 @@ def _as_batch(document: tuple[Feedback, Analysis]) -> tuple[list[Feedback], list
 def make_service(tmp_path):
     services = []
 
-    def make(journey, **overrides) -> AlertService:
-        engine = create_engine(f"sqlite:///{tmp_path}/alerts-{len(services)}.sqlite3")
+    def make(database: str | None = None, **overrides) -> AlertService:
+        """A service on its own database (`database` names one to share, e.g. a restart)."""
+        name = database or f"alerts-{len(services)}"
+        engine = create_engine(f"sqlite:///{tmp_path}/{name}.sqlite3")
         metadata.create_all(engine)
         fast = {
             "webhook_secret": SECRET,
@@ -141,7 +143,7 @@ def make_service(tmp_path):
             "webhook_max_attempts": 4,
         }
         settings = replace(Settings(database_url=str(engine.url)), **{**fast, **overrides})
-        service = AlertService(settings, engine, default_journey=lambda: journey)
+        service = AlertService(settings, engine)
         services.append(service)
         return service
 
@@ -205,9 +207,9 @@ def test_invalid_rules_name_the_bad_field(rules, path):
 
 def test_signed_webhook_reaches_the_touchpoint_owner(make_service):
     with Receiver() as receiver:
-        service = make_service(_journey(receiver.url))
+        service = make_service()
         feedback, analysis = _churning_document()
-        assert service.submit([feedback], [analysis]) == 2
+        assert service.submit([feedback], [analysis], _journey(receiver.url)) == 2
         delivered = _wait_for(service, "delivered")
         while len(service.list_alerts(status="delivered", limit=50, offset=0)["alerts"]) < 2:
             time.sleep(0.02)
@@ -227,10 +229,10 @@ def test_signed_webhook_reaches_the_touchpoint_owner(make_service):
 
 def test_receiver_failing_twice_then_succeeding_gets_it_with_backoff(make_service):
     with Receiver(statuses=[500, 503]) as receiver:
-        service = make_service(_journey(receiver.url))
+        service = make_service()
         service.replace_rules({"rules": [{"id": "churn", "when": {"churn_risk_at_least": 0.5}}]})
         feedback, analysis = _churning_document()
-        service.submit([feedback], [analysis])
+        service.submit([feedback], [analysis], _journey(receiver.url))
         (alert,) = _wait_for(service, "delivered")
     assert alert["attempts"] == 3 and alert["last_error"] is None
     times = [r["at"] for r in receiver.received]
@@ -242,7 +244,6 @@ def test_receiver_failing_twice_then_succeeding_gets_it_with_backoff(make_servic
 def test_receiver_that_never_answers_neither_blocks_nor_retries_forever(make_service):
     with Receiver(hang_s=3.0) as receiver:
         service = make_service(
-            _journey(receiver.url),
             webhook_timeout_s=0.3,
             webhook_max_attempts=2,
             webhook_backoff_s=0.05,
@@ -250,7 +251,7 @@ def test_receiver_that_never_answers_neither_blocks_nor_retries_forever(make_ser
         service.replace_rules({"rules": [{"id": "churn", "when": {"churn_risk_at_least": 0.5}}]})
         feedback, analysis = _churning_document()
         started = time.perf_counter()
-        service.submit([feedback], [analysis])
+        service.submit([feedback], [analysis], _journey(receiver.url))
         assert time.perf_counter() - started < 0.05
         (alert,) = _wait_for(service, "failed")
     assert alert["attempts"] == 2 and "timed out" in alert["last_error"]
@@ -258,16 +259,14 @@ def test_receiver_that_never_answers_neither_blocks_nor_retries_forever(make_ser
 
 
 def test_unroutable_and_private_addresses(make_service):
-    service = make_service(_journey(None))
+    service = make_service()
     feedback, analysis = _churning_document()
-    service.submit([feedback], [analysis])
+    service.submit([feedback], [analysis], _journey(None))
     alert = _wait_for(service, "unroutable")[0]
     assert "no owner webhook_url" in alert["last_error"]
     with Receiver() as receiver:
-        guarded = make_service(
-            _journey(receiver.url), allow_private_webhooks=False, webhook_max_attempts=1
-        )
-        guarded.submit(*_as_batch(_churning_document()))
+        guarded = make_service(allow_private_webhooks=False, webhook_max_attempts=1)
+        guarded.submit(*_as_batch(_churning_document()), _journey(receiver.url))
         refused = _wait_for(guarded, "failed")
     assert all("loopback" in a["last_error"] for a in refused)
     assert receiver.received == []
@@ -275,23 +274,16 @@ def test_unroutable_and_private_addresses(make_service):
 
 def test_pending_alerts_resume_after_a_restart(make_service):
     with Receiver(hang_s=0.0, statuses=[500]) as receiver:
-        service = make_service(_journey(receiver.url), webhook_backoff_s=30.0)
+        service = make_service("restart", webhook_backoff_s=30.0)
         service.replace_rules({"rules": [{"id": "churn", "when": {"churn_risk_at_least": 0.5}}]})
-        service.submit(*_as_batch(_churning_document()))
+        service.submit(*_as_batch(_churning_document()), _journey(receiver.url))
         (pending,) = _wait_for(service, "pending")
         while pending["attempts"] < 1:
             (pending,) = service.list_alerts(status="pending", limit=5, offset=0)["alerts"]
             time.sleep(0.02)
         service.close()
-        restarted = AlertService(
-            replace(service._settings, webhook_backoff_s=0.05),
-            service._engine,
-            default_journey=lambda: _journey(receiver.url),
-        )
-        try:
-            (alert,) = _wait_for(restarted, "delivered")
-        finally:
-            restarted.close()
+        restarted = make_service("restart", webhook_backoff_s=0.05)
+        (alert,) = _wait_for(restarted, "delivered")
     assert alert["id"] == pending["id"] and alert["attempts"] == 2
     assert restarted.rules.rules[0].id == "churn"
 
@@ -339,3 +331,64 @@ def test_alert_endpoints(client):
         client.put("/v1/alert-rules", json={"rules": original["rules"]})
     assert client.get("/v1/alerts?status=lost").status_code == 400
     assert client.get("/v1/alerts?limit=0").status_code == 400
+
+
+@pytest.fixture(scope="module")
+def webhook_app(settings, tmp_path_factory):
+    """A second real app that may call localhost receivers, with fast retries."""
+    from voc.service import create_app
+
+    database = tmp_path_factory.mktemp("webhooks") / "voc.sqlite3"
+    app = create_app(
+        replace(
+            settings,
+            database_url=f"sqlite:///{database}",
+            allow_private_webhooks=True,
+            webhook_secret=SECRET,
+            webhook_timeout_s=0.5,
+            webhook_backoff_s=0.1,
+            webhook_max_attempts=2,
+        )
+    )
+    yield app
+    app.extensions["voc"].batcher.close()
+    app.extensions["voc"].alerts.close()
+
+
+@pytest.mark.slow
+def test_analyze_routes_alerts_through_the_journey_without_waiting(webhook_app):
+    client = webhook_app.test_client()
+    services = webhook_app.extensions["voc"]
+    with Receiver() as logistics, Receiver(hang_s=20.0) as support:
+        journey = client.get("/v1/journeys/default").get_json()
+        for touchpoint in journey["touchpoints"]:
+            url = {"delivery": logistics.url, "support": support.url}.get(touchpoint["id"])
+            if url:
+                touchpoint["owner"] = {"name": touchpoint["id"].title(), "webhook_url": url}
+        journey = {k: v for k, v in journey.items() if k != "version"}
+        assert client.put("/v1/journeys/shop", json={**journey, "id": "shop"}).status_code in (
+            200,
+            201,
+        )
+        rules = {"rules": [{"id": "churn", "when": {"churn_risk_at_least": 0.5}}]}
+        assert client.put("/v1/alert-rules", json=rules).status_code == 200
+        documents = [
+            {"id": "to-logistics", "text": CHURN_TEXT, "metadata": {"touchpoint": "delivery"}},
+            {"id": "to-support", "text": CHURN_TEXT, "metadata": {"touchpoint": "support"}},
+            {"id": "calm", "text": "Paket sampai cepat, terima kasih."},
+        ]
+        started = time.perf_counter()
+        response = client.post("/v1/analyze", json={"documents": documents, "journey": "shop"})
+        elapsed = time.perf_counter() - started
+        assert response.status_code == 200
+        assert elapsed < 10.0, "a hanging receiver must not hold the analysis"
+        (delivered,) = _wait_for(services.alerts, "delivered")
+        (failed,) = _wait_for(services.alerts, "failed")
+    assert (delivered["document_id"], delivered["touchpoint"]) == ("to-logistics", "delivery")
+    assert (failed["document_id"], failed["attempts"]) == ("to-support", 2)
+    assert "timed out" in failed["last_error"]
+    (request,) = logistics.received
+    assert _signature_ok(request["headers"], request["body"])
+    body = json.loads(request["body"])
+    assert body["data"]["journey"]["id"] == "shop"
+    assert body["data"]["document"]["churn_risk"]["signals"]

@@ -1,7 +1,11 @@
 """Analyzer: runs the components over batches of feedback. The only public entry for analysis.
 
 Pipeline per batch: language id -> segmentation -> one batched encoder call over every
-distinct document, sentence and clause text -> sentiment head -> `Analysis` objects.
+distinct clause -> sentence and document vectors pooled from their clauses -> sentiment head
+-> `Analysis` objects. Each character is encoded once: a clause is the unit every feature
+reads (sentiment, and the clause-level features built on it), and pooling its vectors
+instead of re-encoding whole sentences and documents keeps the analyzer within a small factor
+of a single encoder pass.
 Components are passed in (any can be swapped); `Analyzer.load` is the one place that loads
 models from disk.
 """
@@ -31,6 +35,7 @@ from voc.nlp.types import (
     Language,
     Sentence,
 )
+from voc.nlp.vectors import DocumentVectors, embed_documents
 
 FEATURES = (
     "language",
@@ -145,26 +150,29 @@ class Analyzer:
         sentences = self.segmenter.segment_batch(
             [f.text for f in feedback], [lang.code for lang in languages]
         )
-        vectors, proba = self._embed(feedback, sentences)
+        vectors = embed_documents(self.encoder.embed, [f.text for f in feedback], sentences)
+        clause_proba = []
         results = []
-        for f, lang, doc_sentences in zip(feedback, languages, sentences, strict=True):
-            clause_proba = np.array(
-                [proba[c.text] for s in doc_sentences for c in s.clauses]
-            ).reshape(-1, 3)
+        for f, lang, doc_sentences, doc_vectors in zip(
+            feedback, languages, sentences, vectors, strict=True
+        ):
+            proba = self.sentiment.predict_proba(doc_vectors.all)
+            document_proba, sentence_proba = proba[0], proba[1 : 1 + len(doc_sentences)]
+            clause_proba.append(proba[1 + len(doc_sentences) :])
             results.append(
                 Analysis(
                     id=f.id,
                     language=lang if "language" in features else None,
                     sentiment=document_sentiment(
-                        proba[f.text],
-                        clause_proba,
+                        document_proba,
+                        proba[1 + len(doc_sentences) :],
                         mixed_threshold=self.sentiment.mixed_threshold,
                     )
                     if wants_sentiment
                     else None,
                     sentences=tuple(
-                        replace(s, sentiment=sentiment_from_proba(proba[s.text]))
-                        for s in doc_sentences
+                        replace(s, sentiment=sentiment_from_proba(p))
+                        for s, p in zip(doc_sentences, sentence_proba, strict=True)
                     )
                     if wants_sentences
                     else None,
@@ -172,7 +180,7 @@ class Analyzer:
             )
         if wants_tags:
             results = self._with_root_causes(
-                feedback, sentences, vectors, proba, results, features, taxonomy, journey
+                feedback, sentences, vectors, clause_proba, results, features, taxonomy, journey
             )
         return self._with_gaps_and_churn(feedback, languages, results, features)
 
@@ -180,23 +188,26 @@ class Analyzer:
         self,
         feedback: Sequence[Feedback],
         sentences: list[tuple[Sentence, ...]],
-        vectors: dict[str, np.ndarray],
-        proba: dict[str, np.ndarray],
+        vectors: list[DocumentVectors],
+        clause_proba: list[np.ndarray],
         results: list[Analysis],
         features: Collection[str],
         taxonomy: Taxonomy | None,
         journey: Journey | None,
     ) -> list[Analysis]:
-        """Root causes and touchpoints from the clause vectors already computed."""
+        """Root causes and touchpoints from the clause vectors and sentiment already computed."""
         documents = []
-        for f, doc_sentences in zip(feedback, sentences, strict=True):
-            clauses = tuple(c for s in doc_sentences for c in s.clauses)
+        for f, doc_sentences, doc_vectors, proba in zip(
+            feedback, sentences, vectors, clause_proba, strict=True
+        ):
             touchpoint = f.metadata.get("touchpoint")
+            clauses = tuple(c for s in doc_sentences for c in s.clauses)
             documents.append(
                 DocumentClauses(
                     clauses=clauses,
-                    vectors=np.array([vectors[c.text] for c in clauses]).reshape(len(clauses), -1),
-                    sentiment=np.array([proba[c.text] for c in clauses]).reshape(-1, 3),
+                    # a one-clause text has one vector per sentence, all the text's own
+                    vectors=doc_vectors.clauses[: len(clauses)],
+                    sentiment=proba[: len(clauses)],
                     metadata_touchpoint=touchpoint if isinstance(touchpoint, str) else None,
                 )
             )
@@ -262,35 +273,6 @@ class Analyzer:
             else Language(f.language, 1.0, f.language in SUPPORTED_LANGUAGES)
             for i, f in enumerate(feedback)
         ]
-
-    def _embed(
-        self, feedback: Sequence[Feedback], sentences: list[tuple[Sentence, ...]]
-    ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-        """Embeddings and sentiment probabilities for every distinct document, sentence and
-        clause text: one encoder call.
-
-        A document that is a single clause is embedded once: its sentence and clause reuse the
-        document's probabilities (they differ only by trimmed punctuation and whitespace).
-        """
-        texts: dict[str, None] = {}
-        aliases: dict[str, str] = {}
-        for f, doc_sentences in zip(feedback, sentences, strict=True):
-            texts[f.text] = None
-            segments = [s.text for s in doc_sentences] + [
-                c.text for s in doc_sentences for c in s.clauses
-            ]
-            if len(doc_sentences) == 1 and len(doc_sentences[0].clauses) == 1:
-                aliases.update({segment: f.text for segment in segments})
-            else:
-                texts.update(dict.fromkeys(segments))
-        unique = list(texts)
-        embedded = self.encoder.embed(unique)
-        vectors = dict(zip(unique, embedded, strict=True))
-        proba = dict(zip(unique, self.sentiment.predict_proba(embedded), strict=True))
-        for segment, document in aliases.items():
-            vectors.setdefault(segment, vectors[document])
-            proba.setdefault(segment, proba[document])
-        return vectors, proba
 
 
 def _warm(tagger: RootCauseTagger) -> RootCauseTagger:

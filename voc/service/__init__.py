@@ -10,7 +10,6 @@ from flask import Flask
 from voc.config import Settings
 from voc.logging import configure_logging
 from voc.nlp.analyzer import Analyzer
-from voc.nlp.journey import load_default_journey
 from voc.service import alerts, analyze, configuration, errors, metrics, ops
 from voc.service.batcher import Batcher
 from voc.service.config_store import ConfigStore
@@ -30,7 +29,6 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     analyzer = Analyzer.load(settings)
     engine = make_engine(settings.database_url)
     metadata.create_all(engine)
-    default_journey = load_default_journey(settings.limits)
     app.extensions[EXTENSION] = Services(
         settings=settings,
         analyzer=analyzer,
@@ -41,7 +39,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         ),
         engine=engine,
         metrics=metrics.init_app(app),
-        alerts=alerts.AlertService(settings, engine, default_journey=lambda: default_journey),
+        alerts=alerts.AlertService(settings, engine),
         config_store=ConfigStore(
             engine,
             settings,

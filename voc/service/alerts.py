@@ -26,7 +26,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -145,15 +145,9 @@ _OPENER = urllib.request.build_opener(_NoRedirect)
 class AlertService:
     """Rules, the alert schedule, and the workers that deliver it."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        engine: Engine,
-        default_journey: Callable[[], Journey],
-    ) -> None:
+    def __init__(self, settings: Settings, engine: Engine) -> None:
         self._settings = settings
         self._engine = engine
-        self._default_journey = default_journey
         self._key = signing_key(settings)
         self._rules = self._stored_rules() or load_default_rules()
         self._heap: list[tuple[float, int, str | _NewAlert]] = []
@@ -198,15 +192,12 @@ class AlertService:
     # -- intake (request thread) ------------------------------------------------------------
 
     def submit(
-        self,
-        feedback: Sequence[Feedback],
-        analyses: Sequence[Analysis],
-        journey: Journey | None = None,
+        self, feedback: Sequence[Feedback], analyses: Sequence[Analysis], journey: Journey
     ) -> int:
-        """Schedule an alert for every (document, matching rule); returns how many. Never
-        raises and never waits on the database or a receiver."""
+        """Schedule an alert for every (document, matching rule), routed to the owners in
+        `journey` (the one the analysis used); returns how many. Never raises and never
+        waits on the database or a receiver."""
         try:
-            journey = journey or self._default_journey()
             drafts = [
                 self._draft(f, a, rule.id, rule.description, rule.route_to, journey)
                 for f, a in zip(feedback, analyses, strict=True)

@@ -38,7 +38,7 @@ def analyze():
             f"{err}; retry after {RETRY_AFTER_SECONDS} s or send large batches to POST /v1/jobs",
             {"Retry-After": RETRY_AFTER_SECONDS},
         ) from err
-    services.alerts.submit(request_body.feedback, analyses)
+    services.alerts.submit(request_body.feedback, analyses, journey)
     services.metrics.documents.labels("analyzed").inc(len(analyses))
     services.metrics.documents.labels("rejected").inc(len(request_body.errors))
     return jsonify(
