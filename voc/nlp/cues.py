@@ -41,7 +41,23 @@ def _letter_class(char: str) -> str:
     return re.escape(char)
 
 
-GAP = r"(?:\s+[\w'’-]+){0,3}\s+"
+CLAUSE_WORDS = (
+    "because",
+    "but",
+    "and",
+    "when",
+    "car",
+    "mais",
+    "quand",
+    "karena",
+    "kerana",
+    "tapi",
+    "tetapi",
+    "dan",
+    "bila",
+)
+"""Words a ` ~ ` gap may not cross: "never got it because again" is two clauses."""
+GAP = r"(?:\s+(?!(?:" + "|".join(CLAUSE_WORDS) + r")\b)[\w'’-]+){0,3}\s+"
 
 
 def phrase_pattern(phrase: str) -> str:
