@@ -210,21 +210,26 @@ def fit_linear_tagger(
 
 
 def few_shot_tagger(
-    specs: Sequence[LabelSpec], embed: Embed, calibration: Calibration
+    specs: Sequence[LabelSpec], embed: Embed, calibration: Calibration, *, background: bool = True
 ) -> LinearTagger:
-    """A head fitted on the labels' examples plus their prompts; zero-shot when none has any."""
+    """A head fitted on the labels' examples plus their prompts; zero-shot when none has any.
+
+    With `background`, real feedback is a "none of these" negative for every label: right for
+    root causes (most comments show none), wrong for touchpoints (almost every comment is
+    somewhere in the journey).
+    """
     if not any(s.examples for s in specs):
         return zero_shot_tagger(specs, embed, calibration)
     texts = [s.prompt for s in specs] + [e for s in specs for e in s.examples]
     owners = list(range(len(specs))) + [k for k, s in enumerate(specs) for _ in s.examples]
-    background = calibration.features(calibration.background)
-    features = np.concatenate([calibration.features(embed(texts)), background])
+    negatives = calibration.background if background else calibration.background[:0]
+    features = np.concatenate([calibration.features(embed(texts)), calibration.features(negatives)])
     targets = np.zeros((len(features), len(specs)), dtype=np.int8)
     targets[np.arange(len(texts)), owners] = 1
     sample_weight = np.ones(len(features))
     sample_weight[: len(specs)] = calibration.few_shot_prompt_weight
     # the background, all negatives, weighs as much as the labelled texts together
-    sample_weight[len(texts) :] = len(texts) / max(len(background), 1)
+    sample_weight[len(texts) :] = len(texts) / max(len(negatives), 1)
     return fit_linear_tagger(
         [s.id for s in specs],
         features,
@@ -246,14 +251,21 @@ class TaggerCache:
         self._lock = threading.Lock()
 
     def get(
-        self, key: str, specs: Sequence[LabelSpec], *, trained: LinearTagger | None = None
+        self,
+        key: str,
+        specs: Sequence[LabelSpec],
+        *,
+        trained: LinearTagger | None = None,
+        background: bool = True,
     ) -> LinearTagger:
         with self._lock:
             tagger = self._taggers.get(key)
             if tagger is not None:
                 self._taggers.move_to_end(key)
                 return tagger
-        tagger = trained or few_shot_tagger(specs, self._embed, self.calibration)
+        tagger = trained or few_shot_tagger(
+            specs, self._embed, self.calibration, background=background
+        )
         with self._lock:
             self._taggers[key] = tagger
             while len(self._taggers) > self._size:
@@ -403,7 +415,7 @@ class RootCauseTagger:
         )
 
     def journey_tagger(self, journey: Journey) -> LinearTagger:
-        return self._cache.get(f"journey:{journey.key}", journey_specs(journey))
+        return self._cache.get(f"journey:{journey.key}", journey_specs(journey), background=False)
 
     def tag(
         self,
