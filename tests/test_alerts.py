@@ -392,3 +392,6 @@ def test_analyze_routes_alerts_through_the_journey_without_waiting(webhook_app):
     body = json.loads(request["body"])
     assert body["data"]["journey"]["id"] == "shop"
     assert body["data"]["document"]["churn_risk"]["signals"]
+    exposition = client.get("/metrics").get_data(as_text=True)
+    for event, count in [("scheduled", 2), ("delivered", 1), ("retried", 1), ("failed", 1)]:
+        assert f'voc_alerts_total{{event="{event}"}} {count}.0' in exposition

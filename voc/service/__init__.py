@@ -29,6 +29,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     analyzer = Analyzer.load(settings)
     engine = make_engine(settings.database_url)
     metadata.create_all(engine)
+    app_metrics = metrics.init_app(app)
     app.extensions[EXTENSION] = Services(
         settings=settings,
         analyzer=analyzer,
@@ -38,8 +39,8 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
             max_queued_documents=settings.max_queued_documents,
         ),
         engine=engine,
-        metrics=metrics.init_app(app),
-        alerts=alerts.AlertService(settings, engine),
+        metrics=app_metrics,
+        alerts=alerts.AlertService(settings, engine, events=app_metrics.alerts),
         config_store=ConfigStore(
             engine,
             settings,

@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
+from prometheus_client import Counter
 from sqlalchemy import (
     Column,
     DateTime,
@@ -145,9 +146,10 @@ _OPENER = urllib.request.build_opener(_NoRedirect)
 class AlertService:
     """Rules, the alert schedule, and the workers that deliver it."""
 
-    def __init__(self, settings: Settings, engine: Engine) -> None:
+    def __init__(self, settings: Settings, engine: Engine, events: Counter | None = None) -> None:
         self._settings = settings
         self._engine = engine
+        self._events = events
         self._key = signing_key(settings)
         self._rules = self._stored_rules() or load_default_rules()
         self._heap: list[tuple[float, int, str | _NewAlert]] = []
@@ -213,7 +215,13 @@ class AlertService:
                 self._push(time.monotonic(), draft)
         if dropped:
             log.warning("alerts.dropped", extra={"count": len(dropped), "reason": "queue full"})
+        self._count("scheduled", len(accepted))
+        self._count("dropped", len(dropped))
         return len(accepted)
+
+    def _count(self, event: str, amount: int = 1) -> None:
+        if self._events is not None and amount:
+            self._events.labels(event).inc(amount)
 
     def _draft(
         self,
@@ -304,6 +312,8 @@ class AlertService:
             "alerts.recorded",
             extra={"alert_id": alert.id, "rule_id": alert.rule_id, "routed": bool(url)},
         )
+        if not url:
+            self._count("unroutable")
         return alert.id if url else None
 
     def _attempt(self, alert_id: str) -> None:
@@ -318,10 +328,13 @@ class AlertService:
         now = _now()
         if error is None:
             values = {"status": "delivered", "delivered_at": now, "last_error": None}
+            self._count("delivered")
         elif attempts >= self._settings.webhook_max_attempts:
             values = {"status": "failed", "last_error": error}
+            self._count("failed")
         else:
             values = {"last_error": error}
+            self._count("retried")
             delay = min(self._settings.webhook_backoff_s * 2 ** (attempts - 1), MAX_BACKOFF_S)
             with self._condition:
                 self._push(time.monotonic() + delay, alert_id)
