@@ -1,4 +1,4 @@
-"""The `voc` command line: serve, build and verify the base encoder, train components."""
+"""The `voc` command line: serve, work on jobs, analyse files, build models, train components."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from voc import paths
+from voc.jobs.commands import add_commands as add_job_commands
 from voc.logging import configure_logging
 
 log = logging.getLogger(__name__)
@@ -17,11 +18,20 @@ log = logging.getLogger(__name__)
 def _serve(args: argparse.Namespace) -> int:
     from waitress import serve
 
+    from voc.config import Settings
     from voc.service import create_app
 
-    app = create_app()
+    settings = Settings.from_env()
+    app = create_app(settings)
     log.info("serve.listening", extra={"host": args.host, "port": args.port})
-    serve(app, host=args.host, port=args.port, threads=args.threads)
+    # waitress buffers a body before the app sees it: refuse oversized uploads up front.
+    serve(
+        app,
+        host=args.host,
+        port=args.port,
+        threads=args.threads,
+        max_request_body_size=settings.limits.max_upload_bytes,
+    )
     return 0
 
 
@@ -142,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     causes.add_argument("--seed", type=int, default=0)
     causes.add_argument("--out", type=Path, default=None, help="artifact directory")
     causes.set_defaults(func=_train_root_causes)
+    add_job_commands(commands)
     return parser
 
 
@@ -151,6 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.func(args)
     except (FileNotFoundError, ValueError, RuntimeError) as err:
+        # IngestError and ServiceError are among these: their messages name what to change.
         print(f"voc: error: {err}", file=sys.stderr)
         return 2
 

@@ -33,6 +33,10 @@ class Limits:
     max_label_characters: int = 100
     max_description_characters: int = 1_000
     max_example_characters: int = 500
+    max_upload_bytes: int = 1_000_000_000
+    """A file sent to `POST /v1/jobs` (multipart); it is streamed to the database, never held."""
+    max_job_json_bytes: int = 100_000_000
+    """A JSON body sent to `POST /v1/jobs`; parsed in memory, so smaller than a file upload."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,16 @@ class Settings:
     """Threads delivering webhooks, so one slow receiver does not hold back the others."""
     max_queued_alerts: int = 10_000
     """New alerts beyond this many waiting are dropped (and logged), never queued forever."""
+    job_chunk_size: int = 256
+    """Documents per job chunk: the unit claimed, analysed and committed at once."""
+    job_lease_seconds: float = 30.0
+    """A claimed chunk whose worker stops heartbeating for this long is claimed again."""
+    job_poll_seconds: float = 0.5
+    """How often an idle worker looks for work."""
+    service_url: str = "http://127.0.0.1:8080"
+    """Where `voc jobs ...` finds a running service (`VOC_URL`)."""
+    in_process_worker: bool = True
+    """`create_app` starts a job worker thread (what `voc serve` runs; `voc worker` is separate)."""
 
     def __post_init__(self) -> None:
         from voc.nlp.encoder import BACKENDS
@@ -86,6 +100,10 @@ class Settings:
             raise ConfigError("webhook_backoff_s must be >= 0")
         if self.alert_workers < 1 or self.max_queued_alerts < 1:
             raise ConfigError("alert_workers and max_queued_alerts must be >= 1")
+        if self.job_chunk_size < 1:
+            raise ConfigError("job_chunk_size must be >= 1")
+        if self.job_lease_seconds <= 0 or self.job_poll_seconds <= 0:
+            raise ConfigError("job_lease_seconds and job_poll_seconds must be > 0")
         if not self.database_url:
             db = paths.var_dir() / "voc.sqlite3"
             object.__setattr__(self, "database_url", f"sqlite:///{db}")
@@ -105,6 +123,12 @@ class Settings:
             values["webhook_secret"] = env["VOC_WEBHOOK_SECRET"]
         if "VOC_THREADS" in env:
             values["threads"] = _int_env("VOC_THREADS")
+        if "VOC_URL" in env:
+            values["service_url"] = env["VOC_URL"]
+        if "VOC_JOB_CHUNK_SIZE" in env:
+            values["job_chunk_size"] = _int_env("VOC_JOB_CHUNK_SIZE")
+        if "VOC_JOB_LEASE_SECONDS" in env:
+            values["job_lease_seconds"] = _int_env("VOC_JOB_LEASE_SECONDS")
         overrides = dict(overrides or {})
         limits = overrides.pop("limits", None)
         if isinstance(limits, dict):

@@ -20,7 +20,7 @@ import numpy as np
 
 from voc import paths
 from voc.nlp.datasets import Example, file_fingerprint, iter_examples
-from voc.nlp.encoder import Encoder
+from voc.nlp.encoder import DIM, Encoder
 from voc.nlp.types import SENTIMENT_LABELS
 
 log = logging.getLogger(__name__)
@@ -55,23 +55,56 @@ def sentiment_label(example: Example) -> str | None:
 def embed_cached(
     encoder: Encoder, texts: list[str], *, cache_dir: Path | None = None
 ) -> np.ndarray:
-    """Embed texts, reusing vectors cached under (encoder version, backend, text hash)."""
-    cache_dir = cache_dir or paths.var_dir() / "cache" / "embeddings"
-    key = hashlib.sha256(
-        "\n".join([encoder.version, encoder.backend, *texts]).encode("utf-8")
-    ).hexdigest()[:24]
-    cached = cache_dir / f"{key}.npy"
-    if cached.exists():
-        return np.load(cached)
-    started = time.perf_counter()
-    vectors = encoder.embed(texts)
-    log.info(
-        "train.embedded",
-        extra={"texts": len(texts), "seconds": round(time.perf_counter() - started, 1)},
+    """Embed texts, reusing every vector already cached for (encoder version, backend, text).
+
+    The cache is per text, so a new subset, a new split or a notebook iteration only encodes
+    the texts never seen before. Each call that encodes something adds one shard
+    (text hashes + vectors) to the cache directory.
+    """
+    cache_dir = (cache_dir or paths.var_dir() / "cache" / "embeddings") / (
+        f"{encoder.version}-{encoder.backend}"
     )
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    np.save(cached, vectors)
-    return vectors
+    keys = [hashlib.sha256(t.encode("utf-8")).hexdigest()[:32] for t in texts]
+    cached = _load_shards(cache_dir, set(keys))
+    missing = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in cached))
+    if missing:
+        started = time.perf_counter()
+        vectors = encoder.embed(missing)
+        log.info(
+            "train.embedded",
+            extra={"texts": len(missing), "seconds": round(time.perf_counter() - started, 1)},
+        )
+        new_keys = [hashlib.sha256(t.encode("utf-8")).hexdigest()[:32] for t in missing]
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        shard = hashlib.sha256("".join(new_keys).encode()).hexdigest()[:16]
+        np.savez(cache_dir / f"{shard}.npz", keys=np.array(new_keys), vectors=vectors)
+        cached.update(zip(new_keys, vectors, strict=True))
+    return np.stack([cached[k] for k in keys]) if texts else np.zeros((0, DIM), np.float32)
+
+
+def _load_shards(cache_dir: Path, wanted: set[str]) -> dict[str, np.ndarray]:
+    found: dict[str, np.ndarray] = {}
+    for shard in sorted(cache_dir.glob("*.npz")) if cache_dir.is_dir() else []:
+        with np.load(shard) as data:
+            hits = [i for i, k in enumerate(data["keys"]) if k in wanted]
+            if hits:
+                found.update(zip(data["keys"][hits].tolist(), data["vectors"][hits], strict=True))
+    return found
+
+
+def document_vectors(encoder: Encoder, examples: list[Example]) -> np.ndarray:
+    """The document vectors the analyzer computes for these texts (clauses encoded once, pooled).
+
+    Training on these, not on whole-text embeddings, is what makes the head see at training
+    time exactly what it sees when serving.
+    """
+    from voc.nlp.segment import Segmenter
+    from voc.nlp.vectors import embed_documents
+
+    texts = [e.text for e in examples]
+    sentences = Segmenter().segment_batch(texts, [e.lang for e in examples])
+    vectors = embed_documents(lambda units: embed_cached(encoder, units), texts, sentences)
+    return np.stack([v.document for v in vectors])
 
 
 @dataclass(frozen=True)
@@ -175,8 +208,8 @@ def train_sentiment(
     args = args or SentimentTrainingArgs()
     started = time.perf_counter()
     train, train_y, dev, dev_y = load_sentiment_split(data_dir, args)
-    x_all = embed_cached(encoder, [e.text for e in train])
-    x_dev = embed_cached(encoder, [e.text for e in dev])
+    x_all = document_vectors(encoder, train)
+    x_dev = document_vectors(encoder, dev)
     y_all = np.array([SENTIMENT_LABELS.index(y) for y in train_y])
     strata = [f"{e.lang}:{y}" for e, y in zip(train, train_y, strict=True)]
     fit_idx, cal_idx = train_test_split(

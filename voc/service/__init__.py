@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     """Build the app; models load here, once per process (call it after any fork)."""
+    from voc.service import jobs  # imports voc.jobs, whose store needs voc.service.db first
+
     settings = config if isinstance(config, Settings) else Settings.from_env(config)
     configure_logging()
     app = Flask(__name__)
@@ -53,5 +55,6 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(ops.bp)
     app.register_blueprint(alerts.bp)
     app.register_blueprint(configuration.bp)
+    jobs.init_app(app)
     log.info("app.ready", extra={"model_versions": analyzer.model_versions})
     return app

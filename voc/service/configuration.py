@@ -131,6 +131,13 @@ def resolve_for_analysis(
     return taxonomy, journey
 
 
+def pin_configuration(store: ConfigStore, options: dict[str, Any]) -> dict[str, Any]:
+    """A job's options with its taxonomy and journey resolved now and stored whole (with their
+    versions), so a job analyses every chunk alike even if a new version is stored meanwhile."""
+    taxonomy, journey = resolve_for_analysis(store, options.get("taxonomy"), options.get("journey"))
+    return {**options, "taxonomy": taxonomy_to_dict(taxonomy), "journey": journey_to_dict(journey)}
+
+
 # OpenAPI: the shapes above, as data (`voc.service.openapi` includes them)
 
 _ID = {"type": "string", "pattern": "^[a-z0-9][a-z0-9_.-]{0,63}$"}

@@ -6,14 +6,16 @@ route of the app is documented and that real responses validate against these sc
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
 from voc import __version__
-from voc.config import Settings
+from voc.config import Limits, Settings
 from voc.nlp.analyzer import FEATURES
 from voc.nlp.types import DOCUMENT_SENTIMENT_LABELS, SENTIMENT_LABELS, SUPPORTED_LANGUAGES
 from voc.nlp.validation import SCORE_RANGES
 from voc.service import alerts, configuration
+from voc.service.openapi_jobs import job_paths, job_schemas
 from voc.service.schemas import PLANNED_FEATURES
 
 
@@ -306,9 +308,10 @@ def _schemas(settings: Settings) -> dict[str, Any]:
         },
         "Limits": {
             "type": "object",
-            "properties": {name: {"type": "integer"} for name in settings.public_limits()},
-            "required": list(settings.public_limits()),
+            "properties": {f.name: {"type": "integer"} for f in fields(Limits)},
+            "required": [f.name for f in fields(Limits)],
         },
+        **job_schemas(),
     }
 
 
@@ -350,6 +353,7 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
             },
             **alerts.OPENAPI_PATHS,
             **configuration.OPENAPI_PATHS,
+            **job_paths(),
             "/v1/limits": {
                 "get": {
                     "summary": "The limits this service enforces",

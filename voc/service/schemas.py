@@ -10,6 +10,7 @@ from flask import Request
 
 from voc.config import Limits
 from voc.nlp.analyzer import FEATURES
+from voc.nlp.batch import request_options
 from voc.nlp.types import SUPPORTED_LANGUAGES, Feedback
 from voc.nlp.validation import DocumentError, validate_document
 from voc.service.errors import ApiError
@@ -88,6 +89,14 @@ def _config_reference(payload: dict, key: str) -> str | dict[str, Any] | None:
         "InvalidRequest",
         f'{key} must be "default", the id of a stored {key}, or an inline {key} object',
     )
+
+
+def parse_options(payload: dict) -> dict[str, Any]:
+    """A request's analysis options (all but its documents), validated, as JSON to pass on."""
+    features = _features(payload)
+    _config_reference(payload, "taxonomy")
+    _config_reference(payload, "journey")
+    return {**request_options(payload), "features": list(features)}
 
 
 def parse_analyze_request(payload: Any, limits: Limits) -> AnalyzeRequest:
