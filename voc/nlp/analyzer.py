@@ -6,14 +6,17 @@ distinct clause -> sentence and document vectors pooled from their clauses -> se
 reads (sentiment, and the clause-level features built on it), and pooling its vectors
 instead of re-encoding whole sentences and documents keeps the analyzer within a small factor
 of a single encoder pass.
+
 Components are passed in (any can be swapped); `Analyzer.load` is the one place that loads
-models from disk.
+models from disk, and it takes each component's active version from the model registry.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,7 +28,12 @@ from voc.nlp.journey import Journey
 from voc.nlp.language import LanguageIdentifier
 from voc.nlp.root_causes import DocumentClauses, RootCauseTagger
 from voc.nlp.segment import Segmenter
-from voc.nlp.sentiment import SentimentHead, document_sentiment, sentiment_from_proba
+from voc.nlp.sentiment import (
+    ADAPTER_DIR,
+    SentimentHead,
+    document_sentiment,
+    sentiment_from_proba,
+)
 from voc.nlp.taxonomy import Taxonomy
 from voc.nlp.types import (
     SENTIMENT_LABELS,
@@ -36,6 +44,9 @@ from voc.nlp.types import (
     Sentence,
 )
 from voc.nlp.vectors import DocumentVectors, embed_documents
+
+if TYPE_CHECKING:
+    from voc.registry.store import Registry
 
 FEATURES = (
     "language",
@@ -65,6 +76,7 @@ class Analyzer:
         expectations: ExpectationDetector,
         churn: ChurnDetector,
         root_causes: RootCauseTagger,
+        sentiment_encoder: Encoder | None = None,
     ) -> None:
         self.encoder = encoder
         self.language_identifier = language_identifier
@@ -73,30 +85,74 @@ class Analyzer:
         self.expectations = expectations
         self.churn = churn
         self.root_causes = root_causes
+        self.sentiment_encoder = sentiment_encoder
+        """A fine-tuned encoder the sentiment head reads instead of `encoder` (None: shared)."""
 
     @classmethod
-    def load(cls, settings: Settings) -> Analyzer:
-        """Load every model named by `settings` (once per process, after any fork)."""
-        segmenter = Segmenter()
-        # spaCy builds each language's tokenizer on first use (seconds): do it before serving.
-        segmenter.segment_batch(["ok"] * len(SUPPORTED_LANGUAGES), list(SUPPORTED_LANGUAGES))
-        encoder = Encoder(
-            settings.base_model_dir,
-            backend=settings.encoder_backend,
-            threads=settings.threads or None,
+    def load(
+        cls,
+        settings: Settings,
+        *,
+        registry: Registry | None = None,
+        versions: Mapping[str, str] | None = None,
+        reuse: Analyzer | None = None,
+    ) -> Analyzer:
+        """Load every model (once per process, after any fork): the active registry version of
+        each component, or the one named in `versions`. Components of `reuse` whose version
+        is unchanged are shared, not reloaded (how a running service swaps one model)."""
+        from voc.registry.store import Registry
+
+        registry = registry or Registry.from_settings(settings)
+        entries = registry.active()
+        entries.update({name: registry.entry(name, v) for name, v in (versions or {}).items()})
+        missing = {"language", "sentiment"} - set(entries)
+        if missing:
+            raise FileNotFoundError(
+                f"no registered version of {sorted(missing)}: each needs an entry.json in "
+                f"{settings.artifacts_dir}/<name>/ or {settings.registry_dir}/<name>/<id>/"
+            )
+        if reuse is not None:
+            encoder, segmenter = reuse.encoder, reuse.segmenter
+        else:
+            encoder = Encoder(
+                settings.base_model_dir,
+                backend=settings.encoder_backend,
+                threads=settings.threads or None,
+            )
+            segmenter = Segmenter()
+            # spaCy builds each language's tokenizer on first use (seconds): do it now.
+            segmenter.segment_batch(["ok"] * len(SUPPORTED_LANGUAGES), list(SUPPORTED_LANGUAGES))
+        current = reuse.model_versions if reuse is not None else {}
+
+        def unchanged(name: str) -> bool:
+            return current.get(name) == entries[name].version
+
+        sentiment_dir = entries["sentiment"].path
+        sentiment = (
+            reuse.sentiment
+            if reuse is not None and unchanged("sentiment")
+            else SentimentHead.load(sentiment_dir)
         )
-        sentiment = SentimentHead.load(settings.artifacts_dir / "sentiment")
         return cls(
             encoder=encoder,
-            language_identifier=LanguageIdentifier.load(settings.artifacts_dir / "language"),
+            language_identifier=reuse.language_identifier
+            if reuse is not None and unchanged("language")
+            else LanguageIdentifier.load(entries["language"].path),
             segmenter=segmenter,
             sentiment=sentiment,
-            expectations=ExpectationDetector.load(
+            sentiment_encoder=reuse.sentiment_encoder
+            if reuse is not None and unchanged("sentiment")
+            else fine_tuned_encoder(sentiment_dir, settings),
+            expectations=reuse.expectations
+            if reuse is not None
+            else ExpectationDetector.load(
                 embed=encoder.embed,
                 positivity=lambda texts: sentiment.predict_proba(encoder.embed(texts))[:, POSITIVE],
             ),
-            churn=ChurnDetector.load(),
-            root_causes=_warm(
+            churn=reuse.churn if reuse is not None else ChurnDetector.load(),
+            root_causes=reuse.root_causes
+            if reuse is not None
+            else _warm(
                 RootCauseTagger.load(
                     settings.artifacts_dir / "root_causes",
                     embed=encoder.embed,
@@ -150,11 +206,18 @@ class Analyzer:
         sentences = self.segmenter.segment_batch(
             [f.text for f in feedback], [lang.code for lang in languages]
         )
-        vectors = embed_documents(self.encoder.embed, [f.text for f in feedback], sentences)
+        texts = [f.text for f in feedback]
+        vectors = embed_documents(self.encoder.embed, texts, sentences)
+        # A fine-tuned sentiment version reads its own encoder; everything else the shared one.
+        sentiment_vectors = (
+            embed_documents(self.sentiment_encoder.embed, texts, sentences)
+            if self.sentiment_encoder is not None
+            else vectors
+        )
         clause_proba = []
         results = []
         for f, lang, doc_sentences, doc_vectors in zip(
-            feedback, languages, sentences, vectors, strict=True
+            feedback, languages, sentences, sentiment_vectors, strict=True
         ):
             proba = self.sentiment.predict_proba(doc_vectors.all)
             document_proba, sentence_proba = proba[0], proba[1 : 1 + len(doc_sentences)]
@@ -279,3 +342,14 @@ def _warm(tagger: RootCauseTagger) -> RootCauseTagger:
     """Fit the default taxonomy's and journey's heads at load, not on the first request."""
     tagger.warm()
     return tagger
+
+
+def fine_tuned_encoder(artifact_dir: Path, settings: Settings) -> Encoder | None:
+    """The encoder a fine-tuned sentiment version carries (base weights + its adapter, torch
+    backend), or None for a head trained on the frozen shared encoder."""
+    adapter = artifact_dir / ADAPTER_DIR
+    if not adapter.is_dir():
+        return None
+    return Encoder(
+        settings.base_model_dir, backend="torch", threads=settings.threads or None, adapter=adapter
+    )

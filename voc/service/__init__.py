@@ -10,10 +10,12 @@ from flask import Flask
 from voc.config import Settings
 from voc.logging import configure_logging
 from voc.nlp.analyzer import Analyzer
-from voc.service import alerts, analyze, configuration, errors, metrics, ops
+from voc.registry import store
+from voc.service import alerts, analyze, configuration, errors, metrics, models, ops
 from voc.service.batcher import Batcher
 from voc.service.config_store import ConfigStore
 from voc.service.db import make_engine, metadata
+from voc.service.model_switch import ModelSwitch
 from voc.service.state import EXTENSION, Services
 
 log = logging.getLogger(__name__)
@@ -28,18 +30,19 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.limits.max_request_bytes
     app.json.sort_keys = False
-    analyzer = Analyzer.load(settings)
     engine = make_engine(settings.database_url)
     metadata.create_all(engine)
     app_metrics = metrics.init_app(app)
+    registry = store.Registry.from_settings(settings, engine)
+    analyzer = Analyzer.load(settings, registry=registry)
+    batcher = Batcher(
+        analyzer,
+        wait_ms=settings.batch_wait_ms,
+        max_queued_documents=settings.max_queued_documents,
+    )
     app.extensions[EXTENSION] = Services(
         settings=settings,
-        analyzer=analyzer,
-        batcher=Batcher(
-            analyzer,
-            wait_ms=settings.batch_wait_ms,
-            max_queued_documents=settings.max_queued_documents,
-        ),
+        batcher=batcher,
         engine=engine,
         metrics=app_metrics,
         alerts=alerts.AlertService(settings, engine, events=app_metrics.alerts),
@@ -49,9 +52,12 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
             default_taxonomy=analyzer.root_causes.default_taxonomy,
             default_journey=analyzer.root_causes.default_journey,
         ),
+        models=ModelSwitch(settings, registry, batcher),
     )
+    app.extensions[EXTENSION].models.start()
     errors.init_app(app)
     app.register_blueprint(analyze.bp)
+    app.register_blueprint(models.bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(alerts.bp)
     app.register_blueprint(configuration.bp)

@@ -24,12 +24,12 @@ def analyze():
         services.config_store, request_body.taxonomy, request_body.journey
     )
     try:
-        analyses = (
-            services.batcher.analyze(
+        analyses, model_versions = (
+            services.batcher.analyze_versioned(
                 request_body.feedback, request_body.features, taxonomy=taxonomy, journey=journey
             )
             if request_body.feedback
-            else []
+            else ([], services.analyzer.model_versions)
         )
     except Overloaded as err:
         raise ApiError(
@@ -44,7 +44,7 @@ def analyze():
     return jsonify(
         {
             "model_versions": {
-                **services.analyzer.model_versions,
+                **model_versions,
                 "taxonomy": taxonomy.key,
                 "journey": journey.key,
             },

@@ -44,6 +44,8 @@ class _Pending:
     feedback: Sequence[Feedback]
     options: _Options
     future: Future = field(default_factory=Future)
+    model_versions: dict[str, str] = field(default_factory=dict)
+    """Versions of the analyzer that answered (set before the future resolves)."""
 
 
 class Batcher:
@@ -61,15 +63,19 @@ class Batcher:
         self._thread = threading.Thread(target=self._loop, name="voc-batcher", daemon=True)
         self._thread.start()
 
-    def submit(
+    def submit(self, feedback: Sequence[Feedback], features: Collection[str], **options) -> Future:
+        """Queue documents for analysis; the future resolves to their `Analysis` list.
+        `options`: `taxonomy` and `journey` (None: the shipped ones)."""
+        return self._submit(feedback, features, **options).future
+
+    def _submit(
         self,
         feedback: Sequence[Feedback],
         features: Collection[str],
         *,
         taxonomy: Taxonomy | None = None,
         journey: Journey | None = None,
-    ) -> Future:
-        """Queue documents for analysis; the future resolves to their `Analysis` list."""
+    ) -> _Pending:
         pending = _Pending(list(feedback), _Options(frozenset(features), taxonomy, journey))
         with self._cond:
             if self._closed:
@@ -79,20 +85,28 @@ class Batcher:
             self._queue.append(pending)
             self._queued_documents += len(feedback)
             self._cond.notify()
-        return pending.future
+        return pending
 
     def analyze(
         self,
         feedback: Sequence[Feedback],
         features: Collection[str],
         timeout: float = 60,
-        *,
-        taxonomy: Taxonomy | None = None,
-        journey: Journey | None = None,
+        **options,
     ) -> list[Analysis]:
-        return self.submit(feedback, features, taxonomy=taxonomy, journey=journey).result(
-            timeout=timeout
-        )
+        return self.analyze_versioned(feedback, features, timeout, **options)[0]
+
+    def analyze_versioned(
+        self,
+        feedback: Sequence[Feedback],
+        features: Collection[str],
+        timeout: float = 60,
+        **options,
+    ) -> tuple[list[Analysis], dict[str, str]]:
+        """Analyses and the model versions that produced them (models can be swapped between
+        two batches, so the versions come from the batch, not from the current analyzer)."""
+        pending = self._submit(feedback, features, **options)
+        return pending.future.result(timeout=timeout), pending.model_versions
 
     def close(self) -> None:
         with self._cond:
@@ -135,13 +149,15 @@ class Batcher:
 
     def _run(self, options: _Options, items: list[_Pending]) -> None:
         documents = [f for item in items for f in item.feedback]
+        analyzer = self.analyzer  # read once: a swap during this batch applies to the next
         try:
-            results = self.analyzer.analyze(
+            results = analyzer.analyze(
                 documents,
                 features=options.features,
                 taxonomy=options.taxonomy,
                 journey=options.journey,
             )
+            versions = analyzer.model_versions
         except Exception as err:
             log.exception("batch.failed", extra={"documents": len(documents)})
             for item in items:
@@ -149,5 +165,6 @@ class Batcher:
             return
         offset = 0
         for item in items:
+            item.model_versions = versions
             item.future.set_result(results[offset : offset + len(item.feedback)])
             offset += len(item.feedback)

@@ -144,8 +144,11 @@ INTENT_SCHEMAS: dict[str, Any] = {
 
 
 def _schemas(settings: Settings) -> dict[str, Any]:
+    from voc.service import openapi_models
+
     limits = settings.limits
     return {
+        **openapi_models.SCHEMAS,
         "Error": {
             "type": "object",
             "properties": {
@@ -316,6 +319,8 @@ def _schemas(settings: Settings) -> dict[str, Any]:
 
 
 def openapi_document(settings: Settings) -> dict[str, Any]:
+    from voc.service import openapi_models
+
     status = {
         "type": "object",
         "properties": {"status": {"type": "string"}},
@@ -329,6 +334,7 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
             "description": 'Every error has the body {"error": {"code", "message"}}.',
         },
         "paths": {
+            **openapi_models.PATHS,
             "/v1/analyze": {
                 "post": {
                     "summary": "Analyse a few documents synchronously",

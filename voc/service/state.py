@@ -13,6 +13,7 @@ from voc.service.alerts import AlertService
 from voc.service.batcher import Batcher
 from voc.service.config_store import ConfigStore
 from voc.service.metrics import Metrics
+from voc.service.model_switch import ModelSwitch
 
 EXTENSION = "voc"
 
@@ -20,12 +21,17 @@ EXTENSION = "voc"
 @dataclass
 class Services:
     settings: Settings
-    analyzer: Analyzer
     batcher: Batcher
     engine: Engine
     metrics: Metrics
     alerts: AlertService
     config_store: ConfigStore
+    models: ModelSwitch
+
+    @property
+    def analyzer(self) -> Analyzer:
+        """The analyzer now serving (the batcher holds it; `models` swaps it)."""
+        return self.batcher.analyzer
 
 
 def state(app: Flask) -> Services:
