@@ -357,7 +357,10 @@ def _write_sentiment_card(
         title=f"Sentiment head ({version})",
         summary=(
             "Multinomial logistic regression on frozen multilingual-e5-small embeddings (ONNX "
-            "int8, the serving path), classes negative/neutral/positive, each (language, label) "
+            "int8, the serving path). A document's vector is what the analyzer computes: each "
+            "clause encoded once and the document pooled from its clauses (length-weighted "
+            "mean; a one-clause text is encoded whole), so training sees what serving sees. "
+            "Classes negative/neutral/positive, each (language, label) "
             "cell weighted equally; C chosen and temperature fitted on a held-out 10% of train. "
             "TripAdvisor stars map to labels (1-2 negative, 3 neutral, 4-5 positive); binary "
             "datasets have no neutral class, so their macro-F1 averages over the two gold "
