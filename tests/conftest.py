@@ -45,6 +45,20 @@ def shared_data():
 
 
 @pytest.fixture(scope="session")
+def validate_schema(app):
+    """`validate_schema(name, instance)`: check a body against the served OpenAPI schema."""
+    from jsonschema import Draft202012Validator
+
+    spec = app.test_client().get("/openapi.json").get_json()
+
+    def validate(schema_name: str, instance) -> None:
+        schema = {"components": spec["components"], "$ref": f"#/components/schemas/{schema_name}"}
+        Draft202012Validator(schema).validate(instance)
+
+    return validate
+
+
+@pytest.fixture(scope="session")
 def wait_for_job():
     """Poll `GET /v1/jobs/{id}` until the job reaches one of `until` (default: finished)."""
     import time

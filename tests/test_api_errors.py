@@ -50,7 +50,7 @@ def test_wrong_shapes(client, payload):
 def test_unknown_and_unavailable_features(client):
     response = client.post("/v1/analyze", json={"documents": [GOOD], "features": ["colour"]})
     assert "colour" in assert_error(response, 400, "UnknownFeature")["message"]
-    response = client.post("/v1/analyze", json={"documents": [GOOD], "features": ["root_causes"]})
+    response = client.post("/v1/analyze", json={"documents": [GOOD], "features": ["topics"]})
     assert_error(response, 400, "FeatureNotAvailable")
 
 
@@ -119,13 +119,9 @@ def test_http_errors_share_the_shape(client, method, path, status, code):
 
 def test_limits_are_published(client, settings):
     body = client.get("/v1/limits").get_json()
-    assert body == {
-        "max_request_bytes": settings.limits.max_request_bytes,
-        "max_documents_per_request": settings.limits.max_documents_per_request,
-        "max_characters_per_document": settings.limits.max_characters_per_document,
-        "max_upload_bytes": settings.limits.max_upload_bytes,
-        "max_job_json_bytes": settings.limits.max_job_json_bytes,
-    }
+    assert body == settings.public_limits()
+    assert body["max_documents_per_request"] == settings.limits.max_documents_per_request
+    assert body["max_root_causes_per_taxonomy"] == settings.limits.max_root_causes_per_taxonomy
 
 
 def test_overload_answers_429_with_retry_after(app, client):

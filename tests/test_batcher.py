@@ -16,9 +16,9 @@ def test_concurrent_requests_get_their_own_results_in_order(analyzer):
     calls = []
     original = analyzer.analyze
 
-    def counting(feedback, *, features):
+    def counting(feedback, *, features, **options):
         calls.append(len(feedback))
-        return original(feedback, features=features)
+        return original(feedback, features=features, **options)
 
     batcher = Batcher(analyzer, wait_ms=20, max_queued_documents=1000)
     batcher.analyzer = type(

@@ -12,6 +12,8 @@ from typing import Any
 
 from voc import paths
 
+TRUE = ("1", "true", "yes", "on")
+
 
 class ConfigError(ValueError):
     """A setting has a value voc cannot use; the message names the setting."""
@@ -24,6 +26,13 @@ class Limits:
     max_request_bytes: int = 1_000_000
     max_documents_per_request: int = 100
     max_characters_per_document: int = 5_000
+    max_root_causes_per_taxonomy: int = 200
+    max_touchpoints_per_journey: int = 100
+    max_examples_per_item: int = 50
+    """Examples per root cause or touchpoint."""
+    max_label_characters: int = 100
+    max_description_characters: int = 1_000
+    max_example_characters: int = 500
     max_upload_bytes: int = 1_000_000_000
     """A file sent to `POST /v1/jobs` (multipart); it is streamed to the database, never held."""
     max_job_json_bytes: int = 100_000_000
@@ -43,6 +52,19 @@ class Settings:
     max_queued_documents: int = 2_000
     """Documents waiting for the encoder beyond this answer 429 instead of queueing forever."""
     limits: Limits = field(default_factory=Limits)
+    allow_private_webhooks: bool = False
+    """Accept owner webhook URLs on loopback, private or link-local addresses (tests, LANs)."""
+    webhook_secret: str = field(default="", repr=False)
+    """Signs alert webhooks (Standard Webhooks, HMAC-SHA256): `whsec_<base64>` or any string.
+    Empty: one is generated once and kept in the var directory (`voc.service.alerts`)."""
+    webhook_timeout_s: float = 5.0
+    webhook_max_attempts: int = 6
+    webhook_backoff_s: float = 2.0
+    """Wait before the second delivery attempt; it doubles after each failure."""
+    alert_workers: int = 4
+    """Threads delivering webhooks, so one slow receiver does not hold back the others."""
+    max_queued_alerts: int = 10_000
+    """New alerts beyond this many waiting are dropped (and logged), never queued forever."""
     job_chunk_size: int = 256
     """Documents per job chunk: the unit claimed, analysed and committed at once."""
     job_lease_seconds: float = 30.0
@@ -78,6 +100,14 @@ class Settings:
         for f in fields(Limits):
             if getattr(self.limits, f.name) < 1:
                 raise ConfigError(f"limits.{f.name} must be >= 1")
+        if not 0 < self.webhook_timeout_s <= 60:
+            raise ConfigError("webhook_timeout_s must be > 0 and <= 60")
+        if not 1 <= self.webhook_max_attempts <= 20:
+            raise ConfigError("webhook_max_attempts must be between 1 and 20")
+        if self.webhook_backoff_s < 0:
+            raise ConfigError("webhook_backoff_s must be >= 0")
+        if self.alert_workers < 1 or self.max_queued_alerts < 1:
+            raise ConfigError("alert_workers and max_queued_alerts must be >= 1")
         if self.job_chunk_size < 1:
             raise ConfigError("job_chunk_size must be >= 1")
         if self.job_lease_seconds <= 0 or self.job_poll_seconds <= 0:
@@ -95,6 +125,10 @@ class Settings:
             values["database_url"] = env["DATABASE_URL"]
         if "VOC_ENCODER_BACKEND" in env:
             values["encoder_backend"] = env["VOC_ENCODER_BACKEND"]
+        if "VOC_ALLOW_PRIVATE_WEBHOOKS" in env:
+            values["allow_private_webhooks"] = env["VOC_ALLOW_PRIVATE_WEBHOOKS"].lower() in TRUE
+        if "VOC_WEBHOOK_SECRET" in env:
+            values["webhook_secret"] = env["VOC_WEBHOOK_SECRET"]
         if "VOC_THREADS" in env:
             values["threads"] = _int_env("VOC_THREADS")
         if "VOC_URL" in env:

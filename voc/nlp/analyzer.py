@@ -18,9 +18,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from voc.config import Settings
+from voc.nlp.churn import ChurnDetector
 from voc.nlp.encoder import Encoder
+from voc.nlp.expectations import ExpectationDetector
+from voc.nlp.journey import Journey
 from voc.nlp.language import LanguageIdentifier
+from voc.nlp.root_causes import DocumentClauses, RootCauseTagger
 from voc.nlp.segment import Segmenter
 from voc.nlp.sentiment import (
     ADAPTER_DIR,
@@ -28,14 +34,31 @@ from voc.nlp.sentiment import (
     document_sentiment,
     sentiment_from_proba,
 )
-from voc.nlp.types import SUPPORTED_LANGUAGES, Analysis, Feedback, Language
-from voc.nlp.vectors import embed_documents
+from voc.nlp.taxonomy import Taxonomy
+from voc.nlp.types import (
+    SENTIMENT_LABELS,
+    SUPPORTED_LANGUAGES,
+    Analysis,
+    Feedback,
+    Language,
+    Sentence,
+)
+from voc.nlp.vectors import DocumentVectors, embed_documents
 
 if TYPE_CHECKING:
     from voc.registry.store import Registry
 
-FEATURES = ("language", "sentiment", "sentences")
+FEATURES = (
+    "language",
+    "sentiment",
+    "sentences",
+    "root_causes",
+    "touchpoints",
+    "expectation_gaps",
+    "churn_risk",
+)
 """Features this version computes, in output order."""
+POSITIVE = SENTIMENT_LABELS.index("positive")
 
 
 class UnknownFeatureError(ValueError):
@@ -50,12 +73,18 @@ class Analyzer:
         language_identifier: LanguageIdentifier,
         segmenter: Segmenter,
         sentiment: SentimentHead,
+        expectations: ExpectationDetector,
+        churn: ChurnDetector,
+        root_causes: RootCauseTagger,
         sentiment_encoder: Encoder | None = None,
     ) -> None:
         self.encoder = encoder
         self.language_identifier = language_identifier
         self.segmenter = segmenter
         self.sentiment = sentiment
+        self.expectations = expectations
+        self.churn = churn
+        self.root_causes = root_causes
         self.sentiment_encoder = sentiment_encoder
         """A fine-tuned encoder the sentiment head reads instead of `encoder` (None: shared)."""
 
@@ -99,18 +128,37 @@ class Analyzer:
             return current.get(name) == entries[name].version
 
         sentiment_dir = entries["sentiment"].path
+        sentiment = (
+            reuse.sentiment
+            if reuse is not None and unchanged("sentiment")
+            else SentimentHead.load(sentiment_dir)
+        )
         return cls(
             encoder=encoder,
             language_identifier=reuse.language_identifier
             if reuse is not None and unchanged("language")
             else LanguageIdentifier.load(entries["language"].path),
             segmenter=segmenter,
-            sentiment=reuse.sentiment
-            if reuse is not None and unchanged("sentiment")
-            else SentimentHead.load(sentiment_dir),
+            sentiment=sentiment,
             sentiment_encoder=reuse.sentiment_encoder
             if reuse is not None and unchanged("sentiment")
             else fine_tuned_encoder(sentiment_dir, settings),
+            expectations=reuse.expectations
+            if reuse is not None
+            else ExpectationDetector.load(
+                embed=encoder.embed,
+                positivity=lambda texts: sentiment.predict_proba(encoder.embed(texts))[:, POSITIVE],
+            ),
+            churn=reuse.churn if reuse is not None else ChurnDetector.load(),
+            root_causes=reuse.root_causes
+            if reuse is not None
+            else _warm(
+                RootCauseTagger.load(
+                    settings.artifacts_dir / "root_causes",
+                    embed=encoder.embed,
+                    limits=settings.limits,
+                )
+            ),
         )
 
     @property
@@ -119,25 +167,41 @@ class Analyzer:
             "encoder": self.encoder.version,
             "language": self.language_identifier.version,
             "sentiment": self.sentiment.version,
+            "expectation_gaps": self.expectations.version,
+            "churn_risk": self.churn.version,
+            "root_causes": self.root_causes.version,
         }
 
     def analyze(
-        self, feedback: Sequence[Feedback], *, features: Collection[str] = FEATURES
+        self,
+        feedback: Sequence[Feedback],
+        *,
+        features: Collection[str] = FEATURES,
+        taxonomy: Taxonomy | None = None,
+        journey: Journey | None = None,
     ) -> list[Analysis]:
-        """Analyse a batch; lists in, lists out, in the same order."""
+        """Analyse a batch; lists in, lists out, in the same order.
+
+        `taxonomy` / `journey` default to the shipped ones (`RootCauseTagger`)."""
         unknown = set(features) - set(FEATURES)
         if unknown:
             raise UnknownFeatureError(f"unknown features {sorted(unknown)}; known: {FEATURES}")
         if not feedback:
             return []
         languages = self._languages(feedback)
-        wants_sentiment = "sentiment" in features
+        wants_sentiment = bool({"sentiment", "churn_risk"} & set(features))
         wants_sentences = "sentences" in features
-        if not (wants_sentiment or wants_sentences):
-            return [
-                Analysis(id=f.id, language=lang)
-                for f, lang in zip(feedback, languages, strict=True)
-            ]
+        wants_tags = bool({"root_causes", "touchpoints"} & set(features))
+        if not (wants_sentiment or wants_sentences or wants_tags):
+            return self._with_gaps_and_churn(
+                feedback,
+                languages,
+                [
+                    Analysis(id=f.id, language=lang)
+                    for f, lang in zip(feedback, languages, strict=True)
+                ],
+                features,
+            )
 
         sentences = self.segmenter.segment_batch(
             [f.text for f in feedback], [lang.code for lang in languages]
@@ -150,12 +214,14 @@ class Analyzer:
             if self.sentiment_encoder is not None
             else vectors
         )
+        clause_proba = []
         results = []
         for f, lang, doc_sentences, doc_vectors in zip(
             feedback, languages, sentences, sentiment_vectors, strict=True
         ):
             proba = self.sentiment.predict_proba(doc_vectors.all)
             document_proba, sentence_proba = proba[0], proba[1 : 1 + len(doc_sentences)]
+            clause_proba.append(proba[1 + len(doc_sentences) :])
             results.append(
                 Analysis(
                     id=f.id,
@@ -175,7 +241,84 @@ class Analyzer:
                     else None,
                 )
             )
-        return results
+        if wants_tags:
+            results = self._with_root_causes(
+                feedback, sentences, vectors, clause_proba, results, features, taxonomy, journey
+            )
+        return self._with_gaps_and_churn(feedback, languages, results, features)
+
+    def _with_root_causes(
+        self,
+        feedback: Sequence[Feedback],
+        sentences: list[tuple[Sentence, ...]],
+        vectors: list[DocumentVectors],
+        clause_proba: list[np.ndarray],
+        results: list[Analysis],
+        features: Collection[str],
+        taxonomy: Taxonomy | None,
+        journey: Journey | None,
+    ) -> list[Analysis]:
+        """Root causes and touchpoints from the clause vectors and sentiment already computed."""
+        documents = []
+        for f, doc_sentences, doc_vectors, proba in zip(
+            feedback, sentences, vectors, clause_proba, strict=True
+        ):
+            touchpoint = f.metadata.get("touchpoint")
+            clauses = tuple(c for s in doc_sentences for c in s.clauses)
+            documents.append(
+                DocumentClauses(
+                    clauses=clauses,
+                    # a one-clause text has one vector per sentence, all the text's own
+                    vectors=doc_vectors.clauses[: len(clauses)],
+                    sentiment=proba[: len(clauses)],
+                    metadata_touchpoint=touchpoint if isinstance(touchpoint, str) else None,
+                )
+            )
+        tags = self.root_causes.tag(
+            documents,
+            taxonomy=taxonomy,
+            journey=journey,
+            touchpoints="touchpoints" in features,
+        )
+        return [
+            replace(
+                analysis,
+                root_causes=causes if "root_causes" in features else None,
+                touchpoints=touchpoints,
+            )
+            for analysis, (causes, touchpoints) in zip(results, tags, strict=True)
+        ]
+
+    def _with_gaps_and_churn(
+        self,
+        feedback: Sequence[Feedback],
+        languages: list[Language],
+        results: list[Analysis],
+        features: Collection[str],
+    ) -> list[Analysis]:
+        """Expectation gaps and churn risk (churn reads the document sentiment, which is
+        computed for it and dropped again when `sentiment` was not asked for)."""
+        if not {"expectation_gaps", "churn_risk"} & set(features):
+            return results
+        codes = [lang.code for lang in languages]
+        gaps = (
+            self.expectations.detect_batch([f.text for f in feedback], codes)
+            if "expectation_gaps" in features
+            else None
+        )
+        return [
+            replace(
+                analysis,
+                sentiment=analysis.sentiment if "sentiment" in features else None,
+                expectation_gaps=None if gaps is None else tuple(gaps[i]),
+                churn_risk=self.churn.risk(
+                    f.text, code, sentiment=analysis.sentiment, metadata=f.metadata
+                )
+                if "churn_risk" in features
+                else None,
+            )
+            for i, (f, analysis, code) in enumerate(zip(feedback, results, codes, strict=True))
+        ]
 
     def _languages(self, feedback: Sequence[Feedback]) -> list[Language]:
         """Detect where asked ("auto"); a language the caller names is taken as given."""
@@ -193,6 +336,12 @@ class Analyzer:
             else Language(f.language, 1.0, f.language in SUPPORTED_LANGUAGES)
             for i, f in enumerate(feedback)
         ]
+
+
+def _warm(tagger: RootCauseTagger) -> RootCauseTagger:
+    """Fit the default taxonomy's and journey's heads at load, not on the first request."""
+    tagger.warm()
+    return tagger
 
 
 def fine_tuned_encoder(artifact_dir: Path, settings: Settings) -> Encoder | None:

@@ -10,8 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from voc.config import Limits
 from voc.nlp.analyzer import FEATURES, Analyzer
+from voc.nlp.journey import Journey, parse_journey
 from voc.nlp.serialize import analysis_to_dict
+from voc.nlp.taxonomy import Taxonomy, parse_taxonomy
 from voc.nlp.types import Feedback
 
 OPTION_KEYS = ("features", "taxonomy", "journey")
@@ -28,7 +31,25 @@ def analyze_batch(
 ) -> list[dict[str, Any]]:
     """Analyse one batch with the options of its request; lists in, lists out, same order."""
     features = options.get("features") or FEATURES
-    return [analysis_to_dict(a) for a in analyzer.analyze(feedback, features=features)]
+    taxonomy, journey = options.get("taxonomy"), options.get("journey")
+    analyses = analyzer.analyze(
+        feedback,
+        features=features,
+        taxonomy=_pinned_taxonomy(taxonomy) if isinstance(taxonomy, dict) else None,
+        journey=_pinned_journey(journey) if isinstance(journey, dict) else None,
+    )
+    return [analysis_to_dict(a) for a in analyses]
+
+
+def _pinned_taxonomy(raw: Mapping[str, Any]) -> Taxonomy:
+    """A taxonomy the service validated and stored whole on the job (`pin_configuration`)."""
+    return parse_taxonomy(raw, limits=Limits(), journey=None, version=int(raw.get("version", 0)))
+
+
+def _pinned_journey(raw: Mapping[str, Any]) -> Journey:
+    return parse_journey(
+        raw, limits=Limits(), allow_private_webhooks=True, version=int(raw.get("version", 0))
+    )
 
 
 def feedback_to_json(feedback: Feedback) -> dict[str, Any]:

@@ -8,8 +8,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,9 @@ class Example:
     score: float | None
     score_type: str | None
     source: str
+    aspect_categories: tuple[str, ...] = ()
+    """Distinct `aspects[].category` values, in first-seen order."""
+    labels: dict[str, Any] = field(default_factory=dict)
 
 
 class DataMissingError(FileNotFoundError):
@@ -43,6 +47,10 @@ def iter_examples(path: Path) -> Iterator[Example]:
                 score=row["score"],
                 score_type=row["score_type"],
                 source=row["source"],
+                aspect_categories=tuple(
+                    dict.fromkeys(a["category"] for a in row.get("aspects") or ())
+                ),
+                labels=row.get("labels") or {},
             )
 
 

@@ -7,7 +7,11 @@ original `Feedback.text`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from voc.nlp.churn import ChurnRisk
+    from voc.nlp.expectations import ExpectationGap
 
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
 DOCUMENT_SENTIMENT_LABELS = (*SENTIMENT_LABELS, "mixed")
@@ -59,6 +63,29 @@ class Sentence:
 
 
 @dataclass(frozen=True)
+class RootCauseTag:
+    """A root cause found in a document: the best clause's score and sentiment, every clause
+    that shows it as evidence."""
+
+    id: str
+    label: str
+    score: float
+    sentiment: str
+    touchpoint: str | None
+    evidence: tuple[Segment, ...]
+
+
+@dataclass(frozen=True)
+class TouchpointTag:
+    """`source` is where it came from: "metadata", "root_cause" or "text"."""
+
+    id: str
+    label: str
+    score: float
+    source: str
+
+
+@dataclass(frozen=True)
 class Analysis:
     """Everything voc says about one `Feedback`; features not requested stay None."""
 
@@ -66,3 +93,7 @@ class Analysis:
     language: Language | None = None
     sentiment: Sentiment | None = None
     sentences: tuple[Sentence, ...] | None = None
+    root_causes: tuple[RootCauseTag, ...] | None = None
+    touchpoints: tuple[TouchpointTag, ...] | None = None
+    expectation_gaps: tuple[ExpectationGap, ...] | None = None
+    churn_risk: ChurnRisk | None = None

@@ -11,8 +11,9 @@ from voc.config import Settings
 from voc.logging import configure_logging
 from voc.nlp.analyzer import Analyzer
 from voc.registry import store
-from voc.service import analyze, errors, metrics, models, ops
+from voc.service import alerts, analyze, configuration, errors, metrics, models, ops
 from voc.service.batcher import Batcher
+from voc.service.config_store import ConfigStore
 from voc.service.db import make_engine, metadata
 from voc.service.model_switch import ModelSwitch
 from voc.service.state import EXTENSION, Services
@@ -31,6 +32,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False
     engine = make_engine(settings.database_url)
     metadata.create_all(engine)
+    app_metrics = metrics.init_app(app)
     registry = store.Registry.from_settings(settings, engine)
     analyzer = Analyzer.load(settings, registry=registry)
     batcher = Batcher(
@@ -42,7 +44,14 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         settings=settings,
         batcher=batcher,
         engine=engine,
-        metrics=metrics.init_app(app),
+        metrics=app_metrics,
+        alerts=alerts.AlertService(settings, engine, events=app_metrics.alerts),
+        config_store=ConfigStore(
+            engine,
+            settings,
+            default_taxonomy=analyzer.root_causes.default_taxonomy,
+            default_journey=analyzer.root_causes.default_journey,
+        ),
         models=ModelSwitch(settings, registry, batcher),
     )
     app.extensions[EXTENSION].models.start()
@@ -50,6 +59,8 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(analyze.bp)
     app.register_blueprint(models.bp)
     app.register_blueprint(ops.bp)
+    app.register_blueprint(alerts.bp)
+    app.register_blueprint(configuration.bp)
     jobs.init_app(app)
     log.info("app.ready", extra={"model_versions": analyzer.model_versions})
     return app

@@ -19,6 +19,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from voc.nlp.analyzer import Analyzer
+from voc.nlp.journey import Journey
+from voc.nlp.taxonomy import Taxonomy
 from voc.nlp.types import Analysis, Feedback
 
 log = logging.getLogger(__name__)
@@ -28,10 +30,19 @@ class Overloaded(RuntimeError):
     """Too many documents are already waiting for the encoder."""
 
 
+@dataclass(frozen=True)
+class _Options:
+    """What one `Analyzer.analyze` call shares: requests differing in any of it run apart."""
+
+    features: frozenset[str]
+    taxonomy: Taxonomy | None = None
+    journey: Journey | None = None
+
+
 @dataclass
 class _Pending:
     feedback: Sequence[Feedback]
-    features: frozenset[str]
+    options: _Options
     future: Future = field(default_factory=Future)
     model_versions: dict[str, str] = field(default_factory=dict)
     """Versions of the analyzer that answered (set before the future resolves)."""
@@ -52,12 +63,20 @@ class Batcher:
         self._thread = threading.Thread(target=self._loop, name="voc-batcher", daemon=True)
         self._thread.start()
 
-    def submit(self, feedback: Sequence[Feedback], features: Collection[str]) -> Future:
-        """Queue documents for analysis; the future resolves to their `Analysis` list."""
-        return self._submit(feedback, features).future
+    def submit(self, feedback: Sequence[Feedback], features: Collection[str], **options) -> Future:
+        """Queue documents for analysis; the future resolves to their `Analysis` list.
+        `options`: `taxonomy` and `journey` (None: the shipped ones)."""
+        return self._submit(feedback, features, **options).future
 
-    def _submit(self, feedback: Sequence[Feedback], features: Collection[str]) -> _Pending:
-        pending = _Pending(list(feedback), frozenset(features))
+    def _submit(
+        self,
+        feedback: Sequence[Feedback],
+        features: Collection[str],
+        *,
+        taxonomy: Taxonomy | None = None,
+        journey: Journey | None = None,
+    ) -> _Pending:
+        pending = _Pending(list(feedback), _Options(frozenset(features), taxonomy, journey))
         with self._cond:
             if self._closed:
                 raise RuntimeError("the batcher is closed")
@@ -69,16 +88,24 @@ class Batcher:
         return pending
 
     def analyze(
-        self, feedback: Sequence[Feedback], features: Collection[str], timeout: float = 60
+        self,
+        feedback: Sequence[Feedback],
+        features: Collection[str],
+        timeout: float = 60,
+        **options,
     ) -> list[Analysis]:
-        return self.analyze_versioned(feedback, features, timeout)[0]
+        return self.analyze_versioned(feedback, features, timeout, **options)[0]
 
     def analyze_versioned(
-        self, feedback: Sequence[Feedback], features: Collection[str], timeout: float = 60
+        self,
+        feedback: Sequence[Feedback],
+        features: Collection[str],
+        timeout: float = 60,
+        **options,
     ) -> tuple[list[Analysis], dict[str, str]]:
         """Analyses and the model versions that produced them (models can be swapped between
         two batches, so the versions come from the batch, not from the current analyzer)."""
-        pending = self._submit(feedback, features)
+        pending = self._submit(feedback, features, **options)
         return pending.future.result(timeout=timeout), pending.model_versions
 
     def close(self) -> None:
@@ -114,17 +141,22 @@ class Batcher:
             batch = self._take_batch()
             if not batch:
                 return
-            by_features: dict[frozenset[str], list[_Pending]] = {}
+            by_options: dict[_Options, list[_Pending]] = {}
             for item in batch:
-                by_features.setdefault(item.features, []).append(item)
-            for features, items in by_features.items():
-                self._run(features, items)
+                by_options.setdefault(item.options, []).append(item)
+            for options, items in by_options.items():
+                self._run(options, items)
 
-    def _run(self, features: frozenset[str], items: list[_Pending]) -> None:
+    def _run(self, options: _Options, items: list[_Pending]) -> None:
         documents = [f for item in items for f in item.feedback]
         analyzer = self.analyzer  # read once: a swap during this batch applies to the next
         try:
-            results = analyzer.analyze(documents, features=features)
+            results = analyzer.analyze(
+                documents,
+                features=options.features,
+                taxonomy=options.taxonomy,
+                journey=options.journey,
+            )
             versions = analyzer.model_versions
         except Exception as err:
             log.exception("batch.failed", extra={"documents": len(documents)})

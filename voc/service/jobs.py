@@ -25,6 +25,7 @@ from voc.jobs.output import csv_lines, jsonl_lines
 from voc.jobs.store import IdempotencyConflict, Job, JobNotReady, JobStore
 from voc.jobs.types import STATUSES
 from voc.jobs.worker import WorkerThread
+from voc.service.configuration import pin_configuration
 from voc.service.errors import ApiError
 from voc.service.schemas import json_body, parse_options
 from voc.service.state import state
@@ -140,7 +141,7 @@ def _json_submission(limits):
     documents = payload.get("documents")
     if not isinstance(documents, list) or not documents:
         raise ApiError(400, "InvalidRequest", '"documents" must be a non-empty list of objects')
-    options = parse_options(payload)
+    options = pin_configuration(state(current_app).config_store, parse_options(payload))
     fingerprint = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
     return read_documents(documents, limits), options, {"kind": "json"}, [], fingerprint
 
@@ -169,7 +170,7 @@ def _file_submission(limits):
             value = [f.strip() for f in value.split(",") if f.strip()]
         if value is not None:
             form_options[name] = value
-    options = parse_options(form_options)
+    options = pin_configuration(state(current_app).config_store, parse_options(form_options))
     metadata = request.form.get("metadata_columns") or ""
     columns = Columns(
         text=request.form.get("text_column") or "text",

@@ -33,6 +33,12 @@ class Metrics:
         self.documents = Counter(
             "voc_documents_analyzed", "Documents analysed", ["outcome"], registry=self.registry
         )
+        self.alerts = Counter(
+            "voc_alerts",
+            "Alert events: scheduled, dropped, unroutable, delivered, retried, failed",
+            ["event"],
+            registry=self.registry,
+        )
 
     def render(self) -> Response:
         return Response(generate_latest(self.registry), mimetype=CONTENT_TYPE_LATEST)

@@ -14,6 +14,7 @@ from voc.config import Limits, Settings
 from voc.nlp.analyzer import FEATURES
 from voc.nlp.types import DOCUMENT_SENTIMENT_LABELS, SENTIMENT_LABELS, SUPPORTED_LANGUAGES
 from voc.nlp.validation import SCORE_RANGES
+from voc.service import alerts, configuration
 from voc.service.openapi_jobs import job_paths, job_schemas
 from voc.service.schemas import PLANNED_FEATURES
 
@@ -42,6 +43,103 @@ SPAN_PROPERTIES = {
     "start": {"type": "integer", "minimum": 0, "description": "character offset into text"},
     "end": {"type": "integer", "minimum": 0},
     "text": {"type": "string"},
+}
+
+
+SPAN = {"type": "object", "properties": SPAN_PROPERTIES, "required": ["start", "end", "text"]}
+NULLABLE_SPAN = {"oneOf": [SPAN, {"type": "null"}]}
+QUANTITY = {
+    "oneOf": [
+        {
+            "type": "object",
+            "properties": {
+                "value": {"type": "number"},
+                "unit": {"type": ["string", "null"], "description": "null: a bare number"},
+                **SPAN_PROPERTIES,
+            },
+            "required": ["value", "unit", "start", "end", "text"],
+        },
+        {"type": "null"},
+    ]
+}
+INTENT_SCHEMAS: dict[str, Any] = {
+    "ExpectationGap": {
+        "type": "object",
+        "description": "What the customer expected or was promised, and what happened instead.",
+        "properties": {
+            "kind": {
+                "type": "string",
+                "examples": ["delivery_time", "price", "size", "feature", "quality", "service"],
+            },
+            "kind_source": {"type": "string", "enum": ["cue", "embedding", "none"]},
+            "expected": {
+                "type": ["string", "null"],
+                "description": "the expected number with its unit, else the expected part",
+            },
+            "actual": {"type": ["string", "null"]},
+            "expected_span": NULLABLE_SPAN,
+            "actual_span": NULLABLE_SPAN,
+            "quantities": {
+                "oneOf": [
+                    {
+                        "type": "object",
+                        "properties": {
+                            "expected": QUANTITY,
+                            "actual": QUANTITY,
+                            "gap": {
+                                "oneOf": [
+                                    {
+                                        "type": "object",
+                                        "description": "actual - expected, in the smaller unit",
+                                        "properties": {
+                                            "value": {"type": "number"},
+                                            "unit": {"type": "string"},
+                                        },
+                                        "required": ["value", "unit"],
+                                    },
+                                    {"type": "null"},
+                                ]
+                            },
+                        },
+                        "required": ["expected", "actual", "gap"],
+                    },
+                    {"type": "null"},
+                ]
+            },
+            "cue": SPAN,
+            "evidence": {"type": "array", "items": SPAN},
+        },
+        "required": ["kind", "expected", "actual", "evidence"],
+    },
+    "ChurnRisk": {
+        "type": "object",
+        "properties": {
+            "score": {"type": "number", "minimum": 0, "maximum": 1},
+            "signals": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "type": {
+                            "type": "string",
+                            "examples": ["switch", "cancel", "never_again", "uninstall"],
+                        },
+                        **SPAN_PROPERTIES,
+                        "weight": {"type": "number", "minimum": 0, "maximum": 1},
+                        "target": {"type": ["string", "null"]},
+                    },
+                    "required": ["type", "start", "end", "text", "weight"],
+                },
+            },
+            "components": {
+                "type": "object",
+                "description": "inputs of score: signals, sentiment (P(negative)), metadata "
+                "(dissatisfaction from metadata.score)",
+                "additionalProperties": {"type": ["number", "null"]},
+            },
+        },
+        "required": ["score", "signals"],
+    },
 }
 
 
@@ -114,8 +212,16 @@ def _schemas(settings: Settings) -> dict[str, Any]:
                     "description": "default: every available feature; "
                     f"{list(PLANNED_FEATURES)} answer 400 FeatureNotAvailable in this version",
                 },
-                "taxonomy": {"type": "string", "enum": ["default"]},
-                "journey": {"type": "string", "enum": ["default"]},
+                "taxonomy": {
+                    "description": '"default" (the shipped one), the id of a stored taxonomy, '
+                    "or an inline one",
+                    "oneOf": [{"type": "string"}, _ref("Taxonomy")],
+                },
+                "journey": {
+                    "description": '"default", the id of a stored journey, or an inline one; '
+                    "default: the journey the taxonomy names",
+                    "oneOf": [{"type": "string"}, _ref("Journey")],
+                },
             },
             "required": ["documents"],
         },
@@ -167,9 +273,21 @@ def _schemas(settings: Settings) -> dict[str, Any]:
                 "language": _ref("Language"),
                 "sentiment": _ref("Sentiment"),
                 "sentences": {"type": "array", "items": _ref("Sentence")},
+                "root_causes": {
+                    "type": "array",
+                    "items": _ref("RootCause"),
+                    "description": "multi-label, sorted by score; clearly positive clauses "
+                    "give none",
+                },
+                "touchpoints": {"type": "array", "items": _ref("TouchpointTag")},
+                "expectation_gaps": {"type": "array", "items": _ref("ExpectationGap")},
+                "churn_risk": _ref("ChurnRisk"),
             },
             "required": ["id"],
         },
+        **INTENT_SCHEMAS,
+        **alerts.OPENAPI_SCHEMAS,
+        **configuration.openapi_schemas(limits),
         "DocumentError": {
             "type": "object",
             "properties": {
@@ -239,6 +357,8 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                     },
                 }
             },
+            **alerts.OPENAPI_PATHS,
+            **configuration.OPENAPI_PATHS,
             **job_paths(),
             "/v1/limits": {
                 "get": {

@@ -15,7 +15,7 @@ from voc.nlp.types import SUPPORTED_LANGUAGES, Feedback
 from voc.nlp.validation import DocumentError, validate_document
 from voc.service.errors import ApiError
 
-PLANNED_FEATURES = ("root_causes", "touchpoints", "topics", "expectation_gaps", "churn_risk")
+PLANNED_FEATURES = ("topics",)
 """Features of the API contract that this version does not compute yet."""
 
 
@@ -24,6 +24,9 @@ class AnalyzeRequest:
     features: tuple[str, ...]
     feedback: list[Feedback]
     errors: list[DocumentError]
+    taxonomy: str | dict[str, Any] | None = None
+    """None ("default"), a stored id, or an inline object (validated when resolved)."""
+    journey: str | dict[str, Any] | None = None
 
 
 def json_body(request: Request) -> Any:
@@ -74,21 +77,25 @@ def _features(payload: dict) -> tuple[str, ...]:
     return tuple(f for f in FEATURES if f in requested)
 
 
-def _check_default(payload: dict, key: str) -> None:
+def _config_reference(payload: dict, key: str) -> str | dict[str, Any] | None:
+    """`taxonomy` / `journey`: absent or "default" (None), a stored id, or an inline object."""
     value = payload.get(key)
-    if value not in (None, "default"):
-        raise ApiError(
-            400,
-            "FeatureNotAvailable",
-            f'{key} {value!r} is not available in this version; omit it or send "default"',
-        )
+    if value is None or value == "default":
+        return None
+    if isinstance(value, str | dict):
+        return value
+    raise ApiError(
+        400,
+        "InvalidRequest",
+        f'{key} must be "default", the id of a stored {key}, or an inline {key} object',
+    )
 
 
 def parse_options(payload: dict) -> dict[str, Any]:
     """A request's analysis options (all but its documents), validated, as JSON to pass on."""
     features = _features(payload)
-    _check_default(payload, "taxonomy")
-    _check_default(payload, "journey")
+    _config_reference(payload, "taxonomy")
+    _config_reference(payload, "journey")
     return {**request_options(payload), "features": list(features)}
 
 
@@ -106,8 +113,8 @@ def parse_analyze_request(payload: Any, limits: Limits) -> AnalyzeRequest:
             "request: split the request or use POST /v1/jobs",
         )
     features = _features(payload)
-    _check_default(payload, "taxonomy")
-    _check_default(payload, "journey")
+    taxonomy = _config_reference(payload, "taxonomy")
+    journey = _config_reference(payload, "journey")
     feedback, errors, seen = [], [], set()
     for index, raw in enumerate(documents):
         result = validate_document(
@@ -125,4 +132,4 @@ def parse_analyze_request(payload: Any, limits: Limits) -> AnalyzeRequest:
         else:
             seen.add(result.id)
             feedback.append(result)
-    return AnalyzeRequest(features, feedback, errors)
+    return AnalyzeRequest(features, feedback, errors, taxonomy, journey)

@@ -9,7 +9,9 @@ from sqlalchemy import Engine
 
 from voc.config import Settings
 from voc.nlp.analyzer import Analyzer
+from voc.service.alerts import AlertService
 from voc.service.batcher import Batcher
+from voc.service.config_store import ConfigStore
 from voc.service.metrics import Metrics
 from voc.service.model_switch import ModelSwitch
 
@@ -22,6 +24,8 @@ class Services:
     batcher: Batcher
     engine: Engine
     metrics: Metrics
+    alerts: AlertService
+    config_store: ConfigStore
     models: ModelSwitch
 
     @property

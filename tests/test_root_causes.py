@@ -1,0 +1,208 @@
+"""Root causes and touchpoints on the real encoder: clause-level, multi-label, in four languages."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pytest
+
+from voc.config import Limits
+from voc.nlp.root_causes import LabelSpec, LinearTagger, few_shot_tagger, zero_shot_tagger
+from voc.nlp.taxonomy import parse_taxonomy
+from voc.nlp.types import Feedback
+
+FEATURES = ("sentiment", "root_causes", "touchpoints")
+
+PRAISE_THEN_DAMAGE = [
+    ("en", "Fast delivery but the screen arrived cracked.", "the screen arrived cracked"),
+    ("fr", "Livraison rapide mais l'écran est arrivé fissuré.", "l'écran est arrivé fissuré"),
+    ("id", "Pengiriman cepat tapi layarnya retak waktu sampai.", "layarnya retak waktu sampai"),
+    ("ms", "Penghantaran cepat tetapi skrin sampai dalam keadaan retak.", "skrin sampai dalam"),
+]
+
+CAUSES = [
+    ("en", "My parcel arrived two weeks late.", "late_delivery"),
+    ("fr", "Ma commande est arrivée avec deux semaines de retard.", "late_delivery"),
+    ("id", "Paketnya telat dua minggu baru sampai.", "late_delivery"),
+    ("ms", "Bungkusan saya sampai lewat dua minggu.", "late_delivery"),
+    ("en", "I was charged twice for the same order.", "billing_error"),
+    ("fr", "J'ai été débité deux fois pour la même commande.", "billing_error"),
+    ("id", "Saldo saya terpotong dua kali untuk pesanan yang sama.", "billing_error"),
+    ("ms", "Saya dicaj dua kali untuk pesanan yang sama.", "billing_error"),
+    ("en", "The receptionist was rude and shouted at us.", "rude_staff"),
+    ("fr", "Le réceptionniste était très impoli avec nous.", "rude_staff"),
+    ("id", "Resepsionisnya judes dan membentak kami.", "rude_staff"),
+    ("ms", "Penyambut tetamu itu biadab dan menengking kami.", "rude_staff"),
+    ("en", "Still no refund a month after I sent it back.", "refund_delay"),
+    ("fr", "Toujours pas remboursé un mois après le retour.", "refund_delay"),
+    ("id", "Sudah sebulan dana refund belum juga masuk.", "refund_delay"),
+    ("ms", "Sudah sebulan wang refund masih belum masuk.", "refund_delay"),
+]
+
+
+def analyse(analyzer, text: str, language: str = "auto", **kwargs):
+    return analyzer.analyze([Feedback("x", text, language)], features=FEATURES, **kwargs)[0]
+
+
+@pytest.mark.parametrize(("language", "text", "evidence"), PRAISE_THEN_DAMAGE)
+def test_praise_then_damage_gives_only_the_damage(analyzer, language, text, evidence):
+    analysis = analyse(analyzer, text, language)
+    ids = [c.id for c in analysis.root_causes]
+    assert ids and ids[0] == "damaged_item", ids
+    assert "late_delivery" not in ids
+    damage = analysis.root_causes[0]
+    assert damage.sentiment == "negative" and damage.touchpoint == "delivery"
+    assert len(damage.evidence) == 1
+    span = damage.evidence[0]
+    assert text[span.start : span.end] == span.text and evidence in span.text
+    assert span.start > text.index(text.split()[1])  # not the praised first clause
+    assert 0.5 <= damage.score <= 1
+    assert analysis.touchpoints[0].id == "delivery"
+    assert analysis.touchpoints[0].source == "root_cause"
+
+
+@pytest.mark.parametrize(("language", "text", "cause"), CAUSES)
+def test_causes_in_four_languages(analyzer, language, text, cause):
+    ids = [c.id for c in analyse(analyzer, text, language).root_causes]
+    assert cause in ids, ids
+
+
+def test_several_causes_in_one_comment_are_each_found(analyzer):
+    text = "I was charged twice for one order. And the app keeps crashing when I log in."
+    causes = {c.id: c for c in analyse(analyzer, text, "en").root_causes}
+    assert {"billing_error", "app_website_bug"} <= set(causes)
+    assert causes["billing_error"].evidence[0].text.startswith("I was charged twice")
+    assert "crashing" in causes["app_website_bug"].evidence[0].text
+    scores = [c.score for c in analyse(analyzer, text, "en").root_causes]
+    assert scores == sorted(scores, reverse=True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The delivery was really fast, thank you!",
+        "Livraison très rapide, merci !",
+        "Pengirimannya cepat sekali, terima kasih!",
+    ],
+)
+def test_praise_gives_no_root_cause_but_keeps_its_touchpoint(analyzer, text):
+    analysis = analyse(analyzer, text)
+    assert analysis.root_causes == ()
+    assert "delivery" in {t.id for t in analysis.touchpoints if t.source == "text"}
+
+
+def test_touchpoint_from_metadata_comes_first(analyzer):
+    feedback = Feedback("x", "The screen arrived cracked.", "en", {"touchpoint": "returns"})
+    analysis = analyzer.analyze([feedback], features=FEATURES)[0]
+    sources = [(t.id, t.source) for t in analysis.touchpoints]
+    assert sources[0] == ("returns", "metadata")
+    assert ("delivery", "root_cause") in sources
+
+
+def test_tagging_costs_no_extra_encoder_pass(analyzer, monkeypatch):
+    texts = ["Fast delivery but the screen arrived cracked.", "Le service client est nul."]
+    calls = []
+    embed = analyzer.encoder.embed
+    monkeypatch.setattr(analyzer.encoder, "embed", lambda t: calls.append(len(t)) or embed(t))
+    analyzer.analyze([Feedback(str(i), t) for i, t in enumerate(texts)], features=FEATURES)
+    assert len(calls) == 1
+
+
+def test_few_shot_heads_are_fitted_once_per_version_in_seconds(analyzer):
+    raw = {
+        "id": "hotel",
+        "root_causes": [
+            {"id": "noise", "label": "Noise", "examples": ["the room was so noisy", "bruit"]},
+            {"id": "wifi", "label": "Wi-Fi", "examples": ["wifi kept dropping", "wifi lemot"]},
+        ],
+    }
+    taxonomy = parse_taxonomy(raw, limits=Limits(), journey=None, version=1)
+    started = time.perf_counter()
+    first = analyzer.root_causes.taxonomy_tagger(taxonomy)
+    assert time.perf_counter() - started < 10
+    assert first.mode == "few-shot"
+    assert analyzer.root_causes.taxonomy_tagger(taxonomy) is first
+    analysis = analyse(analyzer, "The wifi kept disconnecting all night.", "en", taxonomy=taxonomy)
+    assert [c.id for c in analysis.root_causes] == ["wifi"]
+
+
+def test_few_shot_separates_what_zero_shot_confuses(analyzer):
+    """A label whose name says little ("Bucket B") is learnt from its examples."""
+    specs = [
+        LabelSpec("bucket_a", "Bucket A", ("the food was cold", "plat froid", "makanan dingin")),
+        LabelSpec("bucket_b", "Bucket B", ("waiter was rude", "serveur impoli", "pelayan kasar")),
+    ]
+    calibration = analyzer.root_causes.calibration
+    embed = analyzer.encoder.embed
+    probe = calibration.features(embed(["Our waitress was really impolite."]))
+    zero = zero_shot_tagger(specs, embed, calibration).predict_proba(probe)[0]
+    few = few_shot_tagger(specs, embed, calibration).predict_proba(probe)[0]
+    assert few[1] > 0.5 > few[0]
+    assert few[1] - few[0] > zero[1] - zero[0]
+
+
+def test_trained_head_from_a_labelled_file(analyzer, tmp_path):
+    from voc.nlp.root_cause_train import train_from_file
+
+    rows = []
+    labelled = {
+        "noise": [
+            "the room was noisy",
+            "chambre très bruyante",
+            "kamarnya berisik",
+            "bilik bising",
+        ],
+        "wifi": ["wifi kept dropping", "le wifi ne marche pas", "wifi lemot", "wifi tak berfungsi"],
+    }
+    for category, texts in labelled.items():
+        for n, text in enumerate(texts * 3):
+            rows.append(
+                {
+                    "id": f"t:{category}:{n}",
+                    "text": text if n < 4 else f"{text} again",
+                    "lang": "en",
+                    "split": "train" if n < 10 else "dev",
+                    "sentiment": None,
+                    "score": None,
+                    "score_type": None,
+                    "aspects": [{"category": category, "polarity": "negative", "target": None}],
+                    "labels": {},
+                    "source": "fixture",
+                }
+            )
+    data = tmp_path / "hotel.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in rows))
+    metrics = train_from_file(
+        data,
+        tmp_path / "out",
+        encoder=analyzer.encoder,
+        calibration=analyzer.root_causes.calibration,
+    )
+    assert metrics["labels"] == 2 and metrics["dev"]["micro_f1"] >= 0.75
+    head = LinearTagger.load(tmp_path / "out" / "hotel")
+    assert head.mode == "trained" and head.ids == ("noise", "wifi")
+    proba = head.predict_proba(
+        analyzer.root_causes.calibration.features(
+            analyzer.encoder.embed(["the wifi is useless here"])
+        )
+    )
+    assert np.argmax(proba[0]) == 1
+
+
+@pytest.mark.slow
+def test_modes_on_real_aspect_data(analyzer, shared_data):
+    """CASA (Indonesian car reviews): few-shot beats zero-shot, trained beats few-shot."""
+    from voc.nlp.root_cause_data import ASPECT_DATASETS
+    from voc.nlp.root_cause_train import RootCauseTrainingArgs, Vectors, evaluate_split, load_split
+    from voc.nlp.segment import Segmenter
+
+    casa = next(d for d in ASPECT_DATASETS if d.file == "indonlu_casa.jsonl")
+    vectors = Vectors(analyzer.encoder)
+    args = RootCauseTrainingArgs()
+    split = load_split(casa, shared_data, vectors, Segmenter(), args)
+    report = evaluate_split(split, vectors, analyzer.root_causes.calibration, args)
+    assert report["zero-shot"]["macro_f1"] < report["few-shot"]["macro_f1"]
+    assert report["few-shot"]["macro_f1"] < report["trained"]["macro_f1"]
+    assert report["trained"]["micro_f1"] > 0.65

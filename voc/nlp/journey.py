@@ -1,0 +1,228 @@
+"""The customer journey as data: touchpoints, each with an owner who is told when it hurts.
+
+A journey arrives as JSON (`PUT /v1/journeys/{id}`, an inline object in `/v1/analyze`, or the
+shipped `voc/data/journey_default.json`) and is validated here, once, into frozen values.
+Webhook URLs are checked at the boundary: http/https only, and no loopback, private or
+link-local address unless the deployment allows it (`Settings.allow_private_webhooks`), so a
+journey cannot turn voc into a proxy onto its own network.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from voc.config import Limits
+from voc.nlp.fields import (
+    InvalidFieldError,
+    check_unique,
+    join,
+    read_examples,
+    read_id,
+    read_list,
+    read_text,
+    reject_unknown_keys,
+    require_object,
+    version_key,
+)
+
+DEFAULT_JOURNEY_PATH = Path(__file__).resolve().parent.parent / "data" / "journey_default.json"
+MAX_URL_CHARS = 2_000
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+WEBHOOK_SCHEMES = ("http", "https")
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Who acts on a touchpoint's problems; `webhook_url` receives the alerts."""
+
+    name: str
+    email: str | None = None
+    webhook_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Touchpoint:
+    id: str
+    label: str
+    description: str = ""
+    examples: tuple[str, ...] = ()
+    owner: Owner | None = None
+
+
+@dataclass(frozen=True)
+class Journey:
+    """`version` counts stored versions from 1; 0 marks an inline (unstored) journey."""
+
+    id: str
+    name: str
+    touchpoints: tuple[Touchpoint, ...]
+    version: int = 0
+
+    def touchpoint(self, touchpoint_id: str) -> Touchpoint | None:
+        return next((t for t in self.touchpoints if t.id == touchpoint_id), None)
+
+    @property
+    def key(self) -> str:
+        return version_key(self.id, self.version, self.touchpoints)
+
+    @property
+    def touchpoint_ids(self) -> tuple[str, ...]:
+        return tuple(t.id for t in self.touchpoints)
+
+
+def parse_journey(
+    raw: Any,
+    *,
+    limits: Limits,
+    allow_private_webhooks: bool = False,
+    journey_id: str | None = None,
+    version: int = 0,
+) -> Journey:
+    """A JSON object -> `Journey`, or `InvalidFieldError` naming the first bad field.
+
+    `journey_id` is the id from the URL: the body's `id` may be omitted, or must match it.
+    """
+    obj = require_object(raw, "")
+    reject_unknown_keys(obj, {"id", "name", "touchpoints", "version"}, "")
+    if journey_id is not None and obj.get("id") is None:
+        obj = {**obj, "id": journey_id}
+    jid = read_id(obj, "id", "")
+    if journey_id is not None and jid != journey_id:
+        raise InvalidFieldError("id", f"is {jid!r} but the URL says {journey_id!r}")
+    name = read_text(obj, "name", "", max_chars=limits.max_label_characters, required=False)
+    items = read_list(obj, "touchpoints", "", max_items=limits.max_touchpoints_per_journey)
+    if not items:
+        raise InvalidFieldError("touchpoints", "must list at least one touchpoint")
+    touchpoints = tuple(
+        _touchpoint(item, join("touchpoints", i), limits, allow_private_webhooks)
+        for i, item in enumerate(items)
+    )
+    check_unique([t.id for t in touchpoints], "touchpoints", "id")
+    return Journey(id=jid, name=name or jid, touchpoints=touchpoints, version=version)
+
+
+def _touchpoint(raw: Any, path: str, limits: Limits, allow_private: bool) -> Touchpoint:
+    obj = require_object(raw, path)
+    reject_unknown_keys(obj, {"id", "label", "description", "examples", "owner"}, path)
+    owner = obj.get("owner")
+    return Touchpoint(
+        id=read_id(obj, "id", path),
+        label=read_text(obj, "label", path, max_chars=limits.max_label_characters, required=True),
+        description=read_text(
+            obj, "description", path, max_chars=limits.max_description_characters, required=False
+        ),
+        examples=read_examples(
+            obj,
+            path,
+            max_items=limits.max_examples_per_item,
+            max_chars=limits.max_example_characters,
+        ),
+        owner=None if owner is None else _owner(owner, join(path, "owner"), limits, allow_private),
+    )
+
+
+def _owner(raw: Any, path: str, limits: Limits, allow_private: bool) -> Owner:
+    obj = require_object(raw, path)
+    reject_unknown_keys(obj, {"name", "email", "webhook_url"}, path)
+    email = read_text(obj, "email", path, max_chars=254, required=False)
+    if email and not EMAIL.match(email):
+        raise InvalidFieldError(join(path, "email"), f"{email!r} is not an e-mail address")
+    url = read_text(obj, "webhook_url", path, max_chars=MAX_URL_CHARS, required=False)
+    if url:
+        problem = webhook_url_problem(url, allow_private=allow_private)
+        if problem:
+            raise InvalidFieldError(join(path, "webhook_url"), problem)
+    return Owner(
+        name=read_text(obj, "name", path, max_chars=limits.max_label_characters, required=True),
+        email=email or None,
+        webhook_url=url or None,
+    )
+
+
+def webhook_url_problem(url: str, *, allow_private: bool, resolve: bool = False) -> str | None:
+    """Why `url` may not receive webhooks, or None when it may.
+
+    Validation does not resolve names (DNS answers change and may be unreachable here); the
+    sender calls this again with `resolve=True` just before delivering.
+    """
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as err:
+        return f"is not a valid URL ({err})"
+    if parts.scheme not in WEBHOOK_SCHEMES:
+        return f"must use http or https, not {parts.scheme or 'no scheme'!r}"
+    if not host:
+        return "has no host"
+    if parts.username or parts.password:
+        return "must not contain credentials; sign with the webhook secret instead"
+    if not allow_private and host_is_private(host, resolve=resolve):
+        return (
+            f"host {host!r} is a loopback, private or link-local address; use a public host "
+            "or set VOC_ALLOW_PRIVATE_WEBHOOKS=1"
+        )
+    return None
+
+
+def host_is_private(host: str, *, resolve: bool = False) -> bool:
+    """True for localhost names and for non-global IP addresses (resolved when asked)."""
+    host = host.rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    addresses = [host]
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if not resolve:
+            return False
+        try:
+            addresses = [info[4][0] for info in socket.getaddrinfo(host, None)]
+        except OSError:
+            return False
+    return any(not _is_global(address) for address in addresses)
+
+
+def _is_global(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def journey_to_dict(journey: Journey) -> dict[str, Any]:
+    """The JSON shape of `GET /v1/journeys/{id}` (the PUT body plus `version`)."""
+    return {
+        "id": journey.id,
+        "name": journey.name,
+        "version": journey.version,
+        "touchpoints": [
+            {
+                "id": t.id,
+                "label": t.label,
+                "description": t.description,
+                "examples": list(t.examples),
+                "owner": None
+                if t.owner is None
+                else {
+                    "name": t.owner.name,
+                    "email": t.owner.email,
+                    "webhook_url": t.owner.webhook_url,
+                },
+            }
+            for t in journey.touchpoints
+        ],
+    }
+
+
+def load_default_journey(limits: Limits | None = None) -> Journey:
+    """The shipped journey (`voc/data/journey_default.json`), validated like any other."""
+    raw = json.loads(DEFAULT_JOURNEY_PATH.read_text(encoding="utf-8"))
+    return parse_journey(raw, limits=limits or Limits(), version=raw.get("version", 1))

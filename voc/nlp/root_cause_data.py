@@ -1,0 +1,125 @@
+"""Labelled aspect/issue datasets as root-cause problems: texts, label sets, a taxonomy.
+
+Each dataset in `../shared/data` names its categories differently (`aspects[].category`,
+`labels.issue`, `labels.intent`); this module turns any of them into texts with label sets and
+a `Taxonomy` built from the dataset's own categories, so the tagger can be trained and
+measured on it exactly as it runs on a user's taxonomy.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from voc.nlp.datasets import Example, iter_examples
+from voc.nlp.fields import ID_PATTERN
+from voc.nlp.taxonomy import RootCause, Taxonomy
+
+MAX_LABEL_CHARS = 100
+
+
+def aspect_labels(example: Example) -> tuple[str, ...]:
+    return example.aspect_categories
+
+
+def label_field(path: str) -> Callable[[Example], tuple[str, ...]]:
+    """`aspects` (the categories) or a `labels.<key>` holding one value per row."""
+    if path == "aspects":
+        return aspect_labels
+    if not path.startswith("labels."):
+        raise ValueError(f'label field must be "aspects" or "labels.<key>", not {path!r}')
+    key = path.removeprefix("labels.")
+
+    def read(example: Example) -> tuple[str, ...]:
+        value = example.labels.get(key)
+        return () if value in (None, "") else (str(value),)
+
+    return read
+
+
+@dataclass(frozen=True)
+class AspectDataset:
+    """One evaluation dataset: its file, where its labels are, which rows are annotated."""
+
+    name: str
+    file: str
+    label_field: str = "aspects"
+    domain: str | None = None
+    """Keep only rows of this `labels.domain` (SemEval-14 laptops carry no categories)."""
+
+    def load(self, data_dir: Path) -> list[tuple[Example, tuple[str, ...]]]:
+        read = label_field(self.label_field)
+        return [
+            (e, read(e))
+            for e in iter_examples(data_dir / self.file)
+            if self.domain is None or e.labels.get("domain") == self.domain
+        ]
+
+
+ASPECT_DATASETS = (
+    AspectDataset("MAMS (en)", "mams_absa_en.jsonl"),
+    AspectDataset("SemEval-14 restaurants (en)", "semeval14_absa_en.jsonl", domain="restaurants"),
+    AspectDataset("SemEval-15 (en)", "semeval15_absa_en.jsonl"),
+    AspectDataset("SemEval-16 (en)", "semeval16_absa_en.jsonl"),
+    AspectDataset("IndoNLU CASA (id)", "indonlu_casa.jsonl"),
+    AspectDataset("IndoNLU HoASA (id)", "indonlu_hoasa.jsonl"),
+    AspectDataset("TripAdvisor restaurants (fr)", "fr_tripadvisor_restaurants_absa.jsonl"),
+    AspectDataset("CFPB issues (en)", "en_cfpb_complaints_sample.jsonl", "labels.issue"),
+    AspectDataset("Bitext intents (en)", "en_bitext_customer_support.jsonl", "labels.intent"),
+)
+
+
+def category_label(category: str) -> str:
+    """A readable label from a source's category name: "FOOD#STYLE_OPTIONS" -> "food style
+    options", "air_panas" -> "air panas"; mixed-case names keep their case."""
+    text = re.sub(r"[#_/]+", " ", category).strip()
+    if text.isupper():
+        text = text.lower()
+    return re.sub(r"\s+", " ", text)[:MAX_LABEL_CHARS]
+
+
+def category_id(category: str, taken: set[str]) -> str:
+    base = re.sub(r"[^a-z0-9_.-]+", "_", category.lower()).strip("_.-")[:60] or "category"
+    candidate, n = base, 2
+    while candidate in taken or not ID_PATTERN.match(candidate):
+        candidate, n = f"{base[:57]}_{n}", n + 1
+    return candidate
+
+
+def dataset_taxonomy(
+    taxonomy_id: str,
+    rows: list[tuple[Example, tuple[str, ...]]],
+    *,
+    max_examples: int,
+    seed: int = 0,
+) -> tuple[Taxonomy, dict[str, str]]:
+    """A taxonomy of the categories seen in `rows`, each with at most `max_examples` examples
+    drawn at random from the train rows that carry it (0: zero-shot, no examples).
+
+    Returns the taxonomy and the map category name -> root-cause id.
+    """
+    counts = Counter(c for _, labels in rows for c in labels)
+    categories = sorted(counts)
+    ids: dict[str, str] = {}
+    for category in categories:
+        ids[category] = category_id(category, set(ids.values()))
+    rng = np.random.default_rng(seed)
+    causes = []
+    for category in categories:
+        texts = [e.text for e, labels in rows if category in labels and e.split == "train"]
+        chosen = rng.permutation(len(texts))[:max_examples] if max_examples else []
+        label = category_label(category)
+        causes.append(
+            RootCause(
+                id=ids[category],
+                label=label,
+                description=category if len(category) > MAX_LABEL_CHARS else "",
+                examples=tuple(texts[i] for i in sorted(chosen)),
+            )
+        )
+    return Taxonomy(id=taxonomy_id, name=taxonomy_id, root_causes=tuple(causes)), ids

@@ -1,0 +1,466 @@
+"""Root causes and touchpoints: multi-label tags on clauses, read from the clause embeddings.
+
+The Analyzer embeds every clause once; this module only reads those vectors, so tagging costs
+no extra encoder pass. Every label set (a taxonomy's root causes, a journey's touchpoints)
+becomes a `LinearTagger`: one sigmoid per label over centred clause vectors.
+
+- zero-shot: each label's weight is its prompt ("label: description") embedding, centred and
+  scaled by a global calibration fitted once on labelled aspect data (`voc train root-causes`);
+- few-shot: when labels have examples, a small one-vs-rest logistic head is fitted on the
+  example embeddings (plus the prompts) in well under a second, cached per `id@version`;
+- trained: a head fitted on a labelled file, loaded from `models/root_causes/<taxonomy id>/`.
+
+e5 similarities are bunched (unrelated sentences ~0.72), so vectors are centred on the mean
+embedding of real feedback before scoring; that spreads them enough for one global threshold.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from safetensors.numpy import load_file
+
+from voc.config import Limits
+from voc.nlp.artifacts import save_tensors
+from voc.nlp.journey import Journey, load_default_journey
+from voc.nlp.taxonomy import Taxonomy, load_default_taxonomy
+from voc.nlp.types import SENTIMENT_LABELS, RootCauseTag, Segment, TouchpointTag
+
+CALIBRATION_FILE = "calibration.json"
+CENTRE_FILE = "centre.safetensors"
+HEAD_FILE = "head.safetensors"
+HEAD_CONFIG = "head.json"
+
+
+@dataclass(frozen=True)
+class LabelSpec:
+    """One thing to recognise in a clause: a root cause or a touchpoint."""
+
+    id: str
+    prompt: str
+    examples: tuple[str, ...] = ()
+
+
+def taxonomy_specs(taxonomy: Taxonomy) -> tuple[LabelSpec, ...]:
+    return tuple(
+        LabelSpec(c.id, _prompt(c.label, c.description), c.examples) for c in taxonomy.root_causes
+    )
+
+
+def journey_specs(journey: Journey) -> tuple[LabelSpec, ...]:
+    return tuple(
+        LabelSpec(t.id, _prompt(t.label, t.description), t.examples) for t in journey.touchpoints
+    )
+
+
+def _prompt(label: str, description: str) -> str:
+    return f"{label}: {description}" if description else label
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Global constants of the tagger, fitted by `voc train root-causes` and committed.
+
+    `centre` is the mean embedding of real feedback in the four languages and `background` a
+    sample of those embeddings, the "none of these labels" negatives of few-shot heads (so
+    praise or small talk does not land on the nearest label); `scale`/`offset` turn a centred
+    cosine into a zero-shot probability; `few_shot_c` is the regularisation of few-shot heads
+    and `threshold` the probability from which a tag is reported.
+    """
+
+    centre: np.ndarray
+    background: np.ndarray
+    scale: float
+    offset: float
+    few_shot_c: float
+    few_shot_prompt_weight: float
+    threshold: float
+    version: str
+
+    @classmethod
+    def load(cls, artifact_dir: Path) -> Calibration:
+        config = json.loads((artifact_dir / CALIBRATION_FILE).read_text())
+        tensors = load_file(artifact_dir / CENTRE_FILE)
+        return cls(
+            centre=tensors["centre"].astype(np.float32),
+            background=tensors["background"].astype(np.float32),
+            scale=float(config["scale"]),
+            offset=float(config["offset"]),
+            few_shot_c=float(config["few_shot_c"]),
+            few_shot_prompt_weight=float(config["few_shot_prompt_weight"]),
+            threshold=float(config["threshold"]),
+            version=config["version"],
+        )
+
+    def save(self, artifact_dir: Path, extra: dict) -> None:
+        artifact_dir.mkdir(parents=True, exist_ok=True)
+        save_tensors(
+            {"centre": self.centre, "background": self.background.astype(np.float16)},
+            artifact_dir / CENTRE_FILE,
+        )
+        config = {
+            "scale": self.scale,
+            "offset": self.offset,
+            "few_shot_c": self.few_shot_c,
+            "few_shot_prompt_weight": self.few_shot_prompt_weight,
+            "threshold": self.threshold,
+            "version": self.version,
+            **extra,
+        }
+        (artifact_dir / CALIBRATION_FILE).write_text(json.dumps(config, indent=2) + "\n")
+
+    def features(self, vectors: np.ndarray) -> np.ndarray:
+        """Unit embeddings -> centred unit vectors, the input of every tagger."""
+        centred = np.asarray(vectors, dtype=np.float32) - self.centre
+        return centred / np.maximum(np.linalg.norm(centred, axis=-1, keepdims=True), 1e-12)
+
+
+@dataclass(frozen=True)
+class LinearTagger:
+    """P(label | clause) = sigmoid(features @ weight.T + bias), one column per label."""
+
+    ids: tuple[str, ...]
+    weight: np.ndarray
+    bias: np.ndarray
+    mode: str
+
+    def predict_proba(self, features: np.ndarray) -> np.ndarray:
+        if len(features) == 0:
+            return np.zeros((0, len(self.ids)), dtype=np.float32)
+        logits = np.clip(features @ self.weight.T + self.bias, -30, 30)
+        return 1.0 / (1.0 + np.exp(-logits))
+
+    def save(self, artifact_dir: Path, extra: dict) -> None:
+        artifact_dir.mkdir(parents=True, exist_ok=True)
+        save_tensors({"weight": self.weight, "bias": self.bias}, artifact_dir / HEAD_FILE)
+        config = {"ids": list(self.ids), "mode": self.mode, **extra}
+        (artifact_dir / HEAD_CONFIG).write_text(json.dumps(config, indent=2) + "\n")
+
+    @classmethod
+    def load(cls, artifact_dir: Path) -> LinearTagger:
+        config = json.loads((artifact_dir / HEAD_CONFIG).read_text())
+        tensors = load_file(artifact_dir / HEAD_FILE)
+        return cls(
+            ids=tuple(config["ids"]),
+            weight=tensors["weight"].astype(np.float32),
+            bias=tensors["bias"].astype(np.float32),
+            mode=config["mode"],
+        )
+
+
+Embed = Callable[[list[str]], np.ndarray]
+
+
+def zero_shot_tagger(
+    specs: Sequence[LabelSpec], embed: Embed, calibration: Calibration
+) -> LinearTagger:
+    """Weights are the centred prompt embeddings; one global scale and offset for every label."""
+    prompts = calibration.features(embed([s.prompt for s in specs]))
+    return LinearTagger(
+        ids=tuple(s.id for s in specs),
+        weight=(calibration.scale * prompts).astype(np.float32),
+        bias=np.full(len(specs), calibration.offset, dtype=np.float32),
+        mode="zero-shot",
+    )
+
+
+def fit_linear_tagger(
+    ids: Sequence[str],
+    features: np.ndarray,
+    targets: np.ndarray,
+    *,
+    c: float,
+    sample_weight: np.ndarray | None = None,
+    mode: str,
+) -> LinearTagger:
+    """One-vs-rest logistic regressions on centred vectors; `targets` is (n, labels) of 0/1.
+
+    Each label's positives and negatives weigh the same in total, so a label with five
+    examples among two hundred is not drowned by the others.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    weights, biases = [], []
+    base = np.ones(len(features)) if sample_weight is None else sample_weight
+    for k in range(targets.shape[1]):
+        y = targets[:, k].astype(int)
+        if y.min() == y.max():  # a label never (or always) seen: keep it silent
+            weights.append(np.zeros(features.shape[1]))
+            biases.append(-10.0 if y.max() == 0 else 10.0)
+            continue
+        positive = (base * y).sum()
+        negative = (base * (1 - y)).sum()
+        balance = np.where(y == 1, 0.5 / positive, 0.5 / negative) * len(y)
+        model = LogisticRegression(C=c, max_iter=1000)
+        model.fit(features, y, sample_weight=base * balance)
+        weights.append(model.coef_[0])
+        biases.append(float(model.intercept_[0]))
+    return LinearTagger(
+        ids=tuple(ids),
+        weight=np.asarray(weights, dtype=np.float32),
+        bias=np.asarray(biases, dtype=np.float32),
+        mode=mode,
+    )
+
+
+def few_shot_tagger(
+    specs: Sequence[LabelSpec], embed: Embed, calibration: Calibration, *, background: bool = True
+) -> LinearTagger:
+    """A head fitted on the labels' examples plus their prompts; zero-shot when none has any.
+
+    With `background`, real feedback is a "none of these" negative for every label: right for
+    root causes (most comments show none), wrong for touchpoints (almost every comment is
+    somewhere in the journey).
+    """
+    if not any(s.examples for s in specs):
+        return zero_shot_tagger(specs, embed, calibration)
+    texts = [s.prompt for s in specs] + [e for s in specs for e in s.examples]
+    owners = list(range(len(specs))) + [k for k, s in enumerate(specs) for _ in s.examples]
+    negatives = calibration.background if background else calibration.background[:0]
+    features = np.concatenate([calibration.features(embed(texts)), calibration.features(negatives)])
+    targets = np.zeros((len(features), len(specs)), dtype=np.int8)
+    targets[np.arange(len(texts)), owners] = 1
+    sample_weight = np.ones(len(features))
+    sample_weight[: len(specs)] = calibration.few_shot_prompt_weight
+    # the background, all negatives, weighs as much as the labelled texts together
+    sample_weight[len(texts) :] = len(texts) / max(len(negatives), 1)
+    return fit_linear_tagger(
+        [s.id for s in specs],
+        features,
+        targets,
+        c=calibration.few_shot_c,
+        sample_weight=sample_weight,
+        mode="few-shot",
+    )
+
+
+class TaggerCache:
+    """Taggers per label-set key (`taxonomy:id@version`), built once, bounded, thread-safe."""
+
+    def __init__(self, embed: Embed, calibration: Calibration, *, size: int = 64) -> None:
+        self._embed = embed
+        self.calibration = calibration
+        self._size = size
+        self._taggers: OrderedDict[str, LinearTagger] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(
+        self,
+        key: str,
+        specs: Sequence[LabelSpec],
+        *,
+        trained: LinearTagger | None = None,
+        background: bool = True,
+    ) -> LinearTagger:
+        with self._lock:
+            tagger = self._taggers.get(key)
+            if tagger is not None:
+                self._taggers.move_to_end(key)
+                return tagger
+        tagger = trained or few_shot_tagger(
+            specs, self._embed, self.calibration, background=background
+        )
+        with self._lock:
+            self._taggers[key] = tagger
+            while len(self._taggers) > self._size:
+                self._taggers.popitem(last=False)
+        return tagger
+
+
+def tag_root_causes(
+    taxonomy: Taxonomy,
+    clauses: Sequence[Segment],
+    proba: np.ndarray,
+    clause_sentiment: np.ndarray,
+    *,
+    threshold: float,
+) -> tuple[RootCauseTag, ...]:
+    """One document's root causes from its clauses' tag probabilities (clauses x causes).
+
+    A cause explains dissatisfaction, so a clearly positive clause gives none: in "fast
+    delivery but the screen arrived cracked" the first clause is about delivery speed, but
+    praised, and only the second is evidence (of the damage). Sorted by score.
+    """
+    positive = SENTIMENT_LABELS.index("positive")
+    labels = np.asarray(clause_sentiment).argmax(axis=1) if len(clauses) else np.zeros(0)
+    tags = []
+    for k, cause in enumerate(taxonomy.root_causes):
+        hits = [
+            i for i in range(len(clauses)) if proba[i, k] >= threshold and labels[i] != positive
+        ]
+        if not hits:
+            continue
+        best = max(hits, key=lambda i: proba[i, k])
+        tags.append(
+            RootCauseTag(
+                id=cause.id,
+                label=cause.label,
+                score=float(proba[best, k]),
+                sentiment=SENTIMENT_LABELS[int(labels[best])],
+                touchpoint=cause.touchpoint,
+                evidence=tuple(clauses[i] for i in hits),
+            )
+        )
+    return tuple(sorted(tags, key=lambda t: -t.score))
+
+
+def tag_touchpoints(
+    journey: Journey,
+    proba: np.ndarray,
+    root_causes: Sequence[RootCauseTag],
+    metadata_touchpoint: str | None,
+    *,
+    threshold: float,
+) -> tuple[TouchpointTag, ...]:
+    """One document's touchpoints, each from its strongest source.
+
+    `metadata.touchpoint` is taken as given (score 1); root causes bring their own
+    touchpoint at their score; the text itself (the clause x touchpoint probabilities
+    `proba`, whatever the clause's sentiment) adds any touchpoint above the threshold.
+    """
+    found: dict[str, TouchpointTag] = {}
+
+    def add(touchpoint_id: str, score: float, source: str) -> None:
+        if touchpoint_id in found:
+            return
+        touchpoint = journey.touchpoint(touchpoint_id)
+        label = touchpoint.label if touchpoint else touchpoint_id
+        found[touchpoint_id] = TouchpointTag(touchpoint_id, label, round(score, 6), source)
+
+    if metadata_touchpoint:
+        add(metadata_touchpoint, 1.0, "metadata")
+    for cause in root_causes:  # sorted by score: the first per touchpoint is the strongest
+        if cause.touchpoint is not None:
+            add(cause.touchpoint, cause.score, "root_cause")
+    best = proba.max(axis=0) if len(proba) else np.zeros(len(journey.touchpoints))
+    for k in np.argsort(-best):
+        if best[k] >= threshold:
+            add(journey.touchpoints[k].id, float(best[k]), "text")
+    return tuple(found.values())
+
+
+@dataclass(frozen=True)
+class DocumentClauses:
+    """What tagging needs from one analysed document; no extra encoder pass."""
+
+    clauses: tuple[Segment, ...]
+    vectors: np.ndarray
+    """(clauses, dim) unit embeddings, as the Analyzer computed them."""
+    sentiment: np.ndarray
+    """(clauses, 3) sentiment probabilities in `SENTIMENT_LABELS` order."""
+    metadata_touchpoint: str | None = None
+
+
+class RootCauseTagger:
+    """The Analyzer's component for `root_causes` and `touchpoints`.
+
+    Holds the calibration, the shipped default taxonomy and journey, trained heads (by
+    taxonomy id) and a cache of fitted taggers; `embed` is only called to fit a tagger for a
+    label set it has not seen (prompts and examples, once per `id@version`).
+    """
+
+    def __init__(
+        self,
+        *,
+        calibration: Calibration,
+        embed: Embed,
+        default_taxonomy: Taxonomy,
+        default_journey: Journey,
+        trained: dict[str, LinearTagger] | None = None,
+    ) -> None:
+        self.calibration = calibration
+        self.default_taxonomy = default_taxonomy
+        self.default_journey = default_journey
+        self._trained = trained or {}
+        self._cache = TaggerCache(embed, calibration)
+
+    @classmethod
+    def load(cls, artifact_dir: Path, *, embed: Embed, limits: Limits) -> RootCauseTagger:
+        """Calibration from `artifact_dir`; trained heads from its subfolders holding a head."""
+        journey = load_default_journey(limits)
+        trained = {
+            path.name: LinearTagger.load(path)
+            for path in sorted(artifact_dir.iterdir())
+            if (path / HEAD_FILE).exists()
+        }
+        return cls(
+            calibration=Calibration.load(artifact_dir),
+            embed=embed,
+            default_taxonomy=load_default_taxonomy(journey, limits),
+            default_journey=journey,
+            trained=trained,
+        )
+
+    @property
+    def version(self) -> str:
+        return self.calibration.version
+
+    def warm(self) -> None:
+        """Fit the default taxonomy's and journey's taggers now, not on the first request."""
+        self.taxonomy_tagger(self.default_taxonomy)
+        self.journey_tagger(self.default_journey)
+
+    def taxonomy_tagger(self, taxonomy: Taxonomy) -> LinearTagger:
+        trained = self._trained.get(taxonomy.id)
+        if trained is not None and trained.ids != tuple(c.id for c in taxonomy.root_causes):
+            trained = None  # the taxonomy changed since the head was trained
+        return self._cache.get(
+            f"taxonomy:{taxonomy.key}", taxonomy_specs(taxonomy), trained=trained
+        )
+
+    def journey_tagger(self, journey: Journey) -> LinearTagger:
+        return self._cache.get(f"journey:{journey.key}", journey_specs(journey), background=False)
+
+    def tag(
+        self,
+        documents: Sequence[DocumentClauses],
+        *,
+        taxonomy: Taxonomy | None = None,
+        journey: Journey | None = None,
+        touchpoints: bool = True,
+    ) -> list[tuple[tuple[RootCauseTag, ...], tuple[TouchpointTag, ...] | None]]:
+        """Root causes (and touchpoints when asked) per document; all clauses of the batch go
+        through each tagger as one matrix."""
+        taxonomy = taxonomy or self.default_taxonomy
+        journey = journey or self.default_journey
+        threshold = self.calibration.threshold
+        sizes = [len(d.clauses) for d in documents]
+        features = self.calibration.features(
+            np.concatenate(
+                [d.vectors.reshape(-1, self.calibration.centre.shape[0]) for d in documents]
+            )
+        )
+        offsets = np.cumsum([0, *sizes])
+        cause_proba = self.taxonomy_tagger(taxonomy).predict_proba(features)
+        touch_proba = self.journey_tagger(journey).predict_proba(features) if touchpoints else None
+        results = []
+        for n, document in enumerate(documents):
+            rows = slice(offsets[n], offsets[n + 1])
+            causes = tag_root_causes(
+                taxonomy,
+                document.clauses,
+                cause_proba[rows],
+                document.sentiment,
+                threshold=threshold,
+            )
+            results.append(
+                (
+                    causes,
+                    tag_touchpoints(
+                        journey,
+                        touch_proba[rows],
+                        causes,
+                        document.metadata_touchpoint,
+                        threshold=threshold,
+                    )
+                    if touch_proba is not None
+                    else None,
+                )
+            )
+        return results

@@ -1,0 +1,650 @@
+"""Alerts: analysed documents that match a rule are sent to the owner of their touchpoint.
+
+The request thread only evaluates the rules (microseconds) and puts the matches on a
+bounded in-memory schedule; worker threads record each alert in the `alerts` table and
+deliver it as a webhook POST signed the Standard Webhooks way (`webhook-id`,
+`webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">`),
+retrying failures with exponential backoff. A slow or failing receiver therefore never
+slows or fails an analysis. Alerts still pending when the process stops are picked up
+again at the next start (they are in the database).
+
+Endpoints: `GET /v1/alerts` (filter by status, paginated), `GET/PUT /v1/alert-rules`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import heapq
+import hmac
+import itertools
+import json
+import logging
+import secrets
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+from prometheus_client import Counter
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    Integer,
+    String,
+    Table,
+    Text,
+    func,
+    insert,
+    select,
+    update,
+)
+
+from voc import paths
+from voc.config import Settings
+from voc.nlp.alert_rules import (
+    RuleSet,
+    document_touchpoints,
+    load_default_rules,
+    parse_rules,
+    rules_to_dict,
+)
+from voc.nlp.fields import InvalidFieldError
+from voc.nlp.journey import Journey, Touchpoint, webhook_url_problem
+from voc.nlp.serialize import analysis_to_dict
+from voc.nlp.types import Analysis, Feedback
+from voc.service.db import metadata
+from voc.service.errors import ApiError
+from voc.service.schemas import json_body
+
+log = logging.getLogger(__name__)
+
+STATUSES = ("pending", "delivered", "failed", "unroutable")
+"""pending: waiting for (another) attempt; unroutable: no owner webhook for the touchpoint."""
+MAX_BACKOFF_S = 3_600.0
+MAX_ERROR_CHARS = 500
+MAX_PAGE = 200
+SECRET_FILE = "webhook-secret"
+
+alerts_table = Table(
+    "alerts",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("rule_id", String(64), nullable=False),
+    Column("document_id", String(200), nullable=False),
+    Column("touchpoint", String(64)),
+    Column("owner_name", String(200)),
+    Column("owner_email", String(254)),
+    Column("webhook_url", String(2000)),
+    Column("status", String(16), nullable=False, index=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", String(MAX_ERROR_CHARS)),
+    Column("payload", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("delivered_at", DateTime(timezone=True)),
+)
+alert_rules_table = Table(
+    "alert_rules",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=True),
+    Column("body", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+
+def signing_key(settings: Settings) -> bytes:
+    """The HMAC key: `whsec_<base64>` decoded, any other string as UTF-8; when none is
+    configured, a random one generated once and kept (mode 600) in the var directory."""
+    secret = settings.webhook_secret
+    if not secret:
+        path = paths.var_dir() / SECRET_FILE
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("whsec_" + base64.b64encode(secrets.token_bytes(32)).decode())
+            path.chmod(0o600)
+            log.info("alerts.secret.generated", extra={"path": str(path)})
+        secret = path.read_text().strip()
+    if secret.startswith("whsec_"):
+        return base64.b64decode(secret.removeprefix("whsec_"))
+    return secret.encode("utf-8")
+
+
+def sign(key: bytes, message_id: str, timestamp: int, body: bytes) -> str:
+    """Standard Webhooks signature header value for one delivery."""
+    content = f"{message_id}.{timestamp}.".encode() + body
+    return "v1," + base64.b64encode(hmac.new(key, content, hashlib.sha256).digest()).decode()
+
+
+@dataclass(frozen=True)
+class _NewAlert:
+    id: str
+    rule_id: str
+    document_id: str
+    touchpoint: Touchpoint | None
+    touchpoint_id: str | None
+    payload: dict[str, Any]
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect could point a webhook at an address the URL check refused: do not follow."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
+class AlertService:
+    """Rules, the alert schedule, and the workers that deliver it."""
+
+    def __init__(self, settings: Settings, engine: Engine, events: Counter | None = None) -> None:
+        self._settings = settings
+        self._engine = engine
+        self._events = events
+        self._key = signing_key(settings)
+        self._rules = self._stored_rules() or load_default_rules()
+        self._heap: list[tuple[float, int, str | _NewAlert]] = []
+        self._counter = itertools.count()
+        self._condition = threading.Condition()
+        self._closed = False
+        self._workers = [
+            threading.Thread(target=self._work, name=f"voc-alerts-{i}", daemon=True)
+            for i in range(settings.alert_workers)
+        ]
+        for worker in self._workers:
+            worker.start()
+        self._resume_pending()
+
+    # -- rules ------------------------------------------------------------------------------
+
+    @property
+    def rules(self) -> RuleSet:
+        return self._rules
+
+    def replace_rules(self, raw: Any) -> RuleSet:
+        """Validate and store a new version of the rules; raises `InvalidFieldError`."""
+        parse_rules(raw)
+        body = json.dumps(raw, ensure_ascii=False, sort_keys=True)
+        with self._engine.begin() as connection:
+            version = connection.execute(
+                insert(alert_rules_table).values(body=body, created_at=_now())
+            ).inserted_primary_key[0]
+        self._rules = parse_rules(raw, version=version)
+        log.info(
+            "alerts.rules.replaced", extra={"version": version, "rules": len(self._rules.rules)}
+        )
+        return self._rules
+
+    def _stored_rules(self) -> RuleSet | None:
+        with self._engine.connect() as connection:
+            row = connection.execute(
+                select(alert_rules_table).order_by(alert_rules_table.c.version.desc()).limit(1)
+            ).first()
+        return None if row is None else parse_rules(json.loads(row.body), version=row.version)
+
+    # -- intake (request thread) ------------------------------------------------------------
+
+    def submit(
+        self, feedback: Sequence[Feedback], analyses: Sequence[Analysis], journey: Journey
+    ) -> int:
+        """Schedule an alert for every (document, matching rule), routed to the owners in
+        `journey` (the one the analysis used); returns how many. Never raises and never
+        waits on the database or a receiver."""
+        try:
+            drafts = [
+                self._draft(f, a, rule.id, rule.description, rule.route_to, journey)
+                for f, a in zip(feedback, analyses, strict=True)
+                for rule in self._rules.matching(f, a)
+            ]
+        except Exception:
+            log.exception("alerts.submit.failed")
+            return 0
+        with self._condition:
+            room = self._settings.max_queued_alerts - len(self._heap)
+            accepted, dropped = drafts[: max(room, 0)], drafts[max(room, 0) :]
+            for draft in accepted:
+                self._push(time.monotonic(), draft)
+        if dropped:
+            log.warning("alerts.dropped", extra={"count": len(dropped), "reason": "queue full"})
+        self._count("scheduled", len(accepted))
+        self._count("dropped", len(dropped))
+        return len(accepted)
+
+    def _count(self, event: str, amount: int = 1) -> None:
+        if self._events is not None and amount:
+            self._events.labels(event).inc(amount)
+
+    def _draft(
+        self,
+        feedback: Feedback,
+        analysis: Analysis,
+        rule_id: str,
+        description: str,
+        route_to: str | None,
+        journey: Journey,
+    ) -> _NewAlert:
+        touchpoint_ids = [route_to] if route_to else document_touchpoints(feedback, analysis)
+        touchpoint_id = touchpoint_ids[0] if touchpoint_ids else None
+        touchpoint = journey.touchpoint(touchpoint_id) if touchpoint_id else None
+        alert_id = f"msg_{uuid.uuid4().hex}"
+        return _NewAlert(
+            id=alert_id,
+            rule_id=rule_id,
+            document_id=feedback.id,
+            touchpoint=touchpoint,
+            touchpoint_id=touchpoint_id,
+            payload={
+                "type": "voc.alert",
+                "timestamp": _now().isoformat(),
+                "data": {
+                    "alert_id": alert_id,
+                    "rule": {"id": rule_id, "description": description},
+                    "journey": {"id": journey.id, "version": journey.version},
+                    "touchpoint": None
+                    if touchpoint is None
+                    else {"id": touchpoint.id, "label": touchpoint.label},
+                    "document": {
+                        **analysis_to_dict(analysis),
+                        "text": feedback.text,
+                        "metadata": feedback.metadata,
+                    },
+                },
+            },
+        )
+
+    # -- schedule and workers ---------------------------------------------------------------
+
+    def _push(self, due: float, item: str | _NewAlert) -> None:
+        heapq.heappush(self._heap, (due, next(self._counter), item))
+        self._condition.notify()
+
+    def _next(self) -> str | _NewAlert | None:
+        with self._condition:
+            while not self._closed:
+                if self._heap and self._heap[0][0] <= time.monotonic():
+                    return heapq.heappop(self._heap)[2]
+                wait = self._heap[0][0] - time.monotonic() if self._heap else None
+                self._condition.wait(wait)
+            return None
+
+    def _work(self) -> None:
+        while (item := self._next()) is not None:
+            try:
+                alert_id = self._record(item) if isinstance(item, _NewAlert) else item
+                if alert_id is not None:
+                    self._attempt(alert_id)
+            except Exception:
+                log.exception("alerts.worker.failed")
+
+    def _record(self, alert: _NewAlert) -> str | None:
+        """Store a new alert; returns its id when there is a webhook to deliver it to."""
+        owner = alert.touchpoint.owner if alert.touchpoint else None
+        url = owner.webhook_url if owner else None
+        now = _now()
+        with self._engine.begin() as connection:
+            connection.execute(
+                insert(alerts_table).values(
+                    id=alert.id,
+                    rule_id=alert.rule_id,
+                    document_id=alert.document_id,
+                    touchpoint=alert.touchpoint_id,
+                    owner_name=owner.name if owner else None,
+                    owner_email=owner.email if owner else None,
+                    webhook_url=url,
+                    status="pending" if url else "unroutable",
+                    attempts=0,
+                    last_error=None if url else _unroutable_reason(alert),
+                    payload=json.dumps(alert.payload, ensure_ascii=False),
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        log.info(
+            "alerts.recorded",
+            extra={"alert_id": alert.id, "rule_id": alert.rule_id, "routed": bool(url)},
+        )
+        if not url:
+            self._count("unroutable")
+        return alert.id if url else None
+
+    def _attempt(self, alert_id: str) -> None:
+        with self._engine.connect() as connection:
+            row = connection.execute(
+                select(alerts_table).where(alerts_table.c.id == alert_id)
+            ).first()
+        if row is None or row.status != "pending":
+            return
+        error = self._deliver(row.id, row.webhook_url, row.payload.encode("utf-8"))
+        attempts = row.attempts + 1
+        now = _now()
+        if error is None:
+            values = {"status": "delivered", "delivered_at": now, "last_error": None}
+            self._count("delivered")
+        elif attempts >= self._settings.webhook_max_attempts:
+            values = {"status": "failed", "last_error": error}
+            self._count("failed")
+        else:
+            values = {"last_error": error}
+            self._count("retried")
+            delay = min(self._settings.webhook_backoff_s * 2 ** (attempts - 1), MAX_BACKOFF_S)
+            with self._condition:
+                self._push(time.monotonic() + delay, alert_id)
+        with self._engine.begin() as connection:
+            connection.execute(
+                update(alerts_table)
+                .where(alerts_table.c.id == alert_id)
+                .values(attempts=attempts, updated_at=now, **values)
+            )
+        log.info(
+            "alerts.attempt",
+            extra={"alert_id": alert_id, "attempt": attempts, "ok": error is None},
+        )
+
+    def _deliver(self, alert_id: str, url: str, body: bytes) -> str | None:
+        """POST once; None on a 2xx answer, else why it failed."""
+        problem = webhook_url_problem(
+            url, allow_private=self._settings.allow_private_webhooks, resolve=True
+        )
+        if problem:
+            return f"webhook_url {problem}"[:MAX_ERROR_CHARS]
+        timestamp = int(time.time())
+        outgoing = urllib.request.Request(
+            url,
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "User-Agent": "voc-alerts",
+                "webhook-id": alert_id,
+                "webhook-timestamp": str(timestamp),
+                "webhook-signature": sign(self._key, alert_id, timestamp, body),
+            },
+        )
+        try:
+            with _OPENER.open(outgoing, timeout=self._settings.webhook_timeout_s) as response:
+                response.read(1024)
+                return None
+        except urllib.error.HTTPError as err:
+            return f"HTTP {err.code} {err.reason}"[:MAX_ERROR_CHARS]
+        except (OSError, ValueError) as err:
+            return f"{type(err).__name__}: {err}"[:MAX_ERROR_CHARS]
+
+    def _resume_pending(self) -> None:
+        with self._engine.connect() as connection:
+            pending = connection.execute(
+                select(alerts_table.c.id).where(alerts_table.c.status == "pending")
+            ).scalars()
+            with self._condition:
+                for alert_id in pending:
+                    self._push(time.monotonic(), alert_id)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop the workers (alerts still pending are resumed at the next start)."""
+        with self._condition:
+            self._closed = True
+            self._condition.notify_all()
+        for worker in self._workers:
+            worker.join(timeout)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def list_alerts(self, *, status: str | None, limit: int, offset: int) -> dict[str, Any]:
+        where = [] if status is None else [alerts_table.c.status == status]
+        with self._engine.connect() as connection:
+            total = connection.execute(
+                select(func.count()).select_from(alerts_table).where(*where)
+            ).scalar_one()
+            rows = connection.execute(
+                select(alerts_table)
+                .where(*where)
+                .order_by(alerts_table.c.created_at.desc(), alerts_table.c.id)
+                .limit(limit)
+                .offset(offset)
+            ).all()
+        return {
+            "alerts": [_alert_to_dict(row) for row in rows],
+            "total": total,
+            "next_offset": offset + len(rows) if offset + len(rows) < total else None,
+        }
+
+
+def _unroutable_reason(alert: _NewAlert) -> str:
+    if alert.touchpoint_id is None:
+        return "the document has no touchpoint; compute touchpoints or set metadata.touchpoint"
+    if alert.touchpoint is None:
+        return f"touchpoint {alert.touchpoint_id!r} is not in the journey"
+    return f"touchpoint {alert.touchpoint_id!r} has no owner webhook_url"
+
+
+def _alert_to_dict(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "rule_id": row.rule_id,
+        "document_id": row.document_id,
+        "touchpoint": row.touchpoint,
+        "owner": None
+        if row.owner_name is None
+        else {"name": row.owner_name, "email": row.owner_email, "webhook_url": row.webhook_url},
+        "status": row.status,
+        "attempts": row.attempts,
+        "last_error": row.last_error,
+        "created_at": _iso(row.created_at),
+        "updated_at": _iso(row.updated_at),
+        "delivered_at": _iso(row.delivered_at),
+        "payload": json.loads(row.payload),
+    }
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+
+
+# -- HTTP ---------------------------------------------------------------------------------
+
+bp = Blueprint("alerts", __name__)
+
+
+def _service() -> AlertService:
+    from voc.service.state import state
+
+    return state(current_app).alerts
+
+
+@bp.get("/v1/alerts")
+def list_alerts():
+    status = request.args.get("status")
+    if status is not None and status not in STATUSES:
+        raise ApiError(400, "InvalidQuery", f"status must be one of {list(STATUSES)}")
+    limit = _int_arg("limit", 50, 1, MAX_PAGE)
+    offset = _int_arg("offset", 0, 0, None)
+    return jsonify(_service().list_alerts(status=status, limit=limit, offset=offset))
+
+
+@bp.get("/v1/alert-rules")
+def get_alert_rules():
+    return jsonify(rules_to_dict(_service().rules))
+
+
+@bp.put("/v1/alert-rules")
+def put_alert_rules():
+    raw = json_body(request)
+    try:
+        rules = _service().replace_rules(raw)
+    except InvalidFieldError as err:
+        raise ApiError(400, "InvalidAlertRules", str(err)) from err
+    return jsonify(rules_to_dict(rules))
+
+
+def _int_arg(name: str, default: int, low: int, high: int | None) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as err:
+        raise ApiError(400, "InvalidQuery", f"{name} must be an integer, not {raw!r}") from err
+    if value < low or (high is not None and value > high):
+        bounds = f"between {low} and {high}" if high is not None else f">= {low}"
+        raise ApiError(400, "InvalidQuery", f"{name} must be {bounds}")
+    return value
+
+
+# -- OpenAPI (merged into voc.service.openapi) ----------------------------------------------
+
+_CONDITION_IDS = {"type": "array", "items": {"type": "string"}, "minItems": 1}
+OPENAPI_SCHEMAS: dict[str, Any] = {
+    "AlertRules": {
+        "type": "object",
+        "description": "Every condition of a rule's `when` must hold; see voc/nlp/alert_rules.py.",
+        "properties": {
+            "version": {"type": "integer"},
+            "rules": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "string"},
+                        "description": {"type": "string"},
+                        "route_to": {
+                            "type": ["string", "null"],
+                            "description": "touchpoint whose owner gets the alert "
+                            "(default: the document's best touchpoint)",
+                        },
+                        "when": {
+                            "type": "object",
+                            "minProperties": 1,
+                            "additionalProperties": False,
+                            "properties": {
+                                "sentiment": _CONDITION_IDS,
+                                "churn_risk_at_least": {
+                                    "type": "number",
+                                    "minimum": 0,
+                                    "maximum": 1,
+                                },
+                                "root_causes": _CONDITION_IDS,
+                                "touchpoints": _CONDITION_IDS,
+                                "expectation_gap_kinds": _CONDITION_IDS,
+                                "detractor": {"type": "boolean"},
+                                "customer_value_at_least": {"type": "number", "minimum": 0},
+                            },
+                        },
+                    },
+                    "required": ["id", "when"],
+                },
+            },
+        },
+        "required": ["rules"],
+    },
+    "Alert": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string", "description": "also the webhook-id header"},
+            "rule_id": {"type": "string"},
+            "document_id": {"type": "string"},
+            "touchpoint": {"type": ["string", "null"]},
+            "owner": {
+                "oneOf": [
+                    {
+                        "type": "object",
+                        "properties": {
+                            "name": {"type": "string"},
+                            "email": {"type": ["string", "null"]},
+                            "webhook_url": {"type": ["string", "null"]},
+                        },
+                        "required": ["name"],
+                    },
+                    {"type": "null"},
+                ]
+            },
+            "status": {"type": "string", "enum": list(STATUSES)},
+            "attempts": {"type": "integer", "minimum": 0},
+            "last_error": {"type": ["string", "null"]},
+            "created_at": {"type": "string", "format": "date-time"},
+            "updated_at": {"type": "string", "format": "date-time"},
+            "delivered_at": {"type": ["string", "null"], "format": "date-time"},
+            "payload": {"type": "object", "description": "the webhook body"},
+        },
+        "required": ["id", "rule_id", "document_id", "status", "attempts", "payload"],
+    },
+    "AlertList": {
+        "type": "object",
+        "properties": {
+            "alerts": {"type": "array", "items": {"$ref": "#/components/schemas/Alert"}},
+            "total": {"type": "integer"},
+            "next_offset": {"type": ["integer", "null"]},
+        },
+        "required": ["alerts", "total", "next_offset"],
+    },
+}
+
+
+def _json(description: str, schema: str) -> dict[str, Any]:
+    ref = {"$ref": f"#/components/schemas/{schema}"}
+    return {"description": description, "content": {"application/json": {"schema": ref}}}
+
+
+OPENAPI_PATHS: dict[str, Any] = {
+    "/v1/alerts": {
+        "get": {
+            "summary": "Alerts sent (or being sent) to touchpoint owners, newest first",
+            "description": "Webhooks are signed Standard Webhooks style: headers webhook-id, "
+            "webhook-timestamp and webhook-signature (v1,<base64 HMAC-SHA256 of "
+            "'id.timestamp.body'> with the configured secret).",
+            "parameters": [
+                {
+                    "name": "status",
+                    "in": "query",
+                    "schema": {"type": "string", "enum": list(STATUSES)},
+                },
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 50},
+                },
+                {
+                    "name": "offset",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 0, "default": 0},
+                },
+            ],
+            "responses": {
+                "200": _json("A page of alerts", "AlertList"),
+                "400": _json("Invalid query (InvalidQuery)", "Error"),
+            },
+        }
+    },
+    "/v1/alert-rules": {
+        "get": {
+            "summary": "The alert rules in force",
+            "responses": {"200": _json("Rules with their version", "AlertRules")},
+        },
+        "put": {
+            "summary": "Replace the alert rules (a new version)",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/AlertRules"}}
+                },
+            },
+            "responses": {
+                "200": _json("The stored rules with their version", "AlertRules"),
+                "400": _json("Invalid rules; the message names the bad field", "Error"),
+            },
+        },
+    },
+}
