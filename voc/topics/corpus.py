@@ -1,0 +1,43 @@
+"""From documents to topic units (clauses) and back, shared by fitting and online assignment.
+
+A document's units are its clauses (voc's segmenter: sentences, split at but/mais/tapi...).
+Its `topics` are the distinct topics of its units, best first; its `topic` is the best one that
+is not "other" (or "other" when every unit is). Fit time and online time both go through
+`document_topics`, so a document gets the same answer in both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from voc.nlp.types import Sentence
+from voc.topics.model import OTHER_ID, Assignment, TopicModel
+
+
+@dataclass(frozen=True)
+class DocumentTopics:
+    topic: Assignment | None
+    topics: tuple[Assignment, ...]
+
+
+def clause_texts(sentences: Sequence[Sentence]) -> list[str]:
+    return [c.text for s in sentences for c in s.clauses]
+
+
+def document_topics(
+    model: TopicModel, clause_vectors: np.ndarray, language: str | None
+) -> DocumentTopics:
+    best: dict[int, Assignment] = {}
+    languages = None if language is None else [language] * len(clause_vectors)
+    for a in model.assign(clause_vectors, languages):
+        if a.id not in best or a.probability > best[a.id].probability:
+            best[a.id] = a
+    ranked = sorted(best.values(), key=lambda a: (a.id == OTHER_ID, -a.probability))
+    return DocumentTopics(ranked[0] if ranked else None, tuple(ranked))
+
+
+def assignment_to_dict(a: Assignment | None) -> dict | None:
+    return None if a is None else {"id": a.id, "label": a.label, "probability": a.probability}
