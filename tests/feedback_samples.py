@@ -55,3 +55,15 @@ MULTI_TOPIC = [
 def labelled_texts() -> list[tuple[str, str, str]]:
     """(text, language, theme) for every single-theme sample."""
     return [(t, lang, theme) for theme, rows in THEMES.items() for t, lang in rows]
+
+APP = [
+    ("The app crashes every time I open it.", "en"),
+    ("The mobile app keeps freezing on login.", "en"),
+    ("App update broke the login screen, it crashes.", "en"),
+    ("L'application plante à chaque ouverture.", "fr"),
+    ("L'appli se bloque dès la connexion.", "fr"),
+    ("Aplikasinya sering crash waktu dibuka.", "id"),
+    ("Aplikasi error terus, gak bisa login.", "id"),
+    ("Aplikasi asyik tergendala dan tak boleh log masuk.", "ms"),
+]
+"""A fourth theme, absent from the first fit: a refit that adds it must flag it as new."""

@@ -1,4 +1,5 @@
-"""The `voc` command line: serve, build and verify the base encoder, train components."""
+"""The `voc` command line: serve, build and verify the base encoder, train components, fit
+topics, render reports."""
 
 from __future__ import annotations
 
@@ -98,6 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
     language.add_argument("--seed", type=int, default=0)
     language.add_argument("--out", type=Path, default=None, help="artifact directory")
     language.set_defaults(func=_train_language)
+
+    from voc.report.commands import add_report_command
+    from voc.topics.commands import add_topic_commands
+
+    add_topic_commands(commands)
+    add_report_command(commands)
     return parser
 
 

@@ -39,6 +39,8 @@ class Settings:
     max_queued_documents: int = 2_000
     """Documents waiting for the encoder beyond this answer 429 instead of queueing forever."""
     limits: Limits = field(default_factory=Limits)
+    topics_dir: Path = field(default_factory=lambda: paths.var_dir() / "topics")
+    """Topic model versions and the pointer to the active one (`voc topics fit` writes here)."""
 
     def __post_init__(self) -> None:
         from voc.nlp.encoder import BACKENDS

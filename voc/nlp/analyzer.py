@@ -19,8 +19,11 @@ from voc.nlp.language import LanguageIdentifier
 from voc.nlp.segment import Segmenter
 from voc.nlp.sentiment import SentimentHead, document_sentiment, sentiment_from_proba
 from voc.nlp.types import SUPPORTED_LANGUAGES, Analysis, Feedback, Language, Sentence
+from voc.topics.corpus import DocumentTopics, clause_texts, document_topics
+from voc.topics.model import TopicModel
+from voc.topics.store import TopicStore
 
-FEATURES = ("language", "sentiment", "sentences")
+FEATURES = ("language", "sentiment", "sentences", "topics")
 """Features this version computes, in output order."""
 
 
@@ -36,11 +39,14 @@ class Analyzer:
         language_identifier: LanguageIdentifier,
         segmenter: Segmenter,
         sentiment: SentimentHead,
+        topics: TopicModel | None = None,
     ) -> None:
         self.encoder = encoder
         self.language_identifier = language_identifier
         self.segmenter = segmenter
         self.sentiment = sentiment
+        self.topics = topics
+        """The active topic model; swapped whole (one attribute write) when a new one activates."""
 
     @classmethod
     def load(cls, settings: Settings) -> Analyzer:
@@ -57,15 +63,19 @@ class Analyzer:
             language_identifier=LanguageIdentifier.load(settings.artifacts_dir / "language"),
             segmenter=segmenter,
             sentiment=SentimentHead.load(settings.artifacts_dir / "sentiment"),
+            topics=TopicStore(settings.topics_dir).active(),
         )
 
     @property
     def model_versions(self) -> dict[str, str]:
-        return {
+        versions = {
             "encoder": self.encoder.version,
             "language": self.language_identifier.version,
             "sentiment": self.sentiment.version,
         }
+        if self.topics is not None:
+            versions["topics"] = self.topics.version
+        return versions
 
     def analyze(
         self, feedback: Sequence[Feedback], *, features: Collection[str] = FEATURES
@@ -79,7 +89,8 @@ class Analyzer:
         languages = self._languages(feedback)
         wants_sentiment = "sentiment" in features
         wants_sentences = "sentences" in features
-        if not (wants_sentiment or wants_sentences):
+        wants_topics = "topics" in features
+        if not (wants_sentiment or wants_sentences or wants_topics):
             return [
                 Analysis(id=f.id, language=lang)
                 for f, lang in zip(feedback, languages, strict=True)
@@ -88,9 +99,14 @@ class Analyzer:
         sentences = self.segmenter.segment_batch(
             [f.text for f in feedback], [lang.code for lang in languages]
         )
-        proba = self._sentiment_proba(feedback, sentences)
+        proba, vectors = self._sentiment_proba(feedback, sentences)
+        topics = (
+            self._topics(sentences, languages, vectors) if wants_topics else [None] * len(feedback)
+        )
         results = []
-        for f, lang, doc_sentences in zip(feedback, languages, sentences, strict=True):
+        for f, lang, doc_sentences, doc_topics in zip(
+            feedback, languages, sentences, topics, strict=True
+        ):
             clause_proba = np.array(
                 [proba[c.text] for s in doc_sentences for c in s.clauses]
             ).reshape(-1, 3)
@@ -111,9 +127,29 @@ class Analyzer:
                     )
                     if wants_sentences
                     else None,
+                    topics=doc_topics,
                 )
             )
         return results
+
+    def _topics(
+        self,
+        sentences: list[tuple[Sentence, ...]],
+        languages: list[Language],
+        vectors: dict[str, np.ndarray],
+    ) -> list[DocumentTopics]:
+        """Each document's topics from its clause embeddings (already computed: no extra pass)."""
+        model = self.topics
+        if model is None:
+            return [DocumentTopics(None, ())] * len(sentences)
+        return [
+            document_topics(
+                model,
+                np.array([vectors[c] for c in clause_texts(doc)]).reshape(-1, len(model.mean)),
+                lang.code,
+            )
+            for doc, lang in zip(sentences, languages, strict=True)
+        ]
 
     def _languages(self, feedback: Sequence[Feedback]) -> list[Language]:
         """Detect where asked ("auto"); a language the caller names is taken as given."""
@@ -134,8 +170,9 @@ class Analyzer:
 
     def _sentiment_proba(
         self, feedback: Sequence[Feedback], sentences: list[tuple[Sentence, ...]]
-    ) -> dict[str, np.ndarray]:
-        """Probabilities for every distinct document, sentence and clause text: one encoder call.
+    ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """Probabilities and embeddings of every distinct document, sentence and clause text:
+        one encoder call.
 
         A document that is a single clause is embedded once: its sentence and clause reuse the
         document's probabilities (they differ only by trimmed punctuation and whitespace).
@@ -152,9 +189,10 @@ class Analyzer:
             else:
                 texts.update(dict.fromkeys(segments))
         unique = list(texts)
-        proba = dict(
-            zip(unique, self.sentiment.predict_proba(self.encoder.embed(unique)), strict=True)
-        )
+        embedded = self.encoder.embed(unique)
+        proba = dict(zip(unique, self.sentiment.predict_proba(embedded), strict=True))
+        vectors = dict(zip(unique, embedded, strict=True))
         for segment, document in aliases.items():
             proba.setdefault(segment, proba[document])
-        return proba
+            vectors.setdefault(segment, vectors[document])
+        return proba, vectors

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from voc.nlp.types import Analysis, Sentence, Sentiment
+from voc.topics.corpus import assignment_to_dict
 
 ROUND = 4
 
@@ -38,4 +39,7 @@ def analysis_to_dict(analysis: Analysis) -> dict[str, Any]:
         out["sentiment"] = sentiment_to_dict(analysis.sentiment)
     if analysis.sentences is not None:
         out["sentences"] = [sentence_to_dict(s) for s in analysis.sentences]
+    if analysis.topics is not None:
+        out["topic"] = assignment_to_dict(analysis.topics.topic)
+        out["topics"] = [assignment_to_dict(a) for a in analysis.topics.topics]
     return out

@@ -7,7 +7,10 @@ original `Feedback.text`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from voc.topics.corpus import DocumentTopics
 
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
 DOCUMENT_SENTIMENT_LABELS = (*SENTIMENT_LABELS, "mixed")
@@ -66,3 +69,5 @@ class Analysis:
     language: Language | None = None
     sentiment: Sentiment | None = None
     sentences: tuple[Sentence, ...] | None = None
+    topics: DocumentTopics | None = None
+    """`topic` (best) and `topics` (every clause's, best first); no model: empty, topic None."""

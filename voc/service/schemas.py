@@ -14,7 +14,7 @@ from voc.nlp.types import SUPPORTED_LANGUAGES, Feedback
 from voc.nlp.validation import DocumentError, validate_document
 from voc.service.errors import ApiError
 
-PLANNED_FEATURES = ("root_causes", "touchpoints", "topics", "expectation_gaps", "churn_risk")
+PLANNED_FEATURES = ("root_causes", "touchpoints", "expectation_gaps", "churn_risk")
 """Features of the API contract that this version does not compute yet."""
 
 

@@ -116,7 +116,7 @@ def split(model: TopicModel, topic_id: int, parts: int = 2, *, seed: int = 0) ->
             id=model.next_id + n,
             label=child.label,
             keywords=child.keywords,
-            size=int(round(parent.size * share[n])),
+            size=round(float(parent.size * share[n])),
             examples=child.examples,
             is_new=True,
             origin=f"split:{topic_id}",
