@@ -56,6 +56,7 @@ def labelled_texts() -> list[tuple[str, str, str]]:
     """(text, language, theme) for every single-theme sample."""
     return [(t, lang, theme) for theme, rows in THEMES.items() for t, lang in rows]
 
+
 APP = [
     ("The app crashes every time I open it.", "en"),
     ("The mobile app keeps freezing on login.", "en"),

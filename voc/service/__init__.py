@@ -10,7 +10,7 @@ from flask import Flask
 from voc.config import Settings
 from voc.logging import configure_logging
 from voc.nlp.analyzer import Analyzer
-from voc.service import analyze, errors, metrics, ops
+from voc.service import analyze, errors, metrics, ops, topics
 from voc.service.batcher import Batcher
 from voc.service.db import make_engine, metadata
 from voc.service.state import EXTENSION, Services
@@ -42,5 +42,6 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     app.register_blueprint(analyze.bp)
     app.register_blueprint(ops.bp)
+    app.register_blueprint(topics.bp)
     log.info("app.ready", extra={"model_versions": analyzer.model_versions})
     return app

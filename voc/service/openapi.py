@@ -162,8 +162,27 @@ def _schemas(settings: Settings) -> dict[str, Any]:
                 "language": _ref("Language"),
                 "sentiment": _ref("Sentiment"),
                 "sentences": {"type": "array", "items": _ref("Sentence")},
+                "topic": {
+                    "oneOf": [_ref("TopicAssignment"), {"type": "null"}],
+                    "description": "best topic of the document's clauses; null when no topic "
+                    'model is active; id -1 is the explicit "other"',
+                },
+                "topics": {
+                    "type": "array",
+                    "items": _ref("TopicAssignment"),
+                    "description": "every topic of the document's clauses, best first",
+                },
             },
             "required": ["id"],
+        },
+        "TopicAssignment": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"},
+                "label": {"type": "string"},
+                "probability": {"type": "number", "minimum": 0, "maximum": 1},
+            },
+            "required": ["id", "label", "probability"],
         },
         "DocumentError": {
             "type": "object",
@@ -186,6 +205,30 @@ def _schemas(settings: Settings) -> dict[str, Any]:
             },
             "required": ["model_versions", "documents", "errors"],
         },
+        "Topic": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"},
+                "label": {"type": "string"},
+                "keywords": {"type": "array", "items": {"type": "string"}},
+                "size": {"type": "integer", "minimum": 0},
+                "examples": {"type": "array", "items": {"type": "string"}},
+                "label_source": {"type": "string", "enum": ["auto", "analyst"]},
+                "is_new": {"type": "boolean"},
+                "origin": {"type": "string", "description": "fit, matched, merge, split:ID"},
+            },
+            "required": ["id", "label", "keywords", "size", "examples", "label_source", "is_new"],
+        },
+        "TopicModel": {
+            "type": "object",
+            "properties": {
+                "version": {"type": ["string", "null"]},
+                "topics": {"type": "array", "items": _ref("Topic")},
+                "stats": {"type": "object"},
+                "edits": {"type": "array", "items": {"type": "object"}},
+            },
+            "required": ["version", "topics", "stats", "edits"],
+        },
         "Limits": {
             "type": "object",
             "properties": {
@@ -199,6 +242,22 @@ def _schemas(settings: Settings) -> dict[str, Any]:
                 "max_characters_per_document",
             ],
         },
+    }
+
+
+_TOPIC_ID = {"name": "topic_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+def _body(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    schema = {"type": "object", "properties": properties, "required": required}
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def _edit_responses() -> dict[str, Any]:
+    return {
+        "200": _json_response("The new active version", _ref("TopicModel")),
+        "400": _error_response("InvalidRequest, InvalidTopicEdit (unknown id, too few to split)"),
+        "404": _error_response("NoTopicModel: none is active"),
     }
 
 
@@ -236,6 +295,43 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                         "415": _error_response("Body is not application/json"),
                         "429": _error_response("Overloaded; retry after the Retry-After header"),
                     },
+                }
+            },
+            "/v1/topics": {
+                "get": {
+                    "summary": "The active topic model (version null when none is active)",
+                    "responses": {"200": _json_response("Topic model", _ref("TopicModel"))},
+                }
+            },
+            "/v1/topics/{topic_id}": {
+                "patch": {
+                    "summary": "Rename a topic (the label survives refits)",
+                    "parameters": [_TOPIC_ID],
+                    "requestBody": _body({"label": {"type": "string"}}, ["label"]),
+                    "responses": _edit_responses(),
+                }
+            },
+            "/v1/topics/merge": {
+                "post": {
+                    "summary": "Merge topics into the first id listed",
+                    "requestBody": _body(
+                        {
+                            "ids": {"type": "array", "items": {"type": "integer"}, "minItems": 2},
+                            "label": {"type": "string"},
+                        },
+                        ["ids"],
+                    ),
+                    "responses": _edit_responses(),
+                }
+            },
+            "/v1/topics/{topic_id}/split": {
+                "post": {
+                    "summary": "Split a topic in parts (new ids, flagged new)",
+                    "parameters": [_TOPIC_ID],
+                    "requestBody": _body(
+                        {"parts": {"type": "integer", "minimum": 2, "maximum": 10}}, []
+                    ),
+                    "responses": _edit_responses(),
                 }
             },
             "/v1/limits": {
