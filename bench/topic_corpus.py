@@ -88,8 +88,11 @@ def build_corpus(size: int, data_dir: Path | None = None) -> Corpus:
     return Corpus(texts[:size], languages[:size], {k: v[:size] for k, v in labels.items()})
 
 
-def corpus_embeddings(texts: list[str]) -> np.ndarray:
-    """voc's own embeddings of `texts`, computed once per chunk and cached."""
+def corpus_embeddings(texts: list[str], *, reverse: bool = False) -> np.ndarray:
+    """voc's own embeddings of `texts`, computed once per chunk and cached.
+
+    `reverse` walks the chunks from the end: a second process warming the cache that way
+    meets the first one in the middle."""
     from voc.config import Settings
     from voc.nlp.encoder import Encoder
     from voc.nlp.train import embed_cached
@@ -98,24 +101,23 @@ def corpus_embeddings(texts: list[str]) -> np.ndarray:
     encoder = Encoder(
         settings.base_model_dir, backend=settings.encoder_backend, threads=settings.threads or None
     )
-    parts = []
-    for start in range(0, len(texts), CHUNK):
+    starts = list(range(0, len(texts), CHUNK))
+    parts = {}
+    for start in reversed(starts) if reverse else starts:
         began = time.perf_counter()
-        parts.append(embed_cached(encoder, texts[start : start + CHUNK]))
-        print(
-            f"embedded {start + len(parts[-1])}/{len(texts)} ({time.perf_counter() - began:.0f} s)",
-            flush=True,
-        )
-    return np.concatenate(parts)
+        parts[start] = embed_cached(encoder, texts[start : start + CHUNK])
+        print(f"embedded chunk at {start} ({time.perf_counter() - began:.0f} s)", flush=True)
+    return np.concatenate([parts[s] for s in starts])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", type=int, default=100_000)
+    parser.add_argument("--reverse", action="store_true", help="embed the last chunks first")
     args = parser.parse_args()
     corpus = build_corpus(args.size)
     print(f"corpus: {len(corpus.texts)} texts", flush=True)
-    corpus_embeddings(corpus.texts)
+    corpus_embeddings(corpus.texts, reverse=args.reverse)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """From documents to topic units (clauses) and back, shared by fitting and online assignment.
 
 A document's units are its clauses (voc's segmenter: sentences, split at but/mais/tapi...).
-Its `topics` are the distinct topics of its units, best first; its `topic` is the best one that
-is not "other" (or "other" when every unit is). Fit time and online time both go through
+Its `topics` are the distinct topics of its units, best first; its `topic` is the first of
+them (not "other" unless every unit is). Fit time and online time both go through
 `document_topics`, so a document gets the same answer in both.
 """
 
@@ -30,12 +30,21 @@ def clause_texts(sentences: Sequence[Sentence]) -> list[str]:
 def document_topics(
     model: TopicModel, clause_vectors: np.ndarray, language: str | None
 ) -> DocumentTopics:
-    best: dict[int, Assignment] = {}
+    """Topics ranked by how many clauses they hold, then by the first clause they hold.
+
+    The ranking uses only which topic each clause got (never near-tied probabilities), so the
+    same clause assignments always give the same `topic`; "other" ranks last.
+    """
     languages = None if language is None else [language] * len(clause_vectors)
-    for a in model.assign(clause_vectors, languages):
+    best: dict[int, Assignment] = {}
+    count: dict[int, int] = {}
+    first: dict[int, int] = {}
+    for position, a in enumerate(model.assign(clause_vectors, languages)):
         if a.id not in best or a.probability > best[a.id].probability:
             best[a.id] = a
-    ranked = sorted(best.values(), key=lambda a: (a.id == OTHER_ID, -a.probability))
+        count[a.id] = count.get(a.id, 0) + 1
+        first.setdefault(a.id, position)
+    ranked = sorted(best.values(), key=lambda a: (a.id == OTHER_ID, -count[a.id], first[a.id]))
     return DocumentTopics(ranked[0] if ranked else None, tuple(ranked))
 
 

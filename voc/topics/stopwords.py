@@ -8,6 +8,7 @@ mixes them and c-TF-IDF runs over one vocabulary.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
@@ -30,4 +31,6 @@ def stop_words() -> frozenset[str]:
     words |= _read_list("ms.txt") | _read_list("informal.txt") | _read_list("extra.txt")
     # French elisions are tokenised apart ("l'", "qu'"): their stems are stop words too.
     words |= {w.split("'")[0] for w in words if "'" in w}
+    # Hyphenated and elided entries ("berkali-kali", "we'll") as the vectorizer tokenises them.
+    words |= {part for w in words for part in re.findall(r"[^\W\d_]{2,}", w)}
     return frozenset(w.lower() for w in words) - _read_list("keep.txt")
