@@ -11,7 +11,7 @@ from feedback_samples import APP, MULTI_TOPIC, THEMES, labelled_texts
 from voc.topics import edits
 from voc.topics.fit import TooFewDocumentsError, TopicSettings, fit_topics
 from voc.topics.model import OTHER_ID, TopicModel
-from voc.topics.pipeline import document_clauses, embed_distinct, fit_documents
+from voc.topics.pipeline import document_units, fit_documents
 from voc.topics.stopwords import stop_words
 
 SETTINGS = TopicSettings(n_topics=3, min_topic_size=3, outlier_share=0.0)
@@ -94,9 +94,7 @@ def test_save_and_load_without_pickle(fitted, tmp_path, analyzer, corpus):
     model.save(tmp_path / "m")
     assert sorted(p.suffix for p in (tmp_path / "m").iterdir()) == [".json", ".safetensors"]
     loaded = TopicModel.load(tmp_path / "m")
-    clauses, _languages = document_clauses(analyzer, corpus[0][:6])
-    vectors = embed_distinct(analyzer, [c for doc in clauses for c in doc])
-    x = np.array(list(vectors.values()))
+    x = np.vstack([d.vectors for d in document_units(analyzer, corpus[0][-8:])])
     assert loaded.assign(x) == model.assign(x)
     assert loaded.topics == model.topics
 

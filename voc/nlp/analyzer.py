@@ -1,7 +1,11 @@
 """Analyzer: runs the components over batches of feedback. The only public entry for analysis.
 
 Pipeline per batch: language id -> segmentation -> one batched encoder call over every
-distinct document, sentence and clause text -> sentiment head -> `Analysis` objects.
+distinct clause -> sentence and document vectors pooled from their clauses -> sentiment head
+-> `Analysis` objects. Each character is encoded once: a clause is the unit every feature
+reads (sentiment, and the clause-level features built on it), and pooling its vectors
+instead of re-encoding whole sentences and documents keeps the analyzer within a small factor
+of a single encoder pass.
 Components are passed in (any can be swapped); `Analyzer.load` is the one place that loads
 models from disk.
 """
@@ -11,15 +15,14 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import replace
 
-import numpy as np
-
 from voc.config import Settings
 from voc.nlp.encoder import Encoder
 from voc.nlp.language import LanguageIdentifier
 from voc.nlp.segment import Segmenter
 from voc.nlp.sentiment import SentimentHead, document_sentiment, sentiment_from_proba
-from voc.nlp.types import SUPPORTED_LANGUAGES, Analysis, Feedback, Language, Sentence
-from voc.topics.corpus import DocumentTopics, clause_texts, document_topics
+from voc.nlp.types import SUPPORTED_LANGUAGES, Analysis, Feedback, Language
+from voc.nlp.vectors import DocumentVectors, embed_documents
+from voc.topics.corpus import DocumentTopics, document_topics
 from voc.topics.model import TopicModel
 from voc.topics.store import TopicStore
 
@@ -99,31 +102,28 @@ class Analyzer:
         sentences = self.segmenter.segment_batch(
             [f.text for f in feedback], [lang.code for lang in languages]
         )
-        proba, vectors = self._sentiment_proba(feedback, sentences)
-        topics = (
-            self._topics(sentences, languages, vectors) if wants_topics else [None] * len(feedback)
-        )
+        vectors = embed_documents(self.encoder.embed, [f.text for f in feedback], sentences)
+        topics = self._topics(vectors, languages) if wants_topics else [None] * len(feedback)
         results = []
-        for f, lang, doc_sentences, doc_topics in zip(
-            feedback, languages, sentences, topics, strict=True
+        for f, lang, doc_sentences, doc_vectors, doc_topics in zip(
+            feedback, languages, sentences, vectors, topics, strict=True
         ):
-            clause_proba = np.array(
-                [proba[c.text] for s in doc_sentences for c in s.clauses]
-            ).reshape(-1, 3)
+            proba = self.sentiment.predict_proba(doc_vectors.all)
+            document_proba, sentence_proba = proba[0], proba[1 : 1 + len(doc_sentences)]
             results.append(
                 Analysis(
                     id=f.id,
                     language=lang if "language" in features else None,
                     sentiment=document_sentiment(
-                        proba[f.text],
-                        clause_proba,
+                        document_proba,
+                        proba[1 + len(doc_sentences) :],
                         mixed_threshold=self.sentiment.mixed_threshold,
                     )
                     if wants_sentiment
                     else None,
                     sentences=tuple(
-                        replace(s, sentiment=sentiment_from_proba(proba[s.text]))
-                        for s in doc_sentences
+                        replace(s, sentiment=sentiment_from_proba(p))
+                        for s, p in zip(doc_sentences, sentence_proba, strict=True)
                     )
                     if wants_sentences
                     else None,
@@ -133,22 +133,15 @@ class Analyzer:
         return results
 
     def _topics(
-        self,
-        sentences: list[tuple[Sentence, ...]],
-        languages: list[Language],
-        vectors: dict[str, np.ndarray],
+        self, vectors: list[DocumentVectors], languages: list[Language]
     ) -> list[DocumentTopics]:
-        """Each document's topics from its clause embeddings (already computed: no extra pass)."""
+        """Each document's topics from its clause vectors (already computed: no extra pass)."""
         model = self.topics
         if model is None:
-            return [DocumentTopics(None, ())] * len(sentences)
+            return [DocumentTopics(None, ())] * len(vectors)
         return [
-            document_topics(
-                model,
-                np.array([vectors[c] for c in clause_texts(doc)]).reshape(-1, len(model.mean)),
-                lang.code,
-            )
-            for doc, lang in zip(sentences, languages, strict=True)
+            document_topics(model, v.clauses, lang.code)
+            for v, lang in zip(vectors, languages, strict=True)
         ]
 
     def _languages(self, feedback: Sequence[Feedback]) -> list[Language]:
@@ -167,32 +160,3 @@ class Analyzer:
             else Language(f.language, 1.0, f.language in SUPPORTED_LANGUAGES)
             for i, f in enumerate(feedback)
         ]
-
-    def _sentiment_proba(
-        self, feedback: Sequence[Feedback], sentences: list[tuple[Sentence, ...]]
-    ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-        """Probabilities and embeddings of every distinct document, sentence and clause text:
-        one encoder call.
-
-        A document that is a single clause is embedded once: its sentence and clause reuse the
-        document's probabilities (they differ only by trimmed punctuation and whitespace).
-        """
-        texts: dict[str, None] = {}
-        aliases: dict[str, str] = {}
-        for f, doc_sentences in zip(feedback, sentences, strict=True):
-            texts[f.text] = None
-            segments = [s.text for s in doc_sentences] + [
-                c.text for s in doc_sentences for c in s.clauses
-            ]
-            if len(doc_sentences) == 1 and len(doc_sentences[0].clauses) == 1:
-                aliases.update({segment: f.text for segment in segments})
-            else:
-                texts.update(dict.fromkeys(segments))
-        unique = list(texts)
-        embedded = self.encoder.embed(unique)
-        proba = dict(zip(unique, self.sentiment.predict_proba(embedded), strict=True))
-        vectors = dict(zip(unique, embedded, strict=True))
-        for segment, document in aliases.items():
-            proba.setdefault(segment, proba[document])
-            vectors.setdefault(segment, vectors[document])
-        return proba, vectors

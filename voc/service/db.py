@@ -7,7 +7,6 @@ from pathlib import Path
 from sqlalchemy import Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
 
-
 metadata = MetaData()
 """Every table voc stores. Feature modules declare theirs on it; `create_app` creates them."""
 

@@ -8,12 +8,10 @@ them (not "other" unless every unit is). Fit time and online time both go throug
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from voc.nlp.types import Sentence
 from voc.topics.model import OTHER_ID, Assignment, TopicModel
 
 
@@ -21,10 +19,6 @@ from voc.topics.model import OTHER_ID, Assignment, TopicModel
 class DocumentTopics:
     topic: Assignment | None
     topics: tuple[Assignment, ...]
-
-
-def clause_texts(sentences: Sequence[Sentence]) -> list[str]:
-    return [c.text for s in sentences for c in s.clauses]
 
 
 def document_topics(

@@ -1,0 +1,49 @@
+"""One encoder pass over clauses: sentences and documents are pooled, nothing is encoded twice."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from voc.nlp.vectors import embed_documents
+
+
+def _embed_counting(encoder, seen: list[str]):
+    def embed(texts: list[str]) -> np.ndarray:
+        seen.extend(texts)
+        return encoder.embed(texts)
+
+    return embed
+
+
+def test_each_distinct_clause_is_encoded_once_and_documents_are_pooled(analyzer):
+    texts = [
+        "Pengiriman cepat, tapi layarnya retak. Penjualnya ramah.",
+        "La livraison était rapide mais l'écran est arrivé fissuré.",
+        "Penjualnya ramah.",
+    ]
+    sentences = analyzer.segmenter.segment_batch(texts, ["id", "fr", "id"])
+    seen: list[str] = []
+    vectors = embed_documents(_embed_counting(analyzer.encoder, seen), texts, sentences)
+
+    assert len(seen) == len(set(seen))
+    assert "Penjualnya ramah." in seen  # a one-clause text is encoded whole, once
+    first = vectors[0]
+    assert first.clauses.shape == (3, 384) and first.sentences.shape == (2, 384)
+    lengths = np.array([len(c.text) for s in sentences[0] for c in s.clauses], dtype=np.float32)
+    expected = lengths @ first.clauses
+    np.testing.assert_allclose(first.document, expected / np.linalg.norm(expected), rtol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(first.sentences, axis=1), 1.0, rtol=1e-5)
+    # A one-clause sentence is its clause.
+    np.testing.assert_allclose(first.sentences[1], first.clauses[2])
+
+
+def test_single_clause_and_punctuation_only_texts_share_one_vector(analyzer):
+    texts = ["Service client injoignable.", "!!!"]
+    sentences = analyzer.segmenter.segment_batch(texts, ["fr", "fr"])
+    whole = analyzer.encoder.embed(texts)
+    single, punctuation = embed_documents(analyzer.encoder.embed, texts, sentences)
+
+    np.testing.assert_allclose(single.document, whole[0], rtol=1e-5)
+    np.testing.assert_allclose(single.sentences[0], whole[0], rtol=1e-5)
+    np.testing.assert_allclose(punctuation.document, whole[1], rtol=1e-5)
+    assert punctuation.sentences.shape == (0, 384) and punctuation.clauses.shape == (0, 384)
