@@ -10,22 +10,11 @@ from pathlib import Path
 def _report(args: argparse.Namespace) -> int:
     from voc.config import Settings
     from voc.nlp.analyzer import Analyzer
-    from voc.report.builder import build_report
     from voc.report.html import render_report_html
-    from voc.report.prepare import analyse_rows, attach_topics, read_jsonl
-    from voc.topics.fit import TopicSettings
+    from voc.report.prepare import read_jsonl, report_for_rows
 
-    settings = Settings.from_env()
-    analyzer = Analyzer.load(settings)
-    documents = analyse_rows(analyzer, read_jsonl(args.file))
-    documents = [d for d in documents if "sentiment" in d or d.get("text")]
-    has_topics = any(d.get("topic") for d in documents)
-    topic_model, notes = (
-        (analyzer.topics, [])
-        if has_topics
-        else attach_topics(analyzer, documents, settings=TopicSettings(seed=args.seed))
-    )
-    report = build_report(documents, topic_model=topic_model, title=args.title, notes=notes)
+    analyzer = Analyzer.load(Settings.from_env())
+    report = report_for_rows(analyzer, read_jsonl(args.file), title=args.title, seed=args.seed)
     args.output.write_text(render_report_html(report), encoding="utf-8")
     if args.json:
         args.json.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -100,3 +100,23 @@ def attach_topics(
         doc["topic"] = assignment_to_dict(topics.topic)
         doc["topics"] = [assignment_to_dict(a) for a in topics.topics]
     return model, []
+
+
+def report_for_rows(
+    analyzer: Analyzer,
+    rows: Iterable[dict[str, Any]],
+    *,
+    title: str = "Voice of the customer",
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Rows (raw or analysed) -> report dict: analyse what needs it, topics from the active
+    model or a fit on these documents, then `build_report`. A job report endpoint calls this
+    with the job's results."""
+    from voc.report.builder import build_report
+
+    documents = [d for d in analyse_rows(analyzer, rows) if "sentiment" in d or d.get("text")]
+    if any(d.get("topic") for d in documents):
+        topic_model, notes = analyzer.topics, []
+    else:
+        topic_model, notes = attach_topics(analyzer, documents, settings=TopicSettings(seed=seed))
+    return build_report(documents, topic_model=topic_model, title=title, notes=notes, seed=seed)
