@@ -88,6 +88,27 @@ def build_corpus(size: int, data_dir: Path | None = None) -> Corpus:
     return Corpus(texts[:size], languages[:size], {k: v[:size] for k, v in labels.items()})
 
 
+def cached_chunks(texts: list[str]) -> list[int]:
+    """Start offsets of the chunks whose embeddings are already cached."""
+    import hashlib
+
+    from voc.config import Settings
+    from voc.nlp.encoder_build import encoder_version
+
+    settings = Settings.from_env()
+    version = encoder_version(settings.base_model_dir)
+    cache_dir = paths.var_dir() / "cache" / "embeddings"
+    out = []
+    for start in range(0, len(texts), CHUNK):
+        chunk = texts[start : start + CHUNK]
+        key = hashlib.sha256(
+            "\n".join([version, settings.encoder_backend, *chunk]).encode("utf-8")
+        ).hexdigest()[:24]
+        if (cache_dir / f"{key}.npy").exists():
+            out.append(start)
+    return out
+
+
 def corpus_embeddings(texts: list[str], *, reverse: bool = False) -> np.ndarray:
     """voc's own embeddings of `texts`, computed once per chunk and cached.
 
