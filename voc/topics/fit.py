@@ -1,8 +1,9 @@
 """Fit topics with BERTopic on voc's own embeddings (never a second encoder pass).
 
-Fast configuration of BERTopic's sub-models: PCA for dimensionality reduction and
-MiniBatchKMeans for clustering (both seeded, so the same data and seed give the same topics),
-c-TF-IDF keywords over a vocabulary without en/fr/id/ms stop words or informal forms.
+Fast configuration of BERTopic's sub-models: PCA for dimensionality reduction and KMeans
+(MiniBatchKMeans above 20,000 units) for clustering (both seeded, so the same data and seed
+give the same topics), c-TF-IDF keywords over a vocabulary without en/fr/id/ms stop words or
+informal forms.
 Then every unit is re-assigned to its nearest centroid with `TopicModel.assign`, the same
 function online assignment uses, and keywords are recomputed on those final assignments.
 
@@ -31,6 +32,9 @@ log = logging.getLogger(__name__)
 TOKEN_PATTERN = r"(?u)\b[^\W\d_]{2,}\b"
 """Words of two letters or more: numbers and redaction marks never become keywords."""
 SAMPLES_PER_TOPIC = 64
+FULL_KMEANS_MAX = 20_000
+"""Up to this many distinct units, full KMeans with 10 restarts (seconds, and the same optimum
+whatever the seed); above it MiniBatchKMeans keeps a 100,000-comment fit fast."""
 EXAMPLES_PER_TOPIC = 3
 
 
@@ -218,7 +222,7 @@ def _cluster(texts: list[str], centred: np.ndarray, settings: TopicSettings) -> 
     """BERTopic with PCA + MiniBatchKMeans on precomputed embeddings; cluster index per unit."""
     from bertopic import BERTopic
     from bertopic.dimensionality import BaseDimensionalityReduction
-    from sklearn.cluster import MiniBatchKMeans
+    from sklearn.cluster import KMeans, MiniBatchKMeans
     from sklearn.decomposition import PCA
 
     k = settings.topic_count(len(texts))
@@ -228,7 +232,11 @@ def _cluster(texts: list[str], centred: np.ndarray, settings: TopicSettings) -> 
         if dims >= 2
         else BaseDimensionalityReduction()
     )
-    clusterer = MiniBatchKMeans(n_clusters=k, random_state=settings.seed, n_init=3, batch_size=4096)
+    clusterer = (
+        KMeans(n_clusters=k, random_state=settings.seed, n_init=10)
+        if len(texts) <= FULL_KMEANS_MAX
+        else MiniBatchKMeans(n_clusters=k, random_state=settings.seed, n_init=3, batch_size=4096)
+    )
     model = BERTopic(
         umap_model=reducer,
         hdbscan_model=clusterer,
