@@ -162,40 +162,24 @@ def main() -> None:
             {k: [v[i] for i in keep] for k, v in corpus.labels.items()},
         )
     embeddings = corpus_embeddings(corpus.texts)
-    n = len(corpus.texts)
-    print(f"corpus: {n} texts, {embeddings.shape[1]} dims", flush=True)
+    print(f"corpus: {len(corpus.texts)} texts, {embeddings.shape[1]} dims", flush=True)
+    rows = {}
     with tempfile.TemporaryDirectory() as tmp:
         path = str(Path(tmp) / "embeddings.npy")
         np.save(path, embeddings)
-        results = {
-            "voc": _in_process(_run_voc, path, corpus.texts, corpus.languages),
-            "bertopic_defaults": _in_process(
-                _run_bertopic_defaults, path, corpus.texts, corpus.languages
-            ),
-        }
-    rows = {}
-    for name, r in results.items():
-        nmi = nmi_per_file(r["labels"], corpus.labels)
-        npmi, diversity = coherence_and_diversity(r["keywords"], corpus.texts)
-        labels = np.array(r["labels"])
-        rows[name] = {
-            "seconds": r["seconds"],
-            "peak_mb": r["peak_mb"],
-            "topics": len(r["keywords"]),
-            "outliers": float((labels == -1).mean()),
-            "nmi": nmi,
-            "nmi_mean": float(np.mean(list(nmi.values()))),
-            "npmi": npmi,
-            "diversity": diversity,
-        }
-    for name, row in rows.items():
-        print(
-            f"{name:18s} fit {row['seconds']:8.1f} s  peak {row['peak_mb']:7.0f} MB  "
-            f"topics {row['topics']:4d}  outliers {row['outliers']:.3f}  "
-            f"NMI {row['nmi_mean']:.3f}  NPMI {row['npmi']:.3f}  diversity {row['diversity']:.3f}"
-        )
-        for file, value in row["nmi"].items():
-            print(f"    NMI {file:42s} {value:.3f}")
+        for name, target in (("voc", _run_voc), ("bertopic_defaults", _run_bertopic_defaults)):
+            rows[name] = _score(_in_process(target, path, corpus.texts, corpus.languages), corpus)
+            _print_row(name, rows[name])
+            if name == "voc":
+                online = online_cost(
+                    corpus.texts[-args.online_texts :], corpus.texts, embeddings, corpus.languages
+                )
+                print(
+                    f"online: analyze without topics {online['without']:.2f} s, with "
+                    f"{online['with']:.2f} s for {args.online_texts} texts: "
+                    f"+{100 * online['added']:.1f}% (target <= 10%)",
+                    flush=True,
+                )
     voc, base = rows["voc"], rows["bertopic_defaults"]
     print(
         f"speed ratio (bertopic defaults / voc): {base['seconds'] / voc['seconds']:.1f}x "
@@ -203,13 +187,33 @@ def main() -> None:
     )
     print(f"NMI voc - defaults: {voc['nmi_mean'] - base['nmi_mean']:+.3f} (target >= 0)")
     print(f"voc peak memory: {voc['peak_mb'] / 1024:.2f} GB (target <= 4)")
-    online = online_cost(
-        corpus.texts[-args.online_texts :], corpus.texts, embeddings, corpus.languages
-    )
+
+
+def _score(result: dict, corpus: Corpus) -> dict:
+    nmi = nmi_per_file(result["labels"], corpus.labels)
+    npmi, diversity = coherence_and_diversity(result["keywords"], corpus.texts)
+    labels = np.array(result["labels"])
+    return {
+        "seconds": result["seconds"],
+        "peak_mb": result["peak_mb"],
+        "topics": len(result["keywords"]),
+        "outliers": float((labels == -1).mean()),
+        "nmi": nmi,
+        "nmi_mean": float(np.mean(list(nmi.values()))),
+        "npmi": npmi,
+        "diversity": diversity,
+    }
+
+
+def _print_row(name: str, row: dict) -> None:
     print(
-        f"online: analyze without topics {online['without']:.2f} s, with {online['with']:.2f} s"
-        f" for {args.online_texts} texts: +{100 * online['added']:.1f}% (target <= 10%)"
+        f"{name:18s} fit {row['seconds']:8.1f} s  peak {row['peak_mb']:7.0f} MB  "
+        f"topics {row['topics']:4d}  outliers {row['outliers']:.3f}  NMI {row['nmi_mean']:.3f}  "
+        f"NPMI {row['npmi']:.3f}  diversity {row['diversity']:.3f}",
+        flush=True,
     )
+    for file, value in row["nmi"].items():
+        print(f"    NMI {file:42s} {value:.3f}", flush=True)
 
 
 if __name__ == "__main__":
