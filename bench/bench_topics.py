@@ -141,7 +141,7 @@ def online_cost(texts: list[str], model_texts: list[str], model_vectors, languag
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", type=int, default=100_000)
-    parser.add_argument("--online-texts", type=int, default=512)
+    parser.add_argument("--online-texts", type=int, default=512, help="0 skips the online part")
     parser.add_argument(
         "--cached-only",
         action="store_true",
@@ -170,7 +170,7 @@ def main() -> None:
         for name, target in (("voc", _run_voc), ("bertopic_defaults", _run_bertopic_defaults)):
             rows[name] = _score(_in_process(target, path, corpus.texts, corpus.languages), corpus)
             _print_row(name, rows[name])
-            if name == "voc":
+            if name == "voc" and args.online_texts:
                 online = online_cost(
                     corpus.texts[-args.online_texts :], corpus.texts, embeddings, corpus.languages
                 )
