@@ -191,7 +191,8 @@ def main() -> None:
                 print(
                     f"online: analyze without topics {online['without']:.2f} s, with "
                     f"{online['with']:.2f} s for {args.online_texts} texts: "
-                    f"{100 * online['added']:+.1f}%; assignment step alone {online['assign']:.3f} s "
+                    f"{100 * online['added']:+.1f}%; assignment step alone "
+                    f"{online['assign']:.3f} s "
                     f"= {100 * online['assign_share']:.1f}% of analyze (target <= 10%)",
                     flush=True,
                 )
