@@ -240,7 +240,9 @@ def _cluster(texts: list[str], centred: np.ndarray, settings: TopicSettings) -> 
     model = BERTopic(
         umap_model=reducer,
         hdbscan_model=clusterer,
-        vectorizer_model=_vectorizer(len(texts)),
+        # BERTopic's own keywords are replaced by `_keywords` on the settled topics: single
+        # words are enough here and cost half of the bigram vocabulary.
+        vectorizer_model=_vectorizer(len(texts), ngram_range=(1, 1)),
         calculate_probabilities=False,
         top_n_words=10,
     )
@@ -248,13 +250,13 @@ def _cluster(texts: list[str], centred: np.ndarray, settings: TopicSettings) -> 
     return np.asarray(topics)
 
 
-def _vectorizer(n_texts: int):
+def _vectorizer(n_texts: int, ngram_range: tuple[int, int] = (1, 2)):
     from sklearn.feature_extraction.text import CountVectorizer
 
     return CountVectorizer(
         stop_words=sorted(stop_words()),
         token_pattern=TOKEN_PATTERN,
-        ngram_range=(1, 2),
+        ngram_range=ngram_range,
         min_df=2 if n_texts >= 1000 else 1,
         lowercase=True,
     )
