@@ -10,9 +10,10 @@ ENCODER := models/base/e5-small/manifest.json
 run: model
 	$(BIN)/voc serve --host 127.0.0.1 --port 8080
 
+# .ci/postgres.sh installs (apt) and starts a throwaway PostgreSQL for the job tests.
 test: model browser
 	$(BIN)/ruff check voc tests bench
-	$(BIN)/pytest
+	.ci/postgres.sh $(BIN)/pytest
 
 setup: $(STAMP)
 
@@ -38,6 +39,7 @@ lint: setup
 
 bench: model
 	$(BIN)/python bench/bench_foundation.py
+	$(BIN)/python bench/bench_jobs.py
 
 bench-topics: model
 	$(BIN)/python bench/bench_topics.py

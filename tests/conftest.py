@@ -17,12 +17,13 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="session")
 def app(settings: Settings):
-    from voc.service import create_app
+    from voc.service import create_app, jobs
 
     app = create_app(settings)
     app.config["TESTING"] = True
     yield app
     app.extensions["voc"].batcher.close()
+    jobs.close(app)
 
 
 @pytest.fixture()
@@ -42,3 +43,77 @@ def shared_data():
     if not data_dir.is_dir():
         pytest.skip(f"labelled data not found at {data_dir} (set VOC_DATA_DIR)")
     return data_dir
+
+
+@pytest.fixture(scope="session")
+def wait_for_job():
+    """Poll `GET /v1/jobs/{id}` until the job reaches one of `until` (default: finished)."""
+    import time
+
+    def wait(client, job_id: str, until=None, timeout: float = 120) -> dict:
+        until = until or ("COMPLETED", "PARTIALLY_COMPLETED", "FAILED", "STOPPED")
+        deadline = time.monotonic() + timeout
+        while True:
+            job = client.get(f"/v1/jobs/{job_id}").get_json()
+            if job["status"] in until:
+                return job
+            if time.monotonic() > deadline:
+                raise AssertionError(f"job {job_id} still {job['status']} after {timeout} s")
+            time.sleep(0.1)
+
+    return wait
+
+
+@pytest.fixture()
+def postgres_engine():
+    """A clean schema on the test PostgreSQL (`.ci/postgres.sh` starts it; `make test` uses it)."""
+    import os
+
+    from voc.service.db import make_engine, metadata
+
+    url = os.environ.get("VOC_TEST_DATABASE_URL")
+    if not url:
+        message = "VOC_TEST_DATABASE_URL is not set: run the tests through .ci/postgres.sh"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message + " (make test does) to test PostgreSQL")
+    import voc.jobs.store  # noqa: F401  (declares the job tables on metadata)
+
+    engine = make_engine(url)
+    metadata.drop_all(engine)
+    metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture()
+def start_worker(tmp_path):
+    """Start `voc worker` processes on a database; they are killed at the end of the test."""
+    import os
+    import subprocess
+    import sys
+
+    processes = []
+
+    def start(database_url: str, *, lease_seconds: int = 30, name: str = "w"):
+        log = (tmp_path / f"{name}-{len(processes)}.log").open("wb")
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "VOC_JOB_LEASE_SECONDS": str(lease_seconds),
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "voc.cli", "worker", "--worker-id", f"{name}-{len(processes)}"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        process.log_path = log.name
+        processes.append(process)
+        return process
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+        process.wait()

@@ -123,6 +123,8 @@ def test_limits_are_published(client, settings):
         "max_request_bytes": settings.limits.max_request_bytes,
         "max_documents_per_request": settings.limits.max_documents_per_request,
         "max_characters_per_document": settings.limits.max_characters_per_document,
+        "max_upload_bytes": settings.limits.max_upload_bytes,
+        "max_job_json_bytes": settings.limits.max_job_json_bytes,
     }
 
 

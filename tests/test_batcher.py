@@ -21,7 +21,11 @@ def test_concurrent_requests_get_their_own_results_in_order(analyzer):
         return original(feedback, features=features)
 
     batcher = Batcher(analyzer, wait_ms=20, max_queued_documents=1000)
-    batcher.analyzer = type("Counting", (), {"analyze": staticmethod(counting)})()
+    batcher.analyzer = type(
+        "Counting",
+        (),
+        {"analyze": staticmethod(counting), "model_versions": analyzer.model_versions},
+    )()
     try:
         requests = [
             [Feedback(id=f"{r}-{i}", text=TEXTS[(r + i) % 4]) for i in range(3)] for r in range(8)

@@ -9,7 +9,7 @@ import pytest
 
 from voc import paths
 from voc.nlp.sentiment import SentimentHead, document_sentiment, sentiment_from_proba
-from voc.nlp.types import SENTIMENT_LABELS
+from voc.nlp.types import SENTIMENT_LABELS, Feedback
 
 ARTIFACT = paths.ARTIFACTS_DIR / "sentiment"
 
@@ -52,14 +52,17 @@ def test_card_reports_every_language_and_dev_file():
 
 @pytest.mark.slow
 def test_committed_head_reproduces_its_dev_metrics(shared_data, analyzer):
-    """Re-evaluate the committed head on the dev splits it reports (needs ../shared/data)."""
+    """The served path (`Analyzer`) reproduces the dev metrics of the committed head's card."""
     from voc.nlp import train
 
     config = json.loads((ARTIFACT / "config.json").read_text())
     args = train.SentimentTrainingArgs(**config["args"])
     _, _, dev, dev_y = train.load_sentiment_split(shared_data, args)
-    vectors = analyzer.encoder.embed([e.text for e in dev])
-    predicted = [SENTIMENT_LABELS[k] for k in analyzer.sentiment.predict_proba(vectors).argmax(1)]
+    analyses = analyzer.analyze(
+        [Feedback(str(i), e.text, language=e.lang) for i, e in enumerate(dev)],
+        features=("sentiment",),
+    )
+    predicted = [max(SENTIMENT_LABELS, key=a.sentiment.probabilities.get) for a in analyses]
     metrics = train.sentiment_metrics(dev, dev_y, predicted)
     for group, reported in config["metrics"]["dev"].items():
         assert metrics[group]["macro_f1"] == pytest.approx(reported["macro_f1"], abs=0.02), group

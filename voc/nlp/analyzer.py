@@ -6,25 +6,36 @@ distinct clause -> sentence and document vectors pooled from their clauses -> se
 reads (sentiment, and the clause-level features built on it), and pooling its vectors
 instead of re-encoding whole sentences and documents keeps the analyzer within a small factor
 of a single encoder pass.
+
 Components are passed in (any can be swapped); `Analyzer.load` is the one place that loads
-models from disk.
+models from disk, and it takes each component's active version from the model registry.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from voc.config import Settings
 from voc.nlp.encoder import Encoder
 from voc.nlp.language import LanguageIdentifier
 from voc.nlp.segment import Segmenter
-from voc.nlp.sentiment import SentimentHead, document_sentiment, sentiment_from_proba
+from voc.nlp.sentiment import (
+    ADAPTER_DIR,
+    SentimentHead,
+    document_sentiment,
+    sentiment_from_proba,
+)
 from voc.nlp.types import SUPPORTED_LANGUAGES, Analysis, Feedback, Language
 from voc.nlp.vectors import DocumentVectors, embed_documents
 from voc.topics.corpus import DocumentTopics, document_topics
 from voc.topics.model import TopicModel
 from voc.topics.store import TopicStore
+
+if TYPE_CHECKING:
+    from voc.registry.store import Registry
 
 FEATURES = ("language", "sentiment", "sentences", "topics")
 """Features this version computes, in output order."""
@@ -42,30 +53,70 @@ class Analyzer:
         language_identifier: LanguageIdentifier,
         segmenter: Segmenter,
         sentiment: SentimentHead,
+        sentiment_encoder: Encoder | None = None,
         topics: TopicModel | None = None,
     ) -> None:
         self.encoder = encoder
         self.language_identifier = language_identifier
         self.segmenter = segmenter
         self.sentiment = sentiment
+        self.sentiment_encoder = sentiment_encoder
+        """A fine-tuned encoder the sentiment head reads instead of `encoder` (None: shared)."""
         self.topics = topics
         """The active topic model; swapped whole (one attribute write) when a new one activates."""
 
     @classmethod
-    def load(cls, settings: Settings) -> Analyzer:
-        """Load every model named by `settings` (once per process, after any fork)."""
-        segmenter = Segmenter()
-        # spaCy builds each language's tokenizer on first use (seconds): do it before serving.
-        segmenter.segment_batch(["ok"] * len(SUPPORTED_LANGUAGES), list(SUPPORTED_LANGUAGES))
-        return cls(
-            encoder=Encoder(
+    def load(
+        cls,
+        settings: Settings,
+        *,
+        registry: Registry | None = None,
+        versions: Mapping[str, str] | None = None,
+        reuse: Analyzer | None = None,
+    ) -> Analyzer:
+        """Load every model (once per process, after any fork): the active registry version of
+        each component, or the one named in `versions`. Components of `reuse` whose version
+        is unchanged are shared, not reloaded (how a running service swaps one model)."""
+        from voc.registry.store import Registry
+
+        registry = registry or Registry.from_settings(settings)
+        entries = registry.active()
+        entries.update({name: registry.entry(name, v) for name, v in (versions or {}).items()})
+        missing = {"language", "sentiment"} - set(entries)
+        if missing:
+            raise FileNotFoundError(
+                f"no registered version of {sorted(missing)}: each needs an entry.json in "
+                f"{settings.artifacts_dir}/<name>/ or {settings.registry_dir}/<name>/<id>/"
+            )
+        if reuse is not None:
+            encoder, segmenter = reuse.encoder, reuse.segmenter
+        else:
+            encoder = Encoder(
                 settings.base_model_dir,
                 backend=settings.encoder_backend,
                 threads=settings.threads or None,
-            ),
-            language_identifier=LanguageIdentifier.load(settings.artifacts_dir / "language"),
+            )
+            segmenter = Segmenter()
+            # spaCy builds each language's tokenizer on first use (seconds): do it now.
+            segmenter.segment_batch(["ok"] * len(SUPPORTED_LANGUAGES), list(SUPPORTED_LANGUAGES))
+        current = reuse.model_versions if reuse is not None else {}
+
+        def unchanged(name: str) -> bool:
+            return current.get(name) == entries[name].version
+
+        sentiment_dir = entries["sentiment"].path
+        return cls(
+            encoder=encoder,
+            language_identifier=reuse.language_identifier
+            if reuse is not None and unchanged("language")
+            else LanguageIdentifier.load(entries["language"].path),
             segmenter=segmenter,
-            sentiment=SentimentHead.load(settings.artifacts_dir / "sentiment"),
+            sentiment=reuse.sentiment
+            if reuse is not None and unchanged("sentiment")
+            else SentimentHead.load(sentiment_dir),
+            sentiment_encoder=reuse.sentiment_encoder
+            if reuse is not None and unchanged("sentiment")
+            else fine_tuned_encoder(sentiment_dir, settings),
             topics=TopicStore(settings.topics_dir).active(),
         )
 
@@ -102,11 +153,18 @@ class Analyzer:
         sentences = self.segmenter.segment_batch(
             [f.text for f in feedback], [lang.code for lang in languages]
         )
-        vectors = embed_documents(self.encoder.embed, [f.text for f in feedback], sentences)
+        texts = [f.text for f in feedback]
+        vectors = embed_documents(self.encoder.embed, texts, sentences)
+        # A fine-tuned sentiment version reads its own encoder; everything else the shared one.
+        sentiment_vectors = (
+            embed_documents(self.sentiment_encoder.embed, texts, sentences)
+            if self.sentiment_encoder is not None
+            else vectors
+        )
         topics = self._topics(vectors, languages) if wants_topics else [None] * len(feedback)
         results = []
         for f, lang, doc_sentences, doc_vectors, doc_topics in zip(
-            feedback, languages, sentences, vectors, topics, strict=True
+            feedback, languages, sentences, sentiment_vectors, topics, strict=True
         ):
             proba = self.sentiment.predict_proba(doc_vectors.all)
             document_proba, sentence_proba = proba[0], proba[1 : 1 + len(doc_sentences)]
@@ -160,3 +218,14 @@ class Analyzer:
             else Language(f.language, 1.0, f.language in SUPPORTED_LANGUAGES)
             for i, f in enumerate(feedback)
         ]
+
+
+def fine_tuned_encoder(artifact_dir: Path, settings: Settings) -> Encoder | None:
+    """The encoder a fine-tuned sentiment version carries (base weights + its adapter, torch
+    backend), or None for a head trained on the frozen shared encoder."""
+    adapter = artifact_dir / ADAPTER_DIR
+    if not adapter.is_dir():
+        return None
+    return Encoder(
+        settings.base_model_dir, backend="torch", threads=settings.threads or None, adapter=adapter
+    )

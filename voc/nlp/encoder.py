@@ -25,8 +25,9 @@ PAD_ID = 1  # `<pad>` in the XLM-R SentencePiece vocabulary
 DIM = 384
 
 
-def load_torch_encoder(model_dir: Path):
-    """The rebuilt BertModel as a module mapping (input_ids, attention_mask) to token states."""
+def load_torch_encoder(model_dir: Path, adapter: Path | None = None):
+    """The rebuilt BertModel as a module mapping (input_ids, attention_mask) to token states;
+    with `adapter`, a fine-tuned LoRA adapter (peft format) is merged into its weights."""
     import torch
     from transformers import BertModel
 
@@ -39,7 +40,21 @@ def load_torch_encoder(model_dir: Path):
             return self.bert(input_ids=input_ids, attention_mask=attention_mask)[0]
 
     bert = BertModel.from_pretrained(model_dir, add_pooling_layer=False)
+    if adapter is not None:
+        from peft import PeftModel
+
+        bert = PeftModel.from_pretrained(bert, adapter).merge_and_unload()
     return TokenStates(bert).eval()
+
+
+def adapter_version(adapter: Path) -> str:
+    """`lora@<hash>` of an adapter's files, appended to the encoder's version."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted(p for p in adapter.rglob("*") if p.is_file()):
+        digest.update(path.name.encode() + path.read_bytes())
+    return f"lora@{digest.hexdigest()[:8]}"
 
 
 def _normalize(vectors: np.ndarray) -> np.ndarray:
@@ -58,6 +73,7 @@ class Encoder:
         threads: int | None = None,
         max_batch: int = 64,
         token_budget: int = 8192,
+        adapter: Path | None = None,
     ) -> None:
         from tokenizers import Tokenizer
 
@@ -69,9 +85,14 @@ class Encoder:
             raise FileNotFoundError(
                 f"no encoder in {model_dir}: run `voc models build-encoder` (or `make model`)"
             )
+        if adapter is not None and backend != "torch":
+            raise ValueError("a fine-tuned adapter runs on the torch backend only")
         self.model_dir = model_dir
         self.backend = backend
-        self.version = encoder_build.encoder_version(model_dir)
+        self.adapter = adapter
+        self.version = encoder_build.encoder_version(model_dir) + (
+            f"+{adapter_version(adapter)}" if adapter is not None else ""
+        )
         self.max_batch = max_batch
         self.token_budget = token_budget
         self.threads = threads or os.cpu_count() or 1
@@ -87,7 +108,7 @@ class Encoder:
             import torch
 
             torch.set_num_threads(self.threads)
-            module = load_torch_encoder(self.model_dir)
+            module = load_torch_encoder(self.model_dir, self.adapter)
 
             def run_torch(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
                 with torch.inference_mode():

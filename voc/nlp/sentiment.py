@@ -20,6 +20,8 @@ from voc.nlp.types import SENTIMENT_LABELS, Sentiment
 
 WEIGHTS = "head.safetensors"
 CONFIG = "config.json"
+ADAPTER_DIR = "encoder"
+"""A fine-tuned version's encoder adapter (LoRA, safetensors), beside its head."""
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import numpy as np
 
 from voc import paths
 from voc.nlp.datasets import Example, file_fingerprint, iter_examples
-from voc.nlp.encoder import Encoder
+from voc.nlp.encoder import DIM, Encoder
 from voc.nlp.types import SENTIMENT_LABELS
 
 log = logging.getLogger(__name__)
@@ -55,23 +55,56 @@ def sentiment_label(example: Example) -> str | None:
 def embed_cached(
     encoder: Encoder, texts: list[str], *, cache_dir: Path | None = None
 ) -> np.ndarray:
-    """Embed texts, reusing vectors cached under (encoder version, backend, text hash)."""
-    cache_dir = cache_dir or paths.var_dir() / "cache" / "embeddings"
-    key = hashlib.sha256(
-        "\n".join([encoder.version, encoder.backend, *texts]).encode("utf-8")
-    ).hexdigest()[:24]
-    cached = cache_dir / f"{key}.npy"
-    if cached.exists():
-        return np.load(cached)
-    started = time.perf_counter()
-    vectors = encoder.embed(texts)
-    log.info(
-        "train.embedded",
-        extra={"texts": len(texts), "seconds": round(time.perf_counter() - started, 1)},
+    """Embed texts, reusing every vector already cached for (encoder version, backend, text).
+
+    The cache is per text, so a new subset, a new split or a notebook iteration only encodes
+    the texts never seen before. Each call that encodes something adds one shard
+    (text hashes + vectors) to the cache directory.
+    """
+    cache_dir = (cache_dir or paths.var_dir() / "cache" / "embeddings") / (
+        f"{encoder.version}-{encoder.backend}"
     )
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    np.save(cached, vectors)
-    return vectors
+    keys = [hashlib.sha256(t.encode("utf-8")).hexdigest()[:32] for t in texts]
+    cached = _load_shards(cache_dir, set(keys))
+    missing = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in cached))
+    if missing:
+        started = time.perf_counter()
+        vectors = encoder.embed(missing)
+        log.info(
+            "train.embedded",
+            extra={"texts": len(missing), "seconds": round(time.perf_counter() - started, 1)},
+        )
+        new_keys = [hashlib.sha256(t.encode("utf-8")).hexdigest()[:32] for t in missing]
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        shard = hashlib.sha256("".join(new_keys).encode()).hexdigest()[:16]
+        np.savez(cache_dir / f"{shard}.npz", keys=np.array(new_keys), vectors=vectors)
+        cached.update(zip(new_keys, vectors, strict=True))
+    return np.stack([cached[k] for k in keys]) if texts else np.zeros((0, DIM), np.float32)
+
+
+def _load_shards(cache_dir: Path, wanted: set[str]) -> dict[str, np.ndarray]:
+    found: dict[str, np.ndarray] = {}
+    for shard in sorted(cache_dir.glob("*.npz")) if cache_dir.is_dir() else []:
+        with np.load(shard) as data:
+            hits = [i for i, k in enumerate(data["keys"]) if k in wanted]
+            if hits:
+                found.update(zip(data["keys"][hits].tolist(), data["vectors"][hits], strict=True))
+    return found
+
+
+def document_vectors(encoder: Encoder, examples: list[Example]) -> np.ndarray:
+    """The document vectors the analyzer computes for these texts (clauses encoded once, pooled).
+
+    Training on these, not on whole-text embeddings, is what makes the head see at training
+    time exactly what it sees when serving.
+    """
+    from voc.nlp.segment import Segmenter
+    from voc.nlp.vectors import embed_documents
+
+    texts = [e.text for e in examples]
+    sentences = Segmenter().segment_batch(texts, [e.lang for e in examples])
+    vectors = embed_documents(lambda units: embed_cached(encoder, units), texts, sentences)
+    return np.stack([v.document for v in vectors])
 
 
 @dataclass(frozen=True)
@@ -83,11 +116,15 @@ class SentimentTrainingArgs:
     c_grid: tuple[float, ...] = (0.5, 2.0, 8.0)
     mixed_threshold: float = 0.7
     seed: int = 0
+    max_dev_per_file: int | None = None
+    """Evaluate on a seeded sample of each dev split (None: all of it, the comparable default)."""
     files: tuple[str, ...] = field(default=SENTIMENT_FILES)
 
     def __post_init__(self) -> None:
         if self.max_train_per_file < 50:
             raise ValueError("max_train_per_file must be >= 50")
+        if self.max_dev_per_file is not None and self.max_dev_per_file < 10:
+            raise ValueError("max_dev_per_file must be >= 10 (or None for the whole dev split)")
         if not 0 < self.calibration_fraction < 0.5:
             raise ValueError("calibration_fraction must be in (0, 0.5)")
         if not 0.5 <= self.mixed_threshold < 1:
@@ -98,6 +135,7 @@ def load_sentiment_split(
     data_dir: Path, args: SentimentTrainingArgs
 ) -> tuple[list[Example], list[str], list[Example], list[str]]:
     rng = np.random.default_rng(args.seed)
+    dev_rng = np.random.default_rng([args.seed, 1])  # independent of the train sample
     train, train_y, dev, dev_y = [], [], [], []
     for name in args.files:
         rows = [(e, sentiment_label(e)) for e in iter_examples(data_dir / name)]
@@ -109,21 +147,59 @@ def load_sentiment_split(
         for e, y in file_train:
             train.append(e)
             train_y.append(y)
-        for e, y in rows:
-            if e.split == "dev":
-                dev.append(e)
-                dev_y.append(y)
+        file_dev = [r for r in rows if r[0].split == "dev"]
+        if args.max_dev_per_file is not None and len(file_dev) > args.max_dev_per_file:
+            keep = dev_rng.choice(len(file_dev), args.max_dev_per_file, replace=False)
+            file_dev = [file_dev[i] for i in sorted(keep)]
+        for e, y in file_dev:
+            dev.append(e)
+            dev_y.append(y)
     return train, train_y, dev, dev_y
 
 
-def _balanced_weights(examples: list[Example], labels: list[str]) -> np.ndarray:
+def calibration_split(
+    train: list[Example], train_y: list[str], args: SentimentTrainingArgs
+) -> tuple[np.ndarray, np.ndarray]:
+    """(fit, calibration) indices: a held-out share of train, stratified by language and label."""
+    from sklearn.model_selection import train_test_split
+
+    strata = [f"{e.lang}:{y}" for e, y in zip(train, train_y, strict=True)]
+    return train_test_split(
+        np.arange(len(train)),
+        test_size=args.calibration_fraction,
+        random_state=args.seed,
+        stratify=strata,
+    )
+
+
+def balanced_weights(examples: list[Example], labels: list[str]) -> np.ndarray:
     """Each (language, label) cell weighs the same in total, so no language or class dominates."""
     cells = Counter((e.lang, y) for e, y in zip(examples, labels, strict=True))
     weights = np.array([1.0 / cells[(e.lang, y)] for e, y in zip(examples, labels, strict=True)])
     return weights * len(weights) / weights.sum()
 
 
-def _fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
+ABSENT_CLASS_BIAS = -30.0
+"""Logit of a class the training rows never showed (e.g. neutral, with only binary files)."""
+
+
+def three_class_weights(model) -> tuple[np.ndarray, np.ndarray]:
+    """(3, dim) weights and (3,) biases in `SENTIMENT_LABELS` order from a fitted sklearn
+    LogisticRegression, also when it saw only two classes (one row, the logit difference)."""
+    coef, intercept = model.coef_.astype(np.float32), model.intercept_.astype(np.float32)
+    if len(model.classes_) == 2:  # softmax over (-z/2, z/2) is sigmoid(z)
+        coef, intercept = (
+            np.vstack([-coef / 2, coef / 2]),
+            np.hstack([-intercept / 2, intercept / 2]),
+        )
+    weight = np.zeros((len(SENTIMENT_LABELS), coef.shape[1]), dtype=np.float32)
+    bias = np.full(len(SENTIMENT_LABELS), ABSENT_CLASS_BIAS, dtype=np.float32)
+    weight[model.classes_] = coef
+    bias[model.classes_] = intercept
+    return weight, bias
+
+
+def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
     """Temperature minimising negative log-likelihood on held-out logits (log-spaced grid)."""
 
     def nll(t: float) -> float:
@@ -168,24 +244,18 @@ def train_sentiment(
 ) -> dict:
     """Fit, calibrate and evaluate the sentiment head; write artifact + card; return the metrics."""
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import train_test_split
 
+    from voc.nlp.evaluation import classification_report
     from voc.nlp.sentiment import SentimentHead
 
     args = args or SentimentTrainingArgs()
     started = time.perf_counter()
     train, train_y, dev, dev_y = load_sentiment_split(data_dir, args)
-    x_all = embed_cached(encoder, [e.text for e in train])
-    x_dev = embed_cached(encoder, [e.text for e in dev])
+    x_all = document_vectors(encoder, train)
+    x_dev = document_vectors(encoder, dev)
     y_all = np.array([SENTIMENT_LABELS.index(y) for y in train_y])
-    strata = [f"{e.lang}:{y}" for e, y in zip(train, train_y, strict=True)]
-    fit_idx, cal_idx = train_test_split(
-        np.arange(len(train)),
-        test_size=args.calibration_fraction,
-        random_state=args.seed,
-        stratify=strata,
-    )
-    weights = _balanced_weights(train, train_y)
+    fit_idx, cal_idx = calibration_split(train, train_y, args)
+    weights = balanced_weights(train, train_y)
 
     best = None
     for c in args.c_grid:
@@ -201,26 +271,23 @@ def train_sentiment(
         if best is None or score > best[0]:
             best = (score, c, model)
     _, c, model = best
-    temperature = _fit_temperature(model.decision_function(x_all[cal_idx]), y_all[cal_idx])
-
-    weight = model.coef_.astype(np.float32)
-    bias = model.intercept_.astype(np.float32)
+    weight, bias = three_class_weights(model)
+    temperature = fit_temperature(x_all[cal_idx] @ weight.T + bias, y_all[cal_idx])
     digest = hashlib.sha256(weight.tobytes() + bias.tobytes()).hexdigest()[:8]
     head = SentimentHead(weight, bias, temperature, args.mixed_threshold, f"sentiment@{digest}")
 
-    proba = head.predict_proba(x_dev)
-    predicted = [SENTIMENT_LABELS[k] for k in proba.argmax(axis=1)]
-    dev_metrics = sentiment_metrics(dev, dev_y, predicted)
-    y_dev = np.array([SENTIMENT_LABELS.index(y) for y in dev_y])
+    report = classification_report(dev, dev_y, head.predict_proba(x_dev), SENTIMENT_LABELS)
     texts = [e.text for e in dev]
     data = [file_fingerprint(data_dir / name) for name in args.files]
     metrics = {
-        "dev": dev_metrics,
+        "dev": report["groups"],
+        "per_class": report["per_class"],
+        "confusion": report["confusion"],
         "baselines_dev": {
             name: sentiment_metrics(dev, dev_y, predict(texts))
             for name, predict in (("vader", vader_labels), ("asent", asent_labels))
         },
-        "dev_ece": round(expected_calibration_error(proba, y_dev), 4),
+        "dev_ece": report["calibration_error"],
         "chosen_c": c,
         "temperature": round(temperature, 4),
         "train_examples": len(fit_idx),
@@ -273,18 +340,27 @@ def _write_sentiment_card(
     out_dir: Path, version: str, metrics: dict, data: list[dict], args: SentimentTrainingArgs
 ) -> None:
     from voc.nlp.cards import markdown_table, write_card
+    from voc.nlp.evaluation import report_markdown
 
     systems = {"voc": metrics["dev"], **metrics["baselines_dev"]}
     rows = [
         (group, report["n"], *(systems[s][group]["macro_f1"] for s in systems))
         for group, report in metrics["dev"].items()
     ]
+    dev_note = (
+        "the whole dev splits"
+        if args.max_dev_per_file is None
+        else f"a seeded sample of at most {args.max_dev_per_file} dev rows per file"
+    )
     write_card(
         out_dir / "CARD.md",
         title=f"Sentiment head ({version})",
         summary=(
             "Multinomial logistic regression on frozen multilingual-e5-small embeddings (ONNX "
-            "int8, the serving path), classes negative/neutral/positive, each (language, label) "
+            "int8, the serving path). A document's vector is what the analyzer computes: each "
+            "clause encoded once and the document pooled from its clauses (length-weighted "
+            "mean; a one-clause text is encoded whole), so training sees what serving sees. "
+            "Classes negative/neutral/positive, each (language, label) "
             "cell weighted equally; C chosen and temperature fitted on a held-out 10% of train. "
             "TripAdvisor stars map to labels (1-2 negative, 3 neutral, 4-5 positive); binary "
             "datasets have no neutral class, so their macro-F1 averages over the two gold "
@@ -292,19 +368,40 @@ def _write_sentiment_card(
             f"P(negative) >= {args.mixed_threshold}.\n\n"
             f"Chosen C {metrics['chosen_c']}, temperature {metrics['temperature']}, dev ECE "
             f"{metrics['dev_ece']}, {metrics['train_examples']} training examples, "
-            f"{metrics['seconds']} s to train (embeddings included)."
+            f"{metrics['seconds']} s to train (embeddings included). Evaluated on {dev_note}."
         ),
-        command=f"voc train sentiment --max-train-per-file {args.max_train_per_file} "
-        f"--seed {args.seed}",
+        command=sentiment_command(args),
         data=data,
         sections=[
             (
                 "Macro-F1 on the dev splits (vader and asent are English lexicons, "
                 "applied as they are to every language)",
                 markdown_table(["group", "n", *systems], rows),
-            )
+            ),
+            *(
+                [
+                    (
+                        "Per class on the dev splits",
+                        report_markdown({**metrics, "calibration_error": metrics["dev_ece"]}),
+                    )
+                ]
+                if "per_class" in metrics
+                else []
+            ),
         ],
     )
+
+
+def sentiment_command(args: SentimentTrainingArgs, *, fine_tune: bool = False) -> str:
+    """The `voc train sentiment` command line that rebuilds a version trained with `args`."""
+    command = (
+        f"voc train sentiment --max-train-per-file {args.max_train_per_file} --seed {args.seed}"
+    )
+    if args.max_dev_per_file is not None:
+        command += f" --max-dev-per-file {args.max_dev_per_file}"
+    if args.files != SENTIMENT_FILES:
+        command += " --files " + " ".join(args.files)
+    return command + (" --fine-tune" if fine_tune else "")
 
 
 def expected_calibration_error(proba: np.ndarray, y: np.ndarray, bins: int = 10) -> float:

@@ -10,9 +10,11 @@ from flask import Flask
 from voc.config import Settings
 from voc.logging import configure_logging
 from voc.nlp.analyzer import Analyzer
-from voc.service import analyze, errors, metrics, ops, topics
+from voc.registry import store
+from voc.service import analyze, errors, metrics, models, ops, topics
 from voc.service.batcher import Batcher
 from voc.service.db import make_engine, metadata
+from voc.service.model_switch import ModelSwitch
 from voc.service.state import EXTENSION, Services
 
 log = logging.getLogger(__name__)
@@ -20,28 +22,35 @@ log = logging.getLogger(__name__)
 
 def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     """Build the app; models load here, once per process (call it after any fork)."""
+    from voc.service import jobs  # imports voc.jobs, whose store needs voc.service.db first
+
     settings = config if isinstance(config, Settings) else Settings.from_env(config)
     configure_logging()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.limits.max_request_bytes
     app.json.sort_keys = False
-    analyzer = Analyzer.load(settings)
     engine = make_engine(settings.database_url)
     metadata.create_all(engine)
+    registry = store.Registry.from_settings(settings, engine)
+    analyzer = Analyzer.load(settings, registry=registry)
+    batcher = Batcher(
+        analyzer,
+        wait_ms=settings.batch_wait_ms,
+        max_queued_documents=settings.max_queued_documents,
+    )
     app.extensions[EXTENSION] = Services(
         settings=settings,
-        analyzer=analyzer,
-        batcher=Batcher(
-            analyzer,
-            wait_ms=settings.batch_wait_ms,
-            max_queued_documents=settings.max_queued_documents,
-        ),
+        batcher=batcher,
         engine=engine,
         metrics=metrics.init_app(app),
+        models=ModelSwitch(settings, registry, batcher),
     )
+    app.extensions[EXTENSION].models.start()
     errors.init_app(app)
     app.register_blueprint(analyze.bp)
+    app.register_blueprint(models.bp)
     app.register_blueprint(ops.bp)
+    jobs.init_app(app)
     app.register_blueprint(topics.bp)
     log.info("app.ready", extra={"model_versions": analyzer.model_versions})
     return app

@@ -20,10 +20,10 @@ def analyze():
     services = state(current_app)
     request_body = parse_analyze_request(json_body(request), services.settings.limits)
     try:
-        analyses = (
-            services.batcher.analyze(request_body.feedback, request_body.features)
+        analyses, model_versions = (
+            services.batcher.analyze_versioned(request_body.feedback, request_body.features)
             if request_body.feedback
-            else []
+            else ([], services.analyzer.model_versions)
         )
     except Overloaded as err:
         raise ApiError(
@@ -36,7 +36,7 @@ def analyze():
     services.metrics.documents.labels("rejected").inc(len(request_body.errors))
     return jsonify(
         {
-            "model_versions": services.analyzer.model_versions,
+            "model_versions": model_versions,
             "documents": [analysis_to_dict(a) for a in analyses],
             "errors": [
                 {"id": e.id, "code": e.code, "message": e.message} for e in request_body.errors

@@ -33,6 +33,8 @@ class _Pending:
     feedback: Sequence[Feedback]
     features: frozenset[str]
     future: Future = field(default_factory=Future)
+    model_versions: dict[str, str] = field(default_factory=dict)
+    """Versions of the analyzer that answered (set before the future resolves)."""
 
 
 class Batcher:
@@ -52,6 +54,9 @@ class Batcher:
 
     def submit(self, feedback: Sequence[Feedback], features: Collection[str]) -> Future:
         """Queue documents for analysis; the future resolves to their `Analysis` list."""
+        return self._submit(feedback, features).future
+
+    def _submit(self, feedback: Sequence[Feedback], features: Collection[str]) -> _Pending:
         pending = _Pending(list(feedback), frozenset(features))
         with self._cond:
             if self._closed:
@@ -61,12 +66,20 @@ class Batcher:
             self._queue.append(pending)
             self._queued_documents += len(feedback)
             self._cond.notify()
-        return pending.future
+        return pending
 
     def analyze(
         self, feedback: Sequence[Feedback], features: Collection[str], timeout: float = 60
     ) -> list[Analysis]:
-        return self.submit(feedback, features).result(timeout=timeout)
+        return self.analyze_versioned(feedback, features, timeout)[0]
+
+    def analyze_versioned(
+        self, feedback: Sequence[Feedback], features: Collection[str], timeout: float = 60
+    ) -> tuple[list[Analysis], dict[str, str]]:
+        """Analyses and the model versions that produced them (models can be swapped between
+        two batches, so the versions come from the batch, not from the current analyzer)."""
+        pending = self._submit(feedback, features)
+        return pending.future.result(timeout=timeout), pending.model_versions
 
     def close(self) -> None:
         with self._cond:
@@ -109,8 +122,10 @@ class Batcher:
 
     def _run(self, features: frozenset[str], items: list[_Pending]) -> None:
         documents = [f for item in items for f in item.feedback]
+        analyzer = self.analyzer  # read once: a swap during this batch applies to the next
         try:
-            results = self.analyzer.analyze(documents, features=features)
+            results = analyzer.analyze(documents, features=features)
+            versions = analyzer.model_versions
         except Exception as err:
             log.exception("batch.failed", extra={"documents": len(documents)})
             for item in items:
@@ -118,5 +133,6 @@ class Batcher:
             return
         offset = 0
         for item in items:
+            item.model_versions = versions
             item.future.set_result(results[offset : offset + len(item.feedback)])
             offset += len(item.feedback)

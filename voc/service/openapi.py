@@ -6,13 +6,15 @@ route of the app is documented and that real responses validate against these sc
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
 from voc import __version__
-from voc.config import Settings
+from voc.config import Limits, Settings
 from voc.nlp.analyzer import FEATURES
 from voc.nlp.types import DOCUMENT_SENTIMENT_LABELS, SENTIMENT_LABELS, SUPPORTED_LANGUAGES
 from voc.nlp.validation import SCORE_RANGES
+from voc.service.openapi_jobs import job_paths, job_schemas
 from voc.service.schemas import PLANNED_FEATURES
 
 
@@ -44,8 +46,11 @@ SPAN_PROPERTIES = {
 
 
 def _schemas(settings: Settings) -> dict[str, Any]:
+    from voc.service import openapi_models
+
     limits = settings.limits
     return {
+        **openapi_models.SCHEMAS,
         "Error": {
             "type": "object",
             "properties": {
@@ -231,17 +236,10 @@ def _schemas(settings: Settings) -> dict[str, Any]:
         },
         "Limits": {
             "type": "object",
-            "properties": {
-                "max_request_bytes": {"type": "integer"},
-                "max_documents_per_request": {"type": "integer"},
-                "max_characters_per_document": {"type": "integer"},
-            },
-            "required": [
-                "max_request_bytes",
-                "max_documents_per_request",
-                "max_characters_per_document",
-            ],
+            "properties": {f.name: {"type": "integer"} for f in fields(Limits)},
+            "required": [f.name for f in fields(Limits)],
         },
+        **job_schemas(),
     }
 
 
@@ -262,6 +260,8 @@ def _edit_responses() -> dict[str, Any]:
 
 
 def openapi_document(settings: Settings) -> dict[str, Any]:
+    from voc.service import openapi_models
+
     status = {
         "type": "object",
         "properties": {"status": {"type": "string"}},
@@ -275,6 +275,7 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
             "description": 'Every error has the body {"error": {"code", "message"}}.',
         },
         "paths": {
+            **openapi_models.PATHS,
             "/v1/analyze": {
                 "post": {
                     "summary": "Analyse a few documents synchronously",
@@ -334,6 +335,7 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                     "responses": _edit_responses(),
                 }
             },
+            **job_paths(),
             "/v1/limits": {
                 "get": {
                     "summary": "The limits this service enforces",

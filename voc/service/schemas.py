@@ -10,6 +10,7 @@ from flask import Request
 
 from voc.config import Limits
 from voc.nlp.analyzer import FEATURES
+from voc.nlp.batch import request_options
 from voc.nlp.types import SUPPORTED_LANGUAGES, Feedback
 from voc.nlp.validation import DocumentError, validate_document
 from voc.service.errors import ApiError
@@ -81,6 +82,14 @@ def _check_default(payload: dict, key: str) -> None:
             "FeatureNotAvailable",
             f'{key} {value!r} is not available in this version; omit it or send "default"',
         )
+
+
+def parse_options(payload: dict) -> dict[str, Any]:
+    """A request's analysis options (all but its documents), validated, as JSON to pass on."""
+    features = _features(payload)
+    _check_default(payload, "taxonomy")
+    _check_default(payload, "journey")
+    return {**request_options(payload), "features": list(features)}
 
 
 def parse_analyze_request(payload: Any, limits: Limits) -> AnalyzeRequest:

@@ -11,6 +11,7 @@ from voc.config import Settings
 from voc.nlp.analyzer import Analyzer
 from voc.service.batcher import Batcher
 from voc.service.metrics import Metrics
+from voc.service.model_switch import ModelSwitch
 
 EXTENSION = "voc"
 
@@ -18,10 +19,15 @@ EXTENSION = "voc"
 @dataclass
 class Services:
     settings: Settings
-    analyzer: Analyzer
     batcher: Batcher
     engine: Engine
     metrics: Metrics
+    models: ModelSwitch
+
+    @property
+    def analyzer(self) -> Analyzer:
+        """The analyzer now serving (the batcher holds it; `models` swaps it)."""
+        return self.batcher.analyzer
 
 
 def state(app: Flask) -> Services:

@@ -1,0 +1,173 @@
+"""`voc analyze FILE` (offline, resumable) and `voc jobs ...` against a live service."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from voc.cli import main
+from voc.jobs.ingest import Columns
+from voc.jobs.offline import analyze_file, local_engine
+
+TEXTS = [
+    "The parcel arrived two weeks late and nobody answered my emails.",
+    "Super expérience, le personnel était adorable.",
+    "Pesanan dijanjikan 3 hari, tapi baru sampai 9 hari.",
+    "Perkhidmatan sangat baik, kakitangan mesra.",
+    "Great app but it crashes when I pay.",
+    "Le remboursement a pris un mois.",
+    "Aplikasinya lambat sekali.",
+]
+
+
+def write_csv(path: Path, rows: int, *, bad_rows: tuple[int, ...] = ()) -> Path:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["ref", "comment"])
+    for i in range(rows):
+        text = "" if i in bad_rows else f"{TEXTS[i % len(TEXTS)]}\nref {i}"
+        writer.writerow([f"r{i}", text])
+    path.write_text(buffer.getvalue(), encoding="utf-8-sig")
+    return path
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_analyze_file_to_jsonl_and_csv(tmp_path, capsys):
+    source = write_csv(tmp_path / "in.csv", 9, bad_rows=(4,))
+    out = tmp_path / "out.jsonl"
+    args = ["analyze", str(source), "--text-column", "comment", "--id-column", "ref"]
+    assert main([*args, "-o", str(out), "--features", "language,sentiment"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary == {
+        "output": str(out),
+        "rows": 9,
+        "analysed": 8,
+        "failed": 1,
+        "resumed_from": 0,
+    }
+    lines = read_jsonl(out)
+    assert [line["id"] for line in lines] == [f"r{i}" for i in range(9)]
+    assert lines[4]["error"]["code"] == "EmptyText"
+    assert "row 5 (line 10), column 'comment'" in lines[4]["error"]["message"]
+    assert lines[1]["language"]["code"] == "fr" and "sentences" not in lines[1]
+    assert not (tmp_path / "out.jsonl.progress.json").exists()
+
+    out_csv = tmp_path / "out.csv"
+    assert main([*args, "-o", str(out_csv), "--features", "language,sentiment"]) == 0
+    table = list(csv.DictReader(out_csv.open(encoding="utf-8")))
+    assert [row["id"] for row in table] == [line["id"] for line in lines]
+    assert [row["sentiment.label"] for row in table if not row["error_code"]] == [
+        line["sentiment"]["label"] for line in lines if "error" not in line
+    ]
+
+
+def test_analyze_errors_name_the_column(tmp_path, capsys):
+    source = write_csv(tmp_path / "in.csv", 2)
+    code = main(["analyze", str(source), "-o", str(tmp_path / "o.jsonl")])
+    assert code == 2
+    error = capsys.readouterr().err
+    assert "text_column 'text' is not in the header" in error and "'comment'" in error
+
+
+class Interrupted(Exception):
+    pass
+
+
+def test_resume_after_an_interruption_gives_the_uninterrupted_output(tmp_path, settings, analyzer):
+    from dataclasses import replace
+
+    small = replace(settings, job_chunk_size=4)
+    source = write_csv(tmp_path / "in.csv", 18, bad_rows=(6,))
+    options = {"features": ["language", "sentiment"]}
+    columns = Columns(text="comment", id="ref")
+    whole = tmp_path / "whole.jsonl"
+    engine = local_engine(small, options, analyzer=analyzer)
+    analyze_file(source, whole, columns=columns, options=options, settings=small, engine=engine)
+
+    def interrupted_engine(chunks):
+        for number, results in enumerate(engine(chunks)):
+            if number == 3:
+                raise Interrupted
+            yield results
+
+    out = tmp_path / "out.jsonl"
+    with pytest.raises(Interrupted):
+        analyze_file(
+            source, out, columns=columns, options=options, settings=small, engine=interrupted_engine
+        )
+    with out.open("ab") as sink:
+        sink.write(b'{"id": "half a line')  # a write cut short by the interruption
+    checkpoint = json.loads((tmp_path / "out.jsonl.progress.json").read_text())
+    assert checkpoint["rows"] == 12
+    summary = analyze_file(
+        source, out, columns=columns, options=options, settings=small, engine=engine, resume=True
+    )
+    assert summary.resumed_from == 12 and summary.rows == 18 and summary.failed == 1
+    assert out.read_bytes() == whole.read_bytes()
+
+
+@pytest.fixture()
+def live_url(app, settings):
+    from waitress import create_server
+
+    server = create_server(
+        app,
+        host="127.0.0.1",
+        port=0,
+        threads=4,
+        max_request_body_size=settings.limits.max_upload_bytes,  # as `voc serve` sets it
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+
+
+def test_jobs_commands_against_a_running_service(tmp_path, live_url, capsys, wait_for_job, client):
+    source = write_csv(tmp_path / "in.csv", 5)
+    url = ["--url", live_url]
+    columns = ["--text-column", "comment", "--id-column", "ref", "--features", "language"]
+    assert main(["jobs", "submit", str(source), *columns, "--idempotency-key", "cli-1", *url]) == 0
+    submitted = json.loads(capsys.readouterr().out)
+    job = wait_for_job(client, submitted["job_id"])
+    assert job["status"] == "COMPLETED"
+    assert main(["jobs", "status", submitted["job_id"], *url]) == 0
+    assert json.loads(capsys.readouterr().out)["progress"]["done"] == 5
+    out = tmp_path / "results.jsonl"
+    assert main(["jobs", "results", submitted["job_id"], "-o", str(out), *url]) == 0
+    assert [line["id"] for line in read_jsonl(out)] == [f"r{i}" for i in range(5)]
+    assert main(["jobs", "list", "--limit", "3", *url]) == 0
+    assert submitted["job_id"] in capsys.readouterr().out
+    assert main(["jobs", "stop", submitted["job_id"], *url]) == 0
+    assert json.loads(capsys.readouterr().out)["status"] == "COMPLETED"
+    assert main(["jobs", "status", "nope", *url]) == 2
+    assert "404 JobNotFound" in capsys.readouterr().err
+    payload = tmp_path / "docs.json"
+    payload.write_text(json.dumps({"documents": [{"id": "a", "text": TEXTS[0]}]}))
+    assert main(["jobs", "submit", str(payload), "--features", "language", *url]) == 0
+    assert json.loads(capsys.readouterr().out)["total"] == 1
+
+
+def test_oversized_upload_is_refused_by_the_server_at_once(live_url, settings):
+    import http.client
+    import time
+
+    host, port = live_url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    started = time.monotonic()
+    connection.putrequest("POST", "/v1/jobs")
+    connection.putheader("Content-Type", "multipart/form-data; boundary=x")
+    connection.putheader("Content-Length", str(2 * 1024**3))
+    connection.endheaders(b"--x\r\n")
+    response = connection.getresponse()
+    assert response.status == 413
+    assert time.monotonic() - started < 5
+    connection.close()

@@ -1,0 +1,105 @@
+"""Reliability: `voc worker` killed with SIGKILL at random points loses and duplicates nothing."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import time
+from functools import partial
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from voc.config import Limits
+from voc.jobs.ingest import read_documents
+from voc.jobs.offline import chunks_of
+from voc.jobs.output import jsonl_lines
+from voc.jobs.store import JobStore, job_results
+from voc.jobs.worker import analyze_rows
+from voc.service.db import make_engine, metadata
+
+JOBS = 20
+DOCUMENTS = 5000
+CHUNK = 100
+LEASE_SECONDS = 2
+TEXTS = [
+    "The parcel arrived two weeks late and nobody answered.",
+    "Livraison rapide, produit conforme, merci beaucoup !",
+    "Pesanan sampai tepat waktu, penjualnya ramah.",
+    "Servis pelanggan teruk, saya nak batalkan langganan.",
+    "Great app but it crashes every time I try to pay.",
+]
+
+
+def documents() -> list[dict]:
+    docs = [{"id": f"c-{i}", "text": f"{TEXTS[i % 5]} (#{i})"} for i in range(DOCUMENTS)]
+    docs[1234]["text"] = "   "  # two refused rows: the job ends PARTIALLY_COMPLETED
+    docs[4321]["text"] = "bad \x00 byte"
+    return docs
+
+
+def _working(worker) -> bool:
+    """The worker has loaded its models and entered its loop."""
+    return '"worker.started"' in Path(worker.log_path).read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_sigkill_at_random_points_loses_nothing(tmp_path, start_worker, analyzer):
+    url = f"sqlite:///{tmp_path / 'jobs.sqlite3'}"
+    engine = make_engine(url)
+    metadata.create_all(engine)
+    store = JobStore(engine)
+    options = {"features": ["language"]}
+    rows = list(read_documents(documents(), Limits()))
+    uninterrupted = [
+        line
+        for chunk in chunks_of(rows, CHUNK)
+        for line in jsonl_lines(analyze_rows(analyzer, chunk, options))
+    ]
+    jobs = [
+        store.create(
+            read_documents(documents(), Limits()),
+            options=options,
+            source={"kind": "json"},
+            chunk_size=CHUNK,
+        )
+        for _ in range(JOBS)
+    ]
+    rng = random.Random(20261130)
+    start = partial(start_worker, url, lease_seconds=LEASE_SECONDS, name="worker")
+    # A standby worker loads its models while the victim works, so restarts overlap the work.
+    victim, standby = start(), start()
+    killed_mid_job = 0
+    for job in jobs:
+        deadline = time.monotonic() + 300
+        while not _working(victim) or store.get(job.id).status == "SUBMITTED":
+            assert victim.poll() is None, "the worker died by itself"
+            assert time.monotonic() < deadline, "no worker picked the job up"
+            time.sleep(0.05)
+        time.sleep(rng.uniform(0, 2.0))
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.wait()
+        state = store.get(job.id)
+        killed_mid_job += 0 < state.done + state.failed < DOCUMENTS
+        with engine.connect() as conn:
+            stored = conn.execute(
+                select(func.count()).where(job_results.c.job_id == job.id)
+            ).scalar_one()
+        assert stored == state.done + state.failed, "counters and results disagree"
+        victim, standby = standby, start()
+
+    deadline = time.monotonic() + 600
+    while not all(store.get(job.id).finished for job in jobs):
+        assert time.monotonic() < deadline, "the jobs did not finish"
+        time.sleep(0.2)
+    assert killed_mid_job >= JOBS // 2, f"only {killed_mid_job} kills landed inside a job"
+    for job in jobs:
+        final = store.get(job.id)
+        assert final.status == "PARTIALLY_COMPLETED"
+        assert (final.total, final.done, final.failed) == (DOCUMENTS, DOCUMENTS - 2, 2)
+        results = list(store.results(job.id))
+        assert [r.position for r in results] == list(range(DOCUMENTS))
+        assert len({r.doc_id for r in results}) == DOCUMENTS
+        assert list(jsonl_lines(results)) == uninterrupted

@@ -1,0 +1,52 @@
+"""The researcher notebooks run top to bottom on small data (real training, real models)."""
+
+from __future__ import annotations
+
+import pytest
+
+from voc import paths
+
+NOTEBOOKS = paths.REPO_ROOT / "notebooks"
+
+
+def run_notebook(name: str, parameters: str, timeout: int = 900):
+    """Execute a notebook with its `parameters` cell replaced; return the executed notebook."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    (cell,) = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
+    cell.source = parameters
+    NotebookClient(
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": NOTEBOOKS}},
+    ).execute()
+    return notebook
+
+
+def outputs(notebook) -> str:
+    return "\n".join(
+        str(output.get("text", "")) + str(output.get("data", {}).get("text/markdown", ""))
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+    )
+
+
+@pytest.mark.slow
+def test_retrain_sentiment_notebook(shared_data, tmp_path):
+    notebook = run_notebook(
+        "01_retrain_sentiment.ipynb",
+        f"""MAX_TRAIN_PER_FILE = 60
+MAX_DEV_PER_FILE = 30
+FILES = ("nusax_senti_en_id.jsonl", "ms_translated_uci_sentences.jsonl")
+SETTINGS = {{"registry_dir": {str(tmp_path / "registry")!r},
+            "database_url": "sqlite:///{tmp_path / "voc.sqlite3"}"}}""",
+    )
+    text = outputs(notebook)
+    assert "registered sentiment@" in text
+    assert (tmp_path / "registry" / "sentiment").is_dir()
+    assert "macro-F1 sentiment@" in text and "Confusion matrix" in text
+    assert "refused (NotComparable)" in text, "a subset's dev sample is not the full dev set"

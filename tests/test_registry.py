@@ -1,0 +1,128 @@
+"""The registry on real artifacts: committed entries, registration, the activation checks."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from registry_helpers import register_fixture_head
+
+from voc import paths
+from voc.registry.entry import read_entry
+from voc.registry.store import ActivationRefused, Registry, UnknownModel
+from voc.service.db import make_engine
+
+
+@pytest.fixture()
+def registry(tmp_path) -> Registry:
+    engine = make_engine(f"sqlite:///{tmp_path / 'voc.sqlite3'}")
+    return Registry(paths.ARTIFACTS_DIR, tmp_path / "registry", engine)
+
+
+@pytest.fixture()
+def encoder(analyzer):
+    return analyzer.encoder
+
+
+@pytest.mark.parametrize("name", ["sentiment", "language"])
+def test_committed_versions_are_complete_entries(registry, analyzer, name):
+    entry = registry.default(name)
+    assert entry.problems() == []
+    assert entry.version == analyzer.model_versions[name], "the entry names what Analyzer serves"
+    assert {"CARD.md", "config.json"} <= set(entry.files)
+    assert entry.training_data and all(len(d["sha256"]) == 64 for d in entry.training_data)
+    assert entry.code_version["git_commit"]
+    (dev,) = entry.evaluations
+    assert {f"lang:{code}" for code in ("en", "fr", "id", "ms")} <= set(dev["groups"])
+
+
+def test_without_activations_the_committed_versions_are_active(registry):
+    active = registry.active()
+    assert set(active) >= {"sentiment", "language"}
+    assert all(entry.path == paths.ARTIFACTS_DIR / name for name, entry in active.items())
+
+
+def test_register_writes_a_new_version_and_never_overwrites(registry, encoder):
+    first = register_fixture_head(registry, encoder)
+    assert first.path.parent == registry.registry_dir / "sentiment"
+    assert first.problems() == []
+    again = register_fixture_head(registry, encoder)
+    assert again.version == first.version
+    assert [p.name for p in first.path.parent.iterdir()] == [first.short_version]
+    assert read_entry(paths.ARTIFACTS_DIR / "sentiment").version != first.version
+    versions = [e.version for e in registry.versions("sentiment")]
+    assert versions == [registry.default("sentiment").version, first.version]
+
+
+def test_unknown_names_and_versions_list_what_exists(registry):
+    with pytest.raises(UnknownModel, match="known"):
+        registry.versions("nope")
+    with pytest.raises(UnknownModel, match="sentiment@"):
+        registry.entry("sentiment", "0000")
+
+
+def test_activation_needs_a_shared_evaluation_set_unless_forced(registry, encoder):
+    good = register_fixture_head(registry, encoder)
+    with pytest.raises(ActivationRefused, match="share no evaluation set") as refused:
+        registry.activate("sentiment", good.version)
+    assert refused.value.code == "NotComparable"
+    assert registry.active_version("sentiment") == registry.default("sentiment").version
+    result = registry.activate("sentiment", good.short_version, force=True)
+    assert result.changed and result.forced and result.overridden
+    assert registry.active_version("sentiment") == good.version
+
+
+def test_worse_metrics_on_the_same_set_are_refused(registry, encoder):
+    good = register_fixture_head(registry, encoder)
+    bad = register_fixture_head(registry, encoder, rotate_labels=True)
+    registry.activate("sentiment", good.version, force=True)
+    with pytest.raises(ActivationRefused, match="below the active") as refused:
+        registry.activate("sentiment", bad.version)
+    assert refused.value.code == "MetricsRegression"
+    assert registry.active_version("sentiment") == good.version
+    registry.activate("sentiment", bad.version, force=True)
+    assert registry.active_version("sentiment") == bad.version
+    assert registry.rollback("sentiment").version == good.version
+    history = registry.history("sentiment")
+    assert [a.reason for a in history] == ["rollback", "activate", "activate"]
+    assert history[1].forced
+
+
+def test_changed_files_and_missing_cards_are_refused(registry, encoder):
+    tampered = register_fixture_head(registry, encoder)
+    weights = tampered.path / "head.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-4] + b"\0\0\0\0")
+    with pytest.raises(ActivationRefused, match="does not match its sha256") as refused:
+        registry.activate("sentiment", tampered.version, force=False)
+    assert refused.value.code == "ChecksumMismatch"
+
+    other = registry.registry_dir / "sentiment" / "copy"
+    shutil.copytree(paths.ARTIFACTS_DIR / "sentiment", other)
+    manifest = json.loads((other / "entry.json").read_text())
+    manifest["version"] = "sentiment@copy"
+    (other / "entry.json").write_text(json.dumps(manifest))
+    (other / "CARD.md").unlink()
+    with pytest.raises(ActivationRefused, match="no model card") as refused:
+        registry.activate("sentiment", "sentiment@copy")
+    assert refused.value.code == "CardMissing"
+
+
+def test_rollback_without_history_is_refused(registry):
+    with pytest.raises(ActivationRefused, match="never been activated"):
+        registry.rollback("language")
+
+
+def test_promote_makes_a_version_the_committed_default(tmp_path, encoder):
+    committed = tmp_path / "models"
+    shutil.copytree(paths.ARTIFACTS_DIR / "sentiment", committed / "sentiment")
+    engine = make_engine(f"sqlite:///{tmp_path / 'promote.sqlite3'}")
+    registry = Registry(committed, tmp_path / "registry", engine)
+    candidate = register_fixture_head(registry, encoder)
+    promoted = registry.promote("sentiment", candidate.short_version)
+    assert promoted.path == committed / "sentiment"
+    assert promoted.version == candidate.version == registry.default("sentiment").version
+    assert promoted.problems() == []
+    assert sorted(p.name for p in promoted.path.iterdir()) == sorted(
+        p.name for p in candidate.path.iterdir()
+    )

@@ -1,0 +1,1 @@
+"""Durable batch jobs: streaming ingest, a chunked job store, workers, and offline engines."""

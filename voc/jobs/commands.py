@@ -1,0 +1,205 @@
+"""The job commands of the `voc` CLI: `worker`, `analyze FILE`, and `jobs submit|status|...`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from voc.config import Settings
+from voc.jobs.ingest import Columns
+
+log = logging.getLogger(__name__)
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from voc.jobs.store import JobStore
+    from voc.jobs.worker import Worker
+    from voc.nlp.analyzer import Analyzer
+    from voc.service.db import make_engine, metadata
+
+    settings = Settings.from_env()
+    engine = make_engine(settings.database_url)
+    metadata.create_all(engine)
+    worker = Worker(
+        JobStore(engine),
+        settings,
+        analyzer_factory=lambda: Analyzer.load(settings),
+        worker_id=args.worker_id,
+    )
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    worker.load()  # before claiming, so a lease is never held while the models load
+    worker.run(stop)
+    return 0
+
+
+def _columns(args: argparse.Namespace) -> Columns:
+    return Columns(
+        text=args.text_column,
+        id=args.id_column,
+        language=args.language_column,
+        metadata=tuple(c.strip() for c in (args.metadata_columns or "").split(",") if c.strip()),
+    )
+
+
+def _features(value: str | None) -> dict:
+    if not value:
+        return {}
+    return {"features": [f.strip() for f in value.split(",") if f.strip()]}
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from voc.jobs.offline import analyze_file, local_engine
+    from voc.nlp.analyzer import FEATURES
+
+    settings = Settings.from_env({"job_chunk_size": args.chunk_size} if args.chunk_size else None)
+    options = {"features": list(FEATURES), **_features(args.features)}
+    unknown = set(options["features"]) - set(FEATURES)
+    if unknown:
+        raise ValueError(f"unknown features {sorted(unknown)}; known: {list(FEATURES)}")
+    if args.engine == "ray":
+        from voc.jobs.ray_engine import ray_engine
+
+        engine = ray_engine(settings, options, actors=args.actors)
+    else:
+        engine = local_engine(settings, options)
+    summary = analyze_file(
+        args.file,
+        args.output,
+        columns=_columns(args),
+        options=options,
+        settings=settings,
+        engine=engine,
+        resume=args.resume,
+        progress=lambda total, done: tqdm(
+            total=total, initial=done, unit="doc", dynamic_ncols=True, file=sys.stderr
+        ),
+    )
+    for warning in summary.warnings:
+        print(f"voc: warning: {warning}", file=sys.stderr)
+    print(
+        json.dumps(
+            {
+                "output": str(args.output),
+                "rows": summary.rows,
+                "analysed": summary.analysed,
+                "failed": summary.failed,
+                "resumed_from": summary.resumed_from,
+            }
+        )
+    )
+    return 0
+
+
+def _client(args: argparse.Namespace):
+    from voc.jobs.client import JobsClient
+
+    return JobsClient(args.url or Settings.from_env().service_url)
+
+
+def _jobs_submit(args: argparse.Namespace) -> int:
+    client = _client(args)
+    if args.file.suffix == ".json":
+        payload = json.loads(args.file.read_text(encoding="utf-8"))
+        payload.update(_features(args.features))
+        body = client.submit_documents(payload, idempotency_key=args.idempotency_key)
+    else:
+        form = {
+            "text_column": args.text_column,
+            "id_column": args.id_column or "",
+            "language_column": args.language_column or "",
+            "metadata_columns": args.metadata_columns or "",
+            "features": args.features or "",
+        }
+        body = client.submit_file(args.file, form, idempotency_key=args.idempotency_key)
+    print(json.dumps(body))
+    return 0
+
+
+def _jobs_status(args: argparse.Namespace) -> int:
+    print(json.dumps(_client(args).status(args.job_id)))
+    return 0
+
+
+def _jobs_stop(args: argparse.Namespace) -> int:
+    print(json.dumps(_client(args).stop(args.job_id)))
+    return 0
+
+
+def _jobs_list(args: argparse.Namespace) -> int:
+    print(json.dumps(_client(args).list(status=args.status, limit=args.limit)))
+    return 0
+
+
+def _jobs_results(args: argparse.Namespace) -> int:
+    client = _client(args)
+    fmt = args.format or (
+        "csv" if args.output and args.output.suffix.lower() == ".csv" else "jsonl"
+    )
+    sink = args.output.open("wb") if args.output else sys.stdout.buffer
+    try:
+        for block in client.results(args.job_id, fmt=fmt):
+            sink.write(block)
+    finally:
+        if args.output:
+            sink.close()
+    return 0
+
+
+def _add_column_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--text-column", default="text", help="column holding the text")
+    parser.add_argument("--id-column", default=None, help="default: an id column, else row numbers")
+    parser.add_argument("--language-column", default=None, help="ISO 639-1 codes; default: auto")
+    parser.add_argument("--metadata-columns", default=None, help="comma-separated column names")
+    parser.add_argument("--features", default=None, help="comma-separated; default: all")
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    worker = commands.add_parser("worker", help="process jobs from the database (DATABASE_URL)")
+    worker.add_argument("--worker-id", default=None, help="default: host-pid-random")
+    worker.set_defaults(func=_worker)
+
+    analyze = commands.add_parser("analyze", help="analyse a CSV/JSONL/Parquet file offline")
+    analyze.add_argument("file", type=Path)
+    analyze.add_argument("-o", "--output", type=Path, required=True, help="results .jsonl or .csv")
+    _add_column_options(analyze)
+    analyze.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    analyze.add_argument("--engine", choices=("local", "ray"), default="local")
+    analyze.add_argument("--actors", type=int, default=1, help="Ray actors (--engine ray)")
+    analyze.add_argument("--chunk-size", type=int, default=None, help="documents per chunk")
+    analyze.set_defaults(func=_analyze)
+
+    jobs = commands.add_parser("jobs", help="talk to a running service").add_subparsers(
+        dest="jobs_command", required=True
+    )
+    submit = jobs.add_parser("submit", help="submit a file (.csv/.jsonl/.parquet) or .json body")
+    submit.add_argument("file", type=Path)
+    _add_column_options(submit)
+    submit.add_argument("--idempotency-key", default=None)
+    submit.set_defaults(func=_jobs_submit)
+    for name, func, help_text in (
+        ("status", _jobs_status, "a job's status and progress"),
+        ("stop", _jobs_stop, "stop a job"),
+    ):
+        command = jobs.add_parser(name, help=help_text)
+        command.add_argument("job_id")
+        command.set_defaults(func=func)
+    results = jobs.add_parser("results", help="download results (also while running)")
+    results.add_argument("job_id")
+    results.add_argument("-o", "--output", type=Path, default=None, help="default: stdout")
+    results.add_argument("--format", choices=("jsonl", "csv"), default=None)
+    results.set_defaults(func=_jobs_results)
+    listing = jobs.add_parser("list", help="recent jobs")
+    listing.add_argument("--status", default=None)
+    listing.add_argument("--limit", type=int, default=50)
+    listing.set_defaults(func=_jobs_list)
+    for parser in (submit, results, listing, *(jobs.choices[n] for n in ("status", "stop"))):
+        parser.add_argument("--url", default=None, help="service URL (default: VOC_URL)")

@@ -1,0 +1,168 @@
+"""`voc analyze FILE -o OUT`: the job pipeline offline, resumable, with a progress bar.
+
+Rows are read and validated by the same ingest code as `POST /v1/jobs`, cut into the same
+chunks, analysed by an engine (in-process, or Ray Data) and appended to OUT in input order.
+After each chunk the output is flushed and a checkpoint (`OUT.progress.json`: rows done,
+output bytes, input fingerprint) is replaced atomically; `--resume` truncates OUT to the
+checkpoint and skips the rows already written, so an interrupted run loses one chunk at most.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from voc.config import Settings
+from voc.jobs.ingest import Columns, FileInfo, Row, file_format, inspect_file, read_file
+from voc.jobs.output import csv_lines, jsonl_lines
+from voc.jobs.types import ResultRow
+from voc.nlp.analyzer import Analyzer
+
+Chunk = list[tuple[int, Row]]
+Engine = Callable[[Iterable[Chunk]], Iterator[list[ResultRow]]]
+"""Chunks in input order -> their results in the same order."""
+
+
+@dataclass(frozen=True)
+class Summary:
+    rows: int
+    analysed: int
+    failed: int
+    resumed_from: int
+    warnings: list[str]
+
+
+def chunks_of(rows: Iterable[Row], size: int, *, start: int = 0) -> Iterator[Chunk]:
+    """(position, row) chunks of `size`, positions counted from `start`."""
+    numbered = enumerate(rows, start=start)
+    while chunk := list(itertools.islice(numbered, size)):
+        yield chunk
+
+
+def local_engine(
+    settings: Settings, options: Mapping[str, Any], *, analyzer: Analyzer | None = None
+) -> Engine:
+    """Analyse chunk after chunk in this process (one Analyzer, loaded on first use)."""
+    from voc.jobs.worker import analyze_rows
+
+    def run(chunks: Iterable[Chunk]) -> Iterator[list[ResultRow]]:
+        loaded = analyzer
+        for chunk in chunks:
+            if loaded is None:
+                loaded = Analyzer.load(settings)
+            yield analyze_rows(loaded, chunk, options)
+
+    return run
+
+
+class _Checkpoint:
+    def __init__(self, out: Path) -> None:
+        self.path = out.with_name(out.name + ".progress.json")
+
+    def load(self, fingerprint: str) -> dict[str, Any] | None:
+        if not self.path.exists():
+            return None
+        state = json.loads(self.path.read_text())
+        if state.get("input") != fingerprint:
+            raise ValueError(
+                f"{self.path} belongs to another input or options; remove it or drop --resume"
+            )
+        return state
+
+    def save(self, state: dict[str, Any]) -> None:
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text(json.dumps(state))
+        os.replace(tmp, self.path)
+
+    def clear(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def analyze_file(
+    path: Path,
+    out: Path,
+    *,
+    columns: Columns,
+    options: Mapping[str, Any],
+    settings: Settings,
+    engine: Engine | None = None,
+    resume: bool = False,
+    progress: Callable[[int, int], Any] | None = None,
+) -> Summary:
+    """Analyse every row of `path` into `out` (.jsonl or .csv); see the module docstring.
+
+    `progress(total_rows, already_done)` returns a bar with `update(n)` and `close()`.
+    """
+    fmt = file_format(str(path))
+    out_format = {".jsonl": "jsonl", ".csv": "csv"}.get(out.suffix.lower())
+    if out_format is None:
+        raise ValueError(f"output {out} must end in .jsonl or .csv")
+    engine = engine or local_engine(settings, options)
+    with path.open("rb") as stream:
+        info = inspect_file(stream, fmt)
+    fingerprint = json.dumps([info.sha256, columns.__dict__, dict(options)], sort_keys=True)
+    checkpoint = _Checkpoint(out)
+    state = checkpoint.load(fingerprint) if resume else None
+    done_rows = state["rows"] if state else 0
+    total = _count_rows(path, info, columns, settings)
+    bar = progress(total, done_rows) if progress else None
+    analysed = state["analysed"] if state else 0
+    failed = state["failed"] if state else 0
+    with path.open("rb") as stream, _open_output(out, state) as sink:
+        rows = itertools.islice(read_file(stream, info, columns, settings.limits), done_rows, None)
+        header = state is None
+        for results in engine(chunks_of(rows, settings.job_chunk_size, start=done_rows)):
+            text = (
+                jsonl_lines(results)
+                if out_format == "jsonl"
+                else csv_lines(results, options, header=header)
+            )
+            sink.write("".join(text).encode("utf-8"))
+            sink.flush()
+            os.fsync(sink.fileno())
+            header = False
+            done_rows += len(results)
+            bad = sum(r.error_code is not None for r in results)
+            failed += bad
+            analysed += len(results) - bad
+            checkpoint.save(
+                {
+                    "input": fingerprint,
+                    "rows": done_rows,
+                    "bytes": sink.tell(),
+                    "analysed": analysed,
+                    "failed": failed,
+                }
+            )
+            if bar is not None:
+                bar.update(len(results))
+    if bar is not None:
+        bar.close()
+    checkpoint.clear()
+    return Summary(
+        rows=done_rows,
+        analysed=analysed,
+        failed=failed,
+        resumed_from=state["rows"] if state else 0,
+        warnings=info.warnings,
+    )
+
+
+def _count_rows(path: Path, info: FileInfo, columns: Columns, settings: Settings) -> int:
+    """Rows in the file (one quick pass; also surfaces a missing column before any work)."""
+    with path.open("rb") as stream:
+        return sum(1 for _ in read_file(stream, info, columns, settings.limits))
+
+
+def _open_output(out: Path, state: dict[str, Any] | None) -> IO[bytes]:
+    if state is None:
+        return out.open("wb")
+    sink = out.open("r+b")
+    sink.truncate(state["bytes"])
+    sink.seek(state["bytes"])
+    return sink

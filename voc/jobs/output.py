@@ -1,0 +1,88 @@
+"""Result rows -> JSONL lines or CSV lines, streamed (the job results endpoint and the CLI).
+
+JSONL: one analysed document per line, the `/v1/analyze` shape; a refused row is
+`{"id", "error": {"code", "message"}}`. CSV: one row per document; the columns follow the
+requested features (nested values as dotted columns, lists as JSON), then the error columns.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from voc.jobs.types import ResultRow
+from voc.nlp.analyzer import FEATURES
+
+FLAT_COLUMNS = {
+    "language": ("language.code", "language.confidence", "language.supported"),
+    "sentiment": (
+        "sentiment.label",
+        "sentiment.score",
+        "sentiment.probabilities.negative",
+        "sentiment.probabilities.neutral",
+        "sentiment.probabilities.positive",
+    ),
+}
+"""Features with a fixed shape, spread over columns; any other feature is one JSON column."""
+ERROR_COLUMNS = ("error_code", "error_message")
+
+
+def result_line(row: ResultRow) -> dict[str, Any]:
+    if row.error_code is not None:
+        return {"id": row.doc_id, "error": {"code": row.error_code, "message": row.error_message}}
+    return row.body or {}
+
+
+def jsonl_lines(rows: Iterable[ResultRow]) -> Iterator[str]:
+    for row in rows:
+        yield json.dumps(result_line(row), ensure_ascii=False) + "\n"
+
+
+def csv_columns(options: Mapping[str, Any]) -> list[str]:
+    features = options.get("features") or FEATURES
+    columns = ["id"]
+    for feature in features:
+        columns.extend(FLAT_COLUMNS.get(feature, (feature,)))
+    return [*columns, *ERROR_COLUMNS]
+
+
+def csv_lines(rows: Iterable[ResultRow], options: Mapping[str, Any], *, header: bool = True):
+    """CSV text, a few rows at a time (one `csv.writer` over a small reused buffer)."""
+    columns = csv_columns(options)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    if header:
+        writer.writerow(columns)
+    for row in rows:
+        writer.writerow(_csv_values(row, columns))
+        if buffer.tell() > 1 << 16:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue()
+
+
+def _csv_values(row: ResultRow, columns: list[str]) -> list[Any]:
+    if row.error_code is not None:
+        values = {
+            "id": row.doc_id,
+            "error_code": row.error_code,
+            "error_message": row.error_message,
+        }
+        return [values.get(c, "") for c in columns]
+    return [_cell(row.body or {}, column) for column in columns]
+
+
+def _cell(body: Mapping[str, Any], column: str) -> Any:
+    value: Any = body
+    for part in column.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return ""
+        value = value[part]
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return value

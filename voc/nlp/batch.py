@@ -1,0 +1,50 @@
+"""The one batch function: Feedback + request options -> the result dicts of `POST /v1/analyze`.
+
+Jobs, the `voc analyze` command and the Ray engine all call `analyze_batch`, so a document
+gets the same answer whichever path it takes. The options are the request's own JSON
+(`features`, `taxonomy`, `journey`, ...), stored as given and passed through unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from voc.nlp.analyzer import FEATURES, Analyzer
+from voc.nlp.serialize import analysis_to_dict
+from voc.nlp.types import Feedback
+
+OPTION_KEYS = ("features", "taxonomy", "journey")
+"""Request keys that shape an analysis (everything in a request except the documents)."""
+
+
+def request_options(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The analysis options of a request body, as JSON, ready to store on a job."""
+    return {key: payload[key] for key in OPTION_KEYS if payload.get(key) is not None}
+
+
+def analyze_batch(
+    analyzer: Analyzer, feedback: Sequence[Feedback], options: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """Analyse one batch with the options of its request; lists in, lists out, same order."""
+    features = options.get("features") or FEATURES
+    return [analysis_to_dict(a) for a in analyzer.analyze(feedback, features=features)]
+
+
+def feedback_to_json(feedback: Feedback) -> dict[str, Any]:
+    """The stored form of a validated document (what a job keeps between ingest and analysis)."""
+    out: dict[str, Any] = {"id": feedback.id, "text": feedback.text}
+    if feedback.language != "auto":
+        out["language"] = feedback.language
+    if feedback.metadata:
+        out["metadata"] = feedback.metadata
+    return out
+
+
+def feedback_from_json(raw: Mapping[str, Any]) -> Feedback:
+    return Feedback(
+        id=raw["id"],
+        text=raw["text"],
+        language=raw.get("language", "auto"),
+        metadata=raw.get("metadata") or {},
+    )

@@ -1,0 +1,67 @@
+"""The evaluation every card and `voc eval` report: per group, per class, confusion, calibration.
+
+Groups are languages and source files (`sentiment_metrics`); the per-class report and the
+confusion matrix are over every example; calibration is top-label ECE of the probabilities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from voc.nlp.cards import markdown_table
+from voc.nlp.datasets import Example
+from voc.nlp.train import expected_calibration_error, sentiment_metrics
+
+
+def classification_report(
+    examples: Sequence[Example],
+    gold: Sequence[str],
+    proba: np.ndarray,
+    labels: Sequence[str],
+) -> dict[str, Any]:
+    """Metrics of argmax(proba) against `gold`; `proba` columns are in `labels` order."""
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+    predicted = [labels[k] for k in proba.argmax(axis=1)]
+    present = [label for label in labels if label in set(gold) | set(predicted)]
+    precision, recall, f1, support = precision_recall_fscore_support(
+        gold, predicted, labels=present, zero_division=0
+    )
+    y = np.array([labels.index(g) for g in gold])
+    return {
+        "groups": sentiment_metrics(list(examples), list(gold), predicted),
+        "per_class": {
+            label: {
+                "precision": round(float(p), 4),
+                "recall": round(float(r), 4),
+                "f1": round(float(f), 4),
+                "support": int(s),
+            }
+            for label, p, r, f, s in zip(present, precision, recall, f1, support, strict=True)
+        },
+        "confusion": {
+            "labels": present,
+            "matrix": confusion_matrix(gold, predicted, labels=present).tolist(),
+        },
+        "calibration_error": round(expected_calibration_error(proba, y), 4),
+    }
+
+
+def report_markdown(report: dict[str, Any]) -> str:
+    """Per-class table and confusion matrix (rows gold, columns predicted) as Markdown."""
+    per_class = markdown_table(
+        ["class", "precision", "recall", "F1", "support"],
+        [(label, *values.values()) for label, values in report["per_class"].items()],
+    )
+    labels = report["confusion"]["labels"]
+    confusion = markdown_table(
+        ["gold \\ predicted", *labels],
+        [(label, *row) for label, row in zip(labels, report["confusion"]["matrix"], strict=True)],
+    )
+    return (
+        f"{per_class}\n\nConfusion matrix (rows: gold, columns: predicted):\n\n{confusion}\n\n"
+        f"Top-label expected calibration error (10 bins): {report['calibration_error']}"
+    )

@@ -1,0 +1,212 @@
+"""The registry's command lines: `voc models list|show|activate|rollback|promote`, `voc eval`,
+`voc train sentiment|language` (each run registers a new version)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from voc.config import Settings
+
+
+def _registry(settings: Settings):
+    from voc.registry.store import Registry
+
+    return Registry.from_settings(settings)
+
+
+def _mean_metric(entry) -> str:
+    parts = []
+    for e in entry.evaluations:
+        scores = [v[e["metric"]] for g, v in e["groups"].items() if g.startswith("lang:")]
+        if scores:
+            parts.append(f"{e['name']} {e['metric']} {sum(scores) / len(scores):.4f} ({e['set']})")
+    return "; ".join(parts) or "no evaluation"
+
+
+def _list(args: argparse.Namespace) -> int:
+    registry = _registry(Settings.from_env())
+    names = [args.name] if args.name else registry.names()
+    for name in names:
+        active = registry.active_version(name)
+        print(name)
+        for entry in registry.versions(name):
+            mark = "*" if entry.version == active else " "
+            where = "committed" if entry.path == registry.committed_dir / name else "registry"
+            print(
+                f"  {mark} {entry.version:28} {entry.created_at}  {where:9}  {_mean_metric(entry)}"
+            )
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    registry = _registry(Settings.from_env())
+    entry = registry.entry(args.name, args.version or registry.active_version(args.name))
+    print(
+        json.dumps(
+            {
+                **entry.to_dict(),
+                "path": str(entry.path),
+                "active": entry.version == registry.active_version(args.name),
+                "problems": entry.problems(),
+                "activations": [
+                    {**a.__dict__, "activated_at": a.activated_at.isoformat()}
+                    for a in registry.history(args.name)
+                ],
+            },
+            indent=2,
+        )
+    )
+    return 0
+
+
+def _print_result(result: Any) -> None:
+    print(json.dumps(result.__dict__, indent=2))
+
+
+def _activate(args: argparse.Namespace) -> int:
+    _print_result(
+        _registry(Settings.from_env()).activate(args.name, args.version, force=args.force)
+    )
+    return 0
+
+
+def _rollback(args: argparse.Namespace) -> int:
+    _print_result(_registry(Settings.from_env()).rollback(args.name))
+    return 0
+
+
+def _promote(args: argparse.Namespace) -> int:
+    entry = _registry(Settings.from_env()).promote(args.name, args.version)
+    print(json.dumps({"promoted": entry.version, "path": str(entry.path)}, indent=2))
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from voc.registry.evaluate import compare_markdown, evaluate_versions, single_markdown
+
+    settings = Settings.from_env()
+    registry = _registry(settings)
+    versions = args.compare or [args.version or registry.active_version(args.model)]
+    reports = evaluate_versions(
+        registry, settings, args.model, versions, args.data, split=args.split
+    )
+    if args.json:
+        print(json.dumps(reports, indent=2))
+    elif args.compare:
+        print(compare_markdown(reports))
+    else:
+        print("\n".join(single_markdown(v, r) for v, r in reports.items()))
+    return 0
+
+
+def _print_entry(entry) -> None:
+    print(
+        json.dumps(
+            {"registered": entry.version, "path": str(entry.path), "metrics": _mean_metric(entry)},
+            indent=2,
+        )
+    )
+
+
+def _train_sentiment(args: argparse.Namespace) -> int:
+    from voc.nlp.train import SENTIMENT_FILES, SentimentTrainingArgs
+    from voc.registry import training
+
+    settings = Settings.from_env()
+    default_train, default_dev = (400, 150) if args.fine_tune else (3000, None)
+    sentiment_args = SentimentTrainingArgs(
+        max_train_per_file=args.max_train_per_file or default_train,
+        max_dev_per_file=args.max_dev_per_file or default_dev,
+        seed=args.seed,
+        files=tuple(args.files or SENTIMENT_FILES),
+    )
+    registry = _registry(settings)
+    if args.fine_tune:
+        from voc.nlp.finetune import FineTuneArgs
+
+        entry = training.fine_tune_sentiment_version(
+            registry,
+            settings,
+            sentiment_args,
+            FineTuneArgs(epochs=args.epochs, max_length=args.max_length, lora_rank=args.lora_rank),
+        )
+    else:
+        entry = training.train_sentiment_version(registry, settings, sentiment_args)
+    _print_entry(entry)
+    return 0
+
+
+def _train_language(args: argparse.Namespace) -> int:
+    from voc.registry import training
+
+    _print_entry(training.train_language_version(_registry(Settings.from_env()), seed=args.seed))
+    return 0
+
+
+def add_model_commands(models: Any) -> None:
+    """`voc models list|show|activate|rollback` under the existing `voc models` group."""
+    listing = models.add_parser("list", help="every version of every model; * marks the active")
+    listing.add_argument("name", nargs="?", help="only this model")
+    listing.set_defaults(func=_list)
+    show = models.add_parser("show", help="a version's manifest, checks and activation history")
+    show.add_argument("name")
+    show.add_argument("version", nargs="?", help="default: the active version")
+    show.set_defaults(func=_show)
+    activate = models.add_parser(
+        "activate", help="make a version active (refused if its card, hashes or metrics fail)"
+    )
+    activate.add_argument("name")
+    activate.add_argument("version")
+    activate.add_argument("--force", action="store_true", help="override failed checks")
+    activate.set_defaults(func=_activate)
+    rollback = models.add_parser("rollback", help="return to the previously active version")
+    rollback.add_argument("name")
+    rollback.set_defaults(func=_rollback)
+    promote = models.add_parser(
+        "promote", help="copy a registered version over the committed default models/<name>/"
+    )
+    promote.add_argument("name")
+    promote.add_argument("version")
+    promote.set_defaults(func=_promote)
+
+
+def add_eval_command(commands: Any) -> None:
+    evaluate = commands.add_parser(
+        "eval", help="a model version's metrics on labelled JSONL files (../shared/data format)"
+    )
+    evaluate.add_argument("model", help="sentiment, language, ...")
+    evaluate.add_argument("--data", nargs="+", type=Path, required=True, metavar="FILE")
+    evaluate.add_argument("--version", help="default: the active version")
+    evaluate.add_argument(
+        "--compare", nargs=2, metavar=("VERSION_A", "VERSION_B"), help="two versions side by side"
+    )
+    evaluate.add_argument("--split", default="dev", choices=["dev", "train", "all"])
+    evaluate.add_argument("--json", action="store_true", help="print the full reports as JSON")
+    evaluate.set_defaults(func=_eval)
+
+
+def add_train_commands(train: Any) -> None:
+    sentiment = train.add_parser(
+        "sentiment", help="sentiment head (frozen encoder, or --fine-tune with LoRA adapters)"
+    )
+    sentiment.add_argument(
+        "--max-train-per-file", type=int, default=None, help="default 3000 (400 with --fine-tune)"
+    )
+    sentiment.add_argument(
+        "--max-dev-per-file", type=int, default=None, help="default all (150 with --fine-tune)"
+    )
+    sentiment.add_argument("--files", nargs="+", help="data file names (default: all eight)")
+    sentiment.add_argument("--seed", type=int, default=0)
+    sentiment.add_argument(
+        "--fine-tune", action="store_true", help="train LoRA adapters on the encoder as well"
+    )
+    sentiment.add_argument("--epochs", type=int, default=1, help="with --fine-tune")
+    sentiment.add_argument("--max-length", type=int, default=64, help="with --fine-tune")
+    sentiment.add_argument("--lora-rank", type=int, default=8, help="with --fine-tune")
+    sentiment.set_defaults(func=_train_sentiment)
+    language = train.add_parser("language", help="language identifier (en/fr/id/ms)")
+    language.add_argument("--seed", type=int, default=0)
+    language.set_defaults(func=_train_language)

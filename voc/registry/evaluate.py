@@ -1,0 +1,106 @@
+"""`voc eval MODEL --data FILE...`: a version's card metrics on labelled files, or two side by side.
+
+Each version is loaded through `Analyzer.load` (the one loader) and evaluated with
+`voc.nlp.evaluation.classification_report`: macro-F1 and accuracy per language and per file,
+per-class precision/recall/F1, the confusion matrix and the calibration error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from voc.config import Settings
+from voc.nlp.analyzer import Analyzer
+from voc.nlp.cards import markdown_table
+from voc.nlp.datasets import file_fingerprint, iter_examples
+from voc.nlp.evaluation import classification_report, report_markdown
+from voc.registry.components import component
+from voc.registry.store import Registry
+
+SPLITS = ("dev", "train", "all")
+
+
+def evaluate_versions(
+    registry: Registry,
+    settings: Settings,
+    name: str,
+    versions: Sequence[str],
+    files: Sequence[Path],
+    *,
+    split: str = "dev",
+    reuse: Analyzer | None = None,
+) -> dict[str, dict[str, Any]]:
+    """version -> report on the rows of `files` in `split` that carry this component's label.
+    `reuse`: an analyzer already loaded (its encoder and unchanged components are shared)."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
+    spec = component(name)
+    rows = [
+        (example, label)
+        for path in files
+        for example in iter_examples(path)
+        if split == "all" or example.split == split
+        for label in [spec.gold(example)]
+        if label is not None
+    ]
+    if not rows:
+        raise ValueError(f"no {split} rows with a {name} label in {[str(p) for p in files]}")
+    examples, gold = [e for e, _ in rows], [y for _, y in rows]
+    data = [file_fingerprint(p) for p in files]
+    reports, shared = {}, reuse
+    for version in versions:
+        entry = registry.entry(name, version)
+        analyzer = Analyzer.load(
+            settings, registry=registry, versions={name: entry.version}, reuse=shared
+        )
+        shared = shared or analyzer
+        proba = spec.predict(analyzer, list(examples))
+        reports[entry.version] = {
+            "data": data,
+            "split": split,
+            **classification_report(examples, gold, proba, spec.labels),
+        }
+    return reports
+
+
+def single_markdown(version: str, report: dict[str, Any]) -> str:
+    groups = markdown_table(
+        ["group", "n", "macro-F1", "accuracy"],
+        [(g, v["n"], v["macro_f1"], v["accuracy"]) for g, v in report["groups"].items()],
+    )
+    return f"## {version}\n\n{groups}\n\n{report_markdown(report)}\n"
+
+
+def compare_markdown(reports: dict[str, dict[str, Any]]) -> str:
+    """Two versions side by side: per group, per class, calibration."""
+    (a, ra), (b, rb) = reports.items()
+    groups = markdown_table(
+        ["group", "n", f"macro-F1 {a}", f"macro-F1 {b}", "b - a"],
+        [
+            (
+                g,
+                v["n"],
+                v["macro_f1"],
+                rb["groups"][g]["macro_f1"],
+                f"{rb['groups'][g]['macro_f1'] - v['macro_f1']:+.4f}",
+            )
+            for g, v in ra["groups"].items()
+        ],
+    )
+    classes = sorted(set(ra["per_class"]) | set(rb["per_class"]))
+    per_class = markdown_table(
+        ["class", f"F1 {a}", f"F1 {b}"],
+        [
+            (
+                c,
+                ra["per_class"].get(c, {}).get("f1", "-"),
+                rb["per_class"].get(c, {}).get("f1", "-"),
+            )
+            for c in classes
+        ],
+    )
+    calibration = f"Calibration error: {a} {ra['calibration_error']}, {b} {rb['calibration_error']}"
+    details = "\n".join(single_markdown(v, r) for v, r in reports.items())
+    return f"# {a} vs {b}\n\n{groups}\n\n{per_class}\n\n{calibration}\n\n{details}"

@@ -1,0 +1,272 @@
+"""The model registry: every version of every component, and which one is active.
+
+Versions live in two places. Committed defaults are the artifact directories under
+`models/<name>/` (reviewed, in git, what a fresh clone serves). Versions trained later are
+written under `Settings.registry_dir` (default `var/registry/<name>/<id>/`, git-ignored:
+trained weights come from data that is never committed and promoting one to a default is a
+review step). Each version directory holds its files and an `entry.json` manifest.
+
+Activation is recorded in the database (`activations.py`) after safety checks: the card is
+present, the files match their hashes, and the metrics are not below the active version on
+an evaluation set both share. `force` overrides the checks and is recorded as such.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from voc.config import Settings
+from voc.registry import activations
+from voc.registry.compare import compare
+from voc.registry.entry import MANIFEST, Entry, EntryError, read_entry, write_entry
+
+log = logging.getLogger(__name__)
+
+
+class UnknownModel(LookupError):
+    """No component or no version by that name; the message lists what exists."""
+
+
+class ActivationRefused(ValueError):
+    """A safety check failed; `code` says which, the message says what to do."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class ActivationResult:
+    name: str
+    version: str
+    previous: str
+    forced: bool
+    changed: bool
+    overridden: list[str]
+    """The checks `force` overrode (empty when none failed)."""
+
+
+class Registry:
+    def __init__(self, committed_dir: Path, registry_dir: Path, engine: Engine) -> None:
+        self.committed_dir = committed_dir
+        self.registry_dir = registry_dir
+        self.engine = engine
+        activations.ensure_table(engine)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, engine: Engine | None = None) -> Registry:
+        from voc.service.db import make_engine
+
+        return cls(
+            settings.artifacts_dir,
+            settings.registry_dir,
+            engine or make_engine(settings.database_url),
+        )
+
+    # --- versions -------------------------------------------------------------------------
+
+    def default(self, name: str) -> Entry:
+        """The committed version of `name` (`models/<name>/entry.json`)."""
+        try:
+            return read_entry(self.committed_dir / name)
+        except EntryError as err:
+            raise UnknownModel(f"no committed version of model {name!r}: {err}") from err
+
+    def names(self) -> list[str]:
+        found = {p.parent.name for p in self.committed_dir.glob(f"*/{MANIFEST}")}
+        found |= {p.parent.parent.name for p in self.registry_dir.glob(f"*/*/{MANIFEST}")}
+        return sorted(found)
+
+    def versions(self, name: str) -> list[Entry]:
+        """Every version of `name`, oldest first; the committed default is one of them."""
+        entries = []
+        if (self.committed_dir / name / MANIFEST).is_file():
+            entries.append(self.default(name))
+        for manifest in sorted((self.registry_dir / name).glob(f"*/{MANIFEST}")):
+            try:
+                entries.append(read_entry(manifest.parent))
+            except EntryError as err:
+                log.warning("registry.bad_entry", extra={"model": name, "error": str(err)})
+        if not entries:
+            raise UnknownModel(f"no model named {name!r}; known: {self.names()}")
+        return sorted(entries, key=lambda e: e.created_at)
+
+    def entry(self, name: str, version: str) -> Entry:
+        """A version by its full (`sentiment@9223055d`) or short (`9223055d`) name."""
+        entries = self.versions(name)
+        for entry in entries:
+            if version in (entry.version, entry.short_version):
+                return entry
+        raise UnknownModel(
+            f"model {name!r} has no version {version!r}; versions: {[e.version for e in entries]}"
+        )
+
+    def register(
+        self,
+        name: str,
+        build: Callable[[Path], dict[str, Any]],
+    ) -> Entry:
+        """Make a new version: `build(directory)` writes the artifact files and card into an
+        empty directory and returns `write_entry`'s keyword arguments (version, config, data,
+        evaluations). The directory is then moved in place under its version id, so a
+        half-written version is never visible. An identical version already there is kept."""
+        parent = self.registry_dir / name
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=parent))
+        try:
+            entry = write_entry(staging, name=name, **build(staging))
+            final = parent / entry.short_version
+            if final.exists() or (
+                (self.committed_dir / name / MANIFEST).is_file()
+                and self.default(name).version == entry.version
+            ):
+                log.info("registry.exists", extra={"model": name, "version": entry.version})
+                return self.entry(name, entry.version)
+            os.replace(staging, final)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        log.info("registry.registered", extra={"model": name, "version": entry.version})
+        return read_entry(final)
+
+    def promote(self, name: str, version: str) -> Entry:
+        """Make a registered version the committed default: its files replace
+        `models/<name>/` (then review and commit them). The activation log is unchanged."""
+        entry = self.entry(name, version)
+        problems = entry.problems()
+        if problems:
+            raise ActivationRefused("ChecksumMismatch", "; ".join(problems))
+        target = self.committed_dir / name
+        if entry.path == target:
+            return entry
+        staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=self.committed_dir))
+        try:
+            shutil.copytree(entry.path, staging, dirs_exist_ok=True)
+            if target.exists():
+                shutil.rmtree(target)
+            os.replace(staging, target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        log.info("registry.promoted", extra={"model": name, "version": entry.version})
+        return read_entry(target)
+
+    # --- activation -----------------------------------------------------------------------
+
+    def active_version(self, name: str) -> str:
+        recorded = activations.active_versions(self.engine).get(name)
+        return recorded or self.default(name).version
+
+    def active(self) -> dict[str, Entry]:
+        """name -> active entry, for every name in the registry."""
+        recorded = activations.active_versions(self.engine)
+        return {
+            name: self.entry(name, recorded[name]) if name in recorded else self.default(name)
+            for name in self.names()
+        }
+
+    def check(self, name: str, version: str) -> tuple[Entry, list[tuple[str, str]]]:
+        """The candidate and every failed safety check as (code, message)."""
+        candidate = self.entry(name, version)
+        failed = [
+            ("CardMissing" if "model card" in p else "ChecksumMismatch", p)
+            for p in candidate.problems()
+        ]
+        active = self.entry(name, self.active_version(name))
+        if candidate.version != active.version:
+            comparison = compare(active, candidate)
+            if not comparison.comparable:
+                failed.append(
+                    (
+                        "NotComparable",
+                        f"{candidate.version} and the active {active.version} share no "
+                        f"evaluation set, so it cannot be shown not to be worse; compare them "
+                        f"with `voc eval {name} --data FILE... --compare {active.short_version} "
+                        f"{candidate.short_version}`",
+                    )
+                )
+            failed += [("MetricsRegression", r) for r in comparison.regressions]
+        return candidate, failed
+
+    def activate(
+        self,
+        name: str,
+        version: str,
+        *,
+        force: bool = False,
+        reason: str = "activate",
+        before_record: Callable[[Entry], None] | None = None,
+    ) -> ActivationResult:
+        """Check, then record `version` as active. Refused with `ActivationRefused` when a
+        check fails and `force` is false. `before_record(entry)` runs after the checks and
+        before the record (the service builds the new analyzer there, so a version that does
+        not load is never recorded)."""
+        candidate, failed = self.check(name, version)
+        previous = self.active_version(name)
+        if failed and not force:
+            code, _ = failed[0]
+            messages = "; ".join(message for _, message in failed)
+            raise ActivationRefused(
+                code, f"{messages}. Fix this, or activate with force to override."
+            )
+        if candidate.version == previous:
+            return ActivationResult(name, previous, previous, force, False, [])
+        if before_record is not None:
+            before_record(candidate)
+        activations.record(
+            self.engine, name, candidate.version, previous=previous, forced=force, reason=reason
+        )
+        log.info(
+            "registry.activated",
+            extra={
+                "model": name,
+                "version": candidate.version,
+                "previous": previous,
+                "forced": force,
+                "overridden": [code for code, _ in failed],
+            },
+        )
+        return ActivationResult(
+            name, candidate.version, previous, force, True, [m for _, m in failed]
+        )
+
+    def rollback(
+        self, name: str, *, before_record: Callable[[Entry], None] | None = None
+    ) -> ActivationResult:
+        """Go back to the version that was active before the current one. It served before, so
+        only its files are checked (not its metrics). Twice in a row returns to where it began."""
+        log_ = activations.history(self.engine, name)
+        if not log_ or log_[0].previous is None:
+            raise ActivationRefused(
+                "NothingToRollBack", f"model {name!r} has never been activated; nothing to undo"
+            )
+        target = self.entry(name, log_[0].previous)
+        problems = target.problems()
+        if problems:
+            raise ActivationRefused(
+                "ChecksumMismatch",
+                "; ".join(problems) + ". Restore the files, or activate another version.",
+            )
+        if before_record is not None:
+            before_record(target)
+        activations.record(
+            self.engine,
+            name,
+            target.version,
+            previous=log_[0].version,
+            forced=False,
+            reason="rollback",
+        )
+        log.info("registry.rolled_back", extra={"model": name, "version": target.version})
+        return ActivationResult(name, target.version, log_[0].version, False, True, [])
+
+    def history(self, name: str) -> list[activations.Activation]:
+        self.versions(name)  # raises UnknownModel for a name that does not exist
+        return activations.history(self.engine, name)

@@ -1,0 +1,242 @@
+"""Batch jobs over HTTP: submit (JSON or a file), watch, read results while they come, stop.
+
+`POST /v1/jobs` stores every document before it answers 202, so an accepted job is never
+lost; workers (a thread of `voc serve`, or `voc worker` processes) do the analysis.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, request, stream_with_context
+
+from voc.jobs.ingest import (
+    Columns,
+    IngestError,
+    file_format,
+    inspect_file,
+    read_documents,
+    read_file,
+)
+from voc.jobs.output import csv_lines, jsonl_lines
+from voc.jobs.store import IdempotencyConflict, Job, JobNotReady, JobStore
+from voc.jobs.types import STATUSES
+from voc.jobs.worker import WorkerThread
+from voc.service.errors import ApiError
+from voc.service.schemas import json_body, parse_options
+from voc.service.state import state
+
+bp = Blueprint("jobs", __name__)
+EXTENSION = "voc.jobs"
+MAX_LIST = 500
+FILE_FIELDS = ("text_column", "id_column", "language_column", "metadata_columns", "format")
+
+
+def init_app(app: Flask) -> None:
+    """The job store on the app's database, the blueprint, and the in-process worker."""
+    services = state(app)
+    store = JobStore(services.engine)
+    worker = WorkerThread(store, services.settings) if services.settings.in_process_worker else None
+    app.extensions[EXTENSION] = {"store": store, "worker": worker}
+    app.register_blueprint(bp)
+
+
+def _store() -> JobStore:
+    return current_app.extensions[EXTENSION]["store"]
+
+
+def close(app: Flask) -> None:
+    worker = app.extensions[EXTENSION]["worker"]
+    if worker is not None:
+        worker.close()
+
+
+def _iso(timestamp: float | None) -> str | None:
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="milliseconds")
+
+
+def job_to_dict(job: Job) -> dict[str, Any]:
+    return {
+        "job_id": job.id,
+        "status": job.status,
+        "progress": {"total": job.total, "done": job.done, "failed": job.failed},
+        "created_at": _iso(job.created_at),
+        "started_at": _iso(job.started_at),
+        "finished_at": _iso(job.finished_at),
+        "error": job.error,
+        "warnings": job.warnings,
+        "options": job.options,
+        "source": job.source,
+    }
+
+
+def _job_or_404(job_id: str) -> Job:
+    job = _store().get(job_id)
+    if job is None:
+        raise ApiError(404, "JobNotFound", f"no job {job_id!r}; GET /v1/jobs lists the jobs")
+    return job
+
+
+def _refuse_oversized(limit: int, what: str) -> None:
+    """Answer 413 from the announced length, before a byte of the body is read."""
+    request.max_content_length = limit
+    if request.content_length is not None and request.content_length > limit:
+        raise ApiError(
+            413,
+            "RequestTooLarge",
+            f"the {what} announces {request.content_length} bytes; the limit is {limit} "
+            "(max_upload_bytes / max_job_json_bytes in GET /v1/limits): split the input",
+        )
+
+
+@bp.post("/v1/jobs")
+def submit():
+    limits = state(current_app).settings.limits
+    key = request.headers.get("Idempotency-Key") or None
+    if key is not None and len(key) > 200:
+        raise ApiError(400, "InvalidIdempotencyKey", "Idempotency-Key must be 1-200 characters")
+    if request.mimetype == "multipart/form-data":
+        _refuse_oversized(limits.max_upload_bytes, "upload")
+        submission = _file_submission(limits)
+    else:
+        _refuse_oversized(limits.max_job_json_bytes, "JSON body")
+        submission = _json_submission(limits)
+    rows, options, source, warnings, fingerprint = submission
+    try:
+        job = _store().create(
+            rows,
+            options=options,
+            source=source,
+            warnings=warnings,
+            chunk_size=state(current_app).settings.job_chunk_size,
+            idempotency_key=key,
+            fingerprint=fingerprint,
+        )
+    except IngestError as err:
+        raise ApiError(400, err.code, err.message) from err
+    except IdempotencyConflict as err:
+        raise ApiError(409, "IdempotencyKeyReused", str(err)) from err
+    except JobNotReady as err:
+        raise ApiError(409, "JobNotReady", f"{err}; retry shortly", {"Retry-After": "2"}) from err
+    response = jsonify(
+        {"job_id": job.id, "status": job.status, "warnings": job.warnings, "total": job.total}
+    )
+    response.status_code = 202
+    response.headers["Location"] = f"/v1/jobs/{job.id}"
+    if job.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _json_submission(limits):
+    payload = json_body(request)
+    if not isinstance(payload, dict):
+        raise ApiError(400, "InvalidRequest", 'the body must be a JSON object with "documents"')
+    documents = payload.get("documents")
+    if not isinstance(documents, list) or not documents:
+        raise ApiError(400, "InvalidRequest", '"documents" must be a non-empty list of objects')
+    options = parse_options(payload)
+    fingerprint = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+    return read_documents(documents, limits), options, {"kind": "json"}, [], fingerprint
+
+
+def _form_value(name: str) -> Any:
+    """A form field; JSON lists/objects are parsed, `a,b` lists are split (features)."""
+    value = request.form.get(name)
+    if value is None or value == "":
+        return None
+    if value.lstrip().startswith(("[", "{")):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as err:
+            raise ApiError(400, "InvalidForm", f"form field {name!r} is not valid JSON") from err
+    return value
+
+
+def _file_submission(limits):
+    upload = request.files.get("file")
+    if upload is None:
+        raise ApiError(400, "MissingFile", 'send the input as a multipart form field named "file"')
+    form_options = {}
+    for name in ("features", "taxonomy", "journey"):
+        value = _form_value(name)
+        if name == "features" and isinstance(value, str):
+            value = [f.strip() for f in value.split(",") if f.strip()]
+        if value is not None:
+            form_options[name] = value
+    options = parse_options(form_options)
+    metadata = request.form.get("metadata_columns") or ""
+    columns = Columns(
+        text=request.form.get("text_column") or "text",
+        id=request.form.get("id_column") or None,
+        language=request.form.get("language_column") or None,
+        metadata=tuple(c.strip() for c in metadata.split(",") if c.strip()),
+    )
+    try:
+        fmt = file_format(upload.filename, request.form.get("format") or None)
+        info = inspect_file(upload.stream, fmt)
+    except IngestError as err:
+        raise ApiError(400, err.code, err.message) from err
+    fingerprint = hashlib.sha256(
+        json.dumps(
+            [info.sha256, options, {f: request.form.get(f) for f in FILE_FIELDS}], sort_keys=True
+        ).encode()
+    ).hexdigest()
+    source = {
+        "kind": "file",
+        "filename": upload.filename,
+        "format": fmt,
+        "encoding": info.encoding,
+        "bytes": info.size,
+    }
+    rows = read_file(upload.stream, info, columns, limits)
+    return rows, options, source, info.warnings, fingerprint
+
+
+@bp.get("/v1/jobs/<job_id>")
+def get_job(job_id: str):
+    return jsonify(job_to_dict(_job_or_404(job_id)))
+
+
+@bp.get("/v1/jobs/<job_id>/results")
+def results(job_id: str):
+    job = _job_or_404(job_id)
+    fmt = request.args.get("format", "jsonl")
+    store = _store()
+    if fmt == "jsonl":
+        body, mimetype = jsonl_lines(store.results(job.id)), "application/x-ndjson"
+    elif fmt == "csv":
+        body, mimetype = csv_lines(store.results(job.id), job.options), "text/csv"
+    else:
+        raise ApiError(400, "InvalidFormat", f"format must be jsonl or csv, not {fmt!r}")
+    response = Response(stream_with_context(body), mimetype=mimetype)
+    response.headers["X-Job-Status"] = job.status
+    return response
+
+
+@bp.post("/v1/jobs/<job_id>/stop")
+def stop(job_id: str):
+    _job_or_404(job_id)
+    job = _store().request_stop(job_id)
+    response = jsonify(job_to_dict(job))
+    response.status_code = 202 if job.status == "STOP_REQUESTED" else 200
+    return response
+
+
+@bp.get("/v1/jobs")
+def list_jobs():
+    status = request.args.get("status") or None
+    if status is not None and status not in STATUSES:
+        raise ApiError(400, "InvalidStatus", f"status must be one of {list(STATUSES)}")
+    try:
+        limit = int(request.args.get("limit", 50))
+    except ValueError as err:
+        raise ApiError(400, "InvalidLimit", "limit must be an integer") from err
+    if not 1 <= limit <= MAX_LIST:
+        raise ApiError(400, "InvalidLimit", f"limit must be between 1 and {MAX_LIST}")
+    return jsonify({"jobs": [job_to_dict(j) for j in _store().list(limit=limit, status=status)]})

@@ -1,0 +1,204 @@
+"""The batch-job part of the OpenAPI document (merged into `voc.service.openapi`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from voc.jobs.types import STATUSES
+
+JOB_ID = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}
+TIME = {"type": ["string", "null"], "format": "date-time"}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return _json(description, _ref("Error"))
+
+
+def job_schemas() -> dict[str, Any]:
+    return {
+        "Job": {
+            "type": "object",
+            "properties": {
+                "job_id": {"type": "string"},
+                "status": {"type": "string", "enum": list(STATUSES)},
+                "progress": {
+                    "type": "object",
+                    "properties": {
+                        "total": {"type": "integer", "minimum": 0},
+                        "done": {"type": "integer", "minimum": 0},
+                        "failed": {"type": "integer", "minimum": 0},
+                    },
+                    "required": ["total", "done", "failed"],
+                },
+                "created_at": TIME,
+                "started_at": TIME,
+                "finished_at": TIME,
+                "error": {"type": ["string", "null"]},
+                "warnings": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "e.g. the file was not UTF-8 and was read as Windows-1252",
+                },
+                "options": {"type": "object", "description": "features, taxonomy, journey"},
+                "source": {"type": "object", "description": "json, or the file's name/format"},
+            },
+            "required": [
+                "job_id",
+                "status",
+                "progress",
+                "created_at",
+                "started_at",
+                "finished_at",
+                "error",
+            ],
+        },
+        "JobSubmitted": {
+            "type": "object",
+            "properties": {
+                "job_id": {"type": "string"},
+                "status": {"type": "string", "enum": list(STATUSES)},
+                "total": {"type": "integer"},
+                "warnings": {"type": "array", "items": {"type": "string"}},
+            },
+            "required": ["job_id", "status"],
+        },
+        "JobList": {
+            "type": "object",
+            "properties": {"jobs": {"type": "array", "items": _ref("Job")}},
+            "required": ["jobs"],
+        },
+        "JobFileUpload": {
+            "type": "object",
+            "properties": {
+                "file": {
+                    "type": "string",
+                    "format": "binary",
+                    "description": "CSV/TSV (UTF-8, UTF-8 with BOM, UTF-16 with BOM; else read "
+                    "as Windows-1252 with a warning), JSONL or Parquet",
+                },
+                "format": {"type": "string", "enum": ["csv", "tsv", "jsonl", "parquet"]},
+                "text_column": {"type": "string", "default": "text"},
+                "id_column": {"type": "string", "description": "default: id, else row numbers"},
+                "language_column": {"type": "string"},
+                "metadata_columns": {"type": "string", "description": "comma-separated"},
+                "features": {"type": "string", "description": "comma-separated or a JSON list"},
+                "taxonomy": {"type": "string"},
+                "journey": {"type": "string"},
+            },
+            "required": ["file"],
+        },
+        "JobResultLine": {
+            "description": "One line of the results: an Analysis, or a refused row",
+            "anyOf": [
+                _ref("Analysis"),
+                {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": ["string", "null"]},
+                        "error": {
+                            "type": "object",
+                            "properties": {
+                                "code": {"type": "string"},
+                                "message": {"type": "string"},
+                            },
+                            "required": ["code", "message"],
+                        },
+                    },
+                    "required": ["id", "error"],
+                },
+            ],
+        },
+    }
+
+
+def job_paths() -> dict[str, Any]:
+    idempotency = {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string", "maxLength": 200},
+        "description": "the same key and body replay the same job; another body -> 409",
+    }
+    return {
+        "/v1/jobs": {
+            "post": {
+                "summary": "Submit a batch job (JSON documents or a file)",
+                "parameters": [idempotency],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": _ref("AnalyzeRequest")},
+                        "multipart/form-data": {"schema": _ref("JobFileUpload")},
+                    },
+                },
+                "responses": {
+                    "202": _json("Stored; Location: /v1/jobs/{job_id}", _ref("JobSubmitted")),
+                    "400": _error(
+                        "Invalid body or file (EmptyFile, InvalidEncoding, MissingColumn, "
+                        "UnsupportedFormat, InvalidRequest, UnknownFeature)"
+                    ),
+                    "409": _error("Idempotency-Key reused for a different request"),
+                    "413": _error("Larger than max_upload_bytes / max_job_json_bytes"),
+                    "415": _error("Neither application/json nor multipart/form-data"),
+                },
+            },
+            "get": {
+                "summary": "List jobs, newest first",
+                "parameters": [
+                    {"name": "status", "in": "query", "schema": {"enum": list(STATUSES)}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "default": 50}},
+                ],
+                "responses": {"200": _json("Jobs", _ref("JobList")), "400": _error("Bad query")},
+            },
+        },
+        "/v1/jobs/{job_id}": {
+            "get": {
+                "summary": "A job with its live progress",
+                "parameters": [JOB_ID],
+                "responses": {"200": _json("The job", _ref("Job")), "404": _error("No job")},
+            }
+        },
+        "/v1/jobs/{job_id}/results": {
+            "get": {
+                "summary": "Committed results in input order, streamed (also while running)",
+                "parameters": [
+                    JOB_ID,
+                    {
+                        "name": "format",
+                        "in": "query",
+                        "schema": {"enum": ["jsonl", "csv"], "default": "jsonl"},
+                    },
+                ],
+                "responses": {
+                    "200": {
+                        "description": "One line per document; header X-Job-Status",
+                        "content": {
+                            "application/x-ndjson": {"schema": _ref("JobResultLine")},
+                            "text/csv": {"schema": {"type": "string"}},
+                        },
+                    },
+                    "400": _error("Unknown format"),
+                    "404": _error("No job"),
+                },
+            }
+        },
+        "/v1/jobs/{job_id}/stop": {
+            "post": {
+                "summary": "Stop a job: chunks in hand finish, nothing new starts",
+                "parameters": [JOB_ID],
+                "responses": {
+                    "200": _json("Stopped or already finished", _ref("Job")),
+                    "202": _json("Stop requested; a chunk in hand is finishing", _ref("Job")),
+                    "404": _error("No job"),
+                },
+            }
+        },
+    }
