@@ -5,13 +5,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 ENCODER := models/base/e5-small/manifest.json
 
-.PHONY: run test setup model lint bench clean
+.PHONY: run test setup model browser lint bench bench-topics screenshot clean
 
 run: model
 	$(BIN)/voc serve --host 127.0.0.1 --port 8080
 
 # .ci/postgres.sh installs (apt) and starts a throwaway PostgreSQL for the job tests.
-test: model
+test: model browser
 	$(BIN)/ruff check voc tests bench
 	.ci/postgres.sh $(BIN)/pytest
 
@@ -29,6 +29,10 @@ model: $(ENCODER)
 $(ENCODER): $(STAMP)
 	$(BIN)/voc models build-encoder
 
+# The report's browser test drives Debian's chromium (Playwright never downloads a browser).
+browser:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
 lint: setup
 	$(BIN)/ruff check voc tests bench
 	$(BIN)/ruff format --check voc tests bench
@@ -36,6 +40,13 @@ lint: setup
 bench: model
 	$(BIN)/python bench/bench_foundation.py
 	$(BIN)/python bench/bench_jobs.py
+
+bench-topics: model
+	$(BIN)/python bench/bench_topics.py
+
+# A report of 2,000 real comments and a screenshot of it (var/report/report.png) for the README.
+screenshot: model browser
+	$(BIN)/python bench/report_screenshot.py --out var/report/report.png
 
 clean:
 	rm -rf $(VENV) models/base var

@@ -11,7 +11,8 @@ from voc.config import Settings
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     db = tmp_path_factory.mktemp("db") / "voc.sqlite3"
-    return Settings.from_env({"database_url": f"sqlite:///{db}"})
+    topics = tmp_path_factory.mktemp("topics")
+    return Settings.from_env({"database_url": f"sqlite:///{db}", "topics_dir": topics})
 
 
 @pytest.fixture(scope="session")

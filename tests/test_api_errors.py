@@ -47,11 +47,9 @@ def test_wrong_shapes(client, payload):
     assert_error(client.post("/v1/analyze", json=payload), 400, "InvalidRequest")
 
 
-def test_unknown_and_unavailable_features(client):
+def test_unknown_features(client):
     response = client.post("/v1/analyze", json={"documents": [GOOD], "features": ["colour"]})
     assert "colour" in assert_error(response, 400, "UnknownFeature")["message"]
-    response = client.post("/v1/analyze", json={"documents": [GOOD], "features": ["topics"]})
-    assert_error(response, 400, "FeatureNotAvailable")
 
 
 def test_too_many_documents(client, settings):

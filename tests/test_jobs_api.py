@@ -300,3 +300,51 @@ def test_job_responses_validate_against_the_documented_schemas(client, wait_for_
     validate("JobList", client.get("/v1/jobs").get_json())
     for line in result_lines(client, body["job_id"]):
         validate("JobResultLine", line)
+
+
+def test_job_report_page_and_data(client, wait_for_job):
+    """The analyst's report over a job's results: data with the API.md keys, and the page."""
+    from jsonschema import Draft202012Validator
+
+    documents = [
+        {
+            "id": "r1",
+            "text": "The parcel arrived two weeks late.",
+            "metadata": {"score": 2, "score_type": "nps"},
+        },
+        {
+            "id": "r2",
+            "text": "Colis arrivé en retard, très déçu.",
+            "metadata": {"score": 3, "score_type": "nps"},
+        },
+        {
+            "id": "r3",
+            "text": "Paketnya telat seminggu, kecewa.",
+            "metadata": {"score": 1, "score_type": "nps"},
+        },
+        {
+            "id": "r4",
+            "text": "Great app, very easy to pay.",
+            "metadata": {"score": 10, "score_type": "nps"},
+        },
+        {
+            "id": "r5",
+            "text": "Aplikasi senang guna, bayaran cepat.",
+            "metadata": {"score": 9, "score_type": "nps"},
+        },
+    ]
+    body = submit(client, {"documents": documents})
+    wait_for_job(client, body["job_id"])
+
+    report = client.get(f"/v1/jobs/{body['job_id']}/report.json")
+    assert report.status_code == 200
+    data = report.get_json()
+    spec = client.get("/openapi.json").get_json()
+    Draft202012Validator(
+        {"components": spec["components"], "$ref": "#/components/schemas/Report"}
+    ).validate(data)
+    assert data["summary"]["documents"] == 5 and data["summary"]["metric"]
+    page = client.get(f"/v1/jobs/{body['job_id']}/report")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    assert b"Plotly" in page.data and b"telat seminggu" in page.data
+    assert client.get("/v1/jobs/nope/report").status_code == 404

@@ -1,6 +1,7 @@
 """The `voc` command line: serve, work on jobs, analyse files, build the base encoder, train,
-evaluate and activate model versions (job and registry commands live in `voc.jobs.commands`
-and `voc.registry.cli`)."""
+evaluate and activate model versions, fit topics, render reports (job, registry, topic and
+report commands live in `voc.jobs.commands`, `voc.registry.cli`, `voc.topics.commands` and
+`voc.report.commands`)."""
 
 from __future__ import annotations
 
@@ -127,6 +128,12 @@ def build_parser() -> argparse.ArgumentParser:
     causes.add_argument("--out", type=Path, default=None, help="artifact directory")
     causes.set_defaults(func=_train_root_causes)
     add_job_commands(commands)
+
+    from voc.report.commands import add_report_command
+    from voc.topics.commands import add_topic_commands
+
+    add_topic_commands(commands)
+    add_report_command(commands)
     return parser
 
 

@@ -475,6 +475,40 @@ class JobStore:
             rows = conn.execute(query.order_by(jobs.c.created_at.desc()).limit(limit)).all()
         return [_job(row) for row in rows]
 
+    def analysed_documents(self, job_id: str, *, page: int = 1000) -> Iterator[dict[str, Any]]:
+        """Committed results with their document's text and metadata (what a report reads),
+        in input order, page by page."""
+        after = -1
+        while True:
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    select(job_results.c.position, job_results.c.body, job_documents.c.body)
+                    .join(
+                        job_documents,
+                        and_(
+                            job_documents.c.job_id == job_results.c.job_id,
+                            job_documents.c.position == job_results.c.position,
+                        ),
+                    )
+                    .where(
+                        job_results.c.job_id == job_id,
+                        job_results.c.position > after,
+                        job_results.c.body.is_not(None),
+                    )
+                    .order_by(job_results.c.position)
+                    .limit(page)
+                ).all()
+            for _, result, document in rows:
+                source = json.loads(document)
+                yield {
+                    **json.loads(result),
+                    "text": source["text"],
+                    "metadata": source.get("metadata", {}),
+                }
+            if len(rows) < page:
+                return
+            after = rows[-1].position
+
     def results(self, job_id: str, *, page: int = 1000) -> Iterator[ResultRow]:
         """Committed results in input order, read page by page (a short transaction each)."""
         after = -1

@@ -44,6 +44,9 @@ from voc.nlp.types import (
     Sentence,
 )
 from voc.nlp.vectors import DocumentVectors, embed_documents
+from voc.topics.corpus import DocumentTopics, document_topics
+from voc.topics.model import TopicModel
+from voc.topics.store import TopicStore
 
 if TYPE_CHECKING:
     from voc.registry.store import Registry
@@ -54,6 +57,7 @@ FEATURES = (
     "sentences",
     "root_causes",
     "touchpoints",
+    "topics",
     "expectation_gaps",
     "churn_risk",
 )
@@ -77,6 +81,7 @@ class Analyzer:
         churn: ChurnDetector,
         root_causes: RootCauseTagger,
         sentiment_encoder: Encoder | None = None,
+        topics: TopicModel | None = None,
     ) -> None:
         self.encoder = encoder
         self.language_identifier = language_identifier
@@ -87,6 +92,8 @@ class Analyzer:
         self.root_causes = root_causes
         self.sentiment_encoder = sentiment_encoder
         """A fine-tuned encoder the sentiment head reads instead of `encoder` (None: shared)."""
+        self.topics = topics
+        """The active topic model; swapped whole (one attribute write) when a new one activates."""
 
     @classmethod
     def load(
@@ -159,11 +166,12 @@ class Analyzer:
                     limits=settings.limits,
                 )
             ),
+            topics=TopicStore(settings.topics_dir).active(),
         )
 
     @property
     def model_versions(self) -> dict[str, str]:
-        return {
+        versions = {
             "encoder": self.encoder.version,
             "language": self.language_identifier.version,
             "sentiment": self.sentiment.version,
@@ -171,6 +179,9 @@ class Analyzer:
             "churn_risk": self.churn.version,
             "root_causes": self.root_causes.version,
         }
+        if self.topics is not None:
+            versions["topics"] = self.topics.version
+        return versions
 
     def analyze(
         self,
@@ -192,7 +203,8 @@ class Analyzer:
         wants_sentiment = bool({"sentiment", "churn_risk"} & set(features))
         wants_sentences = "sentences" in features
         wants_tags = bool({"root_causes", "touchpoints"} & set(features))
-        if not (wants_sentiment or wants_sentences or wants_tags):
+        wants_topics = "topics" in features
+        if not (wants_sentiment or wants_sentences or wants_tags or wants_topics):
             return self._with_gaps_and_churn(
                 feedback,
                 languages,
@@ -215,9 +227,10 @@ class Analyzer:
             else vectors
         )
         clause_proba = []
+        topics = self._topics(vectors, languages) if wants_topics else [None] * len(feedback)
         results = []
-        for f, lang, doc_sentences, doc_vectors in zip(
-            feedback, languages, sentences, sentiment_vectors, strict=True
+        for f, lang, doc_sentences, doc_vectors, doc_topics in zip(
+            feedback, languages, sentences, sentiment_vectors, topics, strict=True
         ):
             proba = self.sentiment.predict_proba(doc_vectors.all)
             document_proba, sentence_proba = proba[0], proba[1 : 1 + len(doc_sentences)]
@@ -239,6 +252,7 @@ class Analyzer:
                     )
                     if wants_sentences
                     else None,
+                    topics=doc_topics,
                 )
             )
         if wants_tags:
@@ -318,6 +332,18 @@ class Analyzer:
                 else None,
             )
             for i, (f, analysis, code) in enumerate(zip(feedback, results, codes, strict=True))
+        ]
+
+    def _topics(
+        self, vectors: list[DocumentVectors], languages: list[Language]
+    ) -> list[DocumentTopics]:
+        """Each document's topics from its clause vectors (already computed: no extra pass)."""
+        model = self.topics
+        if model is None:
+            return [DocumentTopics(None, ())] * len(vectors)
+        return [
+            document_topics(model, v.clauses, lang.code)
+            for v, lang in zip(vectors, languages, strict=True)
         ]
 
     def _languages(self, feedback: Sequence[Feedback]) -> list[Language]:

@@ -8,6 +8,7 @@ from voc.nlp.churn import ChurnRisk
 from voc.nlp.expectations import ExpectationGap
 from voc.nlp.quantities import Quantity
 from voc.nlp.types import Analysis, RootCauseTag, Segment, Sentence, Sentiment, TouchpointTag
+from voc.topics.corpus import assignment_to_dict
 
 ROUND = 4
 
@@ -124,4 +125,7 @@ def analysis_to_dict(analysis: Analysis) -> dict[str, Any]:
         out["expectation_gaps"] = [expectation_gap_to_dict(g) for g in analysis.expectation_gaps]
     if analysis.churn_risk is not None:
         out["churn_risk"] = churn_risk_to_dict(analysis.churn_risk)
+    if analysis.topics is not None:
+        out["topic"] = assignment_to_dict(analysis.topics.topic)
+        out["topics"] = [assignment_to_dict(a) for a in analysis.topics.topics]
     return out

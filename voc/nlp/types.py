@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from voc.nlp.churn import ChurnRisk
     from voc.nlp.expectations import ExpectationGap
+    from voc.topics.corpus import DocumentTopics
 
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
 DOCUMENT_SENTIMENT_LABELS = (*SENTIMENT_LABELS, "mixed")
@@ -97,3 +98,5 @@ class Analysis:
     touchpoints: tuple[TouchpointTag, ...] | None = None
     expectation_gaps: tuple[ExpectationGap, ...] | None = None
     churn_risk: ChurnRisk | None = None
+    topics: DocumentTopics | None = None
+    """`topic` (best) and `topics` (every clause's, best first); no model: empty, topic None."""

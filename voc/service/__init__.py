@@ -11,7 +11,7 @@ from voc.config import Settings
 from voc.logging import configure_logging
 from voc.nlp.analyzer import Analyzer
 from voc.registry import store
-from voc.service import alerts, analyze, configuration, errors, metrics, models, ops
+from voc.service import alerts, analyze, configuration, errors, metrics, models, ops, topics
 from voc.service.batcher import Batcher
 from voc.service.config_store import ConfigStore
 from voc.service.db import make_engine, metadata
@@ -62,5 +62,6 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(alerts.bp)
     app.register_blueprint(configuration.bp)
     jobs.init_app(app)
+    app.register_blueprint(topics.bp)
     log.info("app.ready", extra={"model_versions": analyzer.model_versions})
     return app

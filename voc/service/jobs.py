@@ -220,6 +220,27 @@ def results(job_id: str):
     return response
 
 
+@bp.get("/v1/jobs/<job_id>/report.json")
+def report_json(job_id: str):
+    return jsonify(_report(_job_or_404(job_id)))
+
+
+@bp.get("/v1/jobs/<job_id>/report")
+def report_html(job_id: str):
+    from voc.report.html import render_report_html
+
+    return Response(render_report_html(_report(_job_or_404(job_id))), mimetype="text/html")
+
+
+def _report(job: Job) -> dict[str, Any]:
+    """The analyst's report over the job's committed results (all of them once it has ended)."""
+    from voc.report.prepare import report_for_rows
+
+    title = f"Job {job.id} ({job.status.lower().replace('_', ' ')})"
+    rows = _store().analysed_documents(job.id)
+    return report_for_rows(state(current_app).analyzer, rows, title=title)
+
+
 @bp.post("/v1/jobs/<job_id>/stop")
 def stop(job_id: str):
     _job_or_404(job_id)

@@ -16,7 +16,6 @@ from voc.nlp.types import DOCUMENT_SENTIMENT_LABELS, SENTIMENT_LABELS, SUPPORTED
 from voc.nlp.validation import SCORE_RANGES
 from voc.service import alerts, configuration
 from voc.service.openapi_jobs import job_paths, job_schemas
-from voc.service.schemas import PLANNED_FEATURES
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -208,9 +207,8 @@ def _schemas(settings: Settings) -> dict[str, Any]:
                 },
                 "features": {
                     "type": "array",
-                    "items": {"type": "string", "enum": [*FEATURES, *PLANNED_FEATURES]},
-                    "description": "default: every available feature; "
-                    f"{list(PLANNED_FEATURES)} answer 400 FeatureNotAvailable in this version",
+                    "items": {"type": "string", "enum": list(FEATURES)},
+                    "description": "default: every feature",
                 },
                 "taxonomy": {
                     "description": '"default" (the shipped one), the id of a stored taxonomy, '
@@ -282,12 +280,31 @@ def _schemas(settings: Settings) -> dict[str, Any]:
                 "touchpoints": {"type": "array", "items": _ref("TouchpointTag")},
                 "expectation_gaps": {"type": "array", "items": _ref("ExpectationGap")},
                 "churn_risk": _ref("ChurnRisk"),
+                "topic": {
+                    "oneOf": [_ref("TopicAssignment"), {"type": "null"}],
+                    "description": "best topic of the document's clauses; null when no topic "
+                    'model is active; id -1 is the explicit "other"',
+                },
+                "topics": {
+                    "type": "array",
+                    "items": _ref("TopicAssignment"),
+                    "description": "every topic of the document's clauses, best first",
+                },
             },
             "required": ["id"],
         },
         **INTENT_SCHEMAS,
         **alerts.OPENAPI_SCHEMAS,
         **configuration.openapi_schemas(limits),
+        "TopicAssignment": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"},
+                "label": {"type": "string"},
+                "probability": {"type": "number", "minimum": 0, "maximum": 1},
+            },
+            "required": ["id", "label", "probability"],
+        },
         "DocumentError": {
             "type": "object",
             "properties": {
@@ -309,12 +326,52 @@ def _schemas(settings: Settings) -> dict[str, Any]:
             },
             "required": ["model_versions", "documents", "errors"],
         },
+        "Topic": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"},
+                "label": {"type": "string"},
+                "keywords": {"type": "array", "items": {"type": "string"}},
+                "size": {"type": "integer", "minimum": 0},
+                "examples": {"type": "array", "items": {"type": "string"}},
+                "label_source": {"type": "string", "enum": ["auto", "analyst"]},
+                "is_new": {"type": "boolean"},
+                "origin": {"type": "string", "description": "fit, matched, merge, split:ID"},
+            },
+            "required": ["id", "label", "keywords", "size", "examples", "label_source", "is_new"],
+        },
+        "TopicModel": {
+            "type": "object",
+            "properties": {
+                "version": {"type": ["string", "null"]},
+                "topics": {"type": "array", "items": _ref("Topic")},
+                "stats": {"type": "object"},
+                "edits": {"type": "array", "items": {"type": "object"}},
+            },
+            "required": ["version", "topics", "stats", "edits"],
+        },
         "Limits": {
             "type": "object",
             "properties": {f.name: {"type": "integer"} for f in fields(Limits)},
             "required": [f.name for f in fields(Limits)],
         },
         **job_schemas(),
+    }
+
+
+_TOPIC_ID = {"name": "topic_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+def _body(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    schema = {"type": "object", "properties": properties, "required": required}
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def _edit_responses() -> dict[str, Any]:
+    return {
+        "200": _json_response("The new active version", _ref("TopicModel")),
+        "400": _error_response("InvalidRequest, InvalidTopicEdit (unknown id, too few to split)"),
+        "404": _error_response("NoTopicModel: none is active"),
     }
 
 
@@ -349,7 +406,7 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                         ),
                         "400": _error_response(
                             "Invalid body (InvalidJson, InvalidEncoding, InvalidRequest, "
-                            "BatchTooLarge, UnknownFeature, FeatureNotAvailable)"
+                            "BatchTooLarge, UnknownFeature)"
                         ),
                         "413": _error_response("Body larger than max_request_bytes"),
                         "415": _error_response("Body is not application/json"),
@@ -359,6 +416,43 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
             },
             **alerts.OPENAPI_PATHS,
             **configuration.OPENAPI_PATHS,
+            "/v1/topics": {
+                "get": {
+                    "summary": "The active topic model (version null when none is active)",
+                    "responses": {"200": _json_response("Topic model", _ref("TopicModel"))},
+                }
+            },
+            "/v1/topics/{topic_id}": {
+                "patch": {
+                    "summary": "Rename a topic (the label survives refits)",
+                    "parameters": [_TOPIC_ID],
+                    "requestBody": _body({"label": {"type": "string"}}, ["label"]),
+                    "responses": _edit_responses(),
+                }
+            },
+            "/v1/topics/merge": {
+                "post": {
+                    "summary": "Merge topics into the first id listed",
+                    "requestBody": _body(
+                        {
+                            "ids": {"type": "array", "items": {"type": "integer"}, "minItems": 2},
+                            "label": {"type": "string"},
+                        },
+                        ["ids"],
+                    ),
+                    "responses": _edit_responses(),
+                }
+            },
+            "/v1/topics/{topic_id}/split": {
+                "post": {
+                    "summary": "Split a topic in parts (new ids, flagged new)",
+                    "parameters": [_TOPIC_ID],
+                    "requestBody": _body(
+                        {"parts": {"type": "integer", "minimum": 2, "maximum": 10}}, []
+                    ),
+                    "responses": _edit_responses(),
+                }
+            },
             **job_paths(),
             "/v1/limits": {
                 "get": {

@@ -95,6 +95,43 @@ def job_schemas() -> dict[str, Any]:
             },
             "required": ["file"],
         },
+        "Report": {
+            "description": "The analyst's report as data (the HTML page renders the same)",
+            "type": "object",
+            "properties": {
+                "title": {"type": "string"},
+                "summary": {"type": "object"},
+                "topics": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "id": {"type": "integer"},
+                            "label": {"type": "string"},
+                            "keywords": {"type": "array", "items": {"type": "string"}},
+                            "size": {"type": "integer"},
+                            "sentiment": {"type": "object"},
+                            "touchpoints": {"type": "object"},
+                            "examples": {"type": "array"},
+                        },
+                        "required": [
+                            "id",
+                            "label",
+                            "keywords",
+                            "size",
+                            "sentiment",
+                            "touchpoints",
+                            "examples",
+                        ],
+                    },
+                },
+                "root_causes": {"type": "array"},
+                "touchpoints": {"type": "array"},
+                "drivers": {"type": "array"},
+                "expectation_gaps": {"type": "array"},
+            },
+            "required": ["topics", "root_causes", "touchpoints", "drivers", "expectation_gaps"],
+        },
         "JobResultLine": {
             "description": "One line of the results: an Analysis, or a refused row",
             "anyOf": [
@@ -186,6 +223,29 @@ def job_paths() -> dict[str, Any]:
                         },
                     },
                     "400": _error("Unknown format"),
+                    "404": _error("No job"),
+                },
+            }
+        },
+        "/v1/jobs/{job_id}/report": {
+            "get": {
+                "summary": "The analyst's report over the job's results: one self-contained page",
+                "parameters": [JOB_ID],
+                "responses": {
+                    "200": {
+                        "description": "HTML page (charts inlined)",
+                        "content": {"text/html": {"schema": {"type": "string"}}},
+                    },
+                    "404": _error("No job"),
+                },
+            }
+        },
+        "/v1/jobs/{job_id}/report.json": {
+            "get": {
+                "summary": "The same report as data (topics, root causes, touchpoints, drivers...)",
+                "parameters": [JOB_ID],
+                "responses": {
+                    "200": _json("Report", _ref("Report")),
                     "404": _error("No job"),
                 },
             }

@@ -15,9 +15,6 @@ from voc.nlp.types import SUPPORTED_LANGUAGES, Feedback
 from voc.nlp.validation import DocumentError, validate_document
 from voc.service.errors import ApiError
 
-PLANNED_FEATURES = ("topics",)
-"""Features of the API contract that this version does not compute yet."""
-
 
 @dataclass(frozen=True)
 class AnalyzeRequest:
@@ -60,13 +57,6 @@ def _features(payload: dict) -> tuple[str, ...]:
         return FEATURES
     if not isinstance(requested, list) or not all(isinstance(f, str) for f in requested):
         raise ApiError(400, "InvalidFeatures", "features must be a list of feature names")
-    planned = [f for f in requested if f in PLANNED_FEATURES]
-    if planned:
-        raise ApiError(
-            400,
-            "FeatureNotAvailable",
-            f"features {planned} are not available in this version; available: {list(FEATURES)}",
-        )
     unknown = [f for f in requested if f not in FEATURES]
     if unknown:
         raise ApiError(

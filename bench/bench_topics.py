@@ -1,0 +1,238 @@
+"""Topic benchmark: voc's topic fit vs BERTopic's defaults on the same precomputed embeddings.
+
+(a) baseline: `BERTopic()` with its defaults (UMAP + HDBSCAN, default CountVectorizer), given
+    voc's embeddings (no encoder pass);
+(b) voc: `voc.topics.fit.fit_topics` (BERTopic with PCA + MiniBatchKMeans, per-language
+    centring, multilingual stop words, nearest-centroid settling).
+Each runs in its own process (peak RSS measured there). Both are scored on the labelled
+subsets of the corpus (NMI per labelled file, then the mean), NPMI coherence of the top-10
+unigram keywords over the corpus, and topic diversity. Finally the cost of online topic
+assignment inside `Analyzer.analyze` (with vs without an active model, same texts, same run).
+
+Targets: b faster than a by >= 3x, NMI(b) >= NMI(a), peak memory <= 4 GB, online cost <= 10%.
+Run: `.venv/bin/python bench/bench_topics.py` (embeddings cached by bench/topic_corpus.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from topic_corpus import CHUNK, Corpus, build_corpus, cached_chunks, corpus_embeddings
+
+
+def _run_voc(path: str, texts: list[str], languages: list[str]) -> dict:
+    import bertopic  # noqa: F401  imported before the clock starts, as for the baseline
+
+    from voc.topics.fit import TopicSettings, fit_topics
+
+    embeddings = np.load(path)
+    started = time.perf_counter()
+    model = fit_topics(texts, embeddings, languages=languages, settings=TopicSettings(seed=0))
+    seconds = time.perf_counter() - started
+    labels = [a.id for a in model.assign(embeddings, languages)]
+    return {
+        "seconds": seconds,
+        "labels": labels,
+        "keywords": [[w for w, _ in t.keywords] for t in model.topics],
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def _run_bertopic_defaults(path: str, texts: list[str], languages: list[str]) -> dict:
+    from bertopic import BERTopic
+
+    embeddings = np.load(path)
+    started = time.perf_counter()
+    model = BERTopic()
+    labels, _ = model.fit_transform(texts, embeddings=embeddings)
+    seconds = time.perf_counter() - started
+    topics = sorted(t for t in model.get_topics() if t != -1)
+    return {
+        "seconds": seconds,
+        "labels": list(map(int, labels)),
+        "keywords": [[w for w, _ in model.get_topic(t)] for t in topics],
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def _in_process(target, *args) -> dict:
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(target, args)
+
+
+def nmi_per_file(labels: list[int], corpus_labels: dict[str, list[int | None]]) -> dict[str, float]:
+    from sklearn.metrics import normalized_mutual_info_score
+
+    out = {}
+    for name, truth in corpus_labels.items():
+        rows = [i for i, t in enumerate(truth) if t is not None]
+        if len(rows) >= 50:
+            out[name] = normalized_mutual_info_score(
+                [truth[i] for i in rows], [labels[i] for i in rows]
+            )
+    return out
+
+
+def coherence_and_diversity(keywords: list[list[str]], texts: list[str]) -> tuple[float, float]:
+    """NPMI of top-10 unigram keyword pairs (document co-occurrence) and topic diversity."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    tops = [[w for w in words if " " not in w][:10] for words in keywords]
+    tops = [t for t in tops if len(t) >= 2]
+    if not tops:
+        return float("nan"), float("nan")
+    vocabulary = sorted({w for t in tops for w in t})
+    vectorizer = CountVectorizer(
+        vocabulary=vocabulary, binary=True, lowercase=True, token_pattern=r"(?u)\b\w+\b"
+    )
+    x = vectorizer.fit_transform(texts).tocsc().astype(np.float64)
+    n = x.shape[0]
+    index = {w: i for i, w in enumerate(vocabulary)}
+    df = np.asarray(x.sum(axis=0)).ravel()
+    scores = []
+    for words in tops:
+        for i, a in enumerate(words):
+            for b in words[i + 1 :]:
+                ia, ib = index[a], index[b]
+                joint = x[:, ia].multiply(x[:, ib]).sum()
+                if joint == 0 or df[ia] == 0 or df[ib] == 0:
+                    scores.append(-1.0)
+                    continue
+                p_joint, p_a, p_b = joint / n, df[ia] / n, df[ib] / n
+                scores.append(np.log(p_joint / (p_a * p_b)) / -np.log(p_joint))
+    diversity = len({w for t in tops for w in t}) / sum(len(t) for t in tops)
+    return float(np.mean(scores)), diversity
+
+
+def online_cost(texts: list[str], model_texts: list[str], model_vectors, languages) -> dict:
+    """Analyzer seconds on the same texts with and without an active topic model, and the
+    assignment step alone on the same clause vectors (robust to a busy machine)."""
+    from voc.config import Settings
+    from voc.nlp.analyzer import FEATURES, Analyzer
+    from voc.nlp.types import Feedback
+    from voc.nlp.vectors import embed_documents
+    from voc.topics.corpus import document_topics
+    from voc.topics.fit import TopicSettings, fit_topics
+
+    analyzer = Analyzer.load(Settings.from_env())
+    model = fit_topics(
+        model_texts, model_vectors, languages=languages, settings=TopicSettings(seed=0)
+    )
+    feedback = [Feedback(id=str(i), text=t) for i, t in enumerate(texts)]
+    without = [f for f in FEATURES if f != "topics"]
+    analyzer.analyze(feedback[:32], features=FEATURES)  # warm-up
+    timings: dict[str, list[float]] = {"without": [], "with": [], "assign": []}
+    codes = [a.language.code for a in analyzer.analyze(feedback, features=("language",))]
+    sentences = analyzer.segmenter.segment_batch(list(texts), codes)
+    vectors = embed_documents(analyzer.encoder.embed, list(texts), sentences)
+    for _ in range(3):
+        for name, features, topics in (("without", without, None), ("with", FEATURES, model)):
+            analyzer.topics = topics
+            started = time.perf_counter()
+            for i in range(0, len(feedback), 32):
+                analyzer.analyze(feedback[i : i + 32], features=features)
+            timings[name].append(time.perf_counter() - started)
+        started = time.perf_counter()
+        for v, code in zip(vectors, codes, strict=True):
+            document_topics(model, v.clauses, code)
+        timings["assign"].append(time.perf_counter() - started)
+    best = {k: min(v) for k, v in timings.items()}
+    return {
+        **best,
+        "added": best["with"] / best["without"] - 1,
+        "assign_share": best["assign"] / best["without"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size", type=int, default=100_000)
+    parser.add_argument("--online-texts", type=int, default=512, help="0 skips the online part")
+    parser.add_argument(
+        "--cached-only",
+        action="store_true",
+        help="use only the chunks already embedded (when the cache is partial)",
+    )
+    args = parser.parse_args()
+    corpus = build_corpus(args.size)
+    if args.cached_only:
+        keep = [
+            i
+            for s in cached_chunks(corpus.texts)
+            for i in range(s, s + CHUNK)
+            if i < len(corpus.texts)
+        ]
+        corpus = Corpus(
+            [corpus.texts[i] for i in keep],
+            [corpus.languages[i] for i in keep],
+            {k: [v[i] for i in keep] for k, v in corpus.labels.items()},
+        )
+    embeddings = corpus_embeddings(corpus.texts)
+    print(f"corpus: {len(corpus.texts)} texts, {embeddings.shape[1]} dims", flush=True)
+    rows = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = str(Path(tmp) / "embeddings.npy")
+        np.save(path, embeddings)
+        for name, target in (("voc", _run_voc), ("bertopic_defaults", _run_bertopic_defaults)):
+            rows[name] = _score(_in_process(target, path, corpus.texts, corpus.languages), corpus)
+            _print_row(name, rows[name])
+            if name == "voc" and args.online_texts:
+                online = online_cost(
+                    corpus.texts[-args.online_texts :], corpus.texts, embeddings, corpus.languages
+                )
+                print(
+                    f"online: analyze without topics {online['without']:.2f} s, with "
+                    f"{online['with']:.2f} s for {args.online_texts} texts: "
+                    f"{100 * online['added']:+.1f}%; assignment step alone "
+                    f"{online['assign']:.3f} s "
+                    f"= {100 * online['assign_share']:.1f}% of analyze (target <= 10%)",
+                    flush=True,
+                )
+    voc, base = rows["voc"], rows["bertopic_defaults"]
+    print(
+        f"speed ratio (bertopic defaults / voc): {base['seconds'] / voc['seconds']:.1f}x "
+        "(target >= 3)"
+    )
+    print(f"NMI voc - defaults: {voc['nmi_mean'] - base['nmi_mean']:+.3f} (target >= 0)")
+    print(f"voc peak memory: {voc['peak_mb'] / 1024:.2f} GB (target <= 4)")
+
+
+def _score(result: dict, corpus: Corpus) -> dict:
+    nmi = nmi_per_file(result["labels"], corpus.labels)
+    npmi, diversity = coherence_and_diversity(result["keywords"], corpus.texts)
+    labels = np.array(result["labels"])
+    return {
+        "seconds": result["seconds"],
+        "peak_mb": result["peak_mb"],
+        "topics": len(result["keywords"]),
+        "outliers": float((labels == -1).mean()),
+        "nmi": nmi,
+        "nmi_mean": float(np.mean(list(nmi.values()))),
+        "npmi": npmi,
+        "diversity": diversity,
+    }
+
+
+def _print_row(name: str, row: dict) -> None:
+    print(
+        f"{name:18s} fit {row['seconds']:8.1f} s  peak {row['peak_mb']:7.0f} MB  "
+        f"topics {row['topics']:4d}  outliers {row['outliers']:.3f}  NMI {row['nmi_mean']:.3f}  "
+        f"NPMI {row['npmi']:.3f}  diversity {row['diversity']:.3f}",
+        flush=True,
+    )
+    for file, value in row["nmi"].items():
+        print(f"    NMI {file:42s} {value:.3f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,372 @@
+"""The analyst's report as data: `build_report(documents) -> dict` (the shape of report.json).
+
+Input: analysed documents as `/v1/analyze` and job results give them (API.md), with `text` and
+`metadata` when the caller has them. The fields of later issues (`root_causes`, `touchpoints`,
+`expectation_gaps`, `churn_risk`) and `topic`/`topics` are used when present and skipped when
+absent. The HTML page (`voc.report.html`) renders exactly this dict.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from voc.report.drivers import (
+    CHURN_RISK_MIN,
+    METRIC_NAMES,
+    SCALES,
+    ScoredDoc,
+    Theme,
+    dominant_score_type,
+    driver_table,
+    headline_metric,
+)
+from voc.topics.model import OTHER_ID, TopicModel
+
+SENTIMENTS = ("negative", "neutral", "positive", "mixed")
+EXAMPLES = 3
+COMMENTS_PER_THEME = 25
+MAX_COMMENTS = 3000
+
+
+@dataclass(frozen=True)
+class Doc:
+    """One analysed document, normalised for counting (missing features become empty)."""
+
+    id: str
+    text: str
+    language: str
+    sentiment: str | None
+    sentiment_score: float | None
+    score: float | None
+    score_type: str | None
+    customer_value: float
+    created_at: datetime | None
+    touchpoints: tuple[tuple[str, str], ...]
+    root_causes: tuple[tuple[str, str], ...]
+    topics: tuple[tuple[int, str], ...]
+    gaps: tuple[dict[str, Any], ...]
+    churn: float | None
+    highlights: tuple[dict[str, Any], ...]
+
+    @property
+    def negative(self) -> bool:
+        return self.sentiment in ("negative", "mixed")
+
+
+def _text(raw: dict[str, Any]) -> str:
+    """The text, or its sentences put back at their offsets (analysed results omit it)."""
+    if isinstance(raw.get("text"), str):
+        return raw["text"]
+    sentences = raw.get("sentences") or []
+    chars: list[str] = []
+    for s in sentences:
+        chars += [" "] * max(0, s["start"] - len(chars))
+        chars[s["start"] : s["end"]] = list(s["text"])
+    return "".join(chars)
+
+
+def _created_at(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def normalize_document(raw: dict[str, Any]) -> Doc:
+    meta = raw.get("metadata") or {}
+    language = raw.get("language")
+    sentiment = raw.get("sentiment") or {}
+    root_causes = raw.get("root_causes") or []
+    touchpoints = [(t["id"], t.get("label") or t["id"]) for t in raw.get("touchpoints") or []]
+    if not touchpoints and isinstance(meta.get("touchpoint"), str):
+        touchpoints = [(meta["touchpoint"], meta["touchpoint"])]
+    topics = raw.get("topics") or ([raw["topic"]] if raw.get("topic") else [])
+    highlights = [
+        {"start": e["start"], "end": e["end"], "kind": "root_cause", "label": rc.get("label")}
+        for rc in root_causes
+        for e in rc.get("evidence") or []
+    ] + [
+        {"start": e["start"], "end": e["end"], "kind": "expectation_gap", "label": g.get("kind")}
+        for g in raw.get("expectation_gaps") or []
+        for e in g.get("evidence") or []
+    ]
+    churn = raw.get("churn_risk")
+    return Doc(
+        id=str(raw.get("id")),
+        text=_text(raw),
+        language=language.get("code", "und") if isinstance(language, dict) else language or "und",
+        sentiment=sentiment.get("label"),
+        sentiment_score=sentiment.get("score"),
+        score=_number(meta.get("score")),
+        score_type=meta.get("score_type") if meta.get("score_type") in SCALES else None,
+        customer_value=_number(meta.get("customer_value")) or 0.0,
+        created_at=_created_at(meta.get("created_at")),
+        touchpoints=tuple(dict.fromkeys(touchpoints)),
+        root_causes=tuple(dict.fromkeys((r["id"], r.get("label") or r["id"]) for r in root_causes)),
+        topics=tuple(dict.fromkeys((int(t["id"]), t["label"]) for t in topics)),
+        gaps=tuple(raw.get("expectation_gaps") or []),
+        churn=_number(churn.get("score")) if isinstance(churn, dict) else None,
+        highlights=tuple(sorted(highlights, key=lambda h: (h["start"], h["end"]))),
+    )
+
+
+def _sentiment_counts(docs: list[Doc]) -> dict[str, int]:
+    counts = Counter(d.sentiment for d in docs if d.sentiment)
+    return {s: counts.get(s, 0) for s in SENTIMENTS}
+
+
+def _examples(docs: list[Doc]) -> list[dict[str, str]]:
+    ranked = sorted(docs, key=lambda d: (d.sentiment_score is None, d.sentiment_score or 0))
+    return [{"id": d.id, "text": d.text} for d in ranked[:EXAMPLES]]
+
+
+def _theme_block(docs: list[Doc], score_type: str | None) -> dict[str, Any]:
+    scored = [d.score for d in docs if d.score is not None and d.score_type == score_type]
+    return {
+        "size": len(docs),
+        "sentiment": _sentiment_counts(docs),
+        "mean_score": round(sum(scored) / len(scored), 3) if scored else None,
+        "touchpoints": dict(Counter(t for d in docs for t, _ in d.touchpoints).most_common()),
+        "languages": dict(Counter(d.language for d in docs).most_common()),
+        "examples": _examples(docs),
+    }
+
+
+def _period(docs: list[Doc]) -> str:
+    dates = [d.created_at for d in docs if d.created_at]
+    span = (max(dates) - min(dates)).days if dates else 0
+    return "day" if span <= 45 else "week" if span <= 400 else "month"
+
+
+def _bucket(moment: datetime, period: str) -> str:
+    if period == "day":
+        return moment.strftime("%Y-%m-%d")
+    if period == "week":
+        year, week, _ = moment.isocalendar()
+        return f"{year}-W{week:02d}"
+    return moment.strftime("%Y-%m")
+
+
+def _trend(docs: list[Doc], topic_ids: list[int]) -> dict[str, Any]:
+    dated = [d for d in docs if d.created_at]
+    if not dated:
+        return {"period": None, "periods": [], "volume": [], "negative_share": [], "topics": {}}
+    period = _period(dated)
+    buckets: dict[str, list[Doc]] = defaultdict(list)
+    for d in dated:
+        buckets[_bucket(d.created_at, period)].append(d)
+    periods = sorted(buckets)
+    return {
+        "period": period,
+        "periods": periods,
+        "volume": [len(buckets[p]) for p in periods],
+        "negative_share": [
+            round(sum(d.negative for d in buckets[p]) / len(buckets[p]), 4) for p in periods
+        ],
+        "topics": {
+            str(t): [sum(any(i == t for i, _ in d.topics) for d in buckets[p]) for p in periods]
+            for t in topic_ids
+        },
+    }
+
+
+def _comment(doc: Doc) -> dict[str, Any]:
+    return {
+        "id": doc.id,
+        "text": doc.text,
+        "language": doc.language,
+        "sentiment": doc.sentiment,
+        "score": doc.score,
+        "created_at": doc.created_at.isoformat() if doc.created_at else None,
+        "touchpoints": [t for t, _ in doc.touchpoints],
+        "topics": [t for t, _ in doc.topics],
+        "root_causes": [r for r, _ in doc.root_causes],
+        "gaps": [g.get("kind") for g in doc.gaps],
+        "highlights": list(doc.highlights),
+    }
+
+
+def _comments(docs: list[Doc], groups: Iterable[list[Doc]]) -> list[dict[str, Any]]:
+    """The comments behind the numbers: the most negative ones of every theme, then the rest."""
+    chosen: dict[str, Doc] = {}
+    for group in groups:
+        for d in sorted(group, key=lambda d: d.sentiment_score or 0)[:COMMENTS_PER_THEME]:
+            chosen.setdefault(d.id, d)
+    for d in docs:
+        if len(chosen) >= MAX_COMMENTS:
+            break
+        chosen.setdefault(d.id, d)
+    return [_comment(d) for d in list(chosen.values())[:MAX_COMMENTS]]
+
+
+def _topic_map(model: TopicModel | None, topics: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Topics on a plane: the first two principal axes of their centroids, sized by volume."""
+    if model is None or len(model.topics) < 3:
+        return []
+    centred = model.centroids - model.centroids.mean(axis=0)
+    _, _, axes = np.linalg.svd(centred, full_matrices=False)
+    xy = centred @ axes[:2].T
+    sizes = {t["id"]: t["size"] for t in topics}
+    return [
+        {
+            "id": t.id,
+            "label": t.label,
+            "x": round(float(x), 4),
+            "y": round(float(y), 4),
+            "size": sizes.get(t.id, 0),
+        }
+        for t, (x, y) in zip(model.topics, xy, strict=True)
+    ]
+
+
+def build_report(
+    documents: Iterable[dict[str, Any]],
+    *,
+    topic_model: TopicModel | None = None,
+    title: str = "Voice of the customer",
+    notes: Iterable[str] = (),
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Everything the analyst's page shows, as JSON-ready data (API.md `report.json`)."""
+    raw_docs = list(documents)
+    all_docs = [normalize_document(r) for r in raw_docs]
+    empty = sum(not d.text.strip() for d in all_docs)
+    text_counts = Counter(" ".join(d.text.lower().split()) for d in all_docs if d.text.strip())
+    docs = all_docs
+    score_type = dominant_score_type(
+        [ScoredDoc(frozenset(), d.score, d.score_type, False, 0, False) for d in docs]
+    )
+    scores = [d.score for d in docs if d.score is not None and d.score_type == score_type]
+
+    by_topic: dict[int, list[Doc]] = defaultdict(list)
+    topic_labels: dict[int, str] = {}
+    for d in docs:
+        for t, label in d.topics:
+            by_topic[t].append(d)
+            topic_labels.setdefault(t, label)
+    known = {t.id: t for t in topic_model.topics} if topic_model else {}
+    topics = []
+    for t in sorted(by_topic, key=lambda t: (t == OTHER_ID, -len(by_topic[t]))):
+        model_topic = known.get(t)
+        topics.append(
+            {
+                "id": t,
+                "label": model_topic.label if model_topic else topic_labels[t],
+                "keywords": [w for w, _ in model_topic.keywords] if model_topic else [],
+                "is_new": model_topic.is_new if model_topic else False,
+                **_theme_block(by_topic[t], score_type),
+            }
+        )
+
+    by_cause: dict[str, list[Doc]] = defaultdict(list)
+    cause_labels: dict[str, str] = {}
+    by_touchpoint: dict[str, list[Doc]] = defaultdict(list)
+    touchpoint_labels: dict[str, str] = {}
+    by_gap: dict[str, list[Doc]] = defaultdict(list)
+    for d in docs:
+        for c, label in d.root_causes:
+            by_cause[c].append(d)
+            cause_labels[c] = label
+        for t, label in d.touchpoints:
+            by_touchpoint[t].append(d)
+            touchpoint_labels[t] = label
+        for g in d.gaps:
+            by_gap[str(g.get("kind"))].append(d)
+    root_causes = [
+        {"id": c, "label": cause_labels[c], **_theme_block(by_cause[c], score_type)}
+        for c in sorted(by_cause, key=lambda c: -len(by_cause[c]))
+    ]
+    touchpoints = [
+        {"id": t, "label": touchpoint_labels[t], **_theme_block(by_touchpoint[t], score_type)}
+        for t in sorted(by_touchpoint, key=lambda t: -len(by_touchpoint[t]))
+    ]
+    gaps = [
+        {
+            "kind": kind,
+            "count": len(group),
+            "examples": [
+                {
+                    "id": d.id,
+                    "text": d.text,
+                    "expected": g.get("expected"),
+                    "actual": g.get("actual"),
+                }
+                for d in group[:EXAMPLES]
+                for g in d.gaps
+                if str(g.get("kind")) == kind
+            ][:EXAMPLES],
+        }
+        for kind, group in sorted(by_gap.items(), key=lambda kv: -len(kv[1]))
+    ]
+
+    themes = [Theme("topic", str(t["id"]), t["label"]) for t in topics if t["id"] != OTHER_ID]
+    themes += [Theme("root_cause", c["id"], c["label"]) for c in root_causes]
+    scored_docs = [
+        ScoredDoc(
+            themes=frozenset(
+                [("topic", str(t)) for t, _ in d.topics]
+                + [("root_cause", c) for c, _ in d.root_causes]
+            ),
+            score=d.score,
+            score_type=d.score_type,
+            negative=d.negative,
+            customer_value=d.customer_value,
+            churn_risk=d.churn is not None and d.churn >= CHURN_RISK_MIN,
+        )
+        for d in docs
+    ]
+    heat_topics = [t for t in topics if t["id"] != OTHER_ID][:25]
+    heat_touchpoints = [t["id"] for t in touchpoints][:15]
+    return {
+        "title": title,
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "notes": list(notes),
+        "summary": {
+            "documents": len(all_docs),
+            "empty": empty,
+            "duplicates": sum(c - 1 for c in text_counts.values()),
+            "languages": dict(Counter(d.language for d in docs).most_common()),
+            "sentiment": _sentiment_counts(docs),
+            "score_type": score_type,
+            "metric": METRIC_NAMES.get(score_type) if score_type else None,
+            "metric_value": round(headline_metric(scores, score_type), 2) if scores else None,
+            "scored": len(scores),
+            "score_distribution": (
+                {str(v): n for v, n in sorted(Counter(scores).items())} if scores else {}
+            ),
+            "customer_value": round(sum(d.customer_value for d in docs), 2),
+            "topic_model": topic_model.version if topic_model else None,
+        },
+        "topics": topics,
+        "topic_map": _topic_map(topic_model, topics),
+        "root_causes": root_causes,
+        "touchpoints": touchpoints,
+        "heatmap": {
+            "topics": [t["label"] for t in heat_topics],
+            "topic_ids": [t["id"] for t in heat_topics],
+            "touchpoints": heat_touchpoints,
+            "counts": [
+                [t["touchpoints"].get(tp, 0) for tp in heat_touchpoints] for t in heat_topics
+            ],
+        },
+        "drivers": driver_table(scored_docs, themes, seed=seed),
+        "expectation_gaps": gaps,
+        "trend": _trend(docs, [t["id"] for t in topics if t["id"] != OTHER_ID][:8]),
+        "comments": _comments(
+            docs,
+            [*by_topic.values(), *by_cause.values(), *by_touchpoint.values(), *by_gap.values()],
+        ),
+    }

@@ -1,0 +1,186 @@
+"""`render_report_html(report) -> str`: one self-contained page (Plotly inlined, no network).
+
+Charts are Plotly figures built here from the report dict and drawn by plotly.js in the page;
+the comments list, its language/touchpoint/theme filters and the evidence highlighting are a
+small script in the template that reads the same dict embedded as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+SENTIMENT_COLOURS = {
+    "negative": "#d62728",
+    "neutral": "#7f7f7f",
+    "positive": "#2ca02c",
+    "mixed": "#ff7f0e",
+}
+
+
+@cache
+def _plotly_js() -> str:
+    from plotly.offline import get_plotlyjs
+
+    return get_plotlyjs()
+
+
+@cache
+def _template():
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    env = Environment(
+        loader=PackageLoader("voc.report", "templates"), autoescape=select_autoescape(["html"])
+    )
+    return env.get_template("report.html")
+
+
+def _figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> dict[str, Any]:
+    import plotly.graph_objects as go
+
+    figure = go.Figure(
+        data=data, layout={"margin": {"t": 40, "l": 50, "r": 20, "b": 50}, "height": 360, **layout}
+    )
+    return json.loads(figure.to_json())
+
+
+def _charts(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    import plotly.graph_objects as go
+
+    summary = report["summary"]
+    charts: dict[str, dict[str, Any]] = {}
+    sentiment = summary["sentiment"]
+    charts["sentiment"] = _figure(
+        [
+            go.Bar(
+                x=list(sentiment),
+                y=list(sentiment.values()),
+                marker_color=[SENTIMENT_COLOURS[s] for s in sentiment],
+            )
+        ],
+        {"title": {"text": "Sentiment"}},
+    )
+    if summary["score_distribution"]:
+        dist = summary["score_distribution"]
+        charts["scores"] = _figure(
+            [go.Bar(x=list(dist), y=list(dist.values()), marker_color="#1f77b4")],
+            {
+                "title": {"text": f"Score distribution ({summary['score_type']})"},
+                "xaxis": {"type": "category"},
+            },
+        )
+    if report["topic_map"]:
+        points = report["topic_map"]
+        top = max(p["size"] for p in points) or 1
+        charts["topic_map"] = _figure(
+            [
+                go.Scatter(
+                    x=[p["x"] for p in points],
+                    y=[p["y"] for p in points],
+                    mode="markers+text",
+                    text=[p["label"] for p in points],
+                    textposition="top center",
+                    customdata=[p["id"] for p in points],
+                    marker={
+                        "size": [12 + 40 * (p["size"] / top) ** 0.5 for p in points],
+                        "opacity": 0.6,
+                    },
+                )
+            ],
+            {
+                "title": {"text": "Topic map (closer = more similar)"},
+                "xaxis": {"visible": False},
+                "yaxis": {"visible": False},
+                "height": 460,
+            },
+        )
+    heat = report["heatmap"]
+    if heat["topics"] and heat["touchpoints"]:
+        charts["heatmap"] = _figure(
+            [
+                go.Heatmap(
+                    z=heat["counts"], x=heat["touchpoints"], y=heat["topics"], colorscale="Reds"
+                )
+            ],
+            {
+                "title": {"text": "Topics x touchpoints (comments)"},
+                "height": 160 + 24 * len(heat["topics"]),
+                "margin": {"l": 220, "t": 40},
+            },
+        )
+    drivers = [d for d in report["drivers"] if d["volume"]]
+    if drivers:
+        scored = "impact" in drivers[0]
+        charts["drivers"] = _figure(
+            [
+                go.Scatter(
+                    x=[d["volume"] for d in drivers],
+                    y=[d["impact"] if scored else d["negativity"] for d in drivers],
+                    mode="markers+text",
+                    text=[d["label"] for d in drivers],
+                    textposition="top center",
+                    customdata=[f"{d['kind']}:{d['id']}" for d in drivers],
+                    marker={
+                        "color": [
+                            "#1f77b4" if d["kind"] == "topic" else "#9467bd" for d in drivers
+                        ],
+                        "size": 12,
+                    },
+                )
+            ],
+            {
+                "title": {
+                    "text": "Drivers: impact vs volume"
+                    if scored
+                    else "Drivers (no scores): negativity vs volume"
+                },
+                "xaxis": {"title": {"text": "comments"}},
+                "yaxis": {
+                    "title": {
+                        "text": f"{drivers[0].get('metric', '')} points gained "
+                        "without its detractors"
+                        if scored
+                        else "share negative"
+                    }
+                },
+            },
+        )
+    trend = report["trend"]
+    if trend["periods"]:
+        labels = {str(t["id"]): t["label"] for t in report["topics"]}
+        data = [
+            go.Bar(x=trend["periods"], y=trend["volume"], name="comments", marker_color="#c7c7c7")
+        ]
+        data += [
+            go.Scatter(x=trend["periods"], y=counts, name=labels.get(t, t), mode="lines")
+            for t, counts in trend["topics"].items()
+        ]
+        data.append(
+            go.Scatter(
+                x=trend["periods"],
+                y=trend["negative_share"],
+                yaxis="y2",
+                name="share negative",
+                line={"dash": "dot", "color": "#d62728"},
+            )
+        )
+        charts["trend"] = _figure(
+            data,
+            {
+                "title": {"text": f"Trend per {trend['period']}"},
+                "yaxis2": {"overlaying": "y", "side": "right", "range": [0, 1]},
+                "legend": {"orientation": "h"},
+                "height": 420,
+            },
+        )
+    return charts
+
+
+def render_report_html(report: dict[str, Any]) -> str:
+    """The whole page as one string: data, charts and plotly.js inlined."""
+    data = json.dumps(report, ensure_ascii=False).replace("</", "<\\/")
+    charts = json.dumps(_charts(report), ensure_ascii=False).replace("</", "<\\/")
+    return _template().render(
+        report=report, data_json=data, charts_json=charts, plotly_js=_plotly_js()
+    )

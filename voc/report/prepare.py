@@ -1,0 +1,122 @@
+"""Turn a JSONL file (raw texts, analysed results, or both) into analysed documents with topics.
+
+A line with `sentiment` is taken as analysed (API.md shape); any other line needs `text` and is
+analysed with the Analyzer. Top-level `score`, `score_type`, `created_at`, `customer_value`
+and `touchpoint` (as in `../shared/data`) are read as metadata. Documents without topics get
+them from the active topic model, or from a topic fit on these documents.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from voc.nlp.analyzer import FEATURES, Analyzer
+from voc.nlp.serialize import analysis_to_dict
+from voc.nlp.types import SUPPORTED_LANGUAGES, Feedback
+from voc.nlp.validation import validate_document
+from voc.topics.corpus import assignment_to_dict
+from voc.topics.fit import TooFewDocumentsError, TopicSettings
+from voc.topics.model import TopicModel
+from voc.topics.pipeline import fit_documents
+
+METADATA_KEYS = ("score", "score_type", "created_at", "customer_value", "touchpoint", "channel")
+BATCH = 64
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    rows = []
+    with path.open(encoding="utf-8") as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise ValueError(f"{path}:{number}: not JSON ({err.msg})") from err
+            if not isinstance(row, dict):
+                raise ValueError(f"{path}:{number}: each line must be a JSON object")
+            rows.append(row)
+    return rows
+
+
+def _raw_document(row: dict[str, Any], index: int) -> dict[str, Any]:
+    metadata = dict(row.get("metadata") or {})
+    for key in METADATA_KEYS:
+        if key in row and key not in metadata and row[key] is not None:
+            metadata[key] = row[key]
+    language = row.get("language") or row.get("lang") or "auto"
+    return {
+        "id": str(row.get("id", index)),
+        "text": row.get("text", ""),
+        "language": language if isinstance(language, str) else "auto",
+        "metadata": metadata,
+    }
+
+
+def analyse_rows(analyzer: Analyzer, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Analysed documents (with `text` and `metadata` kept) in input order."""
+    out: list[dict[str, Any]] = []
+    pending: list[tuple[int, Feedback]] = []
+    for index, row in enumerate(rows):
+        if "sentiment" in row:
+            out.append(row)
+            continue
+        raw = _raw_document(row, index)
+        checked = validate_document(
+            raw, index=index, max_characters=100_000, supported_languages=SUPPORTED_LANGUAGES
+        )
+        out.append({**raw, "error": getattr(checked, "code", None)})
+        if isinstance(checked, Feedback):
+            pending.append((index, checked))
+    for start in range(0, len(pending), BATCH):
+        batch = pending[start : start + BATCH]
+        analyses = analyzer.analyze([f for _, f in batch], features=FEATURES)
+        for (index, feedback), analysis in zip(batch, analyses, strict=True):
+            out[index] = {
+                **analysis_to_dict(analysis),
+                "text": feedback.text,
+                "metadata": feedback.metadata,
+            }
+    return out
+
+
+def attach_topics(
+    analyzer: Analyzer,
+    documents: list[dict[str, Any]],
+    *,
+    settings: TopicSettings | None = None,
+    previous: TopicModel | None = None,
+) -> tuple[TopicModel | None, list[str]]:
+    """Fit topics on the documents' texts and set `topic` / `topics` on each; notes for the page."""
+    texts = [d.get("text") or "" for d in documents]
+    try:
+        model, assigned = fit_documents(analyzer, texts, settings=settings, previous=previous)
+    except TooFewDocumentsError as err:
+        return None, [f"No topics: {err}"]
+    for doc, topics in zip(documents, assigned, strict=True):
+        doc["topic"] = assignment_to_dict(topics.topic)
+        doc["topics"] = [assignment_to_dict(a) for a in topics.topics]
+    return model, []
+
+
+def report_for_rows(
+    analyzer: Analyzer,
+    rows: Iterable[dict[str, Any]],
+    *,
+    title: str = "Voice of the customer",
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Rows (raw or analysed) -> report dict: analyse what needs it, topics from the active
+    model or a fit on these documents, then `build_report`. A job report endpoint calls this
+    with the job's results."""
+    from voc.report.builder import build_report
+
+    documents = [d for d in analyse_rows(analyzer, rows) if "sentiment" in d or d.get("text")]
+    if any(d.get("topic") for d in documents):
+        topic_model, notes = analyzer.topics, []
+    else:
+        topic_model, notes = attach_topics(analyzer, documents, settings=TopicSettings(seed=seed))
+    return build_report(documents, topic_model=topic_model, title=title, notes=notes, seed=seed)

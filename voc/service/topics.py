@@ -1,0 +1,94 @@
+"""`/v1/topics`: the active topic model and the analyst's edits (rename, merge, split).
+
+Every edit writes a new model version to the topic store, activates it, and swaps it into the
+Analyzer in one attribute write, so `/v1/analyze` answers with the edited labels at once.
+Fitting needs the encoder and runs offline (`voc topics fit FILE`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+
+from voc.service.errors import ApiError
+from voc.service.schemas import json_body
+from voc.service.state import state
+from voc.topics import edits
+from voc.topics.model import TopicModel, topic_to_dict
+from voc.topics.store import TopicStore
+
+bp = Blueprint("topics", __name__)
+
+
+def model_to_dict(model: TopicModel | None) -> dict[str, Any]:
+    if model is None:
+        return {"version": None, "topics": [], "stats": {}, "edits": []}
+    return {
+        "version": model.version,
+        "topics": [topic_to_dict(t) for t in model.topics],
+        "stats": {k: v for k, v in model.stats.items() if k != "settings"},
+        "edits": list(model.edits),
+    }
+
+
+def _active() -> TopicModel:
+    model = state(current_app).analyzer.topics
+    if model is None:
+        raise ApiError(
+            404, "NoTopicModel", "no topic model is active: fit one with `voc topics fit`"
+        )
+    return model
+
+
+def _activate(model: TopicModel):
+    services = state(current_app)
+    TopicStore(services.settings.topics_dir).save(model)
+    services.analyzer.topics = model
+    return jsonify(model_to_dict(model))
+
+
+def _object_body() -> dict[str, Any]:
+    body = json_body(request)
+    if not isinstance(body, dict):
+        raise ApiError(400, "InvalidRequest", "the body must be a JSON object")
+    return body
+
+
+def _edit(function, *args):
+    try:
+        return _activate(function(*args))
+    except edits.TopicEditError as err:
+        raise ApiError(400, "InvalidTopicEdit", str(err)) from err
+
+
+@bp.get("/v1/topics")
+def get_topics():
+    return jsonify(model_to_dict(state(current_app).analyzer.topics))
+
+
+@bp.patch("/v1/topics/<int:topic_id>")
+def rename_topic(topic_id: int):
+    label = _object_body().get("label")
+    if not isinstance(label, str):
+        raise ApiError(400, "InvalidRequest", 'send {"label": "new label"}')
+    return _edit(edits.rename, _active(), topic_id, label)
+
+
+@bp.post("/v1/topics/merge")
+def merge_topics():
+    body = _object_body()
+    ids, label = body.get("ids"), body.get("label")
+    if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
+        raise ApiError(400, "InvalidRequest", 'send {"ids": [3, 7], "label": "optional label"}')
+    if label is not None and not isinstance(label, str):
+        raise ApiError(400, "InvalidRequest", "label must be a string")
+    return _edit(edits.merge, _active(), ids, label)
+
+
+@bp.post("/v1/topics/<int:topic_id>/split")
+def split_topic(topic_id: int):
+    parts = _object_body().get("parts", 2)
+    if not isinstance(parts, int) or not 2 <= parts <= 10:
+        raise ApiError(400, "InvalidRequest", "parts must be an integer between 2 and 10")
+    return _edit(edits.split, _active(), topic_id, parts)

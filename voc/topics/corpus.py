@@ -1,0 +1,46 @@
+"""From documents to topic units (clauses) and back, shared by fitting and online assignment.
+
+A document's units are its clauses (voc's segmenter: sentences, split at but/mais/tapi...).
+Its `topics` are the distinct topics of its units, best first; its `topic` is the first of
+them (not "other" unless every unit is). Fit time and online time both go through
+`document_topics`, so a document gets the same answer in both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from voc.topics.model import OTHER_ID, Assignment, TopicModel
+
+
+@dataclass(frozen=True)
+class DocumentTopics:
+    topic: Assignment | None
+    topics: tuple[Assignment, ...]
+
+
+def document_topics(
+    model: TopicModel, clause_vectors: np.ndarray, language: str | None
+) -> DocumentTopics:
+    """Topics ranked by how many clauses they hold, then by the first clause they hold.
+
+    The ranking uses only which topic each clause got (never near-tied probabilities), so the
+    same clause assignments always give the same `topic`; "other" ranks last.
+    """
+    languages = None if language is None else [language] * len(clause_vectors)
+    best: dict[int, Assignment] = {}
+    count: dict[int, int] = {}
+    first: dict[int, int] = {}
+    for position, a in enumerate(model.assign(clause_vectors, languages)):
+        if a.id not in best or a.probability > best[a.id].probability:
+            best[a.id] = a
+        count[a.id] = count.get(a.id, 0) + 1
+        first.setdefault(a.id, position)
+    ranked = sorted(best.values(), key=lambda a: (a.id == OTHER_ID, -count[a.id], first[a.id]))
+    return DocumentTopics(ranked[0] if ranked else None, tuple(ranked))
+
+
+def assignment_to_dict(a: Assignment | None) -> dict | None:
+    return None if a is None else {"id": a.id, "label": a.label, "probability": a.probability}

@@ -1,0 +1,315 @@
+"""Fit topics with BERTopic on voc's own embeddings (never a second encoder pass).
+
+Fast configuration of BERTopic's sub-models: PCA for dimensionality reduction and KMeans
+(MiniBatchKMeans above 20,000 units) for clustering (both seeded, so the same data and seed
+give the same topics), c-TF-IDF keywords over a vocabulary without en/fr/id/ms stop words or
+informal forms.
+Then every unit is re-assigned to its nearest centroid with `TopicModel.assign`, the same
+function online assignment uses, and keywords are recomputed on those final assignments.
+
+Units are clauses (see `voc.topics.corpus`), so a comment about delivery and price counts in
+both topics. Empty and duplicate units are counted but do not shape topics: only distinct,
+non-empty units are clustered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+
+from voc.topics.model import OTHER_ID, Topic, TopicModel, _unit
+from voc.topics.stopwords import stop_words
+
+log = logging.getLogger(__name__)
+
+TOKEN_PATTERN = r"(?u)\b[^\W\d_]{2,}\b"
+"""Words of two letters or more: numbers and redaction marks never become keywords."""
+SAMPLES_PER_TOPIC = 64
+FULL_KMEANS_MAX = 20_000
+"""Up to this many distinct units, full KMeans with 10 restarts (seconds, and the same optimum
+whatever the seed); above it MiniBatchKMeans keeps a 100,000-comment fit fast."""
+EXAMPLES_PER_TOPIC = 3
+
+
+class TooFewDocumentsError(ValueError):
+    """The corpus is too small to discover topics in."""
+
+
+@dataclass(frozen=True)
+class TopicSettings:
+    """Validated options of a topic fit (`voc topics fit`, `POST /v1/topics/fit`)."""
+
+    n_topics: int = 0
+    """0: chosen from the corpus size (about sqrt(distinct units) / 2, between 2 and 60)."""
+    min_topic_size: int = 5
+    """Clusters with fewer distinct units are dissolved into their neighbours."""
+    outlier_share: float = 0.02
+    """Share of units (the least similar to any topic) that go to "other"; 0 gives every unit a
+    topic."""
+    reduced_dims: int = 48
+    temperature: float = 0.1
+    match_threshold: float = 0.75
+    """Centroid cosine above which a refit topic keeps a previous topic's id and label."""
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        checks = {
+            "n_topics": self.n_topics >= 0,
+            "min_topic_size": self.min_topic_size >= 1,
+            "outlier_share": 0 <= self.outlier_share < 0.5,
+            "reduced_dims": self.reduced_dims >= 2,
+            "temperature": self.temperature > 0,
+            "match_threshold": -1 <= self.match_threshold <= 1,
+        }
+        bad = [name for name, ok in checks.items() if not ok]
+        if bad:
+            raise ValueError(f"invalid topic settings {bad}: see voc.topics.fit.TopicSettings")
+
+    @property
+    def min_units(self) -> int:
+        return 2 * self.min_topic_size
+
+    def topic_count(self, n_units: int) -> int:
+        if self.n_topics:
+            return max(1, min(self.n_topics, n_units // self.min_topic_size))
+        return int(np.clip(round(np.sqrt(n_units) / 2), 2, 60))
+
+
+def normalize_unit(text: str) -> str:
+    """The key under which two units count as duplicates (case and spacing ignored)."""
+    return " ".join(text.lower().split())
+
+
+def has_content(text: str) -> bool:
+    return re.search(r"[^\W\d_]", text) is not None
+
+
+def fit_topics(
+    texts: list[str],
+    embeddings: np.ndarray,
+    *,
+    languages: list[str] | None = None,
+    settings: TopicSettings | None = None,
+    centred: bool = False,
+) -> TopicModel:
+    """Topics over `texts` (units) with their voc embeddings, one row per text.
+
+    `languages` (one code per text) enables per-language centring; `centred=True` says the
+    embeddings are already centred unit vectors of a parent model (used by split).
+    """
+    settings = settings or TopicSettings()
+    if len(texts) != len(embeddings):
+        raise ValueError(f"{len(texts)} texts but {len(embeddings)} embeddings")
+    started = time.perf_counter()
+    distinct: dict[str, int] = {}
+    empty = 0
+    for i, text in enumerate(texts):
+        if not has_content(text):
+            empty += 1
+        else:
+            distinct.setdefault(normalize_unit(text), i)
+    keep = np.array(list(distinct.values()), dtype=np.int64)
+    if len(keep) < settings.min_units:
+        raise TooFewDocumentsError(
+            f"{len(keep)} distinct non-empty comments; topic discovery needs at least "
+            f"{settings.min_units} (2 x min_topic_size): send more comments"
+        )
+    unit_texts = [texts[i] for i in keep]
+    raw = np.asarray(embeddings, dtype=np.float32)[keep]
+    mean = np.zeros(raw.shape[1], np.float32) if centred else raw.mean(axis=0)
+    language_means = {}
+    if languages is not None and not centred:
+        unit_languages = np.array([languages[i] for i in keep])
+        for lang in sorted(set(unit_languages.tolist())):
+            rows = unit_languages == lang
+            if rows.sum() >= settings.min_units:
+                language_means[lang] = raw[rows].mean(axis=0)
+    draft = TopicModel(
+        version="draft",
+        topics=(),
+        mean=mean,
+        language_means=language_means,
+        member_means=np.zeros((0, raw.shape[1]), np.float32),
+        min_similarity=-1.0,
+        temperature=settings.temperature,
+        next_id=0,
+    )
+    vectors = draft.centre(raw, None if languages is None else [languages[i] for i in keep])
+    labels = _cluster(unit_texts, vectors, settings)
+    member_means, final, sims = _settle(vectors, labels, settings)
+    best = sims[np.arange(len(final)), final]
+    min_similarity = (
+        float(np.quantile(best, settings.outlier_share)) if settings.outlier_share else -1.0
+    )
+    final = np.where(best < min_similarity, OTHER_ID, final)
+    keywords = _keywords(unit_texts, final)
+    weights = Counter(normalize_unit(t) for t in texts if has_content(t))
+    topics, samples, sample_vectors = [], [], []
+    for index in range(len(member_means)):
+        members = np.flatnonzero(final == index)
+        order = members[np.argsort(-sims[members, index])]
+        topic_keywords = keywords.get(index, ())
+        topics.append(
+            Topic(
+                id=index,
+                label=readable_label(topic_keywords) or f"topic {index}",
+                keywords=topic_keywords,
+                size=int(sum(weights[normalize_unit(unit_texts[m])] for m in members)),
+                examples=tuple(unit_texts[m] for m in order[:EXAMPLES_PER_TOPIC]),
+            )
+        )
+        chosen = np.sort(
+            np.random.default_rng(settings.seed + index).permutation(members)[:SAMPLES_PER_TOPIC]
+        )
+        samples.append(tuple(unit_texts[m] for m in chosen))
+        sample_vectors.append(vectors[chosen])  # centred: a split re-fits in this space
+    stats = {
+        "units": len(texts),
+        "empty": empty,
+        "duplicates": len(texts) - empty - len(keep),
+        "distinct": len(keep),
+        "other": int((final == OTHER_ID).sum()),
+        "seconds": round(time.perf_counter() - started, 2),
+        "settings": {k: getattr(settings, k) for k in settings.__dataclass_fields__},
+    }
+    model = TopicModel(
+        version=_version(unit_texts, settings),
+        topics=tuple(topics),
+        mean=mean,
+        language_means=language_means,
+        member_means=member_means,
+        min_similarity=min_similarity,
+        temperature=settings.temperature,
+        next_id=len(topics),
+        samples=tuple(samples),
+        sample_vectors=tuple(sample_vectors),
+        stats=stats,
+    )
+    log.info("topics.fitted", extra={k: v for k, v in stats.items() if k != "settings"})
+    return model
+
+
+def _settle(
+    vectors: np.ndarray, labels: np.ndarray, settings: TopicSettings
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Centroids whose nearest-centroid assignment reproduces them, without tiny topics.
+
+    Clusters under `min_topic_size` are dissolved, every unit goes to its nearest remaining
+    centroid, centroids are recomputed from those members; twice is enough in practice.
+    """
+    member_means, sizes = _member_means(vectors, labels)
+    for _ in range(3):
+        if (sizes >= settings.min_topic_size).sum() == 0:
+            sizes[sizes.argmax()] = settings.min_topic_size  # one topic holds everything
+        member_means = member_means[sizes >= settings.min_topic_size]
+        sims = vectors @ _unit(member_means).T
+        final = sims.argmax(axis=1)
+        member_means, sizes = _member_means(vectors, final, k=len(member_means))
+        if (sizes >= settings.min_topic_size).all():
+            break
+    sims = vectors @ _unit(member_means).T
+    return member_means, sims.argmax(axis=1), sims
+
+
+def _cluster(texts: list[str], centred: np.ndarray, settings: TopicSettings) -> np.ndarray:
+    """BERTopic with PCA + MiniBatchKMeans on precomputed embeddings; cluster index per unit."""
+    from bertopic import BERTopic
+    from bertopic.dimensionality import BaseDimensionalityReduction
+    from sklearn.cluster import KMeans, MiniBatchKMeans
+    from sklearn.decomposition import PCA
+
+    k = settings.topic_count(len(texts))
+    dims = min(settings.reduced_dims, len(texts) - 1, centred.shape[1])
+    reducer = (
+        PCA(n_components=dims, random_state=settings.seed, svd_solver="randomized")
+        if dims >= 2
+        else BaseDimensionalityReduction()
+    )
+    clusterer = (
+        KMeans(n_clusters=k, random_state=settings.seed, n_init=10)
+        if len(texts) <= FULL_KMEANS_MAX
+        else MiniBatchKMeans(n_clusters=k, random_state=settings.seed, n_init=3, batch_size=4096)
+    )
+    model = BERTopic(
+        umap_model=reducer,
+        hdbscan_model=clusterer,
+        # BERTopic's own keywords are replaced by `_keywords` on the settled topics: single
+        # words are enough here and cost half of the bigram vocabulary.
+        vectorizer_model=_vectorizer(len(texts), ngram_range=(1, 1)),
+        calculate_probabilities=False,
+        top_n_words=10,
+    )
+    topics, _ = model.fit_transform(texts, embeddings=centred)
+    return np.asarray(topics)
+
+
+def _vectorizer(n_texts: int, ngram_range: tuple[int, int] = (1, 2)):
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    return CountVectorizer(
+        stop_words=sorted(stop_words()),
+        token_pattern=TOKEN_PATTERN,
+        ngram_range=ngram_range,
+        min_df=2 if n_texts >= 1000 else 1,
+        lowercase=True,
+    )
+
+
+def _keywords(texts: list[str], labels: np.ndarray, top_n: int = 10) -> dict[int, tuple]:
+    """c-TF-IDF (BERTopic's ClassTfidfTransformer) keywords of each label but "other"."""
+    from bertopic.vectorizers import ClassTfidfTransformer
+
+    present = sorted(set(labels.tolist()) - {OTHER_ID})
+    if not present:
+        return {}
+    joined = [" ".join(texts[i] for i in np.flatnonzero(labels == t)) for t in present]
+    vectorizer = _vectorizer(len(texts))
+    try:
+        counts = vectorizer.fit_transform(joined)
+    except ValueError:  # every word is a stop word
+        return {}
+    scores = ClassTfidfTransformer(reduce_frequent_words=True).fit_transform(counts).toarray()
+    words = vectorizer.get_feature_names_out()
+    out = {}
+    for row, topic in enumerate(present):
+        order = np.argsort(-scores[row])[:top_n]
+        out[topic] = tuple(
+            (str(words[i]), round(float(scores[row, i]), 4)) for i in order if scores[row, i] > 0
+        )
+    return out
+
+
+def readable_label(keywords: tuple[tuple[str, float], ...], parts: int = 3) -> str:
+    """ "late delivery / courier": the top keywords, skipping words already inside a chosen one."""
+    chosen: list[str] = []
+    for word, _ in keywords:
+        if any(word in c.split() or set(word.split()) <= set(c.split()) for c in chosen):
+            continue
+        chosen = [c for c in chosen if not set(c.split()) <= set(word.split())] + [word]
+        if len(chosen) == parts:
+            break
+    return " / ".join(chosen)
+
+
+def _member_means(
+    vectors: np.ndarray, labels: np.ndarray, k: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean raw vector and size of each label 0..k-1 (labels < 0 are ignored)."""
+    k = int(labels.max()) + 1 if k is None else k
+    valid = labels >= 0
+    sums = np.zeros((k, vectors.shape[1]), dtype=np.float64)
+    np.add.at(sums, labels[valid], vectors[valid])
+    sizes = np.bincount(labels[valid], minlength=k)
+    return (sums / np.maximum(sizes, 1)[:, None]).astype(np.float32), sizes
+
+
+def _version(texts: list[str], settings: TopicSettings) -> str:
+    digest = hashlib.sha256("\n".join([repr(settings), *texts]).encode("utf-8")).hexdigest()
+    return f"topics-{datetime.now(UTC):%Y%m%d%H%M%S}-{digest[:8]}"

@@ -1,0 +1,194 @@
+"""A fitted topic model: what online assignment needs, saved as safetensors + JSON (no pickle).
+
+Topics live in voc's embedding space: each topic keeps the mean of its members' raw embeddings
+(`member_means`); assignment centres an embedding by the corpus mean (e5's cosines are bunched
+around 0.7, centring spreads them) and takes the nearest centred centroid. Fit time and online
+time call the same `assign`, so a text gets the same topic in both.
+
+A comment whose best similarity is under `min_similarity` goes to the explicit "other" topic
+(id -1); the threshold is set at fit time from `TopicSettings.outlier_share`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from voc.nlp.artifacts import save_tensors
+
+OTHER_ID = -1
+OTHER_LABEL = "other"
+TENSORS = "topics.safetensors"
+CONFIG = "topics.json"
+FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Topic:
+    """One theme. `label_source` is "auto" or "analyst" (analyst labels survive refits)."""
+
+    id: int
+    label: str
+    keywords: tuple[tuple[str, float], ...]
+    size: int
+    examples: tuple[str, ...]
+    label_source: str = "auto"
+    is_new: bool = False
+    origin: str = "fit"
+    """How the topic came to be: fit, matched (kept id across a refit), merge, split."""
+
+
+@dataclass(frozen=True)
+class Assignment:
+    id: int
+    label: str
+    probability: float
+
+
+@dataclass(frozen=True)
+class TopicModel:
+    version: str
+    topics: tuple[Topic, ...]
+    mean: np.ndarray
+    """Corpus mean of the raw embeddings (384,)."""
+    language_means: dict[str, np.ndarray]
+    """Mean raw embedding per language: subtracting it removes most of what separates
+    languages in e5's space, so a complaint groups with its theme, not with its language."""
+    member_means: np.ndarray
+    """Mean centred unit vector of each topic's members, in `topics` order (k, 384)."""
+    min_similarity: float
+    temperature: float
+    next_id: int
+    samples: tuple[tuple[str, ...], ...] = ()
+    """Per topic, a few member texts (for split); their embeddings are `sample_vectors`."""
+    sample_vectors: tuple[np.ndarray, ...] = ()
+    stats: dict[str, Any] = field(default_factory=dict)
+    edits: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def centroids(self) -> np.ndarray:
+        """Unit centroids: members' mean of centred vectors (kept as `member_means`)."""
+        return _unit(self.member_means)
+
+    def topic(self, topic_id: int) -> Topic:
+        for topic in self.topics:
+            if topic.id == topic_id:
+                return topic
+        raise KeyError(f"no topic {topic_id}; ids: {[t.id for t in self.topics]}")
+
+    def centre(self, embeddings: np.ndarray, languages: Sequence[str] | None = None) -> np.ndarray:
+        """Unit vectors after subtracting each text's language mean (or the corpus mean)."""
+        vectors = np.asarray(embeddings, dtype=np.float32)
+        if languages is None:
+            return _unit(vectors - self.mean)
+        means = np.stack([self.language_means.get(lang, self.mean) for lang in languages])
+        return _unit(vectors - means.reshape(len(vectors), -1))
+
+    def similarities(
+        self, embeddings: np.ndarray, languages: Sequence[str] | None = None
+    ) -> np.ndarray:
+        """Cosine of each centred embedding with each topic centroid, (n, k)."""
+        return self.centre(embeddings, languages) @ self.centroids.T
+
+    def assign(
+        self, embeddings: np.ndarray, languages: Sequence[str] | None = None
+    ) -> list[Assignment]:
+        """Nearest topic per embedding, or "other" under `min_similarity`.
+
+        `probability` is a softmax over the similarities (relative confidence, not calibrated).
+        """
+        if len(embeddings) == 0:
+            return []
+        sims = self.similarities(embeddings, languages)
+        best = sims.argmax(axis=1)
+        logits = (sims - sims.max(axis=1, keepdims=True)) / self.temperature
+        proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        out = []
+        for row, index in enumerate(best):
+            p = round(float(proba[row, index]), 4)
+            if sims[row, index] < self.min_similarity:
+                out.append(Assignment(OTHER_ID, OTHER_LABEL, p))
+            else:
+                topic = self.topics[index]
+                out.append(Assignment(topic.id, topic.label, p))
+        return out
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        tensors = {"mean": self.mean, "member_means": self.member_means}
+        tensors |= {f"language_mean.{k}": v for k, v in self.language_means.items()}
+        tensors |= {f"samples.{i}": v for i, v in enumerate(self.sample_vectors)}
+        save_tensors(
+            {k: np.asarray(v, dtype=np.float32) for k, v in tensors.items()}, directory / TENSORS
+        )
+        config = {
+            "format": FORMAT,
+            "version": self.version,
+            "min_similarity": self.min_similarity,
+            "temperature": self.temperature,
+            "next_id": self.next_id,
+            "topics": [asdict(t) for t in self.topics],
+            "samples": [list(s) for s in self.samples],
+            "stats": self.stats,
+            "edits": list(self.edits),
+        }
+        (directory / CONFIG).write_text(json.dumps(config, ensure_ascii=False, indent=1))
+
+    @classmethod
+    def load(cls, directory: Path) -> TopicModel:
+        from safetensors.numpy import load_file
+
+        config = json.loads((directory / CONFIG).read_text())
+        if config.get("format") != FORMAT:
+            raise ValueError(f"{directory / CONFIG}: format {config.get('format')} is not {FORMAT}")
+        tensors = load_file(directory / TENSORS)
+        topics = tuple(
+            Topic(
+                **{
+                    **t,
+                    "keywords": tuple((w, s) for w, s in t["keywords"]),
+                    "examples": tuple(t["examples"]),
+                }
+            )
+            for t in config["topics"]
+        )
+        return cls(
+            version=config["version"],
+            topics=topics,
+            mean=tensors["mean"],
+            language_means={
+                k.split(".", 1)[1]: v for k, v in tensors.items() if k.startswith("language_mean.")
+            },
+            member_means=tensors["member_means"],
+            min_similarity=config["min_similarity"],
+            temperature=config["temperature"],
+            next_id=config["next_id"],
+            samples=tuple(tuple(s) for s in config["samples"]),
+            sample_vectors=tuple(tensors[f"samples.{i}"] for i in range(len(config["samples"]))),
+            stats=config["stats"],
+            edits=tuple(config["edits"]),
+        )
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+def topic_to_dict(topic: Topic) -> dict[str, Any]:
+    """The public JSON of one topic (API and report)."""
+    return {
+        "id": topic.id,
+        "label": topic.label,
+        "keywords": [w for w, _ in topic.keywords],
+        "size": topic.size,
+        "examples": list(topic.examples),
+        "label_source": topic.label_source,
+        "is_new": topic.is_new,
+        "origin": topic.origin,
+    }
