@@ -10,6 +10,7 @@ order.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
@@ -99,6 +100,7 @@ class Encoder:
         self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self._tokenizer.enable_truncation(MAX_TOKENS)
         self._tokenizer.no_padding()
+        self._lock = threading.Lock()
         self._run = self._load_runner(backend)
 
     def _load_runner(self, backend: Backend):
@@ -136,6 +138,10 @@ class Encoder:
         out = np.zeros((len(texts), DIM), dtype=np.float32)
         if not texts:
             return out
+        with self._lock:  # one caller at a time: the batcher, a report, a topic fit
+            return self._embed(texts, out)
+
+    def _embed(self, texts: Sequence[str], out: np.ndarray) -> np.ndarray:
         ids = [e.ids for e in self._tokenizer.encode_batch([PREFIX + t for t in texts])]
         for batch in self._batches([len(i) for i in ids]):
             width = len(ids[batch[-1]])
