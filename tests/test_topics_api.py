@@ -66,3 +66,27 @@ def test_edits_through_the_api_persist_and_show_in_analyze(client, active_model,
     bad = client.patch("/v1/topics/999", json={"label": "x"})
     assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "InvalidTopicEdit"
     assert client.post("/v1/topics/merge", json={"ids": "1"}).status_code == 400
+
+
+def test_fit_through_the_api_activates_and_refits_keep_ids(client, analyzer):
+    texts = [t for t, _, _ in labelled_texts()]
+    try:
+        first = client.post(
+            "/v1/topics/fit", json={"texts": texts, "n_topics": 3, "min_topic_size": 3}
+        )
+        assert first.status_code == 201, first.get_json()
+        _validate(client, "TopicModel", first.get_json())
+        assert (
+            analyzer.topics is not None and analyzer.topics.version == first.get_json()["version"]
+        )
+        ids = {t["id"] for t in first.get_json()["topics"]}
+        again = client.post(
+            "/v1/topics/fit", json={"texts": texts, "n_topics": 3, "min_topic_size": 3}
+        )
+        assert {t["id"] for t in again.get_json()["topics"]} == ids
+        few = client.post("/v1/topics/fit", json={"texts": texts[:2]})
+        assert few.status_code == 400 and few.get_json()["error"]["code"] == "TooFewDocuments"
+        assert client.post("/v1/topics/fit", json={"texts": "x"}).status_code == 400
+        assert client.post("/v1/topics/fit", json={"job_id": "nope"}).status_code == 404
+    finally:
+        analyzer.topics = None

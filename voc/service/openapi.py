@@ -430,6 +430,29 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                     "responses": _edit_responses(),
                 }
             },
+            "/v1/topics/fit": {
+                "post": {
+                    "summary": "Fit a topic model on texts or a job's documents and activate it "
+                    "(a refit keeps earlier ids and labels unless fresh)",
+                    "requestBody": _body(
+                        {
+                            "texts": {"type": "array", "items": {"type": "string"}},
+                            "job_id": {"type": "string"},
+                            "fresh": {"type": "boolean"},
+                            "n_topics": {"type": "integer", "minimum": 0},
+                            "min_topic_size": {"type": "integer", "minimum": 1},
+                            "outlier_share": {"type": "number", "minimum": 0, "maximum": 0.5},
+                            "seed": {"type": "integer"},
+                        },
+                        [],
+                    ),
+                    "responses": {
+                        "201": _json_response("The new active version", _ref("TopicModel")),
+                        "400": _error_response("InvalidRequest, TooFewDocuments"),
+                        "404": _error_response("JobNotFound"),
+                    },
+                }
+            },
             "/v1/topics/merge": {
                 "post": {
                     "summary": "Merge topics into the first id listed",

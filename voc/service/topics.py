@@ -1,8 +1,9 @@
 """`/v1/topics`: the active topic model and the analyst's edits (rename, merge, split).
 
-Every edit writes a new model version to the topic store, activates it, and swaps it into the
-Analyzer in one attribute write, so `/v1/analyze` answers with the edited labels at once.
-Fitting needs the encoder and runs offline (`voc topics fit FILE`).
+Every fit and edit writes a new model version to the topic store, activates it, and swaps it
+into the Analyzer in one attribute write, so `/v1/analyze` answers with it at once. A fit here
+runs in the request (the encoder serialises callers); large corpora fit offline with
+`voc topics fit FILE`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from voc.service.errors import ApiError
 from voc.service.schemas import json_body
 from voc.service.state import state
 from voc.topics import edits
+from voc.topics.fit import TooFewDocumentsError, TopicSettings
 from voc.topics.model import TopicModel, topic_to_dict
+from voc.topics.pipeline import fit_documents
 from voc.topics.store import TopicStore
 
 bp = Blueprint("topics", __name__)
@@ -92,3 +95,41 @@ def split_topic(topic_id: int):
     if not isinstance(parts, int) or not 2 <= parts <= 10:
         raise ApiError(400, "InvalidRequest", "parts must be an integer between 2 and 10")
     return _edit(edits.split, _active(), topic_id, parts)
+
+
+FIT_OPTIONS = ("n_topics", "min_topic_size", "outlier_share", "seed")
+
+
+@bp.post("/v1/topics/fit")
+def fit_topics():
+    """Fit on `texts` or on a job's documents (`job_id`); refits keep ids unless `fresh`."""
+    body = _object_body()
+    texts = _fit_texts(body)
+    options = {k: body[k] for k in FIT_OPTIONS if k in body}
+    try:
+        settings = TopicSettings(**options)
+    except (TypeError, ValueError) as err:
+        raise ApiError(400, "InvalidRequest", f"topic settings: {err}") from err
+    services = state(current_app)
+    previous = None if body.get("fresh") else services.analyzer.topics
+    try:
+        model, _ = fit_documents(services.analyzer, texts, settings=settings, previous=previous)
+    except TooFewDocumentsError as err:
+        raise ApiError(400, "TooFewDocuments", str(err)) from err
+    response = _activate(model)
+    response.status_code = 201
+    return response
+
+
+def _fit_texts(body: dict[str, Any]) -> list[str]:
+    if "job_id" in body:
+        from voc.jobs.store import JobStore
+
+        store = JobStore(state(current_app).engine)
+        if store.get(str(body["job_id"])) is None:
+            raise ApiError(404, "JobNotFound", f"no job {body['job_id']!r}")
+        return [d["text"] for d in store.analysed_documents(str(body["job_id"]))]
+    texts = body.get("texts")
+    if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+        raise ApiError(400, "InvalidRequest", 'send {"texts": ["...", ...]} or {"job_id": "..."}')
+    return texts
