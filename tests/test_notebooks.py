@@ -50,3 +50,45 @@ SETTINGS = {{"registry_dir": {str(tmp_path / "registry")!r},
     assert (tmp_path / "registry" / "sentiment").is_dir()
     assert "macro-F1 sentiment@" in text and "Confusion matrix" in text
     assert "refused (NotComparable)" in text, "a subset's dev sample is not the full dev set"
+
+
+@pytest.mark.slow
+def test_custom_root_causes_notebook(tmp_path):
+    notebook = run_notebook(
+        "02_custom_root_causes.ipynb",
+        f"""DATASET = "mams_absa_en.jsonl"
+MAX_TRAIN = 100
+MAX_DEV = 40
+MAX_EXAMPLES = 5
+SETTINGS = {{"database_url": "sqlite:///{tmp_path / "voc.sqlite3"}"}}""",
+    )
+    text = outputs(notebook)
+    assert "rejected: " in text and "parking" in text
+    assert "causes: " in text
+    assert "stored taxonomy restaurant-causes@1 (new id: True)" in text
+    assert "versions: 1 2" in text
+    if paths.shared_data_dir().joinpath("mams_absa_en.jsonl").is_file():
+        assert "| zero-shot |" in text and "| trained |" in text
+        assert "custom taxonomy restaurant-causes@2" in text
+    else:
+        assert "skipped: " in text
+
+
+@pytest.mark.slow
+def test_topics_exploration_notebook(tmp_path):
+    notebook = run_notebook(
+        "03_topics_exploration.ipynb",
+        f"""N_TOPICS = 6
+MIN_TOPIC_SIZE = 3
+OUTLIER_SHARE = 0.0
+SEED = 0
+SETTINGS = {{"topics_dir": {str(tmp_path / "topics")!r},
+            "database_url": "sqlite:///{tmp_path / "voc.sqlite3"}"}}""",
+    )
+    text = outputs(notebook)
+    assert "fitted topics-" in text
+    assert "edits: ['merge', 'split', 'rename']" in text or "edits: ['merge', 'rename']" in text
+    assert "refit: {'previous_version': 'topics-" in text
+    assert "analyst labels kept:" in text
+    versions = [p for p in (tmp_path / "topics").iterdir() if p.is_dir()]
+    assert len(versions) >= 3, "fit, edited and refit versions are stored"
