@@ -38,9 +38,13 @@ def test_report_json_has_the_api_shape(report):
 
 def test_topics_follow_touchpoints_and_the_heatmap_shows_it(report):
     heat = report["heatmap"]
-    assert sorted(heat["touchpoints"]) == ["billing", "delivery", "support"]
+    # The themed fixtures name billing/delivery/support in metadata; the multi-topic ones get
+    # whatever touchpoints the Analyzer reads in their text (payment, say).
+    assert {"billing", "delivery", "support"} <= set(heat["touchpoints"])
+    themed = [heat["touchpoints"].index(t) for t in ("billing", "delivery", "support")]
     for row in heat["counts"]:
-        assert max(row) >= 0.8 * sum(row)  # each topic sits at one touchpoint
+        cells = [row[i] for i in themed]
+        assert max(cells) >= 0.8 * sum(cells)  # each topic sits at one themed touchpoint
 
 
 def test_drivers_rank_the_themes_of_detractors_first(report):

@@ -52,7 +52,12 @@ def test_card_reports_every_language_and_dev_file():
 
 @pytest.mark.slow
 def test_committed_head_reproduces_its_dev_metrics(shared_data, analyzer):
-    """The served path (`Analyzer`) reproduces the dev metrics of the committed head's card."""
+    """The served path (`Analyzer`) reproduces the dev metrics of the committed head's card.
+
+    Not exactly: int8 ONNX quantises activations per batch, so a text's vector depends a little
+    on what it is batched with (cosine ~0.997), and serving batches differently from training.
+    Per language (n >= 394) that moves macro-F1 by less than 0.02; a ~200-text file, by up to 0.03.
+    """
     from voc.nlp import train
 
     config = json.loads((ARTIFACT / "config.json").read_text())
@@ -65,7 +70,10 @@ def test_committed_head_reproduces_its_dev_metrics(shared_data, analyzer):
     predicted = [max(SENTIMENT_LABELS, key=a.sentiment.probabilities.get) for a in analyses]
     metrics = train.sentiment_metrics(dev, dev_y, predicted)
     for group, reported in config["metrics"]["dev"].items():
-        assert metrics[group]["macro_f1"] == pytest.approx(reported["macro_f1"], abs=0.02), group
+        tolerance = 0.02 if group.startswith("lang:") else 0.03
+        assert metrics[group]["macro_f1"] == pytest.approx(reported["macro_f1"], abs=tolerance), (
+            group
+        )
 
 
 def test_saved_head_round_trips_column_major_weights(tmp_path):
