@@ -115,6 +115,11 @@ def test_signal_spans_types_and_targets(detector):
     assert signals[0].target == "Maxis"
     (signal,) = detector.signals("gak mau beli lagi di toko ini", "id")
     assert (signal.type, signal.text) == ("never_again", "gak mau beli lagi")
+    # Indonesian and Malay put "lain" (other) after the noun: "another shop" is "toko lain".
+    (signal,) = detector.signals("Kecewa banget, saya mau pindah ke toko lain.", "id")
+    assert (signal.type, signal.target) == ("switch", "toko lain")
+    (signal,) = detector.signals("Baik tukar ke kedai lain je.", "ms")
+    assert (signal.type, signal.target) == ("switch", "kedai lain")
 
 
 def test_negation_drops_the_signal_only_in_its_clause(detector):
