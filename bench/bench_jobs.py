@@ -66,7 +66,8 @@ def throughput(texts: list[str], features: list[str], chunk_size: int) -> dict[s
     from voc.jobs.store import JobStore
     from voc.jobs.worker import Worker
     from voc.nlp.analyzer import Analyzer
-    from voc.nlp.types import Feedback
+    from voc.nlp.types import SUPPORTED_LANGUAGES, Feedback
+    from voc.nlp.validation import validate_document
     from voc.service.db import make_engine, metadata
 
     db = paths.var_dir() / "bench_jobs.sqlite3"
@@ -74,6 +75,20 @@ def throughput(texts: list[str], features: list[str], chunk_size: int) -> dict[s
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     settings = Settings.from_env({"database_url": f"sqlite:///{db}", "job_chunk_size": chunk_size})
     analyzer = Analyzer.load(settings)
+    # Both paths get only texts a job accepts (a job refuses, say, a text over the length limit).
+    texts = [
+        t
+        for i, t in enumerate(texts)
+        if isinstance(
+            validate_document(
+                {"id": str(i), "text": t},
+                index=i,
+                max_characters=settings.limits.max_characters_per_document,
+                supported_languages=SUPPORTED_LANGUAGES,
+            ),
+            Feedback,
+        )
+    ]
     feedback = [Feedback(id=str(i), text=t) for i, t in enumerate(texts)]
     analyzer.analyze(feedback[:64], features=features)  # warm up both paths alike
 
