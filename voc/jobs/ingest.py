@@ -19,7 +19,7 @@ from typing import IO, Any
 
 from voc.config import Limits
 from voc.nlp.types import SUPPORTED_LANGUAGES, Feedback
-from voc.nlp.validation import DocumentError, validate_document
+from voc.nlp.validation import DocumentError, validate_unique_document
 
 FORMATS = {
     ".csv": "csv",
@@ -180,22 +180,19 @@ def read_documents(documents: Iterable[Any], limits: Limits) -> Iterator[Row]:
 def validate_rows(
     rows: Iterable[_RawRow], columns: Columns | None, limits: Limits
 ) -> Iterator[Row]:
-    """The same `validate_document` as `POST /v1/analyze`, plus unique ids across the input."""
+    """The same validation as `POST /v1/analyze` (`validate_unique_document`) across the input."""
     seen: set[str] = set()
     for index, raw in enumerate(rows):
         if raw.error is not None:
             yield Row(error=DocumentError(None, *_prefixed(raw.error, raw.where)))
             continue
-        result = validate_document(
+        result = validate_unique_document(
             raw.document,
             index=index,
             max_characters=limits.max_characters_per_document,
             supported_languages=SUPPORTED_LANGUAGES,
+            seen=seen,
         )
-        if isinstance(result, Feedback) and result.id in seen:
-            result = DocumentError(
-                result.id, "DuplicateId", f"id {result.id!r} appears twice; ids must be unique"
-            )
         if isinstance(result, DocumentError):
             where = raw.where + _column_of(result.code, columns)
             message = (
@@ -205,7 +202,6 @@ def validate_rows(
             )
             yield Row(error=DocumentError(result.id, result.code, message))
         else:
-            seen.add(result.id)
             yield Row(feedback=result)
 
 

@@ -104,3 +104,25 @@ def _metadata_problem(metadata: Any) -> str | None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
         return "metadata.customer_value must be a number"
     return None
+
+
+def validate_unique_document(
+    raw: Any,
+    *,
+    index: int,
+    max_characters: int,
+    supported_languages: tuple[str, ...],
+    seen: set[str],
+) -> Feedback | DocumentError:
+    """`validate_document` within a batch: an id already in `seen` is refused (DuplicateId);
+    an accepted id is added to `seen`."""
+    result = validate_document(
+        raw, index=index, max_characters=max_characters, supported_languages=supported_languages
+    )
+    if isinstance(result, Feedback):
+        if result.id in seen:
+            return DocumentError(
+                result.id, "DuplicateId", f"id {result.id!r} appears twice; ids must be unique"
+            )
+        seen.add(result.id)
+    return result

@@ -12,7 +12,7 @@ from voc.config import Limits
 from voc.nlp.analyzer import FEATURES
 from voc.nlp.batch import request_options
 from voc.nlp.types import SUPPORTED_LANGUAGES, Feedback
-from voc.nlp.validation import DocumentError, validate_document
+from voc.nlp.validation import DocumentError, validate_unique_document
 from voc.service.errors import ApiError
 
 
@@ -107,19 +107,15 @@ def parse_analyze_request(payload: Any, limits: Limits) -> AnalyzeRequest:
     journey = _config_reference(payload, "journey")
     feedback, errors, seen = [], [], set()
     for index, raw in enumerate(documents):
-        result = validate_document(
+        result = validate_unique_document(
             raw,
             index=index,
             max_characters=limits.max_characters_per_document,
             supported_languages=SUPPORTED_LANGUAGES,
+            seen=seen,
         )
-        if isinstance(result, Feedback) and result.id in seen:
-            result = DocumentError(
-                result.id, "DuplicateId", f"id {result.id!r} appears twice; ids must be unique"
-            )
         if isinstance(result, DocumentError):
             errors.append(result)
         else:
-            seen.add(result.id)
             feedback.append(result)
     return AnalyzeRequest(features, feedback, errors, taxonomy, journey)
