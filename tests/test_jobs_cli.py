@@ -13,6 +13,7 @@ import pytest
 from voc.cli import main
 from voc.jobs.ingest import Columns
 from voc.jobs.offline import analyze_file, local_engine
+from voc.service.server import make_server
 
 TEXTS = [
     "The parcel arrived two weeks late and nobody answered my emails.",
@@ -116,15 +117,7 @@ def test_resume_after_an_interruption_gives_the_uninterrupted_output(tmp_path, s
 
 @pytest.fixture()
 def live_url(app, settings):
-    from waitress import create_server
-
-    server = create_server(
-        app,
-        host="127.0.0.1",
-        port=0,
-        threads=4,
-        max_request_body_size=settings.limits.max_upload_bytes,  # as `voc serve` sets it
-    )
+    server = make_server(app, settings, host="127.0.0.1", port=0, threads=4)  # as `voc serve`
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"
@@ -168,6 +161,10 @@ def test_oversized_upload_is_refused_by_the_server_at_once(live_url, settings):
     connection.putheader("Content-Length", str(2 * 1024**3))
     connection.endheaders(b"--x\r\n")
     response = connection.getresponse()
-    assert response.status == 413
     assert time.monotonic() - started < 5
+    assert response.status == 413
+    assert response.getheader("Content-Type") == "application/json"
+    error = json.loads(response.read())["error"]
+    assert error["code"] == "RequestTooLarge"
+    assert f"exceeds {settings.limits.max_upload_bytes} bytes" in error["message"]
     connection.close()

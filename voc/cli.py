@@ -19,22 +19,15 @@ log = logging.getLogger(__name__)
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from waitress import serve
-
     from voc.config import Settings
     from voc.service import create_app
+    from voc.service.server import make_server
 
     settings = Settings.from_env()
     app = create_app(settings)
-    log.info("serve.listening", extra={"host": args.host, "port": args.port})
-    # waitress buffers a body before the app sees it: refuse oversized uploads up front.
-    serve(
-        app,
-        host=args.host,
-        port=args.port,
-        threads=args.threads,
-        max_request_body_size=settings.limits.max_upload_bytes,
-    )
+    server = make_server(app, settings, host=args.host, port=args.port, threads=args.threads)
+    log.info("serve.listening", extra={"host": args.host, "port": server.effective_port})
+    server.run()
     return 0
 
 

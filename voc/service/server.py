@@ -1,0 +1,56 @@
+"""The HTTP server of `voc serve`: waitress, whose own refusals use the one error format.
+
+waitress buffers a whole request body before the app sees it, so an oversized upload must be
+refused by waitress itself from its Content-Length (at once, before a byte is stored). Its
+stock refusal is a plain-text page; clients of voc parse `{"error": {...}}` on every status,
+so the error task below answers in that shape instead.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Flask
+from waitress.channel import HTTPChannel
+from waitress.server import BaseWSGIServer, create_server
+from waitress.task import ErrorTask
+
+from voc.config import Settings
+from voc.service.errors import HTTP_CODES
+
+
+class _JsonErrorTask(ErrorTask):
+    def execute(self) -> None:
+        error = self.request.error
+        code, message = HTTP_CODES.get(error.code, ("HttpError", error.reason))
+        if error.code == 413:
+            limit = self.channel.server.adj.max_request_body_size
+            message = (
+                f"the request body exceeds {limit} bytes (max_upload_bytes in GET /v1/limits); "
+                "split the input into several jobs"
+            )
+        body = json.dumps({"error": {"code": code, "message": message}}).encode()
+        self.status = f"{error.code} {error.reason}"
+        self.response_headers.append(("Content-Type", "application/json"))
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
+class _Channel(HTTPChannel):
+    error_task_class = _JsonErrorTask
+
+
+def make_server(
+    app: Flask, settings: Settings, *, host: str, port: int, threads: int
+) -> BaseWSGIServer:
+    """A bound server (port 0 picks a free one: `server.effective_port`); `run()` serves."""
+    server = create_server(
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        max_request_body_size=settings.limits.max_upload_bytes,
+    )
+    server.channel_class = _Channel
+    return server
