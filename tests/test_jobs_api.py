@@ -348,3 +348,26 @@ def test_job_report_page_and_data(client, wait_for_job):
     assert page.status_code == 200 and page.mimetype == "text/html"
     assert b"Plotly" in page.data and b"telat seminggu" in page.data
     assert client.get("/v1/jobs/nope/report").status_code == 404
+
+
+def test_a_database_from_an_older_voc_gains_the_new_columns(tmp_path):
+    from sqlalchemy import inspect, text
+
+    from voc.config import Limits
+    from voc.jobs.ingest import read_documents
+    from voc.jobs.store import JobStore
+    from voc.service.db import create_schema, make_engine, metadata
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    metadata.create_all(engine)
+    with engine.begin() as conn:  # the jobs table as voc created it before `received_at`
+        conn.execute(text("ALTER TABLE jobs DROP COLUMN received_at"))
+    create_schema(engine)
+    assert "received_at" in {c["name"] for c in inspect(engine).get_columns("jobs")}
+    job = JobStore(engine).create(
+        read_documents([{"id": "a", "text": "Pesanan sampai tepat waktu."}], Limits()),
+        options={"features": ["language"]},
+        source={"kind": "json"},
+        chunk_size=10,
+    )
+    assert job.total == 1

@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import random
 import signal
+import subprocess
+import sys
+import threading
 import time
 from functools import partial
 from pathlib import Path
@@ -12,12 +15,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from voc.config import Limits
+from voc.config import Limits, Settings
 from voc.jobs.ingest import read_documents
 from voc.jobs.offline import chunks_of
 from voc.jobs.output import jsonl_lines
-from voc.jobs.store import JobStore, job_results
-from voc.jobs.worker import analyze_rows
+from voc.jobs.store import COMMIT_EVERY, JobNotReady, JobStore, job_documents, job_results
+from voc.jobs.worker import Worker, analyze_rows
 from voc.service.db import make_engine, metadata
 
 JOBS = 20
@@ -110,3 +113,66 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path, start_worker, analyzer
         assert [r.position for r in results] == list(range(DOCUMENTS))
         assert len({r.doc_id for r in results}) == DOCUMENTS
         assert list(jsonl_lines(results)) == uninterrupted
+
+
+def test_an_ingest_killed_midway_is_swept_and_frees_its_idempotency_key(tmp_path):
+    """A process that dies while storing a job's rows leaves it RECEIVING: an idle worker
+    deletes it once its ingest has stopped committing, and the key can be used again."""
+    url = f"sqlite:///{tmp_path / 'jobs.sqlite3'}"
+    engine = make_engine(url)
+    metadata.create_all(engine)
+    store = JobStore(engine)
+    endless_ingest = (
+        "import itertools\n"
+        "from voc.config import Limits\n"
+        "from voc.jobs.ingest import read_documents\n"
+        "from voc.jobs.store import JobStore\n"
+        "from voc.service.db import make_engine\n"
+        "docs = ({'id': str(i), 'text': 'Livraison rapide !'} for i in itertools.count())\n"
+        f"JobStore(make_engine({url!r})).create(read_documents(docs, Limits()),\n"
+        "    options={'features': ['language']}, source={'kind': 'json'}, chunk_size=100,\n"
+        "    idempotency_key='upload-1', fingerprint='f')\n"
+    )
+    ingest = subprocess.Popen([sys.executable, "-c", endless_ingest])
+    deadline = time.monotonic() + 120
+    while _committed_documents(engine) < COMMIT_EVERY:  # at least one commit landed
+        assert ingest.poll() is None, "the ingest process died by itself"
+        assert time.monotonic() < deadline, "the ingest committed nothing"
+        time.sleep(0.05)
+    os.kill(ingest.pid, signal.SIGKILL)
+    ingest.wait()
+    with pytest.raises(JobNotReady):
+        store.create(
+            [], options={}, source={}, chunk_size=100, idempotency_key="upload-1", fingerprint="f"
+        )
+    assert store.list() == []  # a RECEIVING job is never listed
+
+    settings = Settings.from_env(
+        {"database_url": url, "job_abandoned_ingest_seconds": 1.0, "job_poll_seconds": 0.1}
+    )
+    worker = Worker(store, settings, analyzer_factory=lambda: pytest.fail("nothing to analyse"))
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,))
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while _committed_documents(engine):
+            assert time.monotonic() < deadline, "the abandoned job was not swept"
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        thread.join()
+    job = store.create(
+        read_documents([{"id": "a", "text": "Livraison rapide !"}], Limits()),
+        options={"features": ["language"]},
+        source={"kind": "json"},
+        chunk_size=100,
+        idempotency_key="upload-1",
+        fingerprint="f",
+    )
+    assert (job.status, job.total, job.replayed) == ("SUBMITTED", 1, False)
+
+
+def _committed_documents(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(job_documents)).scalar_one()

@@ -73,6 +73,9 @@ class Settings:
     """A claimed chunk whose worker stops heartbeating for this long is claimed again."""
     job_poll_seconds: float = 0.5
     """How often an idle worker looks for work."""
+    job_abandoned_ingest_seconds: float = 600.0
+    """A job still RECEIVING whose ingest has not committed rows for this long was left by a
+    dead process: idle workers delete it (an ingest commits every 10,000 rows)."""
     service_url: str = "http://127.0.0.1:8080"
     """Where `voc jobs ...` finds a running service (`VOC_URL`)."""
     in_process_worker: bool = True
@@ -112,8 +115,11 @@ class Settings:
             raise ConfigError("alert_workers and max_queued_alerts must be >= 1")
         if self.job_chunk_size < 1:
             raise ConfigError("job_chunk_size must be >= 1")
-        if self.job_lease_seconds <= 0 or self.job_poll_seconds <= 0:
-            raise ConfigError("job_lease_seconds and job_poll_seconds must be > 0")
+        timings = (self.job_lease_seconds, self.job_poll_seconds, self.job_abandoned_ingest_seconds)
+        if min(timings) <= 0:
+            raise ConfigError(
+                "job_lease_seconds, job_poll_seconds and job_abandoned_ingest_seconds must be > 0"
+            )
         if not self.database_url:
             db = paths.var_dir() / "voc.sqlite3"
             object.__setattr__(self, "database_url", f"sqlite:///{db}")

@@ -20,11 +20,11 @@ def _worker(args: argparse.Namespace) -> int:
     from voc.jobs.store import JobStore
     from voc.jobs.worker import Worker
     from voc.nlp.analyzer import Analyzer
-    from voc.service.db import make_engine, metadata
+    from voc.service.db import create_schema, make_engine
 
     settings = Settings.from_env()
     engine = make_engine(settings.database_url)
-    metadata.create_all(engine)
+    create_schema(engine)
     worker = Worker(
         JobStore(engine),
         settings,

@@ -11,6 +11,7 @@ which is claimed again when its lease expires, and a result is never written twi
 from __future__ import annotations
 
 import json
+import logging
 import time
 import uuid
 from collections.abc import Iterable, Iterator
@@ -44,6 +45,8 @@ from voc.jobs.types import FINISHED, RECEIVING, RUNNABLE, ResultRow
 from voc.nlp.batch import feedback_to_json
 from voc.service.db import metadata
 
+log = logging.getLogger(__name__)
+
 INSERT_BATCH = 1000
 COMMIT_EVERY = 10_000
 
@@ -64,6 +67,12 @@ jobs = Table(
     Column("started_at", Float),
     Column("finished_at", Float),
     Column("error", Text),
+    Column(
+        "received_at",
+        Float,
+        comment="when the ingest last committed rows; a RECEIVING job whose ingest stops "
+        "committing was abandoned by a dead process (`sweep_abandoned`)",
+    ),
 )
 Index("ix_jobs_created_at", jobs.c.created_at)
 
@@ -204,7 +213,7 @@ class JobStore:
             existing = self._by_key(idempotency_key, fingerprint)
             if existing is not None:
                 return existing
-        job_id = uuid.uuid4().hex
+        job_id, now = uuid.uuid4().hex, time.time()
         try:
             with self.engine.begin() as conn:
                 conn.execute(
@@ -216,7 +225,8 @@ class JobStore:
                         warnings=json.dumps(warnings or []),
                         idempotency_key=idempotency_key,
                         fingerprint=fingerprint,
-                        created_at=time.time(),
+                        created_at=now,
+                        received_at=now,
                     )
                 )
         except IntegrityError:
@@ -265,6 +275,7 @@ class JobStore:
                 if len(documents) >= INSERT_BATCH:
                     _flush(conn, documents, chunks)
                 if position % COMMIT_EVERY == 0:
+                    _mark_received(conn, job_id)
                     transaction.commit()
                     transaction = conn.begin()
             _flush(conn, documents, chunks)
@@ -272,6 +283,25 @@ class JobStore:
         finally:
             conn.close()
         return position
+
+    def sweep_abandoned(self, timeout_seconds: float) -> int:
+        """Delete RECEIVING jobs whose ingest has not committed for `timeout_seconds`: the
+        process storing them died, so they would never run and would hold their
+        Idempotency-Key forever. Returns how many were deleted."""
+        cutoff = time.time() - timeout_seconds
+        with self.engine.connect() as conn:
+            abandoned = list(
+                conn.execute(
+                    select(jobs.c.id).where(
+                        jobs.c.status == RECEIVING,
+                        func.coalesce(jobs.c.received_at, jobs.c.created_at) < cutoff,
+                    )
+                ).scalars()
+            )
+        for job_id in abandoned:
+            self.delete(job_id)
+            log.warning("job.abandoned_ingest_deleted", extra={"job_id": job_id})
+        return len(abandoned)
 
     def delete(self, job_id: str) -> None:
         with self.engine.begin() as conn:
@@ -562,6 +592,10 @@ def _document_row(job_id: str, position: int, chunk: int, row: Row) -> dict[str,
         "error_code": error.code,
         "error_message": error.message,
     }
+
+
+def _mark_received(conn: Any, job_id: str) -> None:
+    conn.execute(update(jobs).where(jobs.c.id == job_id).values(received_at=time.time()))
 
 
 def _flush(conn: Any, documents: list[dict[str, Any]], chunks: list[dict[str, Any]]) -> None:

@@ -161,6 +161,7 @@ class Worker:
                 worked = self.run_once()
                 if not worked:
                     self.store.settle_stopping()
+                    self.store.sweep_abandoned(self.settings.job_abandoned_ingest_seconds)
             except SQLAlchemyError as err:
                 log.warning("worker.database_error", extra={"error_type": type(err).__name__})
                 worked = False

@@ -14,7 +14,7 @@ from voc.registry import store
 from voc.service import alerts, analyze, configuration, errors, metrics, models, ops, topics
 from voc.service.batcher import Batcher
 from voc.service.config_store import ConfigStore
-from voc.service.db import make_engine, metadata
+from voc.service.db import create_schema, make_engine
 from voc.service.model_switch import ModelSwitch
 from voc.service.state import EXTENSION, Services
 
@@ -31,7 +31,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.limits.max_request_bytes
     app.json.sort_keys = False
     engine = make_engine(settings.database_url)
-    metadata.create_all(engine)
+    create_schema(engine)
     app_metrics = metrics.init_app(app)
     registry = store.Registry.from_settings(settings, engine)
     analyzer = Analyzer.load(settings, registry=registry)

@@ -4,11 +4,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Engine, MetaData, create_engine, event, text
+from sqlalchemy import Engine, MetaData, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 
 metadata = MetaData()
-"""Every table voc stores. Feature modules declare theirs on it; `create_app` creates them."""
+"""Every table voc stores. Feature modules declare theirs on it; `create_schema` creates them."""
+
+
+def create_schema(engine: Engine) -> None:
+    """Create missing tables, and add the nullable columns a newer voc declares to the tables
+    an older one created (the only schema change voc makes: columns are never dropped)."""
+    metadata.create_all(engine)
+    existing = inspect(engine)
+    with engine.begin() as conn:
+        for table in metadata.sorted_tables:
+            present = {c["name"] for c in existing.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in present and column.nullable:
+                    kind = column.type.compile(dialect=engine.dialect)
+                    conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"))
 
 
 def make_engine(database_url: str) -> Engine:
