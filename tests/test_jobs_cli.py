@@ -13,6 +13,7 @@ import pytest
 from voc.cli import main
 from voc.jobs.ingest import Columns
 from voc.jobs.offline import analyze_file, local_engine
+from voc.jobs.output import read_results
 from voc.service.server import make_server
 
 TEXTS = [
@@ -53,6 +54,7 @@ def test_analyze_file_to_jsonl_and_csv(tmp_path, capsys):
         "analysed": 8,
         "failed": 1,
         "resumed_from": 0,
+        "report": None,
     }
     lines = read_jsonl(out)
     assert [line["id"] for line in lines] == [f"r{i}" for i in range(9)]
@@ -68,6 +70,18 @@ def test_analyze_file_to_jsonl_and_csv(tmp_path, capsys):
     assert [row["sentiment.label"] for row in table if not row["error_code"]] == [
         line["sentiment"]["label"] for line in lines if "error" not in line
     ]
+    assert list(read_results(out_csv)) == lines  # what `--report` reads back from either
+
+
+def test_analyze_with_report_writes_the_analysts_page(tmp_path, capsys):
+    source = write_csv(tmp_path / "in.csv", 9, bad_rows=(4,))
+    out, page = tmp_path / "out.csv", tmp_path / "report.html"
+    args = ["analyze", str(source), "--text-column", "comment", "--id-column", "ref"]
+    assert main([*args, "-o", str(out), "--report", str(page), "--title", "Survey Q3"]) == 0
+    assert json.loads(capsys.readouterr().out)["report"] == str(page)
+    html = page.read_text(encoding="utf-8")
+    assert "Survey Q3" in html
+    assert "Le remboursement a pris un mois." in html  # the comments behind the numbers
 
 
 def test_analyze_errors_name_the_column(tmp_path, capsys):

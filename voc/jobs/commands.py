@@ -57,20 +57,22 @@ def _features(value: str | None) -> dict:
 def _analyze(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from voc.jobs.offline import analyze_file, local_engine
-    from voc.nlp.analyzer import FEATURES
+    from voc.jobs.offline import analysed_documents, analyze_file, local_engine
+    from voc.nlp.analyzer import FEATURES, Analyzer
 
     settings = Settings.from_env({"job_chunk_size": args.chunk_size} if args.chunk_size else None)
     options = {"features": list(FEATURES), **_features(args.features)}
     unknown = set(options["features"]) - set(FEATURES)
     if unknown:
         raise ValueError(f"unknown features {sorted(unknown)}; known: {list(FEATURES)}")
+    # One Analyzer serves the local engine and the report (Ray actors load their own).
+    analyzer = Analyzer.load(settings) if args.report else None
     if args.engine == "ray":
         from voc.jobs.ray_engine import ray_engine
 
         engine = ray_engine(settings, options, actors=args.actors)
     else:
-        engine = local_engine(settings, options)
+        engine = local_engine(settings, options, analyzer=analyzer)
     summary = analyze_file(
         args.file,
         args.output,
@@ -85,6 +87,15 @@ def _analyze(args: argparse.Namespace) -> int:
     )
     for warning in summary.warnings:
         print(f"voc: warning: {warning}", file=sys.stderr)
+    if analyzer is not None:
+        from voc.report.html import render_report_html
+        from voc.report.prepare import report_for_rows
+
+        documents = analysed_documents(
+            args.file, args.output, columns=_columns(args), settings=settings
+        )
+        report = report_for_rows(analyzer, documents, title=args.title)
+        args.report.write_text(render_report_html(report), encoding="utf-8")
     print(
         json.dumps(
             {
@@ -93,6 +104,7 @@ def _analyze(args: argparse.Namespace) -> int:
                 "analysed": summary.analysed,
                 "failed": summary.failed,
                 "resumed_from": summary.resumed_from,
+                "report": str(args.report) if args.report else None,
             }
         )
     )
@@ -172,6 +184,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     analyze.add_argument("-o", "--output", type=Path, required=True, help="results .jsonl or .csv")
     _add_column_options(analyze)
     analyze.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    analyze.add_argument("--report", type=Path, default=None, help="also write the HTML report")
+    analyze.add_argument("--title", default="Voice of the customer", help="the report's title")
     analyze.add_argument("--engine", choices=("local", "ray"), default="local")
     analyze.add_argument("--actors", type=int, default=1, help="Ray actors (--engine ray)")
     analyze.add_argument("--chunk-size", type=int, default=None, help="documents per chunk")

@@ -19,7 +19,7 @@ from typing import IO, Any
 
 from voc.config import Settings
 from voc.jobs.ingest import Columns, FileInfo, Row, file_format, inspect_file, read_file
-from voc.jobs.output import csv_lines, jsonl_lines
+from voc.jobs.output import csv_lines, jsonl_lines, read_results
 from voc.jobs.types import ResultRow
 from voc.nlp.analyzer import Analyzer
 
@@ -151,6 +151,21 @@ def analyze_file(
         resumed_from=state["rows"] if state else 0,
         warnings=info.warnings,
     )
+
+
+def analysed_documents(
+    path: Path, out: Path, *, columns: Columns, settings: Settings
+) -> Iterator[dict[str, Any]]:
+    """The results in OUT with the text and metadata of their input rows, refused rows left
+    out: what `voc analyze --report` builds the analyst's report from, after the run."""
+    with path.open("rb") as stream:
+        info = inspect_file(stream, file_format(str(path)))
+    with path.open("rb") as stream:
+        rows = read_file(stream, info, columns, settings.limits)
+        for row, result in zip(rows, read_results(out), strict=True):
+            if row.feedback is not None and "error" not in result:
+                feedback = row.feedback
+                yield {**result, "text": feedback.text, "metadata": feedback.metadata}
 
 
 def _count_rows(path: Path, info: FileInfo, columns: Columns, settings: Settings) -> int:

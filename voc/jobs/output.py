@@ -10,7 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from voc.jobs.types import ResultRow
@@ -28,6 +29,12 @@ FLAT_COLUMNS = {
 }
 """Features with a fixed shape, spread over columns; any other feature is one JSON column."""
 ERROR_COLUMNS = ("error_code", "error_message")
+_FLAT_TEXT_CELLS: dict[str, Callable[[str], Any]] = {
+    "language.code": str,
+    "language.supported": lambda cell: cell == "True",
+    "sentiment.label": str,
+}
+"""How a flat CSV cell reads back; every other flat column is a number."""
 
 
 def result_line(row: ResultRow) -> dict[str, Any]:
@@ -86,3 +93,32 @@ def _cell(body: Mapping[str, Any], column: str) -> Any:
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False)
     return value
+
+
+def read_results(path: Path) -> Iterator[dict[str, Any]]:
+    """The `result_line` dicts a .jsonl or .csv output holds, in order (what a report built
+    after `voc analyze` reads back)."""
+    with path.open(encoding="utf-8", newline="") as lines:
+        if path.suffix.lower() == ".jsonl":
+            yield from (json.loads(line) for line in lines)
+        else:
+            yield from (_from_csv(record) for record in csv.DictReader(lines))
+
+
+def _from_csv(record: dict[str, str]) -> dict[str, Any]:
+    if record.get("error_code"):
+        error = {"code": record["error_code"], "message": record["error_message"]}
+        return {"id": record["id"], "error": error}
+    body: dict[str, Any] = {"id": record["id"]}
+    for column, cell in record.items():
+        if column in ("id", *ERROR_COLUMNS) or cell == "":
+            continue
+        if "." not in column:  # a feature written as one JSON cell
+            body[column] = json.loads(cell)
+            continue
+        *parents, leaf = column.split(".")
+        node = body
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = _FLAT_TEXT_CELLS.get(column, float)(cell)
+    return body
