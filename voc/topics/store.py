@@ -10,12 +10,15 @@ process reads (and `model_versions.topics` follows it).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from voc.config import Settings
 from voc.registry.components import component
 from voc.registry.entry import CARD, Entry
-from voc.registry.store import Registry, UnknownModel
 from voc.topics.model import TopicModel
+
+if TYPE_CHECKING:  # the registry's activation log imports the service package, which imports this
+    from voc.registry.store import Registry
 
 NAME = "topics"
 
@@ -26,6 +29,8 @@ class TopicStore:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TopicStore:
+        from voc.registry.store import Registry
+
         return cls(Registry.from_settings(settings))
 
     def save(self, model: TopicModel, *, activate: bool = True) -> Entry:
@@ -47,6 +52,8 @@ class TopicStore:
         self.registry.activate(NAME, version)
 
     def active_version(self) -> str | None:
+        from voc.registry.store import UnknownModel
+
         try:
             return self.registry.active_version(NAME)
         except UnknownModel:  # no topic model was ever saved
