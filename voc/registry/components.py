@@ -294,7 +294,8 @@ def describe_topics(artifact_dir: Path) -> dict[str, Any]:
     """A topic model as an entry: its fit settings, the corpus it was fitted on (name and
     sha256), and what the fit measured (outlier share, per language when known) as a `fit`
     record. No labelled data measures topics, so that record is information, not a comparable
-    evaluation (the `topics` component has no `evaluation`)."""
+    evaluation (the `topics` component has no `evaluation`). Its creation time is when it is
+    registered: an analyst edit is a new version of an older fit."""
     from voc.topics.model import TopicModel
 
     model = TopicModel.load(artifact_dir)
@@ -319,7 +320,6 @@ def describe_topics(artifact_dir: Path) -> dict[str, Any]:
         "config": {"settings": stats["settings"], "edits": list(model.edits)},
         "training_data": corpus,
         "evaluations": [evaluation("fit", corpus, "outlier_share", groups)],
-        "created_at": stats["created_at"],
     }
 
 
