@@ -185,8 +185,6 @@ def _language_predict(analyzer: Analyzer, examples: list[Example]) -> np.ndarray
 
 # --- root causes ------------------------------------------------------------------------------
 
-ROOT_CAUSE_MODES = ("zero-shot", "few-shot", "trained")
-
 
 def describe_root_causes(artifact_dir: Path) -> dict[str, Any]:
     """The calibration's card metrics as one evaluation set per tagging mode, so activation
@@ -199,6 +197,7 @@ def describe_root_causes(artifact_dir: Path) -> dict[str, Any]:
     datasets with a hundred rare labels where macro-F1 swings. Trained heads (from `voc train
     root-causes --data`) are listed in the config with their own dev metrics.
     """
+    from voc.nlp.root_cause_train import MODES
     from voc.nlp.root_causes import CALIBRATION_FILE, HEAD_CONFIG, artifact_version, head_dirs
 
     config = json.loads((artifact_dir / CALIBRATION_FILE).read_text())
@@ -212,7 +211,7 @@ def describe_root_causes(artifact_dir: Path) -> dict[str, Any]:
         "trained": {"max_train": args["max_train"]},
     }
     evaluations = []
-    for mode in ROOT_CAUSE_MODES:
+    for mode in MODES:
         groups: dict[str, dict[str, Any]] = {}
         by_language: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for name, metrics in config["metrics"].items():
