@@ -66,7 +66,8 @@ class Settings:
     max_queued_alerts: int = 10_000
     """New alerts beyond this many waiting are dropped (and logged), never queued forever."""
     topics_dir: Path = field(default_factory=lambda: paths.var_dir() / "topics")
-    """Topic model versions and the pointer to the active one (`voc topics fit` writes here)."""
+    """Registered topic model versions (fits and edits); which one is active is the registry's
+    activation log, as for every model."""
     job_chunk_size: int = 256
     """Documents per job chunk: the unit claimed, analysed and committed at once."""
     job_lease_seconds: float = 30.0

@@ -205,7 +205,7 @@ def add_eval_command(commands: Any) -> None:
     evaluate = commands.add_parser(
         "eval", help="a model version's metrics on labelled JSONL files (../shared/data format)"
     )
-    evaluate.add_argument("model", help="sentiment, language, ...")
+    evaluate.add_argument("model", help="sentiment, language, root_causes")
     evaluate.add_argument("--data", nargs="+", type=Path, required=True, metavar="FILE")
     evaluate.add_argument("--version", help="default: the active version")
     evaluate.add_argument(
