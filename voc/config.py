@@ -94,7 +94,7 @@ class Settings:
             raise ConfigError("threads must be >= 0 (0 = one per core)")
         if not 0 <= self.batch_wait_ms <= 100:
             raise ConfigError("batch_wait_ms must be between 0 and 100")
-        for name in ("base_model_dir", "artifacts_dir", "registry_dir"):
+        for name in ("base_model_dir", "artifacts_dir", "registry_dir", "topics_dir"):
             object.__setattr__(self, name, Path(getattr(self, name)))  # overrides may be str
         if self.model_refresh_seconds < 0:
             raise ConfigError("model_refresh_seconds must be >= 0 (0 = never)")
