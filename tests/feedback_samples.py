@@ -68,3 +68,46 @@ APP = [
     ("Aplikasi asyik tergendala dan tak boleh log masuk.", "ms"),
 ]
 """A fourth theme, absent from the first fit: a refit that adds it must flag it as new."""
+
+
+HOTEL_ASPECTS = {
+    "noise": [
+        ("the room was noisy", "en"),
+        ("chambre très bruyante", "fr"),
+        ("kamarnya berisik", "id"),
+        ("bilik bising", "ms"),
+    ],
+    "wifi": [
+        ("wifi kept dropping", "en"),
+        ("le wifi ne marche pas", "fr"),
+        ("wifi lemot", "id"),
+        ("wifi tak berfungsi", "ms"),
+    ],
+}
+"""Two hotel complaint categories in four languages, for trained root-cause heads."""
+
+
+def write_aspect_file(path):
+    """`HOTEL_ASPECTS` as a labelled JSONL file in the ../shared/data schema (written here, never
+    copied from there): per category 10 train rows and 2 dev rows (variants of the texts)."""
+    import json
+
+    rows = []
+    for category, texts in HOTEL_ASPECTS.items():
+        for n, (text, lang) in enumerate(texts * 3):
+            rows.append(
+                {
+                    "id": f"t:{category}:{n}",
+                    "text": text if n < 4 else f"{text} again",
+                    "lang": lang,
+                    "split": "train" if n < 10 else "dev",
+                    "sentiment": None,
+                    "score": None,
+                    "score_type": None,
+                    "aspects": [{"category": category, "polarity": "negative", "target": None}],
+                    "labels": {},
+                    "source": path.stem,
+                }
+            )
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows))
+    return path

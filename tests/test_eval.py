@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from feedback_samples import write_aspect_file
 from registry_helpers import register_fixture_head
 
 from voc import paths
@@ -108,6 +109,24 @@ def test_language_report_counts_other_language_answers_as_wrong(
     )[version]
     assert report["groups"]["file:fixture_sentiment"]["accuracy"] >= 0.9
     assert set(report["per_class"]) <= {"en", "fr", "id", "ms", "other"}
+
+
+def test_root_causes_report_is_multi_label(registry, settings, analyzer, tmp_path):
+    """Each file's categories are tagged zero-shot with the version's calibration."""
+    data = write_aspect_file(tmp_path / "hotel_aspects.jsonl")
+    version = registry.active_version("root_causes")
+    report = evaluate_versions(
+        registry, settings, "root_causes", [version], [data], split="all", reuse=analyzer
+    )[version]
+    assert report["groups"]["file:hotel_aspects"]["n"] == 24
+    assert {f"lang:{c}" for c in ("en", "fr", "id", "ms")} <= set(report["groups"])
+    assert report["groups"]["file:hotel_aspects"]["micro_f1"] >= 0.5
+    assert set(report["per_class"]) == {"noise", "wifi"}
+    assert "confusion" not in report and "calibration_error" not in report
+    text = single_markdown(version, report)
+    assert "micro-F1" in text and "lang:ms" in text
+    with pytest.raises(ValueError, match="no labelled evaluation"):
+        evaluate_versions(registry, settings, "topics", ["x"], [data], reuse=analyzer)
 
 
 def test_a_file_without_labels_is_an_error(registry, settings, analyzer, tmp_path):

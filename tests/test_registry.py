@@ -6,6 +6,7 @@ import json
 import shutil
 
 import pytest
+from feedback_samples import write_aspect_file
 from registry_helpers import register_fixture_head
 
 from voc import paths
@@ -37,9 +38,27 @@ def test_committed_versions_are_complete_entries(registry, analyzer, name):
     assert {f"lang:{code}" for code in ("en", "fr", "id", "ms")} <= set(dev["groups"])
 
 
+def test_committed_root_causes_entry_compares_like_with_like(registry, analyzer):
+    entry = registry.default("root_causes")
+    assert entry.problems() == []
+    assert entry.version == analyzer.model_versions["root_causes"]
+    assert {"CARD.md", "calibration.json", "centre.safetensors"} == set(entry.files)
+    assert entry.training_data and entry.code_version["git_commit"]
+    modes = [e["name"] for e in entry.evaluations]
+    assert modes == ["aspects dev, zero-shot", "aspects dev, few-shot", "aspects dev, trained"]
+    few_shot = entry.evaluations[1]
+    assert few_shot["metric"] == "micro_f1"
+    assert few_shot["selection"] == {"max_examples": 20, "seed": 0}
+    casa, hoasa = (few_shot["groups"][f"dataset:IndoNLU {n} (id)"] for n in ("CASA", "HoASA"))
+    indonesian = few_shot["groups"]["lang:id"]
+    assert indonesian["n"] == casa["n"] + hoasa["n"]
+    assert indonesian["micro_f1"] == round((casa["micro_f1"] + hoasa["micro_f1"]) / 2, 4)
+    assert {"lang:en", "lang:fr", "lang:id"} <= set(few_shot["groups"])
+
+
 def test_without_activations_the_committed_versions_are_active(registry):
     active = registry.active()
-    assert set(active) >= {"sentiment", "language"}
+    assert set(active) >= {"sentiment", "language", "root_causes"}
     assert all(entry.path == paths.ARTIFACTS_DIR / name for name, entry in active.items())
 
 
@@ -126,3 +145,46 @@ def test_promote_makes_a_version_the_committed_default(tmp_path, encoder):
     assert sorted(p.name for p in promoted.path.iterdir()) == sorted(
         p.name for p in candidate.path.iterdir()
     )
+
+
+def test_root_cause_training_registers_a_version_and_leaves_models_alone(
+    registry, settings, analyzer, tmp_path
+):
+    from voc.registry.training import train_root_causes_version
+
+    committed = registry.default("root_causes")
+    data = write_aspect_file(tmp_path / "hotel_aspects.jsonl")
+    entry = train_root_causes_version(
+        registry, settings, data_file=data, taxonomy_id="hotel", encoder=analyzer.encoder
+    )
+    assert entry.path.parent == registry.registry_dir / "root_causes"
+    assert entry.version.startswith(f"{committed.version}+")
+    assert {"hotel/head.safetensors", "hotel/head.json", "hotel/taxonomy.json"} <= set(entry.files)
+    assert "## Trained head `hotel`" in (entry.path / "CARD.md").read_text()
+    assert entry.config["trained_heads"]["hotel"]["metrics"]["labels"] == 2
+    assert entry.training_data[-1]["file"] == "hotel_aspects.jsonl"
+    assert not [p for p in (paths.ARTIFACTS_DIR / "root_causes").iterdir() if p.is_dir()]
+    again = train_root_causes_version(
+        registry, settings, data_file=data, taxonomy_id="hotel", encoder=analyzer.encoder
+    )
+    assert again.version == entry.version, "the same head trained twice is the same version"
+    # the calibration and its card metrics are the active version's: not worse, so no force
+    result = registry.activate("root_causes", entry.short_version)
+    assert result.changed and not result.overridden and result.previous == committed.version
+
+
+def test_a_tampered_root_causes_version_is_refused(registry, settings, analyzer, tmp_path):
+    from voc.registry.training import train_root_causes_version
+
+    entry = train_root_causes_version(
+        registry,
+        settings,
+        data_file=write_aspect_file(tmp_path / "hotel.jsonl"),
+        encoder=analyzer.encoder,
+    )
+    calibration = entry.path / "calibration.json"
+    calibration.write_text(calibration.read_text().replace('"threshold": 0.5', '"threshold": 0.1'))
+    with pytest.raises(ActivationRefused, match=r"calibration\.json does not match") as refused:
+        registry.activate("root_causes", entry.version)
+    assert refused.value.code == "ChecksumMismatch"
+    assert registry.active_version("root_causes") == registry.default("root_causes").version

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
 import pytest
+from feedback_samples import MULTI_TOPIC, labelled_texts, write_aspect_file
 from registry_helpers import register_fixture_head
 
 from voc.config import Settings
@@ -29,7 +31,8 @@ def _validate(spec: dict, schema_name: str, instance) -> None:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
-    """An app that polls the activation log every 0.2 s, and two registered fixture versions."""
+    """An app that polls the activation log every 0.2 s, and two registered fixture versions.
+    Its files are where `VOC_VAR_DIR=root` puts them, so the CLI can run on the same state."""
     from voc.service import create_app
 
     root = tmp_path_factory.mktemp("live")
@@ -37,6 +40,7 @@ def live(tmp_path_factory):
         {
             "database_url": f"sqlite:///{root / 'voc.sqlite3'}",
             "registry_dir": root / "registry",
+            "topics_dir": root / "topics",
             "model_refresh_seconds": 0.2,
         }
     )
@@ -46,13 +50,13 @@ def live(tmp_path_factory):
     bad = register_fixture_head(
         services.models.registry, services.analyzer.encoder, rotate_labels=True
     )
-    yield app, settings, good, bad
+    yield app, settings, good, bad, root
     services.models.close()
     services.batcher.close()
 
 
 def test_models_lists_active_versions_with_metrics(live):
-    app, _, _, _ = live
+    app, *_ = live
     client = app.test_client()
     body = client.get("/v1/models").get_json()
     _validate(client.get("/openapi.json").get_json(), "ModelsResponse", body)
@@ -64,7 +68,7 @@ def test_models_lists_active_versions_with_metrics(live):
 
 
 def test_activate_errors_say_what_to_change(live):
-    app, _, good, _ = live
+    app, _, good, *_ = live
     client = app.test_client()
     assert client.post("/v1/models/nope/activate", json={"version": "x"}).status_code == 404
     missing = client.post("/v1/models/sentiment/activate", json={"version": "0000"})
@@ -78,7 +82,7 @@ def test_activate_errors_say_what_to_change(live):
 
 
 def test_activation_switches_without_failing_requests_in_flight(live):
-    app, _, good, bad = live
+    app, _, good, bad, _ = live
     client = app.test_client()
     committed = client.get("/v1/models").get_json()["model_versions"]["sentiment"]
     encoder = app.extensions["voc"].analyzer.encoder
@@ -124,7 +128,7 @@ def test_activation_switches_without_failing_requests_in_flight(live):
 
 def test_an_activation_from_another_process_is_picked_up(live):
     """`voc models activate` writes the log; the running app polls it and switches."""
-    app, settings, good, _ = live
+    app, settings, good, *_ = live
     elsewhere = Registry(
         settings.artifacts_dir, settings.registry_dir, make_engine(settings.database_url)
     )
@@ -138,3 +142,120 @@ def test_an_activation_from_another_process_is_picked_up(live):
         time.sleep(0.2)
     assert versions["model_versions"]["sentiment"] == good.version
     elsewhere.rollback("sentiment")
+
+
+def _wait_for(client, documents, name: str, version: str) -> dict:
+    """`/v1/analyze` until its `model_versions[name]` is `version` (the poller's interval)."""
+    deadline = time.monotonic() + 30
+    while True:
+        body = client.post("/v1/analyze", json=documents).get_json()
+        if body["model_versions"].get(name) == version or time.monotonic() > deadline:
+            return body
+        time.sleep(0.2)
+
+
+@pytest.fixture()
+def cli_env(live, monkeypatch):
+    """`voc ...` on the live app's database and directories."""
+    _, settings, *_, root = live
+    monkeypatch.setenv("VOC_VAR_DIR", str(root))
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.delenv("VOC_REGISTRY_DIR", raising=False)
+
+
+def test_root_causes_are_listed_and_a_new_version_switches_live(live, cli_env, tmp_path, capsys):
+    from voc.cli import main
+    from voc.config import Limits
+    from voc.nlp.taxonomy import parse_taxonomy
+    from voc.registry.training import train_root_causes_version
+
+    app, settings, *_ = live
+    client = app.test_client()
+    services = app.extensions["voc"]
+    registry = services.models.registry
+    committed = registry.default("root_causes").version
+    body = client.get("/v1/models").get_json()
+    listed = {m["name"]: m for m in body["models"]}["root_causes"]
+    assert listed["version"] == committed == body["model_versions"]["root_causes"]
+    assert [e["name"] for e in listed["metrics"]][1] == "aspects dev, few-shot"
+    assert listed["metrics"][1]["groups"]["lang:fr"]["micro_f1"] > 0
+
+    entry = train_root_causes_version(
+        registry,
+        settings,
+        data_file=write_aspect_file(tmp_path / "hotel.jsonl"),
+        taxonomy_id="hotel",
+        encoder=services.analyzer.encoder,
+    )
+    assert main(["models", "list", "root_causes"]) == 0
+    listing = capsys.readouterr().out
+    assert f"* {committed}" in listing and f"  {entry.version}" in listing
+
+    raw = {
+        "id": "hotel",
+        "root_causes": [{"id": "noise", "label": "Noise"}, {"id": "wifi", "label": "Wi-Fi"}],
+    }
+    hotel = parse_taxonomy(raw, limits=Limits(), journey=None, version=1)
+    documents = {
+        "documents": [{"id": "w", "text": "The wifi kept dropping all night.", "language": "en"}],
+        "taxonomy": raw,
+    }
+    before = client.post("/v1/analyze", json=documents).get_json()
+    assert before["model_versions"]["root_causes"] == committed
+    assert services.analyzer.root_causes.taxonomy_tagger(hotel).mode == "zero-shot"
+    activated = client.post(
+        "/v1/models/root_causes/activate", json={"version": entry.short_version}
+    )
+    assert activated.status_code == 200, activated.get_json()
+    assert activated.get_json()["overridden"] == []
+    after = client.post("/v1/analyze", json=documents).get_json()
+    assert after["model_versions"]["root_causes"] == entry.version
+    assert [c["id"] for c in after["documents"][0]["root_causes"]] == ["wifi"]
+    assert services.analyzer.root_causes.taxonomy_tagger(hotel).mode == "trained"
+    back = client.post("/v1/models/root_causes/rollback").get_json()
+    assert back["version"] == committed and back["model_versions"]["root_causes"] == committed
+
+
+def test_topic_fits_are_registry_versions_activated_through_the_registry(live, cli_env, capsys):
+    from voc.cli import main
+
+    app, *_ = live
+    client = app.test_client()
+    texts = [t for t, _, _ in labelled_texts()]
+    documents = {
+        "documents": [{"id": "m", "text": MULTI_TOPIC[0][0], "language": "en"}],
+        "features": ["topics"],
+    }
+    assert "topics" not in client.post("/v1/analyze", json=documents).get_json()["model_versions"]
+    fit = {"texts": texts, "min_topic_size": 3}
+    first = client.post("/v1/topics/fit", json={**fit, "n_topics": 3}).get_json()
+    second = client.post("/v1/topics/fit", json={**fit, "n_topics": 2, "fresh": True}).get_json()
+    body = client.get("/v1/models").get_json()
+    topics = {m["name"]: m for m in body["models"]}["topics"]
+    assert topics["version"] == second["version"] == body["model_versions"]["topics"]
+    assert set(topics["versions"]) == {first["version"], second["version"]}
+    assert topics["training_data"][0]["file"] == "request"
+    (fitted,) = topics["metrics"]
+    assert fitted["metric"] == "outlier_share" and "lang:fr" in fitted["groups"]
+
+    def assigned(model: dict) -> dict:
+        doc = _wait_for(client, documents, "topics", model["version"])["documents"][0]
+        labels = {t["id"]: t["label"] for t in model["topics"]}
+        assert labels[doc["topic"]["id"]] == doc["topic"]["label"]
+        return doc["topic"]
+
+    assert assigned(second)
+    back = client.post("/v1/models/topics/rollback")
+    assert back.status_code == 200 and back.get_json()["version"] == first["version"]
+    assert back.get_json()["model_versions"]["topics"] == first["version"]
+    assert assigned(first)
+    again = client.post("/v1/models/topics/activate", json={"version": second["version"]})
+    assert again.status_code == 200 and again.get_json()["overridden"] == []
+    assert assigned(second)
+    # the CLI writes the same activation log; the running app follows it
+    assert main(["models", "activate", "topics", first["version"]]) == 0
+    assert assigned(first)
+    assert main(["models", "list", "topics"]) == 0
+    assert f"* {first['version']}" in capsys.readouterr().out
+    assert main(["topics", "show"]) == 0
+    assert json.loads(capsys.readouterr().out)["version"] == first["version"]

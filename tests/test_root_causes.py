@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import time
 
 import numpy as np
 import pytest
+from feedback_samples import write_aspect_file
 
 from voc.config import Limits
 from voc.nlp.root_causes import LabelSpec, LinearTagger, few_shot_tagger, zero_shot_tagger
@@ -146,34 +146,7 @@ def test_few_shot_separates_what_zero_shot_confuses(analyzer):
 def test_trained_head_from_a_labelled_file(analyzer, tmp_path):
     from voc.nlp.root_cause_train import train_from_file
 
-    rows = []
-    labelled = {
-        "noise": [
-            "the room was noisy",
-            "chambre très bruyante",
-            "kamarnya berisik",
-            "bilik bising",
-        ],
-        "wifi": ["wifi kept dropping", "le wifi ne marche pas", "wifi lemot", "wifi tak berfungsi"],
-    }
-    for category, texts in labelled.items():
-        for n, text in enumerate(texts * 3):
-            rows.append(
-                {
-                    "id": f"t:{category}:{n}",
-                    "text": text if n < 4 else f"{text} again",
-                    "lang": "en",
-                    "split": "train" if n < 10 else "dev",
-                    "sentiment": None,
-                    "score": None,
-                    "score_type": None,
-                    "aspects": [{"category": category, "polarity": "negative", "target": None}],
-                    "labels": {},
-                    "source": "fixture",
-                }
-            )
-    data = tmp_path / "hotel.jsonl"
-    data.write_text("\n".join(json.dumps(r) for r in rows))
+    data = write_aspect_file(tmp_path / "hotel.jsonl")
     metrics = train_from_file(
         data,
         tmp_path / "out",

@@ -162,6 +162,9 @@ def test_refit_keeps_ids_and_analyst_labels_and_flags_new_themes(analyzer, corpu
 
 
 def test_merge_and_split_persist(fitted, tmp_path):
+    from voc import paths
+    from voc.registry.store import Registry
+    from voc.service.db import make_engine
     from voc.topics.store import TopicStore
 
     model, _ = fitted
@@ -172,10 +175,20 @@ def test_merge_and_split_persist(fitted, tmp_path):
     split = edits.split(merged, a)
     children = [t for t in split.topics if t.origin == f"split:{a}"]
     assert len(children) == 2 and all(t.is_new and t.id >= model.next_id for t in children)
-    store = TopicStore(tmp_path)
-    store.save(split)
+    engine = make_engine(f"sqlite:///{tmp_path / 'voc.sqlite3'}")
+    registry = Registry(paths.ARTIFACTS_DIR, tmp_path / "registry", engine)
+    store = TopicStore(registry)
+    assert store.active() is None
+    store.save(model)
+    entry = store.save(split)
+    assert entry.problems() == [] and "CARD.md" in entry.files
+    corpus = model.stats["corpus"]
+    assert entry.training_data == [{"file": "texts", "sha256": corpus["sha256"]}]
     loaded = store.active()
     assert [t.id for t in loaded.topics] == [t.id for t in split.topics]
     assert [e["op"] for e in loaded.edits] == ["merge", "split"]
+    assert {e.version for e in registry.versions("topics")} == {model.version, split.version}
+    assert registry.rollback("topics").version == model.version
+    assert store.active().version == model.version
     with pytest.raises(edits.TopicEditError, match="no topic 999"):
         edits.rename(loaded, 999, "x")

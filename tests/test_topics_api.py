@@ -1,4 +1,8 @@
-"""`/v1/topics` and the `topic` field of `/v1/analyze`, on the real app and a real topic fit."""
+"""`/v1/topics` and the `topic` field of `/v1/analyze`, on a real app and a real topic fit.
+
+The app is this module's own: topic versions are activated through the registry, whose log is
+in the app's database, and the first test needs one where no topic model was ever active.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,32 @@ from jsonschema import Draft202012Validator
 
 from voc.topics.fit import TopicSettings
 from voc.topics.pipeline import fit_documents
-from voc.topics.store import TopicStore
+from voc.topics.store import NAME, TopicStore
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    from voc.config import Settings
+    from voc.service import create_app, jobs
+
+    root = tmp_path_factory.mktemp("topics_api")
+    settings = Settings.from_env(
+        {
+            "database_url": f"sqlite:///{root / 'voc.sqlite3'}",
+            "registry_dir": root / "registry",
+            "topics_dir": root / "topics",
+            "model_refresh_seconds": 0,
+        }
+    )
+    app = create_app(settings)
+    yield app
+    app.extensions["voc"].batcher.close()
+    jobs.close(app)
+
+
+def serving(app):
+    """The analyzer now serving (an activation replaces it)."""
+    return app.extensions["voc"].analyzer
 
 
 def _validate(client, schema_name: str, instance) -> None:
@@ -18,17 +47,18 @@ def _validate(client, schema_name: str, instance) -> None:
 
 
 @pytest.fixture()
-def active_model(app, analyzer, settings):
+def active_model(app):
     texts = [t for t, _, _ in labelled_texts()]
-    model, _ = fit_documents(analyzer, texts, settings=TopicSettings(n_topics=3, min_topic_size=3))
-    TopicStore(settings.topics_dir).save(model)
-    analyzer.topics = model
-    yield model
-    analyzer.topics = None
+    settings = TopicSettings(n_topics=3, min_topic_size=3)
+    model, _ = fit_documents(serving(app), texts, settings=settings)
+    models = app.extensions["voc"].models
+    entry = TopicStore(models.registry).save(model, activate=False)
+    models.activate(NAME, entry.version, force=False)
+    return model
 
 
-def test_no_model_means_null_topic(client, analyzer):
-    assert analyzer.topics is None
+def test_no_model_means_null_topic(client, app):
+    assert serving(app).topics is None
     assert client.get("/v1/topics").get_json()["version"] is None
     body = client.post("/v1/analyze", json={"documents": [{"id": "a", "text": "Trop cher."}]})
     doc = body.get_json()["documents"][0]
@@ -52,12 +82,14 @@ def test_analyze_assigns_topics_online(client, active_model):
     assert only["topic"] == doc["topic"] and "sentiment" not in only
 
 
-def test_edits_through_the_api_persist_and_show_in_analyze(client, active_model, settings):
+def test_edits_through_the_api_persist_and_show_in_analyze(client, active_model, app):
     first, second = (t.id for t in active_model.topics[:2])
     renamed = client.patch(f"/v1/topics/{first}", json={"label": "Late deliveries"})
     assert renamed.status_code == 200
     _validate(client, "TopicModel", renamed.get_json())
-    assert TopicStore(settings.topics_dir).active().topic(first).label == "Late deliveries"
+    store = TopicStore(app.extensions["voc"].models.registry)
+    assert store.active().topic(first).label == "Late deliveries"
+    assert serving(app).topics.version == store.active_version() == renamed.get_json()["version"]
     merged = client.post("/v1/topics/merge", json={"ids": [first, second]}).get_json()
     assert len(merged["topics"]) == len(active_model.topics) - 1
     split = client.post(f"/v1/topics/{first}/split", json={"parts": 2})
@@ -68,25 +100,16 @@ def test_edits_through_the_api_persist_and_show_in_analyze(client, active_model,
     assert client.post("/v1/topics/merge", json={"ids": "1"}).status_code == 400
 
 
-def test_fit_through_the_api_activates_and_refits_keep_ids(client, analyzer):
+def test_fit_through_the_api_activates_and_refits_keep_ids(client, app):
     texts = [t for t, _, _ in labelled_texts()]
-    try:
-        first = client.post(
-            "/v1/topics/fit", json={"texts": texts, "n_topics": 3, "min_topic_size": 3}
-        )
-        assert first.status_code == 201, first.get_json()
-        _validate(client, "TopicModel", first.get_json())
-        assert (
-            analyzer.topics is not None and analyzer.topics.version == first.get_json()["version"]
-        )
-        ids = {t["id"] for t in first.get_json()["topics"]}
-        again = client.post(
-            "/v1/topics/fit", json={"texts": texts, "n_topics": 3, "min_topic_size": 3}
-        )
-        assert {t["id"] for t in again.get_json()["topics"]} == ids
-        few = client.post("/v1/topics/fit", json={"texts": texts[:2]})
-        assert few.status_code == 400 and few.get_json()["error"]["code"] == "TooFewDocuments"
-        assert client.post("/v1/topics/fit", json={"texts": "x"}).status_code == 400
-        assert client.post("/v1/topics/fit", json={"job_id": "nope"}).status_code == 404
-    finally:
-        analyzer.topics = None
+    first = client.post("/v1/topics/fit", json={"texts": texts, "n_topics": 3, "min_topic_size": 3})
+    assert first.status_code == 201, first.get_json()
+    _validate(client, "TopicModel", first.get_json())
+    assert serving(app).topics.version == first.get_json()["version"]
+    ids = {t["id"] for t in first.get_json()["topics"]}
+    again = client.post("/v1/topics/fit", json={"texts": texts, "n_topics": 3, "min_topic_size": 3})
+    assert {t["id"] for t in again.get_json()["topics"]} == ids
+    few = client.post("/v1/topics/fit", json={"texts": texts[:2]})
+    assert few.status_code == 400 and few.get_json()["error"]["code"] == "TooFewDocuments"
+    assert client.post("/v1/topics/fit", json={"texts": "x"}).status_code == 400
+    assert client.post("/v1/topics/fit", json={"job_id": "nope"}).status_code == 404

@@ -39,7 +39,7 @@ def test_fit_then_rename_then_refit_keeps_the_label(var_dir, capsys):
     assert main(["topics", "fit", str(corpus), *options, "--seed", "3"]) == 0
     refit = json.loads(capsys.readouterr().out)
     assert {t["id"]: t["label"] for t in refit["topics"]}[topic_id] == "Our label"
-    store = TopicStore(Settings.from_env().topics_dir)
+    store = TopicStore.from_settings(Settings.from_env())
     assert store.active().version == refit["version"]
 
 

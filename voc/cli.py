@@ -46,38 +46,7 @@ def _verify_encoder(_: argparse.Namespace) -> int:
     return 0
 
 
-def _train_root_causes(args: argparse.Namespace) -> int:
-    from voc.nlp.encoder import Encoder
-    from voc.nlp.root_cause_train import (
-        RootCauseTrainingArgs,
-        calibrate_and_evaluate,
-        train_from_file,
-    )
-    from voc.nlp.root_causes import Calibration
-
-    out = args.out or paths.ARTIFACTS_DIR / "root_causes"
-    encoder = Encoder(paths.base_model_dir())
-    options = RootCauseTrainingArgs(max_examples=args.max_examples, seed=args.seed)
-    if args.data is None:
-        metrics = calibrate_and_evaluate(
-            paths.shared_data_dir(), out, encoder=encoder, args=options
-        )
-    else:
-        metrics = train_from_file(
-            args.data,
-            out,
-            encoder=encoder,
-            calibration=Calibration.load(paths.ARTIFACTS_DIR / "root_causes"),
-            label=args.label,
-            taxonomy_id=args.taxonomy_id,
-            args=options,
-        )
-    print(json.dumps(metrics, indent=2))
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
-    from pathlib import Path
 
     from voc.registry.cli import add_eval_command, add_model_commands, add_train_commands
 
@@ -106,20 +75,6 @@ def build_parser() -> argparse.ArgumentParser:
         dest="train_command", required=True
     )
     add_train_commands(train)
-    causes = train.add_parser(
-        "root-causes",
-        help="without --data: calibrate the root-cause tagger and write its card from "
-        "../shared/data; with --data: a trained head for that file's categories",
-    )
-    causes.add_argument("--data", type=Path, default=None, help="labelled JSONL file")
-    causes.add_argument(
-        "--label", default="aspects", help='"aspects" or "labels.<key>" (with --data)'
-    )
-    causes.add_argument("--taxonomy-id", default=None, help="default: from the file name")
-    causes.add_argument("--max-examples", type=int, default=20, help="few-shot examples")
-    causes.add_argument("--seed", type=int, default=0)
-    causes.add_argument("--out", type=Path, default=None, help="artifact directory")
-    causes.set_defaults(func=_train_root_causes)
     add_job_commands(commands)
 
     from voc.report.commands import add_report_command

@@ -66,7 +66,8 @@ class Settings:
     max_queued_alerts: int = 10_000
     """New alerts beyond this many waiting are dropped (and logged), never queued forever."""
     topics_dir: Path = field(default_factory=lambda: paths.var_dir() / "topics")
-    """Topic model versions and the pointer to the active one (`voc topics fit` writes here)."""
+    """Registered topic model versions (fits and edits); which one is active is the registry's
+    activation log, as for every model."""
     job_chunk_size: int = 256
     """Documents per job chunk: the unit claimed, analysed and committed at once."""
     job_lease_seconds: float = 30.0
@@ -96,7 +97,7 @@ class Settings:
             raise ConfigError("threads must be >= 0 (0 = one per core)")
         if not 0 <= self.batch_wait_ms <= 100:
             raise ConfigError("batch_wait_ms must be between 0 and 100")
-        for name in ("base_model_dir", "artifacts_dir", "registry_dir"):
+        for name in ("base_model_dir", "artifacts_dir", "registry_dir", "topics_dir"):
             object.__setattr__(self, name, Path(getattr(self, name)))  # overrides may be str
         if self.model_refresh_seconds < 0:
             raise ConfigError("model_refresh_seconds must be >= 0 (0 = never)")

@@ -46,7 +46,6 @@ from voc.nlp.types import (
 from voc.nlp.vectors import DocumentVectors, embed_documents
 from voc.topics.corpus import DocumentTopics, document_topics
 from voc.topics.model import TopicModel
-from voc.topics.store import TopicStore
 
 if TYPE_CHECKING:
     from voc.registry.store import Registry
@@ -93,7 +92,7 @@ class Analyzer:
         self.sentiment_encoder = sentiment_encoder
         """A fine-tuned encoder the sentiment head reads instead of `encoder` (None: shared)."""
         self.topics = topics
-        """The active topic model; swapped whole (one attribute write) when a new one activates."""
+        """The active `topics` registry version (None until one is activated)."""
 
     @classmethod
     def load(
@@ -112,7 +111,7 @@ class Analyzer:
         registry = registry or Registry.from_settings(settings)
         entries = registry.active()
         entries.update({name: registry.entry(name, v) for name, v in (versions or {}).items()})
-        missing = {"language", "sentiment"} - set(entries)
+        missing = {"language", "sentiment", "root_causes"} - set(entries)
         if missing:
             raise FileNotFoundError(
                 f"no registered version of {sorted(missing)}: each needs an entry.json in "
@@ -132,7 +131,7 @@ class Analyzer:
         current = reuse.model_versions if reuse is not None else {}
 
         def unchanged(name: str) -> bool:
-            return current.get(name) == entries[name].version
+            return name in entries and current.get(name) == entries[name].version
 
         sentiment_dir = entries["sentiment"].path
         sentiment = (
@@ -158,15 +157,17 @@ class Analyzer:
             ),
             churn=reuse.churn if reuse is not None else ChurnDetector.load(),
             root_causes=reuse.root_causes
-            if reuse is not None
+            if reuse is not None and unchanged("root_causes")
             else _warm(
                 RootCauseTagger.load(
-                    settings.artifacts_dir / "root_causes",
-                    embed=encoder.embed,
-                    limits=settings.limits,
+                    entries["root_causes"].path, embed=encoder.embed, limits=settings.limits
                 )
             ),
-            topics=TopicStore(settings.topics_dir).active(),
+            topics=reuse.topics
+            if reuse is not None and unchanged("topics")
+            else TopicModel.load(entries["topics"].path)
+            if "topics" in entries
+            else None,
         )
 
     @property

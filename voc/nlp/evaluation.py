@@ -2,10 +2,13 @@
 
 Groups are languages and source files (`sentiment_metrics`); the per-class report and the
 confusion matrix are over every example; calibration is top-label ECE of the probabilities.
+Multi-label components (root causes) get micro/macro-F1 per group and the per-class report
+(`multilabel_report`): no confusion matrix or calibration, which assume one class per text.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -50,12 +53,61 @@ def classification_report(
     }
 
 
+def multilabel_report(
+    examples: Sequence[Example],
+    gold: Sequence[tuple[str, ...]],
+    predicted: Sequence[tuple[str, ...]],
+) -> dict[str, Any]:
+    """Label sets against label sets: micro- and macro-F1 (over the classes present in the
+    group, gold or predicted) per language and per source file, and per-class P/R/F1."""
+    from sklearn.metrics import f1_score, precision_recall_fscore_support
+    from sklearn.preprocessing import MultiLabelBinarizer
+
+    def binarize(idx: list[int]) -> tuple[list[str], np.ndarray, np.ndarray]:
+        binarizer = MultiLabelBinarizer().fit([gold[i] for i in idx] + [predicted[i] for i in idx])
+        return (
+            list(binarizer.classes_),
+            binarizer.transform([gold[i] for i in idx]),
+            binarizer.transform([predicted[i] for i in idx]),
+        )
+
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, e in enumerate(examples):
+        groups[f"lang:{e.lang}"].append(i)
+        groups[f"file:{e.source}"].append(i)
+    report: dict[str, Any] = {"groups": {}}
+    for group, idx in sorted(groups.items()):
+        _, y, p = binarize(idx)
+        report["groups"][group] = {
+            "n": len(idx),
+            "micro_f1": round(float(f1_score(y, p, average="micro", zero_division=0)), 4),
+            "macro_f1": round(float(f1_score(y, p, average="macro", zero_division=0)), 4),
+        }
+    classes, y, p = binarize(list(range(len(examples))))
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y, p, average=None, zero_division=0
+    )
+    report["per_class"] = {
+        label: {
+            "precision": round(float(pr), 4),
+            "recall": round(float(r), 4),
+            "f1": round(float(f), 4),
+            "support": int(n),
+        }
+        for label, pr, r, f, n in zip(classes, precision, recall, f1, support, strict=True)
+    }
+    return report
+
+
 def report_markdown(report: dict[str, Any]) -> str:
-    """Per-class table and confusion matrix (rows gold, columns predicted) as Markdown."""
+    """Per-class table, then (single-label reports) the confusion matrix (rows gold, columns
+    predicted) and the calibration error, as Markdown."""
     per_class = markdown_table(
         ["class", "precision", "recall", "F1", "support"],
         [(label, *values.values()) for label, values in report["per_class"].items()],
     )
+    if "confusion" not in report:
+        return per_class
     labels = report["confusion"]["labels"]
     confusion = markdown_table(
         ["gold \\ predicted", *labels],

@@ -51,6 +51,9 @@ class AspectDataset:
     label_field: str = "aspects"
     domain: str | None = None
     """Keep only rows of this `labels.domain` (SemEval-14 laptops carry no categories)."""
+    lang: str | None = None
+    """The language of its texts: registry entries average the dataset's metrics into this
+    language's group (None: reported per dataset only)."""
 
     def load(self, data_dir: Path) -> list[tuple[Example, tuple[str, ...]]]:
         read = label_field(self.label_field)
@@ -62,15 +65,21 @@ class AspectDataset:
 
 
 ASPECT_DATASETS = (
-    AspectDataset("MAMS (en)", "mams_absa_en.jsonl"),
-    AspectDataset("SemEval-14 restaurants (en)", "semeval14_absa_en.jsonl", domain="restaurants"),
-    AspectDataset("SemEval-15 (en)", "semeval15_absa_en.jsonl"),
-    AspectDataset("SemEval-16 (en)", "semeval16_absa_en.jsonl"),
-    AspectDataset("IndoNLU CASA (id)", "indonlu_casa.jsonl"),
-    AspectDataset("IndoNLU HoASA (id)", "indonlu_hoasa.jsonl"),
-    AspectDataset("TripAdvisor restaurants (fr)", "fr_tripadvisor_restaurants_absa.jsonl"),
-    AspectDataset("CFPB issues (en)", "en_cfpb_complaints_sample.jsonl", "labels.issue"),
-    AspectDataset("Bitext intents (en)", "en_bitext_customer_support.jsonl", "labels.intent"),
+    AspectDataset("MAMS (en)", "mams_absa_en.jsonl", lang="en"),
+    AspectDataset(
+        "SemEval-14 restaurants (en)", "semeval14_absa_en.jsonl", domain="restaurants", lang="en"
+    ),
+    AspectDataset("SemEval-15 (en)", "semeval15_absa_en.jsonl", lang="en"),
+    AspectDataset("SemEval-16 (en)", "semeval16_absa_en.jsonl", lang="en"),
+    AspectDataset("IndoNLU CASA (id)", "indonlu_casa.jsonl", lang="id"),
+    AspectDataset("IndoNLU HoASA (id)", "indonlu_hoasa.jsonl", lang="id"),
+    AspectDataset(
+        "TripAdvisor restaurants (fr)", "fr_tripadvisor_restaurants_absa.jsonl", lang="fr"
+    ),
+    AspectDataset("CFPB issues (en)", "en_cfpb_complaints_sample.jsonl", "labels.issue", lang="en"),
+    AspectDataset(
+        "Bitext intents (en)", "en_bitext_customer_support.jsonl", "labels.intent", lang="en"
+    ),
 )
 
 

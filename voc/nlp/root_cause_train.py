@@ -3,12 +3,15 @@
 Without `--data`: fit the global calibration (feedback centre, zero-shot slope and offset) on
 the train splits of the aspect datasets in `../shared/data`, then measure zero-shot, few-shot
 (at most 20 examples per category) and trained heads on each dataset's dev split, with a
-taxonomy built from that dataset's own categories; write `models/root_causes/` and its card.
+taxonomy built from that dataset's own categories; write the calibration and its card.
 With `--data FILE`: fit a trained head on a labelled file and store it under the taxonomy id.
+Both write into a directory the registry then registers as a new version
+(`voc.registry.training.train_root_causes_version`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -141,15 +144,19 @@ def _targets(rows: list[tuple[Example, tuple[str, ...]]], ids: list[str], names:
     return y
 
 
+def best_clause(proba: np.ndarray, sizes: list[int]) -> np.ndarray:
+    """Per document (`sizes` consecutive clause rows of `proba`), each label's best clause."""
+    bounds = np.cumsum([0, *sizes])
+    return np.stack([proba[a:b].max(axis=0) for a, b in pairwise(bounds)])
+
+
 def document_scores(
     tagger: LinearTagger, split: Split, vectors: Vectors, calibration: Calibration
 ) -> np.ndarray:
     """Per dev document and label, the best clause's probability (as the Analyzer tags)."""
-    sizes = [len(doc) for doc in split.dev_clauses]
     flat = [c for doc in split.dev_clauses for c in doc]
     proba = tagger.predict_proba(calibration.features(vectors(flat)))
-    bounds = np.cumsum([0, *sizes])
-    return np.stack([proba[a:b].max(axis=0) for a, b in pairwise(bounds)])
+    return best_clause(proba, [len(doc) for doc in split.dev_clauses])
 
 
 def f1_scores(y: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
@@ -260,7 +267,10 @@ def calibrate_and_evaluate(
     ]
     splits = [load_split(d, data_dir, vectors, segmenter, args) for d in datasets]
     scale, offset = zero_shot_slope(splits, vectors, centre, args)
-    version = f"root-causes@{datetime.now(UTC):%Y%m%d}"
+    constants = (scale, offset, args.few_shot_c, args.few_shot_prompt_weight, args.threshold)
+    digest = hashlib.sha256(
+        centre.tobytes() + background.astype(np.float16).tobytes() + repr(constants).encode()
+    ).hexdigest()
     calibration = Calibration(
         centre,
         background,
@@ -269,7 +279,7 @@ def calibrate_and_evaluate(
         args.few_shot_c,
         args.few_shot_prompt_weight,
         args.threshold,
-        version,
+        f"root-causes@{digest[:8]}",
     )
     metrics = {
         split.dataset.name: evaluate_split(split, vectors, calibration, args) for split in splits
@@ -285,6 +295,7 @@ def calibrate_and_evaluate(
             "encoder_backend": encoder.backend,
             "args": args.__dict__,
             "data": data,
+            "datasets": [{"name": d.name, "file": d.file, "lang": d.lang} for d in datasets],
             "metrics": metrics,
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         },
@@ -343,6 +354,11 @@ def _write_card(
     )
 
 
+def default_taxonomy_id(data_file: Path) -> str:
+    """The taxonomy a head trained on `data_file` serves when no id is given."""
+    return data_file.stem.replace("_", "-").lower()[:64]
+
+
 def train_from_file(
     data_file: Path,
     out_dir: Path,
@@ -364,7 +380,7 @@ def train_from_file(
     rows = [(e, read(e)) for e in iter_examples(data_file)]
     if not any(labels for _, labels in rows):
         raise ValueError(f"{data_file}: no row has labels in {label!r}")
-    taxonomy_id = taxonomy_id or data_file.stem.replace("_", "-").lower()[:64]
+    taxonomy_id = taxonomy_id or default_taxonomy_id(data_file)
     train = [r for r in rows if r[0].split == "train"] or rows
     dev = [r for r in rows if r[0].split == "dev"]
     taxonomy, names = dataset_taxonomy(taxonomy_id, rows, max_examples=args.max_examples)
@@ -399,3 +415,29 @@ def train_from_file(
     )
     log.info("train.root_causes", extra={"taxonomy": taxonomy_id, "labels": len(ids)})
     return metrics
+
+
+def add_head_to_card(artifact_dir: Path, taxonomy_id: str) -> None:
+    """Append a trained head's data and dev metrics to the version's card."""
+    from voc.nlp.cards import markdown_table
+    from voc.nlp.root_causes import HEAD_CONFIG
+
+    config = json.loads((artifact_dir / taxonomy_id / HEAD_CONFIG).read_text())
+    metrics = config["metrics"]
+    dev = metrics.get("dev")
+    lines = [
+        f"## Trained head `{taxonomy_id}`",
+        "",
+        f"`voc train root-causes --data FILE --label {config['label']} --taxonomy-id "
+        f"{taxonomy_id}`: {metrics['labels']} labels, {metrics['train_documents']} train texts. "
+        + (
+            f"Dev micro-F1 {dev['micro_f1']:.3f}, macro-F1 {dev['macro_f1']:.3f}."
+            if dev
+            else "The file has no dev split, so the head is not measured."
+        ),
+        "",
+        markdown_table(["file", "sha256"], [(d["file"], d["sha256"][:16]) for d in config["data"]]),
+        "",
+    ]
+    with (artifact_dir / "CARD.md").open("a", encoding="utf-8") as card:
+        card.write("\n" + "\n".join(lines))

@@ -8,7 +8,8 @@ becomes a `LinearTagger`: one sigmoid per label over centred clause vectors.
   scaled by a global calibration fitted once on labelled aspect data (`voc train root-causes`);
 - few-shot: when labels have examples, a small one-vs-rest logistic head is fitted on the
   example embeddings (plus the prompts) in well under a second, cached per `id@version`;
-- trained: a head fitted on a labelled file, loaded from `models/root_causes/<taxonomy id>/`.
+- trained: a head fitted on a labelled file, loaded from `<taxonomy id>/` in the version's
+  directory (`voc train root-causes --data` registers a version that carries it).
 
 e5 similarities are bunched (unrelated sentences ~0.72), so vectors are centred on the mean
 embedding of real feedback before scoring; that spreads them enough for one global threshold.
@@ -16,6 +17,7 @@ embedding of real feedback before scoring; that spreads them enough for one glob
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections import OrderedDict
@@ -155,6 +157,27 @@ class LinearTagger:
 
 
 Embed = Callable[[list[str]], np.ndarray]
+
+
+def head_dirs(artifact_dir: Path) -> list[Path]:
+    """The trained heads of a tagger directory: its subfolders holding a head, by taxonomy id."""
+    return sorted(p for p in artifact_dir.iterdir() if (p / HEAD_FILE).is_file())
+
+
+def artifact_version(artifact_dir: Path) -> str:
+    """The version a tagger directory serves as: its calibration's, plus a digest of its trained
+    heads when it has any, so that adding a head (`voc train root-causes --data`) makes a new
+    version while the same head trained twice finds the existing one."""
+    calibration = json.loads((artifact_dir / CALIBRATION_FILE).read_text())["version"]
+    heads = head_dirs(artifact_dir)
+    if not heads:
+        return calibration
+    digest = hashlib.sha256()
+    for head in heads:
+        ids = json.loads((head / HEAD_CONFIG).read_text())["ids"]
+        digest.update(json.dumps([head.name, ids]).encode())
+        digest.update((head / HEAD_FILE).read_bytes())
+    return f"{calibration}+{digest.hexdigest()[:8]}"
 
 
 def zero_shot_tagger(
@@ -373,8 +396,11 @@ class RootCauseTagger:
         default_taxonomy: Taxonomy,
         default_journey: Journey,
         trained: dict[str, LinearTagger] | None = None,
+        version: str | None = None,
     ) -> None:
         self.calibration = calibration
+        self.version = version or calibration.version
+        """What `model_versions.root_causes` reports (`artifact_version` when loaded)."""
         self.default_taxonomy = default_taxonomy
         self.default_journey = default_journey
         self._trained = trained or {}
@@ -384,22 +410,14 @@ class RootCauseTagger:
     def load(cls, artifact_dir: Path, *, embed: Embed, limits: Limits) -> RootCauseTagger:
         """Calibration from `artifact_dir`; trained heads from its subfolders holding a head."""
         journey = load_default_journey(limits)
-        trained = {
-            path.name: LinearTagger.load(path)
-            for path in sorted(artifact_dir.iterdir())
-            if (path / HEAD_FILE).exists()
-        }
         return cls(
             calibration=Calibration.load(artifact_dir),
             embed=embed,
             default_taxonomy=load_default_taxonomy(journey, limits),
             default_journey=journey,
-            trained=trained,
+            trained={path.name: LinearTagger.load(path) for path in head_dirs(artifact_dir)},
+            version=artifact_version(artifact_dir),
         )
-
-    @property
-    def version(self) -> str:
-        return self.calibration.version
 
     def warm(self) -> None:
         """Fit the default taxonomy's and journey's taggers now, not on the first request."""

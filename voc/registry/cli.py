@@ -1,5 +1,5 @@
 """The registry's command lines: `voc models list|show|activate|rollback|promote`, `voc eval`,
-`voc train sentiment|language` (each run registers a new version)."""
+`voc train sentiment|language|root-causes` (each run registers a new version)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,17 @@ def _registry(settings: Settings):
     from voc.registry.store import Registry
 
     return Registry.from_settings(settings)
+
+
+def _chosen_or_active(registry, name: str, version: str | None) -> str:
+    """`version` when given, else the active one (a topic model may have none yet)."""
+    from voc.registry.store import UnknownModel
+
+    chosen = version or registry.active_version(name)
+    if chosen is None:
+        versions = [e.version for e in registry.versions(name)]
+        raise UnknownModel(f"model {name!r} has no active version; name one of {versions}")
+    return chosen
 
 
 def _mean_metric(entry) -> str:
@@ -43,7 +54,7 @@ def _list(args: argparse.Namespace) -> int:
 
 def _show(args: argparse.Namespace) -> int:
     registry = _registry(Settings.from_env())
-    entry = registry.entry(args.name, args.version or registry.active_version(args.name))
+    entry = registry.entry(args.name, _chosen_or_active(registry, args.name, args.version))
     print(
         json.dumps(
             {
@@ -89,7 +100,7 @@ def _eval(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     registry = _registry(settings)
-    versions = args.compare or [args.version or registry.active_version(args.model)]
+    versions = args.compare or [_chosen_or_active(registry, args.model, args.version)]
     reports = evaluate_versions(
         registry, settings, args.model, versions, args.data, split=args.split
     )
@@ -146,6 +157,23 @@ def _train_language(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train_root_causes(args: argparse.Namespace) -> int:
+    from voc.nlp.root_cause_train import RootCauseTrainingArgs
+    from voc.registry import training
+
+    settings = Settings.from_env()
+    entry = training.train_root_causes_version(
+        _registry(settings),
+        settings,
+        RootCauseTrainingArgs(max_examples=args.max_examples, seed=args.seed),
+        data_file=args.data,
+        label=args.label,
+        taxonomy_id=args.taxonomy_id,
+    )
+    _print_entry(entry)
+    return 0
+
+
 def add_model_commands(models: Any) -> None:
     """`voc models list|show|activate|rollback` under the existing `voc models` group."""
     listing = models.add_parser("list", help="every version of every model; * marks the active")
@@ -177,7 +205,7 @@ def add_eval_command(commands: Any) -> None:
     evaluate = commands.add_parser(
         "eval", help="a model version's metrics on labelled JSONL files (../shared/data format)"
     )
-    evaluate.add_argument("model", help="sentiment, language, ...")
+    evaluate.add_argument("model", help="sentiment, language, root_causes")
     evaluate.add_argument("--data", nargs="+", type=Path, required=True, metavar="FILE")
     evaluate.add_argument("--version", help="default: the active version")
     evaluate.add_argument(
@@ -210,3 +238,17 @@ def add_train_commands(train: Any) -> None:
     language = train.add_parser("language", help="language identifier (en/fr/id/ms)")
     language.add_argument("--seed", type=int, default=0)
     language.set_defaults(func=_train_language)
+    causes = train.add_parser(
+        "root-causes",
+        help="without --data: calibrate the root-cause tagger and measure it on the aspect data "
+        "of ../shared/data; with --data: the active version plus a trained head for that file's "
+        "categories",
+    )
+    causes.add_argument("--data", type=Path, default=None, help="labelled JSONL file")
+    causes.add_argument(
+        "--label", default="aspects", help='"aspects" or "labels.<key>" (with --data)'
+    )
+    causes.add_argument("--taxonomy-id", default=None, help="default: from the file name")
+    causes.add_argument("--max-examples", type=int, default=20, help="few-shot examples")
+    causes.add_argument("--seed", type=int, default=0)
+    causes.set_defaults(func=_train_root_causes)

@@ -1,15 +1,15 @@
 """What the registry needs to know about each kind of model, by name.
 
 A component plugs in with one `ComponentSpec`: how to describe a trained artifact directory
-as a registry entry (`describe`), its headline metric (compared per language on activation),
-and how to evaluate it on labelled files (`labels`, `gold`, `predict`). The loader itself
-stays in `Analyzer.load`. Adding e.g. root causes is `register_component(ComponentSpec(...))`
-next to its trainer, plus one line in `Analyzer.load`.
+as a registry entry (`describe`) and how `voc eval` measures it on labelled files
+(`evaluation`: one class per text, a set of labels per text, or none). The loader itself
+stays in `Analyzer.load`.
 """
 
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,17 +25,55 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class ComponentSpec:
-    name: str
-    metric: str
-    """Headline metric in the entry's evaluation groups (`lang:xx` -> {metric: value})."""
-    describe: Callable[[Path], dict[str, Any]]
-    """Artifact directory -> `write_entry` keyword arguments (version, config, data, evals)."""
+class SingleLabel:
+    """One class per text: `voc eval` scores argmax(`predict`) against `gold`."""
+
     labels: Sequence[str]
     gold: Callable[[Example], str | None]
     """The label an example holds for this component, or None when it holds none."""
     predict: Callable[[Analyzer, list[Example]], np.ndarray]
     """(n, len(labels)) probabilities from a loaded analyzer whose version is under test."""
+
+    def report(self, analyzer: Analyzer, examples: list[Example], gold: list) -> dict[str, Any]:
+        from voc.nlp.evaluation import classification_report
+
+        return classification_report(examples, gold, self.predict(analyzer, examples), self.labels)
+
+
+@dataclass(frozen=True)
+class MultiLabel:
+    """A set of labels per text, from label sets that differ per data file (each aspect file has
+    its own categories): `voc eval` tags each file's texts with that file's labels."""
+
+    gold: Callable[[Example], tuple[str, ...] | None]
+    """The labels an example holds, or None when it is not annotated for this component."""
+    tag: Callable[[Analyzer, list[Example], list[str]], np.ndarray]
+    """(n, len(labels)) 0/1: which of `labels` the version under test tags on each example."""
+
+    def report(self, analyzer: Analyzer, examples: list[Example], gold: list) -> dict[str, Any]:
+        from voc.nlp.evaluation import multilabel_report
+
+        by_file: dict[str, list[int]] = defaultdict(list)
+        for i, example in enumerate(examples):
+            by_file[example.source].append(i)
+        predicted: list[tuple[str, ...]] = [()] * len(examples)
+        for rows in by_file.values():
+            labels = sorted({label for i in rows for label in gold[i]})
+            tags = self.tag(analyzer, [examples[i] for i in rows], labels)
+            for i, row in zip(rows, tags, strict=True):
+                predicted[i] = tuple(label for label, on in zip(labels, row, strict=True) if on)
+        return multilabel_report(examples, gold, predicted)
+
+
+@dataclass(frozen=True)
+class ComponentSpec:
+    name: str
+    describe: Callable[[Path], dict[str, Any]]
+    """Artifact directory -> `write_entry` keyword arguments (version, config, data, evals)."""
+    evaluation: SingleLabel | MultiLabel | None
+    """How `voc eval` measures a version on labelled files. None for a model that no labelled
+    data measures (topics): its entries carry no comparable evaluation set, so activation checks
+    its card and files only, never its metrics (`Registry.check`)."""
 
 
 COMPONENTS: dict[str, ComponentSpec] = {}
@@ -145,6 +183,145 @@ def _language_predict(analyzer: Analyzer, examples: list[Example]) -> np.ndarray
     return proba
 
 
+# --- root causes ------------------------------------------------------------------------------
+
+
+def describe_root_causes(artifact_dir: Path) -> dict[str, Any]:
+    """The calibration's card metrics as one evaluation set per tagging mode, so activation
+    compares zero-shot with zero-shot, few-shot with few-shot (the mode that depends on how
+    many examples were drawn, hence their count and seed in its row selection), and so on.
+
+    Groups: `dataset:<name>` (micro/macro-F1 on that dataset's dev split, with a taxonomy of
+    its own categories) and `lang:xx`, the unweighted mean over that language's datasets
+    (their label sets differ, so their rows are not pooled). Headline: micro-F1, stable on
+    datasets with a hundred rare labels where macro-F1 swings. Trained heads (from `voc train
+    root-causes --data`) are listed in the config with their own dev metrics.
+    """
+    from voc.nlp.root_cause_train import MODES
+    from voc.nlp.root_causes import CALIBRATION_FILE, HEAD_CONFIG, artifact_version, head_dirs
+
+    config = json.loads((artifact_dir / CALIBRATION_FILE).read_text())
+    args = config["args"]
+    datasets = {d["name"]: d for d in config["datasets"]}
+    files = {d["file"] for d in datasets.values()}
+    data = [d for d in config["data"] if d["file"] in files]
+    selections = {
+        "zero-shot": {},
+        "few-shot": {"max_examples": args["max_examples"], "seed": args["seed"]},
+        "trained": {"max_train": args["max_train"]},
+    }
+    evaluations = []
+    for mode in MODES:
+        groups: dict[str, dict[str, Any]] = {}
+        by_language: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for name, metrics in config["metrics"].items():
+            row = {"n": metrics["dev_documents"], "labels": metrics["labels"], **metrics[mode]}
+            groups[f"dataset:{name}"] = row
+            if datasets[name]["lang"] is not None:
+                by_language[datasets[name]["lang"]].append(row)
+        for lang, rows in sorted(by_language.items()):
+            groups[f"lang:{lang}"] = {
+                "n": sum(r["n"] for r in rows),
+                "datasets": len(rows),
+                **{
+                    metric: round(sum(r[metric] for r in rows) / len(rows), 4)
+                    for metric in ("micro_f1", "macro_f1")
+                },
+            }
+        evaluations.append(
+            evaluation(f"aspects dev, {mode}", data, "micro_f1", groups, selection=selections[mode])
+        )
+    heads = {
+        path.name: json.loads((path / HEAD_CONFIG).read_text()) for path in head_dirs(artifact_dir)
+    }
+    head_data = [d for head in heads.values() for d in head["data"] if d not in config["data"]]
+    return {
+        "version": artifact_version(artifact_dir),
+        "config": {
+            "encoder": config["encoder"],
+            "encoder_backend": config["encoder_backend"],
+            "args": args,
+            "calibration": {
+                k: config[k]
+                for k in ("scale", "offset", "few_shot_c", "few_shot_prompt_weight", "threshold")
+            },
+            "calibration_version": config["version"],
+            "trained_heads": {
+                name: {k: head[k] for k in ("label", "data", "metrics", "created_at")}
+                for name, head in heads.items()
+            },
+        },
+        "training_data": config["data"] + head_data,
+        "evaluations": evaluations,
+        "created_at": max([config["created_at"], *(h["created_at"] for h in heads.values())]),
+    }
+
+
+def _root_cause_gold(example: Example) -> tuple[str, ...] | None:
+    return example.aspect_categories or None
+
+
+def _root_cause_tags(analyzer: Analyzer, examples: list[Example], labels: list[str]) -> np.ndarray:
+    """The version's calibration on its own: the file's categories as a zero-shot taxonomy
+    (their names only: examples and trained heads belong to a user's taxonomy, measured on the
+    card), tagged as the card measures, a document carrying a label when one of its clauses
+    reaches the threshold (without the rule that skips praised clauses, since aspect labels
+    also mark praise)."""
+    from voc.nlp.root_cause_data import category_label
+    from voc.nlp.root_cause_train import best_clause
+    from voc.nlp.root_causes import LabelSpec, zero_shot_tagger
+    from voc.nlp.vectors import embed_documents
+
+    calibration = analyzer.root_causes.calibration
+    texts = [e.text for e in examples]
+    sentences = analyzer.segmenter.segment_batch(texts, [e.lang for e in examples])
+    clauses = [v.clauses for v in embed_documents(analyzer.encoder.embed, texts, sentences)]
+    head = zero_shot_tagger(
+        [LabelSpec(label, category_label(label)) for label in labels],
+        analyzer.encoder.embed,
+        calibration,
+    )
+    proba = head.predict_proba(calibration.features(np.concatenate(clauses)))
+    best = best_clause(proba, [len(c) for c in clauses])
+    return (best >= calibration.threshold).astype(np.int8)
+
+
+# --- topics -------------------------------------------------------------------------------------
+
+
+def describe_topics(artifact_dir: Path) -> dict[str, Any]:
+    """A topic model as an entry: its fit settings, the corpus it was fitted on (name and
+    sha256), and what the fit measured (outlier share, per language when known) as a `fit`
+    record. No labelled data measures topics, so that record is information, not a comparable
+    evaluation (the `topics` component has no `evaluation`). Its creation time is when it is
+    registered: an analyst edit is a new version of an older fit."""
+    from voc.topics.model import TopicModel
+
+    model = TopicModel.load(artifact_dir)
+    stats = model.stats
+    corpus = [{"file": stats["corpus"]["name"], "sha256": stats["corpus"]["sha256"]}]
+    groups = {
+        "all": {
+            "n": stats["distinct"],
+            "outlier_share": round(stats["other"] / max(stats["distinct"], 1), 4),
+            "topics": len(model.topics),
+        },
+        **{
+            f"lang:{lang}": {
+                "n": v["units"],
+                "outlier_share": round(v["other"] / max(v["units"], 1), 4),
+            }
+            for lang, v in stats.get("languages", {}).items()
+        },
+    }
+    return {
+        "version": model.version,
+        "config": {"settings": stats["settings"], "edits": list(model.edits)},
+        "training_data": corpus,
+        "evaluations": [evaluation("fit", corpus, "outlier_share", groups)],
+    }
+
+
 def _register_builtin() -> None:
     from voc.nlp.language import LABELS as LANGUAGE_LABELS
     from voc.nlp.types import SENTIMENT_LABELS
@@ -152,23 +329,23 @@ def _register_builtin() -> None:
     register_component(
         ComponentSpec(
             "sentiment",
-            "macro_f1",
             describe_sentiment,
-            SENTIMENT_LABELS,
-            _sentiment_gold,
-            _sentiment_predict,
+            SingleLabel(SENTIMENT_LABELS, _sentiment_gold, _sentiment_predict),
         )
     )
     register_component(
         ComponentSpec(
             "language",
-            "accuracy",
             describe_language,
-            (*LANGUAGE_LABELS, OTHER),
-            lambda example: example.lang,
-            _language_predict,
+            SingleLabel((*LANGUAGE_LABELS, OTHER), lambda example: example.lang, _language_predict),
         )
     )
+    register_component(
+        ComponentSpec(
+            "root_causes", describe_root_causes, MultiLabel(_root_cause_gold, _root_cause_tags)
+        )
+    )
+    register_component(ComponentSpec("topics", describe_topics, None))
 
 
 _register_builtin()

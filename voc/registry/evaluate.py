@@ -1,8 +1,10 @@
 """`voc eval MODEL --data FILE...`: a version's card metrics on labelled files, or two side by side.
 
-Each version is loaded through `Analyzer.load` (the one loader) and evaluated with
-`voc.nlp.evaluation.classification_report`: macro-F1 and accuracy per language and per file,
-per-class precision/recall/F1, the confusion matrix and the calibration error.
+Each version is loaded through `Analyzer.load` (the one loader) and evaluated as its component
+says (`ComponentSpec.evaluation`): single-label components with
+`voc.nlp.evaluation.classification_report` (macro-F1 and accuracy per language and per file,
+per-class precision/recall/F1, the confusion matrix and the calibration error), multi-label ones
+with `multilabel_report` (micro/macro-F1 per language and per file, per-class P/R/F1).
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ from voc.config import Settings
 from voc.nlp.analyzer import Analyzer
 from voc.nlp.cards import markdown_table
 from voc.nlp.datasets import file_fingerprint, iter_examples
-from voc.nlp.evaluation import classification_report, report_markdown
+from voc.nlp.evaluation import report_markdown
 from voc.registry.components import component
 from voc.registry.store import Registry
 
 SPLITS = ("dev", "train", "all")
+HEADERS = {"macro_f1": "macro-F1", "micro_f1": "micro-F1"}
 
 
 def evaluate_versions(
@@ -36,7 +39,9 @@ def evaluate_versions(
     `reuse`: an analyzer already loaded (its encoder and unchanged components are shared)."""
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
-    spec = component(name)
+    spec = component(name).evaluation
+    if spec is None:
+        raise ValueError(f"{name} has no labelled evaluation: `voc eval` does not apply to it")
     rows = [
         (example, label)
         for path in files
@@ -56,19 +61,20 @@ def evaluate_versions(
             settings, registry=registry, versions={name: entry.version}, reuse=shared
         )
         shared = shared or analyzer
-        proba = spec.predict(analyzer, list(examples))
         reports[entry.version] = {
             "data": data,
             "split": split,
-            **classification_report(examples, gold, proba, spec.labels),
+            **spec.report(analyzer, list(examples), gold),
         }
     return reports
 
 
 def single_markdown(version: str, report: dict[str, Any]) -> str:
+    """Per group n and every metric the report has (macro-F1 and accuracy, or micro/macro-F1)."""
+    metrics = [k for k in next(iter(report["groups"].values())) if k != "n"]
     groups = markdown_table(
-        ["group", "n", "macro-F1", "accuracy"],
-        [(g, v["n"], v["macro_f1"], v["accuracy"]) for g, v in report["groups"].items()],
+        ["group", "n", *(HEADERS.get(m, m) for m in metrics)],
+        [(g, v["n"], *(v[m] for m in metrics)) for g, v in report["groups"].items()],
     )
     return f"## {version}\n\n{groups}\n\n{report_markdown(report)}\n"
 
@@ -101,6 +107,10 @@ def compare_markdown(reports: dict[str, dict[str, Any]]) -> str:
             for c in classes
         ],
     )
-    calibration = f"Calibration error: {a} {ra['calibration_error']}, {b} {rb['calibration_error']}"
+    calibration = (
+        f"Calibration error: {a} {ra['calibration_error']}, {b} {rb['calibration_error']}\n\n"
+        if "calibration_error" in ra
+        else ""
+    )
     details = "\n".join(single_markdown(v, r) for v, r in reports.items())
-    return f"# {a} vs {b}\n\n{groups}\n\n{per_class}\n\n{calibration}\n\n{details}"
+    return f"# {a} vs {b}\n\n{groups}\n\n{per_class}\n\n{calibration}{details}"

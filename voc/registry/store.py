@@ -4,7 +4,9 @@ Versions live in two places. Committed defaults are the artifact directories und
 `models/<name>/` (reviewed, in git, what a fresh clone serves). Versions trained later are
 written under `Settings.registry_dir` (default `var/registry/<name>/<id>/`, git-ignored:
 trained weights come from data that is never committed and promoting one to a default is a
-review step). Each version directory holds its files and an `entry.json` manifest.
+review step); topic models, fitted on a user's own feedback, under `Settings.topics_dir`.
+Each version directory holds its files and an `entry.json` manifest. A model without a
+committed default (topics) has no active version until one is activated.
 
 Activation is recorded in the database (`activations.py`) after safety checks: the card is
 present, the files match their hashes, and the metrics are not below the active version on
@@ -17,7 +19,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,7 +50,7 @@ class ActivationRefused(ValueError):
 class ActivationResult:
     name: str
     version: str
-    previous: str
+    previous: str | None
     forced: bool
     changed: bool
     overridden: list[str]
@@ -56,9 +58,19 @@ class ActivationResult:
 
 
 class Registry:
-    def __init__(self, committed_dir: Path, registry_dir: Path, engine: Engine) -> None:
+    def __init__(
+        self,
+        committed_dir: Path,
+        registry_dir: Path,
+        engine: Engine,
+        *,
+        locations: Mapping[str, Path] | None = None,
+    ) -> None:
+        """`locations`: name -> directory of its registered versions, where that is not
+        `registry_dir/<name>` (topics: `Settings.topics_dir`)."""
         self.committed_dir = committed_dir
         self.registry_dir = registry_dir
+        self.locations = dict(locations or {})
         self.engine = engine
         activations.ensure_table(engine)
 
@@ -70,7 +82,12 @@ class Registry:
             settings.artifacts_dir,
             settings.registry_dir,
             engine or make_engine(settings.database_url),
+            locations={"topics": settings.topics_dir},
         )
+
+    def version_dir(self, name: str) -> Path:
+        """Where registered (not committed) versions of `name` live, one directory each."""
+        return self.locations.get(name, self.registry_dir / name)
 
     # --- versions -------------------------------------------------------------------------
 
@@ -81,17 +98,23 @@ class Registry:
         except EntryError as err:
             raise UnknownModel(f"no committed version of model {name!r}: {err}") from err
 
+    def has_default(self, name: str) -> bool:
+        return (self.committed_dir / name / MANIFEST).is_file()
+
     def names(self) -> list[str]:
         found = {p.parent.name for p in self.committed_dir.glob(f"*/{MANIFEST}")}
         found |= {p.parent.parent.name for p in self.registry_dir.glob(f"*/*/{MANIFEST}")}
+        found |= {
+            name for name in self.locations if any(self.version_dir(name).glob(f"*/{MANIFEST}"))
+        }
         return sorted(found)
 
     def versions(self, name: str) -> list[Entry]:
         """Every version of `name`, oldest first; the committed default is one of them."""
         entries = []
-        if (self.committed_dir / name / MANIFEST).is_file():
+        if self.has_default(name):
             entries.append(self.default(name))
-        for manifest in sorted((self.registry_dir / name).glob(f"*/{MANIFEST}")):
+        for manifest in sorted(self.version_dir(name).glob(f"*/{MANIFEST}")):
             try:
                 entries.append(read_entry(manifest.parent))
             except EntryError as err:
@@ -119,15 +142,14 @@ class Registry:
         empty directory and returns `write_entry`'s keyword arguments (version, config, data,
         evaluations). The directory is then moved in place under its version id, so a
         half-written version is never visible. An identical version already there is kept."""
-        parent = self.registry_dir / name
+        parent = self.version_dir(name)
         parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=parent))
         try:
             entry = write_entry(staging, name=name, **build(staging))
             final = parent / entry.short_version
             if final.exists() or (
-                (self.committed_dir / name / MANIFEST).is_file()
-                and self.default(name).version == entry.version
+                self.has_default(name) and self.default(name).version == entry.version
             ):
                 log.info("registry.exists", extra={"model": name, "version": entry.version})
                 return self.entry(name, entry.version)
@@ -160,26 +182,44 @@ class Registry:
 
     # --- activation -----------------------------------------------------------------------
 
-    def active_version(self, name: str) -> str:
+    def active_version(self, name: str) -> str | None:
+        """The last activated version, else the committed default; None for a model that has
+        neither (a topic model before its first activation)."""
         recorded = activations.active_versions(self.engine).get(name)
-        return recorded or self.default(name).version
+        if recorded:
+            return recorded
+        if self.has_default(name):
+            return self.default(name).version
+        self.versions(name)  # raises UnknownModel for a name that does not exist
+        return None
 
     def active(self) -> dict[str, Entry]:
-        """name -> active entry, for every name in the registry."""
+        """name -> active entry, for every name in the registry that has an active version."""
         recorded = activations.active_versions(self.engine)
-        return {
-            name: self.entry(name, recorded[name]) if name in recorded else self.default(name)
-            for name in self.names()
-        }
+        active = {}
+        for name in self.names():
+            if name in recorded:
+                active[name] = self.entry(name, recorded[name])
+            elif self.has_default(name):
+                active[name] = self.default(name)
+        return active
 
     def check(self, name: str, version: str) -> tuple[Entry, list[tuple[str, str]]]:
-        """The candidate and every failed safety check as (code, message)."""
+        """The candidate and every failed safety check as (code, message). Metrics are
+        compared only for components that labelled data measures (`ComponentSpec.evaluation`):
+        a topic model has no evaluation set to be worse on, so its card and files are checked,
+        and its metrics never are."""
+        from voc.registry.components import component
+
         candidate = self.entry(name, version)
         failed = [
             ("CardMissing" if "model card" in p else "ChecksumMismatch", p)
             for p in candidate.problems()
         ]
-        active = self.entry(name, self.active_version(name))
+        active_version = self.active_version(name)
+        if active_version is None or component(name).evaluation is None:
+            return candidate, failed
+        active = self.entry(name, active_version)
         if candidate.version != active.version:
             comparison = compare(active, candidate)
             if not comparison.comparable:
@@ -243,9 +283,14 @@ class Registry:
         """Go back to the version that was active before the current one. It served before, so
         only its files are checked (not its metrics). Twice in a row returns to where it began."""
         log_ = activations.history(self.engine, name)
-        if not log_ or log_[0].previous is None:
+        if not log_:
             raise ActivationRefused(
                 "NothingToRollBack", f"model {name!r} has never been activated; nothing to undo"
+            )
+        if log_[0].previous is None:
+            raise ActivationRefused(
+                "NothingToRollBack",
+                f"no version of {name!r} was active before {log_[0].version}; nothing to undo",
             )
         target = self.entry(name, log_[0].previous)
         problems = target.problems()

@@ -6,15 +6,17 @@ version (or finds the identical one), and activating it is a separate, checked s
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from voc import paths
 from voc.config import Settings
 from voc.nlp.encoder import Encoder
 from voc.nlp.finetune import FineTuneArgs
+from voc.nlp.root_cause_train import RootCauseTrainingArgs
 from voc.nlp.train import SentimentTrainingArgs
 from voc.registry.components import component
-from voc.registry.entry import Entry
+from voc.registry.entry import MANIFEST, Entry
 from voc.registry.store import Registry
 
 
@@ -79,3 +81,65 @@ def train_language_version(
         return component("language").describe(directory)
 
     return registry.register("language", build)
+
+
+def train_root_causes_version(
+    registry: Registry,
+    settings: Settings,
+    args: RootCauseTrainingArgs | None = None,
+    *,
+    data_file: Path | None = None,
+    label: str = "aspects",
+    taxonomy_id: str | None = None,
+    data_dir: Path | None = None,
+    encoder: Encoder | None = None,
+) -> Entry:
+    """Register a new root-cause tagger version.
+
+    Without `data_file`: calibrate on the aspect datasets of `data_dir` and measure every mode
+    (the card). With it: the active version plus a head trained on the file's categories for
+    taxonomy `taxonomy_id`; the calibration and its measured card stay as they were, the card
+    gains the head's section.
+    """
+    from voc.nlp.root_cause_train import (
+        add_head_to_card,
+        calibrate_and_evaluate,
+        default_taxonomy_id,
+        train_from_file,
+    )
+    from voc.nlp.root_causes import Calibration
+
+    encoder = encoder or serving_encoder(settings)
+    if data_file is None:
+
+        def build(directory: Path) -> dict:
+            calibrate_and_evaluate(
+                data_dir or paths.shared_data_dir(), directory, encoder=encoder, args=args
+            )
+            return component("root_causes").describe(directory)
+
+        return registry.register("root_causes", build)
+
+    base = registry.entry("root_causes", registry.active_version("root_causes"))
+    problems = base.problems()
+    if problems:
+        raise ValueError(f"the active root_causes version cannot be extended: {problems}")
+    head_id = taxonomy_id or default_taxonomy_id(data_file)
+
+    def build_with_head(directory: Path) -> dict:
+        shutil.copytree(
+            base.path, directory, dirs_exist_ok=True, ignore=shutil.ignore_patterns(MANIFEST)
+        )
+        train_from_file(
+            data_file,
+            directory,
+            encoder=encoder,
+            calibration=Calibration.load(directory),
+            label=label,
+            taxonomy_id=head_id,
+            args=args,
+        )
+        add_head_to_card(directory, head_id)
+        return component("root_causes").describe(directory)
+
+    return registry.register("root_causes", build_with_head)

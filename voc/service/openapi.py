@@ -432,8 +432,10 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
             },
             "/v1/topics/fit": {
                 "post": {
-                    "summary": "Fit a topic model on texts or a job's documents and activate it "
-                    "(a refit keeps earlier ids and labels unless fresh)",
+                    "summary": "Fit a topic model on texts or a job's documents, register it as a "
+                    "version of the `topics` model and activate it (GET /v1/models lists it; "
+                    "POST /v1/models/topics/rollback returns to the previous one); a refit keeps "
+                    "earlier ids and labels unless fresh",
                     "requestBody": _body(
                         {
                             "texts": {"type": "array", "items": {"type": "string"}},

@@ -9,7 +9,8 @@ from voc.service.openapi import _error_response, _json_response, _ref
 MODEL_VERSIONS = {
     "type": "object",
     "additionalProperties": {"type": "string"},
-    "description": "component -> active version, e.g. sentiment: sentiment@9223055d",
+    "description": "component -> active version, e.g. sentiment: sentiment@9223055d "
+    "(topics only once a topic model is active)",
 }
 
 SCHEMAS: dict[str, Any] = {
@@ -26,7 +27,9 @@ SCHEMAS: dict[str, Any] = {
             "metric": {"type": "string", "examples": ["macro_f1", "accuracy"]},
             "groups": {
                 "type": "object",
-                "description": "lang:xx and file:name -> {n, metric values}",
+                "description": "lang:xx, file:name or dataset:name -> {n, metric values}; "
+                "root_causes has one set per tagging mode, lang:xx being the mean over that "
+                "language's datasets; a topics `fit` record is information, never compared",
                 "additionalProperties": {"type": "object"},
             },
             "calibration_error": {"type": "number"},
@@ -85,7 +88,10 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "name": {"type": "string"},
             "version": {"type": "string"},
-            "previous": {"type": "string"},
+            "previous": {
+                "type": ["string", "null"],
+                "description": "null: no version was active (a first topic model)",
+            },
             "changed": {"type": "boolean"},
             "forced": {"type": "boolean"},
             "overridden": {

@@ -1,9 +1,10 @@
 """`/v1/topics`: the active topic model and the analyst's edits (rename, merge, split).
 
-Every fit and edit writes a new model version to the topic store, activates it, and swaps it
-into the Analyzer in one attribute write, so `/v1/analyze` answers with it at once. A fit here
-runs in the request (the encoder serialises callers); large corpora fit offline with
-`voc topics fit FILE`.
+Every fit and edit registers a new version of the `topics` model (`TopicStore`) and activates
+it through the registry like any other model (`ModelSwitch`: a new analyzer sharing every
+other component is swapped in), so `/v1/analyze` answers with it at once and `GET /v1/models`,
+`voc models activate|rollback topics` see the same versions. A fit here runs in the request
+(the encoder serialises callers); large corpora fit offline with `voc topics fit FILE`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from voc.topics import edits
 from voc.topics.fit import TooFewDocumentsError, TopicSettings
 from voc.topics.model import TopicModel, topic_to_dict
 from voc.topics.pipeline import fit_documents
-from voc.topics.store import TopicStore
+from voc.topics.store import NAME, TopicStore
 
 bp = Blueprint("topics", __name__)
 
@@ -45,10 +46,10 @@ def _active() -> TopicModel:
 
 
 def _activate(model: TopicModel):
-    services = state(current_app)
-    TopicStore(services.settings.topics_dir).save(model)
-    services.analyzer.topics = model
-    return jsonify(model_to_dict(model))
+    models = state(current_app).models
+    entry = TopicStore(models.registry).save(model, activate=False)
+    models.activate(NAME, entry.version, force=False)
+    return jsonify(model_to_dict(models.analyzer.topics))
 
 
 def _object_body() -> dict[str, Any]:
@@ -112,8 +113,11 @@ def fit_topics():
         raise ApiError(400, "InvalidRequest", f"topic settings: {err}") from err
     services = state(current_app)
     previous = None if body.get("fresh") else services.analyzer.topics
+    source = f"job:{body['job_id']}" if "job_id" in body else "request"
     try:
-        model, _ = fit_documents(services.analyzer, texts, settings=settings, previous=previous)
+        model, _ = fit_documents(
+            services.analyzer, texts, settings=settings, previous=previous, source=source
+        )
     except TooFewDocumentsError as err:
         raise ApiError(400, "TooFewDocuments", str(err)) from err
     response = _activate(model)

@@ -13,7 +13,7 @@ def _store():
     from voc.config import Settings
     from voc.topics.store import TopicStore
 
-    return TopicStore(Settings.from_env().topics_dir)
+    return TopicStore.from_settings(Settings.from_env())
 
 
 def _summary(model) -> str:
@@ -47,7 +47,11 @@ def _fit(args: argparse.Namespace) -> int:
     previous = None if args.fresh else store.active()
     analyzer = Analyzer.load(Settings.from_env())
     model, assigned = fit_documents(
-        analyzer, [r.get("text") or "" for r in rows], settings=settings, previous=previous
+        analyzer,
+        [r.get("text") or "" for r in rows],
+        settings=settings,
+        previous=previous,
+        source=args.file.name,
     )
     store.save(model)
     if args.assignments:

@@ -179,6 +179,15 @@ def fit_topics(
         "seconds": round(time.perf_counter() - started, 2),
         "settings": {k: getattr(settings, k) for k in settings.__dataclass_fields__},
     }
+    if languages is not None:  # per language: what the registry entry reports
+        kept = np.array([languages[i] for i in keep])
+        stats["languages"] = {
+            lang: {
+                "units": int((kept == lang).sum()),
+                "other": int(((kept == lang) & (final == OTHER_ID)).sum()),
+            }
+            for lang in sorted(set(kept.tolist()))
+        }
     model = TopicModel(
         version=_version(unit_texts, settings),
         topics=tuple(topics),

@@ -8,8 +8,9 @@ each document's fit-time topics come from the same `document_topics`.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -49,8 +50,11 @@ def fit_documents(
     *,
     settings: TopicSettings | None = None,
     previous: TopicModel | None = None,
+    source: str = "texts",
 ) -> tuple[TopicModel, list[DocumentTopics]]:
-    """A topic model over `texts` and each text's topics under it."""
+    """A topic model over `texts` and each text's topics under it. `source` names the corpus
+    (a file, a job) in the model's stats, with the sha256 of its texts: the training data
+    of its registry entry."""
     settings = settings or TopicSettings()
     documents = document_units(analyzer, texts)
     units = [u for d in documents for u in d.texts]
@@ -59,5 +63,11 @@ def fit_documents(
     model = fit_topics(units, vectors, languages=languages, settings=settings)
     if previous is not None:
         model = align_to_previous(model, previous, match_threshold=settings.match_threshold)
+    corpus = {
+        "name": source,
+        "sha256": hashlib.sha256("\n".join(texts).encode("utf-8")).hexdigest(),
+        "documents": len(texts),
+    }
+    model = replace(model, stats={**model.stats, "corpus": corpus})
     assigned = [document_topics(model, d.vectors, d.language) for d in documents]
     return model, assigned
