@@ -155,7 +155,7 @@ def ingest_rss(path: Path) -> None:
             read_file(stream, info, columns, Limits()),
             options={"features": ["language"]},
             source={"kind": "file"},
-            chunk_size=256,
+            chunk_size=Settings().job_chunk_size,
         )
     ingest_s = time.perf_counter() - started
     streamed = 0
