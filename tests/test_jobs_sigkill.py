@@ -19,7 +19,14 @@ from voc.config import Limits, Settings
 from voc.jobs.ingest import read_documents
 from voc.jobs.offline import chunks_of
 from voc.jobs.output import jsonl_lines
-from voc.jobs.store import COMMIT_EVERY, JobNotReady, JobStore, job_documents, job_results
+from voc.jobs.store import (
+    COMMIT_EVERY,
+    JobNotReady,
+    JobStore,
+    job_documents,
+    job_results,
+    jobs,
+)
 from voc.jobs.worker import Worker, analyze_rows
 from voc.service.db import make_engine, metadata
 
@@ -66,7 +73,7 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path, start_worker, analyzer
         for chunk in chunks_of(rows, CHUNK)
         for line in jsonl_lines(analyze_rows(analyzer, chunk, options))
     ]
-    jobs = [
+    submitted = [
         store.create(
             read_documents(documents(), Limits()),
             options=options,
@@ -80,7 +87,7 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path, start_worker, analyzer
     # A standby worker loads its models while the victim works, so restarts overlap the work.
     victim, standby = start(), start()
     killed_mid_job = 0
-    for job in jobs:
+    for job in submitted:
         # The kill point is a random fraction of the job's progress, not a wall-clock delay:
         # a fast machine finishes a job within any fixed delay and the kill would miss it.
         target = rng.uniform(0, 0.9) * DOCUMENTS
@@ -91,21 +98,22 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path, start_worker, analyzer
             time.sleep(0.01)
         os.kill(victim.pid, signal.SIGKILL)
         victim.wait()
-        state = store.get(job.id)
-        killed_mid_job += 0 < state.done + state.failed < DOCUMENTS
+        # One statement, one snapshot: the standby worker keeps committing chunks meanwhile.
+        stored = select(func.count()).where(job_results.c.job_id == job.id).scalar_subquery()
         with engine.connect() as conn:
-            stored = conn.execute(
-                select(func.count()).where(job_results.c.job_id == job.id)
-            ).scalar_one()
-        assert stored == state.done + state.failed, "counters and results disagree"
+            done, failed, results = conn.execute(
+                select(jobs.c.done, jobs.c.failed, stored).where(jobs.c.id == job.id)
+            ).one()
+        killed_mid_job += 0 < done + failed < DOCUMENTS
+        assert results == done + failed, "counters and results disagree"
         victim, standby = standby, start()
 
     deadline = time.monotonic() + 600
-    while not all(store.get(job.id).finished for job in jobs):
+    while not all(store.get(job.id).finished for job in submitted):
         assert time.monotonic() < deadline, "the jobs did not finish"
         time.sleep(0.2)
     assert killed_mid_job >= JOBS // 2, f"only {killed_mid_job} kills landed inside a job"
-    for job in jobs:
+    for job in submitted:
         final = store.get(job.id)
         assert final.status == "PARTIALLY_COMPLETED"
         assert (final.total, final.done, final.failed) == (DOCUMENTS, DOCUMENTS - 2, 2)
