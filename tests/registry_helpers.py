@@ -8,9 +8,11 @@ mis-trained one (labels rotated) scores measurably worse.
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import numpy as np
 
+from voc.config import Settings
 from voc.nlp.cards import write_card
 from voc.nlp.datasets import Example
 from voc.nlp.encoder import Encoder
@@ -171,3 +173,16 @@ def register_fixture_head(
         }
 
     return registry.register("sentiment", build)
+
+
+def isolated_settings(root: Path, *, model_refresh_seconds: float) -> Settings:
+    """Settings whose database, registry and topic versions all live under `root`: an
+    activation is a permanent row of the activation log, so each app gets its own."""
+    return Settings.from_env(
+        {
+            "database_url": f"sqlite:///{root / 'voc.sqlite3'}",
+            "registry_dir": root / "registry",
+            "topics_dir": root / "topics",
+            "model_refresh_seconds": model_refresh_seconds,
+        }
+    )

@@ -8,9 +8,8 @@ import time
 
 import pytest
 from feedback_samples import MULTI_TOPIC, labelled_texts, write_aspect_file
-from registry_helpers import register_fixture_head
+from registry_helpers import isolated_settings, register_fixture_head
 
-from voc.config import Settings
 from voc.registry.store import Registry
 from voc.service.db import make_engine
 
@@ -36,14 +35,7 @@ def live(tmp_path_factory):
     from voc.service import create_app
 
     root = tmp_path_factory.mktemp("live")
-    settings = Settings.from_env(
-        {
-            "database_url": f"sqlite:///{root / 'voc.sqlite3'}",
-            "registry_dir": root / "registry",
-            "topics_dir": root / "topics",
-            "model_refresh_seconds": 0.2,
-        }
-    )
+    settings = isolated_settings(root, model_refresh_seconds=0.2)
     app = create_app(settings)
     services = app.extensions["voc"]
     good = register_fixture_head(services.models.registry, services.analyzer.encoder)

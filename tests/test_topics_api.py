@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from feedback_samples import MULTI_TOPIC, labelled_texts
 from jsonschema import Draft202012Validator
+from registry_helpers import isolated_settings
 
 from voc.topics.fit import TopicSettings
 from voc.topics.pipeline import fit_documents
@@ -17,19 +18,10 @@ from voc.topics.store import NAME, TopicStore
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    from voc.config import Settings
     from voc.service import create_app, jobs
 
     root = tmp_path_factory.mktemp("topics_api")
-    settings = Settings.from_env(
-        {
-            "database_url": f"sqlite:///{root / 'voc.sqlite3'}",
-            "registry_dir": root / "registry",
-            "topics_dir": root / "topics",
-            "model_refresh_seconds": 0,
-        }
-    )
-    app = create_app(settings)
+    app = create_app(isolated_settings(root, model_refresh_seconds=0))
     yield app
     app.extensions["voc"].batcher.close()
     jobs.close(app)

@@ -36,15 +36,7 @@ def classification_report(
     y = np.array([labels.index(g) for g in gold])
     return {
         "groups": sentiment_metrics(list(examples), list(gold), predicted),
-        "per_class": {
-            label: {
-                "precision": round(float(p), 4),
-                "recall": round(float(r), 4),
-                "f1": round(float(f), 4),
-                "support": int(s),
-            }
-            for label, p, r, f, s in zip(present, precision, recall, f1, support, strict=True)
-        },
+        "per_class": _per_class(present, precision, recall, f1, support),
         "confusion": {
             "labels": present,
             "matrix": confusion_matrix(gold, predicted, labels=present).tolist(),
@@ -87,16 +79,21 @@ def multilabel_report(
     precision, recall, f1, support = precision_recall_fscore_support(
         y, p, average=None, zero_division=0
     )
-    report["per_class"] = {
+    report["per_class"] = _per_class(classes, precision, recall, f1, support)
+    return report
+
+
+def _per_class(labels, precision, recall, f1, support) -> dict[str, dict[str, float | int]]:
+    """sklearn's per-class arrays -> {label: {precision, recall, f1, support}}."""
+    return {
         label: {
-            "precision": round(float(pr), 4),
+            "precision": round(float(p), 4),
             "recall": round(float(r), 4),
             "f1": round(float(f), 4),
             "support": int(n),
         }
-        for label, pr, r, f, n in zip(classes, precision, recall, f1, support, strict=True)
+        for label, p, r, f, n in zip(labels, precision, recall, f1, support, strict=True)
     }
-    return report
 
 
 def report_markdown(report: dict[str, Any]) -> str:
