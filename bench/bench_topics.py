@@ -27,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from topic_corpus import CHUNK, Corpus, build_corpus, cached_chunks, corpus_embeddings
+from topic_corpus import Corpus, build_corpus, corpus_embeddings
 
 
 def _run_voc(path: str, texts: list[str], languages: list[str]) -> dict:
@@ -158,25 +158,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--online-texts", type=int, default=512, help="0 skips the online part")
-    parser.add_argument(
-        "--cached-only",
-        action="store_true",
-        help="use only the chunks already embedded (when the cache is partial)",
-    )
     args = parser.parse_args()
     corpus = build_corpus(args.size)
-    if args.cached_only:
-        keep = [
-            i
-            for s in cached_chunks(corpus.texts)
-            for i in range(s, s + CHUNK)
-            if i < len(corpus.texts)
-        ]
-        corpus = Corpus(
-            [corpus.texts[i] for i in keep],
-            [corpus.languages[i] for i in keep],
-            {k: [v[i] for i in keep] for k, v in corpus.labels.items()},
-        )
     embeddings = corpus_embeddings(corpus.texts)
     print(f"corpus: {len(corpus.texts)} texts, {embeddings.shape[1]} dims", flush=True)
     rows = {}

@@ -2,8 +2,9 @@
 
 The labelled files in `../shared/data` hold about 62,000 distinct texts; the corpus takes all of
 them, then the sentences of multi-sentence texts (segmented by voc's own segmenter) until it
-reaches the size asked. Embeddings are computed once with voc's encoder (the serving backend)
-in chunks cached under `var/cache/embeddings`, so an interrupted run resumes where it stopped.
+reaches the size asked. Embeddings are computed once with voc's encoder (the serving backend),
+5,000 texts at a time, and cached per text under `var/cache/embeddings`
+(`voc.nlp.train.embed_cached`), so an interrupted run resumes where it stopped.
 
 Run on its own to warm the cache: `.venv/bin/python bench/topic_corpus.py --size 100000`.
 """
@@ -100,25 +101,6 @@ def _build_corpus(size: int, data_dir: Path) -> Corpus:
         codes = {c: i for i, c in enumerate(names)}
         labels[name] = [codes[by_index[i]] if i in by_index else None for i in range(len(texts))]
     return Corpus(texts[:size], languages[:size], {k: v[:size] for k, v in labels.items()})
-
-
-def cached_chunks(texts: list[str]) -> list[int]:
-    """Start offsets of the chunks whose embeddings are already cached."""
-    from voc.config import Settings
-    from voc.nlp.encoder_build import encoder_version
-
-    settings = Settings.from_env()
-    version = encoder_version(settings.base_model_dir)
-    cache_dir = paths.var_dir() / "cache" / "embeddings"
-    out = []
-    for start in range(0, len(texts), CHUNK):
-        chunk = texts[start : start + CHUNK]
-        key = hashlib.sha256(
-            "\n".join([version, settings.encoder_backend, *chunk]).encode("utf-8")
-        ).hexdigest()[:24]
-        if (cache_dir / f"{key}.npy").exists():
-            out.append(start)
-    return out
 
 
 def corpus_embeddings(texts: list[str], *, reverse: bool = False) -> np.ndarray:
