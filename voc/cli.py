@@ -47,7 +47,6 @@ def _verify_encoder(_: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-
     from voc.registry.cli import add_eval_command, add_model_commands, add_train_commands
 
     parser = argparse.ArgumentParser(prog="voc", description=__doc__)
