@@ -85,14 +85,14 @@ def _analyze(args: argparse.Namespace) -> int:
             total=total, initial=done, unit="doc", dynamic_ncols=True, file=sys.stderr
         ),
     )
-    for warning in summary.warnings:
+    for warning in summary.file.warnings:
         print(f"voc: warning: {warning}", file=sys.stderr)
     if analyzer is not None:
         from voc.report.html import render_report_html
         from voc.report.prepare import report_for_rows
 
         documents = analysed_documents(
-            args.file, args.output, columns=_columns(args), settings=settings
+            args.file, summary.file, args.output, columns=_columns(args), settings=settings
         )
         report = report_for_rows(analyzer, documents, title=args.title)
         args.report.write_text(render_report_html(report), encoding="utf-8")

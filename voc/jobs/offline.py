@@ -34,7 +34,8 @@ class Summary:
     analysed: int
     failed: int
     resumed_from: int
-    warnings: list[str]
+    file: FileInfo
+    """What inspecting the input found (encoding warnings), reused to read it again."""
 
 
 def chunks_of(rows: Iterable[Row], size: int, *, start: int = 0) -> Iterator[Chunk]:
@@ -149,17 +150,16 @@ def analyze_file(
         analysed=analysed,
         failed=failed,
         resumed_from=state["rows"] if state else 0,
-        warnings=info.warnings,
+        file=info,
     )
 
 
 def analysed_documents(
-    path: Path, out: Path, *, columns: Columns, settings: Settings
+    path: Path, info: FileInfo, out: Path, *, columns: Columns, settings: Settings
 ) -> Iterator[dict[str, Any]]:
-    """The results in OUT with the text and metadata of their input rows, refused rows left
-    out: what `voc analyze --report` builds the analyst's report from, after the run."""
-    with path.open("rb") as stream:
-        info = inspect_file(stream, file_format(str(path)))
+    """The results in OUT with the text and metadata of their input rows (`info` from the
+    run's `Summary.file`), refused rows left out: what `voc analyze --report` builds the
+    analyst's report from, after the run."""
     with path.open("rb") as stream:
         rows = read_file(stream, info, columns, settings.limits)
         for row, result in zip(rows, read_results(out), strict=True):
