@@ -132,12 +132,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     args = parser.parse_args()
 
-    from voc.nlp.analyzer import Analyzer
+    from voc.registry.loader import load_analyzer
 
     texts = feedback_texts(args.texts)
     a = baseline_pipeline(texts)
     b = voc_encoder(texts)
-    c = analyzer_throughput(texts, Analyzer.load(Settings.from_env()))
+    c = analyzer_throughput(texts, load_analyzer(Settings.from_env()))
     d = http_latency(texts, args.requests)
     result = {
         "texts": len(texts),

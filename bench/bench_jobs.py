@@ -65,16 +65,16 @@ def throughput(texts: list[str], features: list[str], chunk_size: int) -> dict[s
     from voc.jobs.ingest import read_documents
     from voc.jobs.store import JobStore
     from voc.jobs.worker import Worker
-    from voc.nlp.analyzer import Analyzer
     from voc.nlp.types import SUPPORTED_LANGUAGES, Feedback
     from voc.nlp.validation import validate_document
-    from voc.service.db import make_engine, metadata
+    from voc.registry.loader import load_analyzer
+    from voc.storage import make_engine, metadata
 
     db = paths.var_dir() / "bench_jobs.sqlite3"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     settings = Settings.from_env({"database_url": f"sqlite:///{db}", "job_chunk_size": chunk_size})
-    analyzer = Analyzer.load(settings)
+    analyzer = load_analyzer(settings)
     # Both paths get only texts a job accepts (a job refuses, say, a text over the length limit).
     texts = [
         t
@@ -139,7 +139,7 @@ def ingest_rss(path: Path) -> None:
     """Child process: ingest `path` into a fresh SQLite job, stream it back, print peak RSS."""
     from voc.jobs.ingest import Columns, file_format, inspect_file, read_file
     from voc.jobs.store import JobStore, job_documents
-    from voc.service.db import make_engine, metadata
+    from voc.storage import make_engine, metadata
 
     db = paths.var_dir() / "bench_ingest.sqlite3"
     for suffix in ("", "-wal", "-shm"):

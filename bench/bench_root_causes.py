@@ -20,6 +20,7 @@ from bench_foundation import feedback_texts
 from voc.config import Settings
 from voc.nlp.analyzer import Analyzer
 from voc.nlp.types import Feedback
+from voc.registry.loader import load_analyzer
 
 BASE = ("language", "sentiment")
 FULL = (*BASE, "root_causes", "touchpoints", "expectation_gaps", "churn_risk")
@@ -40,7 +41,7 @@ def main() -> None:
     args = parser.parse_args()
     texts = feedback_texts(args.texts)
     feedback = [Feedback(str(i), t) for i, t in enumerate(texts)]
-    analyzer = Analyzer.load(Settings.from_env())
+    analyzer = load_analyzer(Settings.from_env())
     seconds(analyzer, feedback[:BATCH], FULL)  # warm every component once
     base, full = [], []
     for _ in range(args.rounds):

@@ -118,13 +118,14 @@ def online_cost(texts: list[str], model_texts: list[str], model_vectors, languag
     """Analyzer seconds on the same texts with and without an active topic model, and the
     assignment step alone on the same clause vectors (robust to a busy machine)."""
     from voc.config import Settings
-    from voc.nlp.analyzer import FEATURES, Analyzer
+    from voc.nlp.analyzer import FEATURES
+    from voc.nlp.topic_assignment import document_topics
     from voc.nlp.types import Feedback
     from voc.nlp.vectors import embed_documents
-    from voc.topics.corpus import document_topics
+    from voc.registry.loader import load_analyzer
     from voc.topics.fit import TopicSettings, fit_topics
 
-    analyzer = Analyzer.load(Settings.from_env())
+    analyzer = load_analyzer(Settings.from_env())
     model = fit_topics(
         model_texts, model_vectors, languages=languages, settings=TopicSettings(seed=0)
     )

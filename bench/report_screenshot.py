@@ -61,12 +61,12 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     from voc.config import Settings
-    from voc.nlp.analyzer import Analyzer
+    from voc.registry.loader import load_analyzer
     from voc.report.builder import build_report
     from voc.report.html import render_report_html
     from voc.report.prepare import analyse_rows, attach_topics
 
-    analyzer = Analyzer.load(Settings.from_env())
+    analyzer = load_analyzer(Settings.from_env())
     documents = analyse_rows(analyzer, sample_rows(args.comments))
     model, notes = attach_topics(analyzer, documents)
     report = build_report(documents, topic_model=model, notes=notes, title="voc demo report")

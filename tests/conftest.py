@@ -83,7 +83,7 @@ def postgres_engine():
     """A clean schema on the test PostgreSQL (`.ci/postgres.sh` starts it; `make test` uses it)."""
     import os
 
-    from voc.service.db import make_engine, metadata
+    from voc.storage import make_engine, metadata
 
     url = os.environ.get("VOC_TEST_DATABASE_URL")
     if not url:

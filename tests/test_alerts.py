@@ -18,14 +18,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import create_engine
 
+from voc.alerts.rules import load_default_rules, parse_rules
 from voc.config import Settings
-from voc.nlp.alert_rules import load_default_rules, parse_rules
 from voc.nlp.churn import ChurnDetector
 from voc.nlp.fields import InvalidFieldError
 from voc.nlp.journey import parse_journey
 from voc.nlp.types import Analysis, Feedback, Sentiment
 from voc.service.alerts import AlertService
-from voc.service.db import metadata
+from voc.storage import metadata
 
 SECRET_BYTES = b"0123456789abcdef0123456789abcdef"
 SECRET = "whsec_" + base64.b64encode(SECRET_BYTES).decode()
@@ -105,7 +105,6 @@ def _journey(url: str | None):
             ],
         },
         limits=Settings().limits,
-        allow_private_webhooks=True,
     )
 
 

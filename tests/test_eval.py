@@ -11,7 +11,7 @@ from registry_helpers import register_fixture_head
 from voc import paths
 from voc.registry.evaluate import compare_markdown, evaluate_versions, single_markdown
 from voc.registry.store import Registry
-from voc.service.db import make_engine
+from voc.storage import make_engine
 
 ROWS = [
     ("en", "negative", "The refund never came and support hung up on me."),

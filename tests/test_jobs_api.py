@@ -356,7 +356,7 @@ def test_a_database_from_an_older_voc_gains_the_new_columns(tmp_path):
     from voc.config import Limits
     from voc.jobs.ingest import read_documents
     from voc.jobs.store import JobStore
-    from voc.service.db import create_schema, make_engine, metadata
+    from voc.storage import create_schema, make_engine, metadata
 
     engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
     metadata.create_all(engine)

@@ -28,7 +28,7 @@ from voc.jobs.store import (
     jobs,
 )
 from voc.jobs.worker import Worker, analyze_rows
-from voc.service.db import make_engine, metadata
+from voc.storage import make_engine, metadata
 
 JOBS = 20
 DOCUMENTS = 5000
@@ -135,7 +135,7 @@ def test_an_ingest_killed_midway_is_swept_and_frees_its_idempotency_key(tmp_path
         "from voc.config import Limits\n"
         "from voc.jobs.ingest import read_documents\n"
         "from voc.jobs.store import JobStore\n"
-        "from voc.service.db import make_engine\n"
+        "from voc.storage import make_engine\n"
         "docs = ({'id': str(i), 'text': 'Livraison rapide !'} for i in itertools.count())\n"
         f"JobStore(make_engine({url!r})).create(read_documents(docs, Limits()),\n"
         "    options={'features': ['language']}, source={'kind': 'json'}, chunk_size=100,\n"

@@ -12,7 +12,7 @@ from registry_helpers import register_fixture_head
 from voc import paths
 from voc.registry.entry import read_entry
 from voc.registry.store import ActivationRefused, Registry, UnknownModel
-from voc.service.db import make_engine
+from voc.storage import make_engine
 
 
 @pytest.fixture()

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from voc.config import Settings
-from voc.nlp.analyzer import Analyzer
 from voc.nlp.finetune import FineTuneArgs
 from voc.nlp.train import SentimentTrainingArgs
 from voc.nlp.types import Feedback
+from voc.registry.loader import load_analyzer
 from voc.registry.store import Registry
 from voc.registry.training import fine_tune_sentiment_version
 
@@ -42,7 +42,7 @@ def test_fine_tuned_version_registers_small_and_serves(shared_data, analyzer, tm
     fine_tune = entry.config["fine_tune"]
     assert fine_tune["lora_rank"] == 8
 
-    tuned = Analyzer.load(
+    tuned = load_analyzer(
         settings, registry=registry, versions={"sentiment": entry.version}, reuse=analyzer
     )
     assert tuned.model_versions["sentiment"] == entry.version

@@ -11,7 +11,7 @@ from feedback_samples import MULTI_TOPIC, labelled_texts, write_aspect_file
 from registry_helpers import isolated_settings, register_fixture_head
 
 from voc.registry.store import Registry
-from voc.service.db import make_engine
+from voc.storage import make_engine
 
 DOCS = [
     {"id": "en", "text": "The parcel arrived broken and nobody answered."},

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
+from voc.alerts.webhooks import webhook_url_problem
 from voc.config import Limits
 from voc.nlp.fields import InvalidFieldError
-from voc.nlp.journey import load_default_journey, parse_journey, webhook_url_problem
+from voc.nlp.journey import load_default_journey, parse_journey
 from voc.nlp.taxonomy import load_default_taxonomy, parse_taxonomy, taxonomy_to_dict
 
 LIMITS = Limits()
@@ -23,9 +26,14 @@ def taxonomy_error(raw: dict, limits: Limits = LIMITS) -> InvalidFieldError:
     return info.value
 
 
-def journey_error(raw: dict, **kwargs) -> InvalidFieldError:
+def refuse_private(url: str) -> str | None:
+    """The service's webhook policy with private addresses refused (the default setting)."""
+    return webhook_url_problem(url, allow_private=False)
+
+
+def journey_error(raw: dict) -> InvalidFieldError:
     with pytest.raises(InvalidFieldError) as info:
-        parse_journey(raw, limits=LIMITS, **kwargs)
+        parse_journey(raw, limits=LIMITS, check_webhook_url=refuse_private)
     return info.value
 
 
@@ -190,12 +198,16 @@ def test_other_schemes_and_credentials_are_refused_always(url):
 
 def test_public_webhook_and_allowed_private_webhook_are_kept():
     owner = {"name": "Ops", "email": "ops@example.com", "webhook_url": "https://example.com/h"}
-    journey = parse_journey({"id": "j", "touchpoints": [touchpoint(owner=owner)]}, limits=LIMITS)
+    journey = parse_journey(
+        {"id": "j", "touchpoints": [touchpoint(owner=owner)]},
+        limits=LIMITS,
+        check_webhook_url=refuse_private,
+    )
     assert journey.touchpoints[0].owner.webhook_url == "https://example.com/h"
     local = {"name": "Ops", "webhook_url": "http://127.0.0.1:9000/h"}
     journey = parse_journey(
         {"id": "j", "touchpoints": [touchpoint(owner=local)]},
         limits=LIMITS,
-        allow_private_webhooks=True,
+        check_webhook_url=partial(webhook_url_problem, allow_private=True),
     )
     assert journey.touchpoints[0].owner.webhook_url == "http://127.0.0.1:9000/h"

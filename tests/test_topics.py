@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from feedback_samples import APP, MULTI_TOPIC, THEMES, labelled_texts
 
+from voc.nlp.topic_model import OTHER_ID, TopicModel
 from voc.topics import edits
 from voc.topics.fit import TooFewDocumentsError, TopicSettings, fit_topics
-from voc.topics.model import OTHER_ID, TopicModel
 from voc.topics.pipeline import document_units, fit_documents
 from voc.topics.stopwords import stop_words
 
@@ -164,7 +164,7 @@ def test_refit_keeps_ids_and_analyst_labels_and_flags_new_themes(analyzer, corpu
 def test_merge_and_split_persist(fitted, tmp_path):
     from voc import paths
     from voc.registry.store import Registry
-    from voc.service.db import make_engine
+    from voc.storage import make_engine
     from voc.topics.store import TopicStore
 
     model, _ = fitted

@@ -8,11 +8,14 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from voc import paths
 
 TRUE = ("1", "true", "yes", "on")
+Backend = Literal["onnx-int8", "onnx-fp32", "torch"]
+BACKENDS: tuple[Backend, ...] = ("onnx-int8", "onnx-fp32", "torch")
+"""How the encoder runs (`voc.nlp.encoder`); a setting, so it is validated here."""
 
 
 class ConfigError(ValueError):
@@ -89,8 +92,6 @@ class Settings:
     """How often a running service checks the database for model activations; 0 = never."""
 
     def __post_init__(self) -> None:
-        from voc.nlp.encoder import BACKENDS
-
         if self.encoder_backend not in BACKENDS:
             raise ConfigError(
                 f"encoder_backend must be one of {BACKENDS}, not {self.encoder_backend!r}"

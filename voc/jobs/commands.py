@@ -19,8 +19,8 @@ log = logging.getLogger(__name__)
 def _worker(args: argparse.Namespace) -> int:
     from voc.jobs.store import JobStore
     from voc.jobs.worker import Worker
-    from voc.nlp.analyzer import Analyzer
-    from voc.service.db import create_schema, make_engine
+    from voc.registry.loader import load_analyzer
+    from voc.storage import create_schema, make_engine
 
     settings = Settings.from_env()
     engine = make_engine(settings.database_url)
@@ -28,7 +28,7 @@ def _worker(args: argparse.Namespace) -> int:
     worker = Worker(
         JobStore(engine),
         settings,
-        analyzer_factory=lambda: Analyzer.load(settings),
+        analyzer_factory=lambda: load_analyzer(settings),
         worker_id=args.worker_id,
     )
     stop = threading.Event()
@@ -58,7 +58,8 @@ def _analyze(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from voc.jobs.offline import analysed_documents, analyze_file, local_engine
-    from voc.nlp.analyzer import FEATURES, Analyzer
+    from voc.nlp.analyzer import FEATURES
+    from voc.registry.loader import load_analyzer
 
     settings = Settings.from_env({"job_chunk_size": args.chunk_size} if args.chunk_size else None)
     options = {"features": list(FEATURES), **_features(args.features)}
@@ -66,7 +67,7 @@ def _analyze(args: argparse.Namespace) -> int:
     if unknown:
         raise ValueError(f"unknown features {sorted(unknown)}; known: {list(FEATURES)}")
     # One Analyzer serves the local engine and the report (Ray actors load their own).
-    analyzer = Analyzer.load(settings) if args.report else None
+    analyzer = load_analyzer(settings) if args.report else None
     if args.engine == "ray":
         from voc.jobs.ray_engine import ray_engine
 

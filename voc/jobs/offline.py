@@ -22,6 +22,7 @@ from voc.jobs.ingest import Columns, FileInfo, Row, file_format, inspect_file, r
 from voc.jobs.output import csv_lines, jsonl_lines, read_results
 from voc.jobs.types import ResultRow
 from voc.nlp.analyzer import Analyzer
+from voc.registry.loader import load_analyzer
 
 Chunk = list[tuple[int, Row]]
 Engine = Callable[[Iterable[Chunk]], Iterator[list[ResultRow]]]
@@ -55,7 +56,7 @@ def local_engine(
         loaded = analyzer
         for chunk in chunks:
             if loaded is None:
-                loaded = Analyzer.load(settings)
+                loaded = load_analyzer(settings)
             yield analyze_rows(loaded, chunk, options)
 
     return run

@@ -44,9 +44,9 @@ class ChunkAnalyzer:
     """A Ray actor: loads the Analyzer once, then analyses one chunk per call."""
 
     def __init__(self, settings: Settings, options: Mapping[str, Any]) -> None:
-        from voc.nlp.analyzer import Analyzer
+        from voc.registry.loader import load_analyzer
 
-        self.analyzer = Analyzer.load(settings)
+        self.analyzer = load_analyzer(settings)
         self.options = dict(options)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[str]]:

@@ -43,7 +43,7 @@ from sqlalchemy.exc import IntegrityError
 from voc.jobs.ingest import Row
 from voc.jobs.types import FINISHED, RECEIVING, RUNNABLE, ResultRow
 from voc.nlp.batch import feedback_to_json
-from voc.service.db import metadata
+from voc.storage import metadata
 
 log = logging.getLogger(__name__)
 

@@ -25,6 +25,7 @@ from voc.jobs.types import ResultRow
 from voc.nlp.analyzer import Analyzer
 from voc.nlp.batch import analyze_batch, feedback_from_json
 from voc.nlp.validation import DocumentError
+from voc.registry.loader import load_analyzer
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +175,7 @@ class WorkerThread:
     """The in-process worker of `voc serve`: one daemon thread with its own Analyzer."""
 
     def __init__(self, store: JobStore, settings: Settings) -> None:
-        self.worker = Worker(store, settings, analyzer_factory=lambda: Analyzer.load(settings))
+        self.worker = Worker(store, settings, analyzer_factory=lambda: load_analyzer(settings))
         self._stop = threading.Event()
         self._thread = threading.Thread(
             target=self.worker.run, args=(self._stop,), name="voc-job-worker", daemon=True

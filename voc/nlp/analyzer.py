@@ -8,7 +8,9 @@ instead of re-encoding whole sentences and documents keeps the analyzer within a
 of a single encoder pass.
 
 Components are passed in (any can be swapped); `Analyzer.load` is the one place that loads
-models from disk, and it takes each component's active version from the model registry.
+models from disk, from the version directories it is given. Which versions those are is the
+model registry's business (`voc.registry.loader.load_analyzer` passes its active ones): the
+library never reads the registry.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
@@ -35,6 +37,8 @@ from voc.nlp.sentiment import (
     sentiment_from_proba,
 )
 from voc.nlp.taxonomy import Taxonomy
+from voc.nlp.topic_assignment import DocumentTopics, document_topics
+from voc.nlp.topic_model import TopicModel
 from voc.nlp.types import (
     SENTIMENT_LABELS,
     SUPPORTED_LANGUAGES,
@@ -44,11 +48,6 @@ from voc.nlp.types import (
     Sentence,
 )
 from voc.nlp.vectors import DocumentVectors, embed_documents
-from voc.topics.corpus import DocumentTopics, document_topics
-from voc.topics.model import TopicModel
-
-if TYPE_CHECKING:
-    from voc.registry.store import Registry
 
 FEATURES = (
     "language",
@@ -66,6 +65,17 @@ POSITIVE = SENTIMENT_LABELS.index("positive")
 
 class UnknownFeatureError(ValueError):
     """A requested feature name is not one voc knows."""
+
+
+class ModelVersion(Protocol):
+    """One version of a component to load: its version string and its directory (a registry
+    `Entry` is one)."""
+
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def path(self) -> Path: ...
 
 
 class Analyzer:
@@ -98,19 +108,14 @@ class Analyzer:
     def load(
         cls,
         settings: Settings,
+        entries: Mapping[str, ModelVersion],
         *,
-        registry: Registry | None = None,
-        versions: Mapping[str, str] | None = None,
         reuse: Analyzer | None = None,
     ) -> Analyzer:
-        """Load every model (once per process, after any fork): the active registry version of
-        each component, or the one named in `versions`. Components of `reuse` whose version
-        is unchanged are shared, not reloaded (how a running service swaps one model)."""
-        from voc.registry.store import Registry
-
-        registry = registry or Registry.from_settings(settings)
-        entries = registry.active()
-        entries.update({name: registry.entry(name, v) for name, v in (versions or {}).items()})
+        """Load every model (once per process, after any fork): `entries` maps each component
+        name to the version to load (`voc.registry.loader.load_analyzer` passes the active
+        ones). Components of `reuse` whose version is unchanged are shared, not reloaded (how
+        a running service swaps one model)."""
         missing = {"language", "sentiment", "root_causes"} - set(entries)
         if missing:
             raise FileNotFoundError(

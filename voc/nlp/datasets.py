@@ -1,4 +1,5 @@
-"""Read the labelled JSONL datasets (schema: `../shared/data/README.md`) where they are.
+"""Read JSONL where it is: the labelled datasets (schema: `../shared/data/README.md`), and any
+feedback file (`read_jsonl`, for `voc report` and `voc topics fit`).
 
 The data is never copied into the repository; training records each file's name and sha256.
 """
@@ -57,3 +58,19 @@ def iter_examples(path: Path) -> Iterator[Example]:
 def file_fingerprint(path: Path) -> dict[str, str]:
     """Name and sha256 of a data file, recorded in model cards."""
     return {"file": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    rows = []
+    with path.open(encoding="utf-8") as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise ValueError(f"{path}:{number}: not JSON ({err.msg})") from err
+            if not isinstance(row, dict):
+                raise ValueError(f"{path}:{number}: each line must be a JSON object")
+            rows.append(row)
+    return rows

@@ -13,12 +13,11 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 
-Backend = Literal["onnx-int8", "onnx-fp32", "torch"]
-BACKENDS: tuple[Backend, ...] = ("onnx-int8", "onnx-fp32", "torch")
+from voc.config import BACKENDS, Backend
+
 PREFIX = "query: "
 """e5 expects a prefix; `query: ` is its recommendation for classification and clustering."""
 MAX_TOKENS = 512

@@ -2,21 +2,18 @@
 
 A journey arrives as JSON (`PUT /v1/journeys/{id}`, an inline object in `/v1/analyze`, or the
 shipped `voc/data/journey_default.json`) and is validated here, once, into frozen values.
-Webhook URLs are checked at the boundary: http/https only, and no loopback, private or
-link-local address unless the deployment allows it (`Settings.allow_private_webhooks`), so a
-journey cannot turn voc into a proxy onto its own network.
+Which webhook URLs an owner may give is alert policy (`voc.alerts.webhooks`): the caller
+passes it in as `check_webhook_url`, and the service does for every journey a client sends.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
-import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from voc.config import Limits
 from voc.nlp.fields import (
@@ -35,7 +32,8 @@ from voc.nlp.fields import (
 DEFAULT_JOURNEY_PATH = Path(__file__).resolve().parent.parent / "data" / "journey_default.json"
 MAX_URL_CHARS = 2_000
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-WEBHOOK_SCHEMES = ("http", "https")
+WebhookCheck = Callable[[str], str | None]
+"""url -> why it may not receive webhooks, or None."""
 
 
 @dataclass(frozen=True)
@@ -81,13 +79,16 @@ def parse_journey(
     raw: Any,
     *,
     limits: Limits,
-    allow_private_webhooks: bool = False,
+    check_webhook_url: WebhookCheck | None = None,
     journey_id: str | None = None,
     version: int = 0,
 ) -> Journey:
     """A JSON object -> `Journey`, or `InvalidFieldError` naming the first bad field.
 
     `journey_id` is the id from the URL: the body's `id` may be omitted, or must match it.
+    `check_webhook_url(url)` says why an owner's URL may not be used, or None when it may
+    (`voc.alerts.webhooks`); without it any URL is kept as given (a journey validated when it
+    was stored or pinned on a job, or the shipped one).
     """
     obj = require_object(raw, "")
     reject_unknown_keys(obj, {"id", "name", "touchpoints", "version"}, "")
@@ -101,14 +102,16 @@ def parse_journey(
     if not items:
         raise InvalidFieldError("touchpoints", "must list at least one touchpoint")
     touchpoints = tuple(
-        _touchpoint(item, join("touchpoints", i), limits, allow_private_webhooks)
+        _touchpoint(item, join("touchpoints", i), limits, check_webhook_url)
         for i, item in enumerate(items)
     )
     check_unique([t.id for t in touchpoints], "touchpoints", "id")
     return Journey(id=jid, name=name or jid, touchpoints=touchpoints, version=version)
 
 
-def _touchpoint(raw: Any, path: str, limits: Limits, allow_private: bool) -> Touchpoint:
+def _touchpoint(
+    raw: Any, path: str, limits: Limits, check_webhook_url: WebhookCheck | None
+) -> Touchpoint:
     obj = require_object(raw, path)
     reject_unknown_keys(obj, {"id", "label", "description", "examples", "owner"}, path)
     owner = obj.get("owner")
@@ -124,19 +127,21 @@ def _touchpoint(raw: Any, path: str, limits: Limits, allow_private: bool) -> Tou
             max_items=limits.max_examples_per_item,
             max_chars=limits.max_example_characters,
         ),
-        owner=None if owner is None else _owner(owner, join(path, "owner"), limits, allow_private),
+        owner=None
+        if owner is None
+        else _owner(owner, join(path, "owner"), limits, check_webhook_url),
     )
 
 
-def _owner(raw: Any, path: str, limits: Limits, allow_private: bool) -> Owner:
+def _owner(raw: Any, path: str, limits: Limits, check_webhook_url: WebhookCheck | None) -> Owner:
     obj = require_object(raw, path)
     reject_unknown_keys(obj, {"name", "email", "webhook_url"}, path)
     email = read_text(obj, "email", path, max_chars=254, required=False)
     if email and not EMAIL.match(email):
         raise InvalidFieldError(join(path, "email"), f"{email!r} is not an e-mail address")
     url = read_text(obj, "webhook_url", path, max_chars=MAX_URL_CHARS, required=False)
-    if url:
-        problem = webhook_url_problem(url, allow_private=allow_private)
+    if url and check_webhook_url is not None:
+        problem = check_webhook_url(url)
         if problem:
             raise InvalidFieldError(join(path, "webhook_url"), problem)
     return Owner(
@@ -144,57 +149,6 @@ def _owner(raw: Any, path: str, limits: Limits, allow_private: bool) -> Owner:
         email=email or None,
         webhook_url=url or None,
     )
-
-
-def webhook_url_problem(url: str, *, allow_private: bool, resolve: bool = False) -> str | None:
-    """Why `url` may not receive webhooks, or None when it may.
-
-    Validation does not resolve names (DNS answers change and may be unreachable here); the
-    sender calls this again with `resolve=True` just before delivering.
-    """
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError as err:
-        return f"is not a valid URL ({err})"
-    if parts.scheme not in WEBHOOK_SCHEMES:
-        return f"must use http or https, not {parts.scheme or 'no scheme'!r}"
-    if not host:
-        return "has no host"
-    if parts.username or parts.password:
-        return "must not contain credentials; sign with the webhook secret instead"
-    if not allow_private and host_is_private(host, resolve=resolve):
-        return (
-            f"host {host!r} is a loopback, private or link-local address; use a public host "
-            "or set VOC_ALLOW_PRIVATE_WEBHOOKS=1"
-        )
-    return None
-
-
-def host_is_private(host: str, *, resolve: bool = False) -> bool:
-    """True for localhost names and for non-global IP addresses (resolved when asked)."""
-    host = host.rstrip(".").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    addresses = [host]
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        if not resolve:
-            return False
-        try:
-            addresses = [info[4][0] for info in socket.getaddrinfo(host, None)]
-        except OSError:
-            return False
-    return any(not _is_global(address) for address in addresses)
-
-
-def _is_global(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%")[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
 
 
 def journey_to_dict(journey: Journey) -> dict[str, Any]:

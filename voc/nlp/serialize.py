@@ -7,8 +7,8 @@ from typing import Any
 from voc.nlp.churn import ChurnRisk
 from voc.nlp.expectations import ExpectationGap
 from voc.nlp.quantities import Quantity
+from voc.nlp.topic_assignment import assignment_to_dict
 from voc.nlp.types import Analysis, RootCauseTag, Segment, Sentence, Sentiment, TouchpointTag
-from voc.topics.corpus import assignment_to_dict
 
 ROUND = 4
 

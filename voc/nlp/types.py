@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from voc.nlp.churn import ChurnRisk
     from voc.nlp.expectations import ExpectationGap
-    from voc.topics.corpus import DocumentTopics
+    from voc.nlp.topic_assignment import DocumentTopics
 
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
 DOCUMENT_SENTIMENT_LABELS = (*SENTIMENT_LABELS, "mixed")

@@ -24,7 +24,7 @@ from sqlalchemy import (
     select,
 )
 
-from voc.service.db import metadata
+from voc.storage import metadata
 
 activations = Table(
     "model_activations",

@@ -295,7 +295,7 @@ def describe_topics(artifact_dir: Path) -> dict[str, Any]:
     record. No labelled data measures topics, so that record is information, not a comparable
     evaluation (the `topics` component has no `evaluation`). Its creation time is when it is
     registered: an analyst edit is a new version of an older fit."""
-    from voc.topics.model import TopicModel
+    from voc.nlp.topic_model import TopicModel
 
     model = TopicModel.load(artifact_dir)
     stats = model.stats

@@ -1,6 +1,6 @@
 """`voc eval MODEL --data FILE...`: a version's card metrics on labelled files, or two side by side.
 
-Each version is loaded through `Analyzer.load` (the one loader) and evaluated as its component
+Each version is loaded through `load_analyzer` (the one loader) and evaluated as its component
 says (`ComponentSpec.evaluation`): single-label components with
 `voc.nlp.evaluation.classification_report` (macro-F1 and accuracy per language and per file,
 per-class precision/recall/F1, the confusion matrix and the calibration error), multi-label ones
@@ -19,6 +19,7 @@ from voc.nlp.cards import markdown_table
 from voc.nlp.datasets import file_fingerprint, iter_examples
 from voc.nlp.evaluation import report_markdown
 from voc.registry.components import component
+from voc.registry.loader import load_analyzer
 from voc.registry.store import Registry
 
 SPLITS = ("dev", "train", "all")
@@ -57,7 +58,7 @@ def evaluate_versions(
     reports, shared = {}, reuse
     for version in versions:
         entry = registry.entry(name, version)
-        analyzer = Analyzer.load(
+        analyzer = load_analyzer(
             settings, registry=registry, versions={name: entry.version}, reuse=shared
         )
         shared = shared or analyzer

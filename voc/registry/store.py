@@ -30,6 +30,7 @@ from voc.config import Settings
 from voc.registry import activations
 from voc.registry.compare import compare
 from voc.registry.entry import MANIFEST, Entry, EntryError, read_entry, write_entry
+from voc.storage import make_engine
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +77,6 @@ class Registry:
 
     @classmethod
     def from_settings(cls, settings: Settings, engine: Engine | None = None) -> Registry:
-        from voc.service.db import make_engine
-
         return cls(
             settings.artifacts_dir,
             settings.registry_dir,

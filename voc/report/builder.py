@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from voc.nlp.topic_model import OTHER_ID, TopicModel
 from voc.report.drivers import (
     CHURN_RISK_MIN,
     METRIC_NAMES,
@@ -26,7 +27,6 @@ from voc.report.drivers import (
     driver_table,
     headline_metric,
 )
-from voc.topics.model import OTHER_ID, TopicModel
 
 SENTIMENTS = ("negative", "neutral", "positive", "mixed")
 EXAMPLES = 3

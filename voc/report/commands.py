@@ -9,11 +9,12 @@ from pathlib import Path
 
 def _report(args: argparse.Namespace) -> int:
     from voc.config import Settings
-    from voc.nlp.analyzer import Analyzer
+    from voc.nlp.datasets import read_jsonl
+    from voc.registry.loader import load_analyzer
     from voc.report.html import render_report_html
-    from voc.report.prepare import read_jsonl, report_for_rows
+    from voc.report.prepare import report_for_rows
 
-    analyzer = Analyzer.load(Settings.from_env())
+    analyzer = load_analyzer(Settings.from_env())
     report = report_for_rows(analyzer, read_jsonl(args.file), title=args.title, seed=args.seed)
     args.output.write_text(render_report_html(report), encoding="utf-8")
     if args.json:

@@ -8,38 +8,20 @@ them from the active topic model, or from a topic fit on these documents.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 from voc.nlp.analyzer import FEATURES, Analyzer
 from voc.nlp.serialize import analysis_to_dict
+from voc.nlp.topic_assignment import assignment_to_dict
+from voc.nlp.topic_model import TopicModel
 from voc.nlp.types import SUPPORTED_LANGUAGES, Feedback
 from voc.nlp.validation import validate_document
-from voc.topics.corpus import assignment_to_dict
 from voc.topics.fit import TooFewDocumentsError, TopicSettings
-from voc.topics.model import TopicModel
 from voc.topics.pipeline import fit_documents
 
 METADATA_KEYS = ("score", "score_type", "created_at", "customer_value", "touchpoint", "channel")
 BATCH = 64
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    rows = []
-    with path.open(encoding="utf-8") as fh:
-        for number, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise ValueError(f"{path}:{number}: not JSON ({err.msg})") from err
-            if not isinstance(row, dict):
-                raise ValueError(f"{path}:{number}: each line must be a JSON object")
-            rows.append(row)
-    return rows
 
 
 def _raw_document(row: dict[str, Any], index: int) -> dict[str, Any]:

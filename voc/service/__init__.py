@@ -9,22 +9,30 @@ from flask import Flask
 
 from voc.config import Settings
 from voc.logging import configure_logging
-from voc.nlp.analyzer import Analyzer
 from voc.registry import store
-from voc.service import alerts, analyze, configuration, errors, metrics, models, ops, topics
+from voc.registry.loader import load_analyzer
+from voc.service import (
+    alerts,
+    analyze,
+    configuration,
+    errors,
+    jobs,
+    metrics,
+    models,
+    ops,
+    topics,
+)
 from voc.service.batcher import Batcher
 from voc.service.config_store import ConfigStore
-from voc.service.db import create_schema, make_engine
 from voc.service.model_switch import ModelSwitch
 from voc.service.state import EXTENSION, Services
+from voc.storage import create_schema, make_engine
 
 log = logging.getLogger(__name__)
 
 
 def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     """Build the app; models load here, once per process (call it after any fork)."""
-    from voc.service import jobs  # imports voc.jobs, whose store needs voc.service.db first
-
     settings = config if isinstance(config, Settings) else Settings.from_env(config)
     configure_logging()
     app = Flask(__name__)
@@ -34,7 +42,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     create_schema(engine)
     app_metrics = metrics.init_app(app)
     registry = store.Registry.from_settings(settings, engine)
-    analyzer = Analyzer.load(settings, registry=registry)
+    analyzer = load_analyzer(settings, registry=registry)
     batcher = Batcher(
         analyzer,
         wait_ms=settings.batch_wait_ms,

@@ -48,21 +48,22 @@ from sqlalchemy import (
 )
 
 from voc import paths
-from voc.config import Settings
-from voc.nlp.alert_rules import (
+from voc.alerts.rules import (
     RuleSet,
     document_touchpoints,
     load_default_rules,
     parse_rules,
     rules_to_dict,
 )
+from voc.alerts.webhooks import webhook_url_problem
+from voc.config import Settings
 from voc.nlp.fields import InvalidFieldError
-from voc.nlp.journey import Journey, Touchpoint, webhook_url_problem
+from voc.nlp.journey import Journey, Touchpoint
 from voc.nlp.serialize import analysis_to_dict
 from voc.nlp.types import Analysis, Feedback
-from voc.service.db import metadata
 from voc.service.errors import ApiError
 from voc.service.schemas import json_body
+from voc.storage import metadata
 
 log = logging.getLogger(__name__)
 
@@ -510,7 +511,7 @@ _CONDITION_IDS = {"type": "array", "items": {"type": "string"}, "minItems": 1}
 OPENAPI_SCHEMAS: dict[str, Any] = {
     "AlertRules": {
         "type": "object",
-        "description": "Every condition of a rule's `when` must hold; see voc/nlp/alert_rules.py.",
+        "description": "Every condition of a rule's `when` must hold; see voc/alerts/rules.py.",
         "properties": {
             "version": {"type": "integer"},
             "rules": {

@@ -10,15 +10,17 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Column, DateTime, Engine, Integer, String, Table, Text, func, select
 
+from voc.alerts.webhooks import webhook_url_problem
 from voc.config import Settings
 from voc.nlp.fields import InvalidFieldError, read_id
 from voc.nlp.journey import Journey, journey_to_dict, parse_journey
 from voc.nlp.taxonomy import Taxonomy, parse_taxonomy, taxonomy_to_dict
-from voc.service.db import metadata
+from voc.storage import metadata
 
 DEFAULT_ID = "default"
 
@@ -68,7 +70,9 @@ class ConfigStore:
         return parse_journey(
             raw,
             limits=self.settings.limits,
-            allow_private_webhooks=self.settings.allow_private_webhooks,
+            check_webhook_url=partial(
+                webhook_url_problem, allow_private=self.settings.allow_private_webhooks
+            ),
             journey_id=journey_id,
             version=version,
         )
@@ -128,7 +132,10 @@ class ConfigStore:
         """Stored objects were validated when written; settings that changed since (private
         webhooks) are enforced where they matter, when an alert is sent."""
         return parse_journey(
-            document, limits=self.settings.limits, allow_private_webhooks=True, version=version
+            document,
+            limits=self.settings.limits,
+            check_webhook_url=partial(webhook_url_problem, allow_private=True),
+            version=version,
         )
 
     def _stored_taxonomy(self, document: dict[str, Any], version: int) -> Taxonomy:

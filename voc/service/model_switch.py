@@ -18,6 +18,7 @@ from voc.config import Settings
 from voc.nlp.analyzer import Analyzer
 from voc.registry import store
 from voc.registry.entry import Entry
+from voc.registry.loader import load_analyzer
 from voc.service.batcher import Batcher
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,7 @@ class ModelSwitch:
                 log.exception("models.refresh_failed")
 
     def _build(self, versions: dict[str, str]) -> Analyzer:
-        return Analyzer.load(
+        return load_analyzer(
             self.settings, registry=self.registry, versions=versions, reuse=self.analyzer
         )
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, render_template
 
-from voc.service.db import is_reachable
 from voc.service.errors import error_response
 from voc.service.openapi import openapi_document
 from voc.service.state import state
+from voc.storage import is_reachable
 
 bp = Blueprint("ops", __name__)
 

@@ -13,12 +13,12 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
+from voc.nlp.topic_model import TopicModel, topic_to_dict
 from voc.service.errors import ApiError
 from voc.service.schemas import json_body
 from voc.service.state import state
 from voc.topics import edits
 from voc.topics.fit import TooFewDocumentsError, TopicSettings
-from voc.topics.model import TopicModel, topic_to_dict
 from voc.topics.pipeline import fit_documents
 from voc.topics.store import NAME, TopicStore
 

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from voc.topics.model import TopicModel, _unit
+from voc.nlp.topic_model import TopicModel, _unit
 
 
 def align_to_previous(

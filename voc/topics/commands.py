@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from voc.topics.model import topic_to_dict
+from voc.nlp.topic_model import topic_to_dict
 
 
 def _store():
@@ -30,9 +30,9 @@ def _summary(model) -> str:
 
 def _fit(args: argparse.Namespace) -> int:
     from voc.config import Settings
-    from voc.nlp.analyzer import Analyzer
-    from voc.report.prepare import read_jsonl
-    from voc.topics.corpus import assignment_to_dict
+    from voc.nlp.datasets import read_jsonl
+    from voc.nlp.topic_assignment import assignment_to_dict
+    from voc.registry.loader import load_analyzer
     from voc.topics.fit import TopicSettings
     from voc.topics.pipeline import fit_documents
 
@@ -45,7 +45,7 @@ def _fit(args: argparse.Namespace) -> int:
     rows = read_jsonl(args.file)
     store = _store()
     previous = None if args.fresh else store.active()
-    analyzer = Analyzer.load(Settings.from_env())
+    analyzer = load_analyzer(Settings.from_env())
     model, assigned = fit_documents(
         analyzer,
         [r.get("text") or "" for r in rows],

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from voc.nlp.topic_model import Topic, TopicModel
 from voc.topics.fit import TopicSettings, fit_topics
-from voc.topics.model import Topic, TopicModel
 
 
 class TopicEditError(ValueError):

@@ -7,7 +7,7 @@ informal forms.
 Then every unit is re-assigned to its nearest centroid with `TopicModel.assign`, the same
 function online assignment uses, and keywords are recomputed on those final assignments.
 
-Units are clauses (see `voc.topics.corpus`), so a comment about delivery and price counts in
+Units are clauses (see `voc.nlp.topic_assignment`), so a comment about delivery and price counts in
 both topics. Empty and duplicate units are counted but do not shape topics: only distinct,
 non-empty units are clustered.
 """
@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from voc.topics.model import OTHER_ID, Topic, TopicModel, _unit
+from voc.nlp.topic_model import OTHER_ID, Topic, TopicModel, _unit
 from voc.topics.stopwords import stop_words
 
 log = logging.getLogger(__name__)

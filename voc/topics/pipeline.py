@@ -15,12 +15,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from voc.nlp.analyzer import Analyzer
+from voc.nlp.topic_assignment import DocumentTopics, document_topics
+from voc.nlp.topic_model import TopicModel
 from voc.nlp.types import Feedback
 from voc.nlp.vectors import embed_documents
 from voc.topics.align import align_to_previous
-from voc.topics.corpus import DocumentTopics, document_topics
 from voc.topics.fit import TopicSettings, fit_topics
-from voc.topics.model import TopicModel
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from voc.config import Settings
+from voc.nlp.topic_model import TopicModel
 from voc.registry.components import component
 from voc.registry.entry import CARD, Entry
-from voc.topics.model import TopicModel
 
 if TYPE_CHECKING:  # the registry's activation log imports the service package, which imports this
     from voc.registry.store import Registry

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voc.topics.model import OTHER_ID, Assignment, TopicModel
+from voc.nlp.topic_model import OTHER_ID, Assignment, TopicModel
 
 
 @dataclass(frozen=True)

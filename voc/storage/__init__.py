@@ -1,4 +1,6 @@
-"""Database access through SQLAlchemy: a SQLite file by default, PostgreSQL via DATABASE_URL."""
+"""The database voc stores into (SQLAlchemy): a SQLite file by default, PostgreSQL via
+DATABASE_URL. The lowest layer above config: every store declares its tables on `metadata`,
+and nothing here knows about Flask or models."""
 
 from __future__ import annotations
 
