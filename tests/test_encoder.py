@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from voc import paths
-from voc.nlp.encoder import Encoder
-from voc.nlp.encoder_build import MANIFEST, verify_encoder
+from voc.nlp.encoder import MANIFEST, Encoder
+from voc.nlp.encoder_build import verify_encoder
 
 FIXTURES = [
     "The parcel arrived two weeks late.",

@@ -12,16 +12,20 @@ import sys
 from collections.abc import Sequence
 
 from voc import paths
+from voc.config import Settings
 from voc.jobs.commands import add_commands as add_job_commands
 from voc.logging import configure_logging
+from voc.nlp.encoder_build import build_encoder, verify_encoder
+from voc.registry.cli import add_eval_command, add_model_commands, add_train_commands
+from voc.report.commands import add_report_command
+from voc.service import create_app
+from voc.service.server import make_server
+from voc.topics.commands import add_topic_commands
 
 log = logging.getLogger(__name__)
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from voc.config import Settings
-    from voc.service import create_app
-    from voc.service.server import make_server
 
     settings = Settings.from_env()
     app = create_app(settings)
@@ -32,7 +36,6 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _build_encoder(args: argparse.Namespace) -> int:
-    from voc.nlp.encoder_build import build_encoder, verify_encoder
 
     model_dir = build_encoder(paths.base_model_dir(), force=args.force)
     print(json.dumps({"model_dir": str(model_dir), "check": verify_encoder(model_dir)}))
@@ -40,14 +43,12 @@ def _build_encoder(args: argparse.Namespace) -> int:
 
 
 def _verify_encoder(_: argparse.Namespace) -> int:
-    from voc.nlp.encoder_build import verify_encoder
 
     print(json.dumps(verify_encoder(paths.base_model_dir())))
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from voc.registry.cli import add_eval_command, add_model_commands, add_train_commands
 
     parser = argparse.ArgumentParser(prog="voc", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -75,9 +76,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_train_commands(train)
     add_job_commands(commands)
-
-    from voc.report.commands import add_report_command
-    from voc.topics.commands import add_topic_commands
 
     add_topic_commands(commands)
     add_report_command(commands)

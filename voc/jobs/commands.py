@@ -11,16 +11,22 @@ import threading
 from pathlib import Path
 
 from voc.config import Settings
+from voc.jobs.client import JobsClient
 from voc.jobs.ingest import Columns
+from voc.jobs.offline import analysed_documents, analyze_file, local_engine
+from voc.jobs.ray_engine import ray_engine
+from voc.jobs.store import JobStore
+from voc.jobs.worker import Worker
+from voc.nlp.analyzer import FEATURES
+from voc.registry.loader import load_analyzer
+from voc.report.html import render_report_html
+from voc.report.prepare import report_for_rows
+from voc.storage import create_schema, make_engine
 
 log = logging.getLogger(__name__)
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from voc.jobs.store import JobStore
-    from voc.jobs.worker import Worker
-    from voc.registry.loader import load_analyzer
-    from voc.storage import create_schema, make_engine
 
     settings = Settings.from_env()
     engine = make_engine(settings.database_url)
@@ -57,10 +63,6 @@ def _features(value: str | None) -> dict:
 def _analyze(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from voc.jobs.offline import analysed_documents, analyze_file, local_engine
-    from voc.nlp.analyzer import FEATURES
-    from voc.registry.loader import load_analyzer
-
     settings = Settings.from_env({"job_chunk_size": args.chunk_size} if args.chunk_size else None)
     options = {"features": list(FEATURES), **_features(args.features)}
     unknown = set(options["features"]) - set(FEATURES)
@@ -69,8 +71,6 @@ def _analyze(args: argparse.Namespace) -> int:
     # One Analyzer serves the local engine and the report (Ray actors load their own).
     analyzer = load_analyzer(settings) if args.report else None
     if args.engine == "ray":
-        from voc.jobs.ray_engine import ray_engine
-
         engine = ray_engine(settings, options, actors=args.actors)
     else:
         engine = local_engine(settings, options, analyzer=analyzer)
@@ -89,9 +89,6 @@ def _analyze(args: argparse.Namespace) -> int:
     for warning in summary.file.warnings:
         print(f"voc: warning: {warning}", file=sys.stderr)
     if analyzer is not None:
-        from voc.report.html import render_report_html
-        from voc.report.prepare import report_for_rows
-
         documents = analysed_documents(
             args.file, summary.file, args.output, columns=_columns(args), settings=settings
         )
@@ -113,7 +110,6 @@ def _analyze(args: argparse.Namespace) -> int:
 
 
 def _client(args: argparse.Namespace):
-    from voc.jobs.client import JobsClient
 
     return JobsClient(args.url or Settings.from_env().service_url)
 

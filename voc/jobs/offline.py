@@ -21,6 +21,7 @@ from voc.config import Settings
 from voc.jobs.ingest import Columns, FileInfo, Row, file_format, inspect_file, read_file
 from voc.jobs.output import csv_lines, jsonl_lines, read_results
 from voc.jobs.types import ResultRow
+from voc.jobs.worker import analyze_rows
 from voc.nlp.analyzer import Analyzer
 from voc.registry.loader import load_analyzer
 
@@ -50,7 +51,6 @@ def local_engine(
     settings: Settings, options: Mapping[str, Any], *, analyzer: Analyzer | None = None
 ) -> Engine:
     """Analyse chunk after chunk in this process (one Analyzer, loaded on first use)."""
-    from voc.jobs.worker import analyze_rows
 
     def run(chunks: Iterable[Chunk]) -> Iterator[list[ResultRow]]:
         loaded = analyzer

@@ -22,8 +22,10 @@ from voc.config import Settings
 from voc.jobs.ingest import Row
 from voc.jobs.offline import Chunk, Engine
 from voc.jobs.types import ResultRow
+from voc.jobs.worker import analyze_rows
 from voc.nlp.batch import feedback_from_json, feedback_to_json
 from voc.nlp.validation import DocumentError
+from voc.registry.loader import load_analyzer
 
 
 def _row_to_json(position: int, row: Row) -> list[Any]:
@@ -44,13 +46,11 @@ class ChunkAnalyzer:
     """A Ray actor: loads the Analyzer once, then analyses one chunk per call."""
 
     def __init__(self, settings: Settings, options: Mapping[str, Any]) -> None:
-        from voc.registry.loader import load_analyzer
 
         self.analyzer = load_analyzer(settings)
         self.options = dict(options)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[str]]:
-        from voc.jobs.worker import analyze_rows
 
         out = []
         for line in batch["text"]:

@@ -9,6 +9,7 @@ order.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Sequence
@@ -23,6 +24,10 @@ PREFIX = "query: "
 MAX_TOKENS = 512
 PAD_ID = 1  # `<pad>` in the XLM-R SentencePiece vocabulary
 DIM = 384
+MANIFEST = "manifest.json"
+ONNX_FP32 = "encoder.fp32.onnx"
+ONNX_INT8 = "encoder.int8.onnx"
+"""Files of the model directory `voc.nlp.encoder_build` writes and this module reads."""
 
 
 def load_torch_encoder(model_dir: Path, adapter: Path | None = None):
@@ -57,6 +62,12 @@ def adapter_version(adapter: Path) -> str:
     return f"lora@{digest.hexdigest()[:8]}"
 
 
+def encoder_version(model_dir: Path) -> str:
+    """A short, stable version string: the name plus the first characters of the int8 checksum."""
+    manifest = json.loads((model_dir / MANIFEST).read_text())
+    return f"{manifest['name']}@{manifest['files'][ONNX_INT8][:8]}"
+
+
 def _normalize(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
     return vectors / np.maximum(norms, 1e-12)
@@ -77,11 +88,9 @@ class Encoder:
     ) -> None:
         from tokenizers import Tokenizer
 
-        from voc.nlp import encoder_build
-
         if backend not in BACKENDS:
             raise ValueError(f"unknown encoder backend {backend!r}; use one of {BACKENDS}")
-        if not (model_dir / encoder_build.MANIFEST).exists():
+        if not (model_dir / MANIFEST).exists():
             raise FileNotFoundError(
                 f"no encoder in {model_dir}: run `voc models build-encoder` (or `make model`)"
             )
@@ -90,7 +99,7 @@ class Encoder:
         self.model_dir = model_dir
         self.backend = backend
         self.adapter = adapter
-        self.version = encoder_build.encoder_version(model_dir) + (
+        self.version = encoder_version(model_dir) + (
             f"+{adapter_version(adapter)}" if adapter is not None else ""
         )
         self.max_batch = max_batch
@@ -103,7 +112,6 @@ class Encoder:
         self._run = self._load_runner(backend)
 
     def _load_runner(self, backend: Backend):
-        from voc.nlp import encoder_build
 
         if backend == "torch":
             import torch
@@ -122,7 +130,7 @@ class Encoder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = self.threads
         options.inter_op_num_threads = 1
-        name = encoder_build.ONNX_INT8 if backend == "onnx-int8" else encoder_build.ONNX_FP32
+        name = ONNX_INT8 if backend == "onnx-int8" else ONNX_FP32
         session = ort.InferenceSession(
             str(self.model_dir / name), options, providers=["CPUExecutionProvider"]
         )

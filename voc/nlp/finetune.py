@@ -25,8 +25,10 @@ from typing import Any
 import numpy as np
 
 from voc.config import Settings
+from voc.nlp.cards import markdown_table, write_card
 from voc.nlp.datasets import file_fingerprint
 from voc.nlp.encoder import PREFIX, Encoder, load_torch_encoder
+from voc.nlp.evaluation import classification_report, report_markdown
 from voc.nlp.sentiment import ADAPTER_DIR, SentimentHead
 from voc.nlp.train import (
     SentimentTrainingArgs,
@@ -181,7 +183,6 @@ def fine_tune_sentiment(
     fine_tune: FineTuneArgs,
 ) -> dict[str, Any]:
     """Frozen-encoder head first, then LoRA + head; write adapter, head, config, card."""
-    from voc.nlp.evaluation import classification_report
 
     started = time.perf_counter()
     serving = Encoder(
@@ -272,8 +273,6 @@ def _write_card(
     args: SentimentTrainingArgs,
     fine_tune: FineTuneArgs,
 ) -> None:
-    from voc.nlp.cards import markdown_table, write_card
-    from voc.nlp.evaluation import report_markdown
 
     frozen, tuned = metrics["frozen_head_dev"], metrics["dev"]
     rows = [

@@ -22,10 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
+from voc.nlp.cards import markdown_table, write_card
 from voc.nlp.datasets import Example, file_fingerprint, iter_examples
 from voc.nlp.encoder import Encoder
 from voc.nlp.root_cause_data import ASPECT_DATASETS, AspectDataset, dataset_taxonomy, label_field
 from voc.nlp.root_causes import (
+    HEAD_CONFIG,
     Calibration,
     LinearTagger,
     few_shot_tagger,
@@ -312,7 +314,6 @@ def _write_card(
     args: RootCauseTrainingArgs,
     seconds: float,
 ) -> None:
-    from voc.nlp.cards import markdown_table, write_card
 
     rows = [
         (
@@ -419,8 +420,6 @@ def train_from_file(
 
 def add_head_to_card(artifact_dir: Path, taxonomy_id: str) -> None:
     """Append a trained head's data and dev metrics to the version's card."""
-    from voc.nlp.cards import markdown_table
-    from voc.nlp.root_causes import HEAD_CONFIG
 
     config = json.loads((artifact_dir / taxonomy_id / HEAD_CONFIG).read_text())
     metrics = config["metrics"]

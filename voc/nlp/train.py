@@ -10,18 +10,22 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 
 from voc import paths
+from voc.nlp.cards import markdown_table, write_card
 from voc.nlp.datasets import Example, file_fingerprint, iter_examples
 from voc.nlp.encoder import DIM, Encoder
+from voc.nlp.evaluation import classification_report, report_markdown, sentiment_metrics
+from voc.nlp.segment import Segmenter
+from voc.nlp.sentiment import SentimentHead
 from voc.nlp.types import SENTIMENT_LABELS
+from voc.nlp.vectors import embed_documents
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +102,6 @@ def document_vectors(encoder: Encoder, examples: list[Example]) -> np.ndarray:
     Training on these, not on whole-text embeddings, is what makes the head see at training
     time exactly what it sees when serving.
     """
-    from voc.nlp.segment import Segmenter
-    from voc.nlp.vectors import embed_documents
 
     texts = [e.text for e in examples]
     sentences = Segmenter().segment_batch(texts, [e.lang for e in examples])
@@ -212,29 +214,6 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
     return float(min(grid, key=nll))
 
 
-def sentiment_metrics(
-    examples: list[Example], gold: list[str], predicted: list[str]
-) -> dict[str, dict[str, float]]:
-    """Macro-F1 (over the gold classes present) and accuracy per language and per dev file."""
-    from sklearn.metrics import accuracy_score, f1_score
-
-    groups: dict[str, list[int]] = defaultdict(list)
-    for i, e in enumerate(examples):
-        groups[f"lang:{e.lang}"].append(i)
-        groups[f"file:{e.source}"].append(i)
-    report = {}
-    for group, idx in sorted(groups.items()):
-        g = [gold[i] for i in idx]
-        p = [predicted[i] for i in idx]
-        labels = sorted(set(g))
-        report[group] = {
-            "n": len(idx),
-            "macro_f1": round(float(f1_score(g, p, labels=labels, average="macro")), 4),
-            "accuracy": round(float(accuracy_score(g, p)), 4),
-        }
-    return report
-
-
 def train_sentiment(
     data_dir: Path,
     out_dir: Path,
@@ -244,9 +223,6 @@ def train_sentiment(
 ) -> dict:
     """Fit, calibrate and evaluate the sentiment head; write artifact + card; return the metrics."""
     from sklearn.linear_model import LogisticRegression
-
-    from voc.nlp.evaluation import classification_report
-    from voc.nlp.sentiment import SentimentHead
 
     args = args or SentimentTrainingArgs()
     started = time.perf_counter()
@@ -339,8 +315,6 @@ def asent_labels(texts: list[str]) -> list[str]:
 def _write_sentiment_card(
     out_dir: Path, version: str, metrics: dict, data: list[dict], args: SentimentTrainingArgs
 ) -> None:
-    from voc.nlp.cards import markdown_table, write_card
-    from voc.nlp.evaluation import report_markdown
 
     systems = {"voc": metrics["dev"], **metrics["baselines_dev"]}
     rows = [
@@ -402,16 +376,3 @@ def sentiment_command(args: SentimentTrainingArgs, *, fine_tune: bool = False) -
     if args.files != SENTIMENT_FILES:
         command += " --files " + " ".join(args.files)
     return command + (" --fine-tune" if fine_tune else "")
-
-
-def expected_calibration_error(proba: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
-    """Top-label ECE: mean |accuracy - confidence| over equal-width confidence bins."""
-    confidence = proba.max(axis=1)
-    correct = proba.argmax(axis=1) == y
-    edges = np.linspace(0, 1, bins + 1)
-    ece = 0.0
-    for lo, hi in pairwise(edges):
-        in_bin = (confidence > lo) & (confidence <= hi)
-        if in_bin.any():
-            ece += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
-    return float(ece)

@@ -9,17 +9,21 @@ from pathlib import Path
 from typing import Any
 
 from voc.config import Settings
+from voc.nlp.finetune import FineTuneArgs
+from voc.nlp.root_cause_train import RootCauseTrainingArgs
+from voc.nlp.train import SENTIMENT_FILES, SentimentTrainingArgs
+from voc.registry import training
+from voc.registry.evaluate import compare_markdown, evaluate_versions, single_markdown
+from voc.registry.store import Registry, UnknownModel
 
 
 def _registry(settings: Settings):
-    from voc.registry.store import Registry
 
     return Registry.from_settings(settings)
 
 
 def _chosen_or_active(registry, name: str, version: str | None) -> str:
     """`version` when given, else the active one (a topic model may have none yet)."""
-    from voc.registry.store import UnknownModel
 
     chosen = version or registry.active_version(name)
     if chosen is None:
@@ -96,7 +100,6 @@ def _promote(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from voc.registry.evaluate import compare_markdown, evaluate_versions, single_markdown
 
     settings = Settings.from_env()
     registry = _registry(settings)
@@ -123,8 +126,6 @@ def _print_entry(entry) -> None:
 
 
 def _train_sentiment(args: argparse.Namespace) -> int:
-    from voc.nlp.train import SENTIMENT_FILES, SentimentTrainingArgs
-    from voc.registry import training
 
     settings = Settings.from_env()
     default_train, default_dev = (400, 150) if args.fine_tune else (3000, None)
@@ -136,8 +137,6 @@ def _train_sentiment(args: argparse.Namespace) -> int:
     )
     registry = _registry(settings)
     if args.fine_tune:
-        from voc.nlp.finetune import FineTuneArgs
-
         entry = training.fine_tune_sentiment_version(
             registry,
             settings,
@@ -151,15 +150,12 @@ def _train_sentiment(args: argparse.Namespace) -> int:
 
 
 def _train_language(args: argparse.Namespace) -> int:
-    from voc.registry import training
 
     _print_entry(training.train_language_version(_registry(Settings.from_env()), seed=args.seed))
     return 0
 
 
 def _train_root_causes(args: argparse.Namespace) -> int:
-    from voc.nlp.root_cause_train import RootCauseTrainingArgs
-    from voc.registry import training
 
     settings = Settings.from_env()
     entry = training.train_root_causes_version(

@@ -13,15 +13,30 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from voc.nlp.analyzer import Analyzer
 from voc.nlp.datasets import Example
+from voc.nlp.evaluation import classification_report, multilabel_report
+from voc.nlp.language import LABELS as LANGUAGE_LABELS
+from voc.nlp.language import LanguageIdentifier
+from voc.nlp.root_cause_data import category_label
+from voc.nlp.root_cause_train import MODES, best_clause
+from voc.nlp.root_causes import (
+    CALIBRATION_FILE,
+    HEAD_CONFIG,
+    LabelSpec,
+    artifact_version,
+    head_dirs,
+    zero_shot_tagger,
+)
+from voc.nlp.topic_model import TopicModel
+from voc.nlp.train import document_vectors, sentiment_label
+from voc.nlp.types import SENTIMENT_LABELS
+from voc.nlp.vectors import embed_documents
 from voc.registry.entry import evaluation
-
-if TYPE_CHECKING:
-    from voc.nlp.analyzer import Analyzer
 
 
 @dataclass(frozen=True)
@@ -35,7 +50,6 @@ class SingleLabel:
     """(n, len(labels)) probabilities from a loaded analyzer whose version is under test."""
 
     def report(self, analyzer: Analyzer, examples: list[Example], gold: list) -> dict[str, Any]:
-        from voc.nlp.evaluation import classification_report
 
         return classification_report(examples, gold, self.predict(analyzer, examples), self.labels)
 
@@ -51,7 +65,6 @@ class MultiLabel:
     """(n, len(labels)) 0/1: which of `labels` the version under test tags on each example."""
 
     def report(self, analyzer: Analyzer, examples: list[Example], gold: list) -> dict[str, Any]:
-        from voc.nlp.evaluation import multilabel_report
 
         by_file: dict[str, list[int]] = defaultdict(list)
         for i, example in enumerate(examples):
@@ -129,14 +142,12 @@ def describe_sentiment(artifact_dir: Path) -> dict[str, Any]:
 
 def _sentiment_predict(analyzer: Analyzer, examples: list[Example]) -> np.ndarray:
     """Document probabilities from the vectors serving computes (clauses pooled), cached."""
-    from voc.nlp.train import document_vectors
 
     encoder = analyzer.sentiment_encoder or analyzer.encoder
     return analyzer.sentiment.predict_proba(document_vectors(encoder, examples))
 
 
 def _sentiment_gold(example: Example) -> str | None:
-    from voc.nlp.train import sentiment_label
 
     return sentiment_label(example)
 
@@ -145,7 +156,6 @@ def _sentiment_gold(example: Example) -> str | None:
 
 
 def describe_language(artifact_dir: Path) -> dict[str, Any]:
-    from voc.nlp.language import LanguageIdentifier
 
     config = json.loads((artifact_dir / "config.json").read_text())
     metrics = config["metrics_dev"]
@@ -197,8 +207,6 @@ def describe_root_causes(artifact_dir: Path) -> dict[str, Any]:
     datasets with a hundred rare labels where macro-F1 swings. Trained heads (from `voc train
     root-causes --data`) are listed in the config with their own dev metrics.
     """
-    from voc.nlp.root_cause_train import MODES
-    from voc.nlp.root_causes import CALIBRATION_FILE, HEAD_CONFIG, artifact_version, head_dirs
 
     config = json.loads((artifact_dir / CALIBRATION_FILE).read_text())
     args = config["args"]
@@ -267,10 +275,6 @@ def _root_cause_tags(analyzer: Analyzer, examples: list[Example], labels: list[s
     card), tagged as the card measures, a document carrying a label when one of its clauses
     reaches the threshold (without the rule that skips praised clauses, since aspect labels
     also mark praise)."""
-    from voc.nlp.root_cause_data import category_label
-    from voc.nlp.root_cause_train import best_clause
-    from voc.nlp.root_causes import LabelSpec, zero_shot_tagger
-    from voc.nlp.vectors import embed_documents
 
     calibration = analyzer.root_causes.calibration
     texts = [e.text for e in examples]
@@ -295,7 +299,6 @@ def describe_topics(artifact_dir: Path) -> dict[str, Any]:
     record. No labelled data measures topics, so that record is information, not a comparable
     evaluation (the `topics` component has no `evaluation`). Its creation time is when it is
     registered: an analyst edit is a new version of an older fit."""
-    from voc.nlp.topic_model import TopicModel
 
     model = TopicModel.load(artifact_dir)
     stats = model.stats
@@ -323,8 +326,6 @@ def describe_topics(artifact_dir: Path) -> dict[str, Any]:
 
 
 def _register_builtin() -> None:
-    from voc.nlp.language import LABELS as LANGUAGE_LABELS
-    from voc.nlp.types import SENTIMENT_LABELS
 
     register_component(
         ComponentSpec(

@@ -29,6 +29,7 @@ from sqlalchemy import Engine
 from voc.config import Settings
 from voc.registry import activations
 from voc.registry.compare import compare
+from voc.registry.components import component
 from voc.registry.entry import MANIFEST, Entry, EntryError, read_entry, write_entry
 from voc.storage import make_engine
 
@@ -208,7 +209,6 @@ class Registry:
         compared only for components that labelled data measures (`ComponentSpec.evaluation`):
         a topic model has no evaluation set to be worse on, so its card and files are checked,
         and its metrics never are."""
-        from voc.registry.components import component
 
         candidate = self.entry(name, version)
         failed = [

@@ -12,9 +12,17 @@ from pathlib import Path
 from voc import paths
 from voc.config import Settings
 from voc.nlp.encoder import Encoder
-from voc.nlp.finetune import FineTuneArgs
-from voc.nlp.root_cause_train import RootCauseTrainingArgs
-from voc.nlp.train import SentimentTrainingArgs
+from voc.nlp.finetune import FineTuneArgs, fine_tune_sentiment
+from voc.nlp.language import train_language_identifier
+from voc.nlp.root_cause_train import (
+    RootCauseTrainingArgs,
+    add_head_to_card,
+    calibrate_and_evaluate,
+    default_taxonomy_id,
+    train_from_file,
+)
+from voc.nlp.root_causes import Calibration
+from voc.nlp.train import SentimentTrainingArgs, train_sentiment
 from voc.registry.components import component
 from voc.registry.entry import MANIFEST, Entry
 from voc.registry.store import Registry
@@ -36,7 +44,6 @@ def train_sentiment_version(
     encoder: Encoder | None = None,
 ) -> Entry:
     """Train a sentiment head on frozen embeddings and register it as a new version."""
-    from voc.nlp.train import train_sentiment
 
     data_dir = data_dir or paths.shared_data_dir()
     encoder = encoder or serving_encoder(settings)
@@ -57,7 +64,6 @@ def fine_tune_sentiment_version(
     data_dir: Path | None = None,
 ) -> Entry:
     """Fine-tune the encoder with LoRA adapters plus the head; register the adapter + head."""
-    from voc.nlp.finetune import fine_tune_sentiment
 
     data_dir = data_dir or paths.shared_data_dir()
 
@@ -72,7 +78,6 @@ def train_language_version(
     registry: Registry, *, seed: int = 0, data_dir: Path | None = None
 ) -> Entry:
     """Train the language identifier and register it as a new version."""
-    from voc.nlp.language import train_language_identifier
 
     data_dir = data_dir or paths.shared_data_dir()
 
@@ -101,13 +106,6 @@ def train_root_causes_version(
     taxonomy `taxonomy_id`; the calibration and its measured card stay as they were, the card
     gains the head's section.
     """
-    from voc.nlp.root_cause_train import (
-        add_head_to_card,
-        calibrate_and_evaluate,
-        default_taxonomy_id,
-        train_from_file,
-    )
-    from voc.nlp.root_causes import Calibration
 
     encoder = encoder or serving_encoder(settings)
     if data_file is None:

@@ -6,13 +6,14 @@ import argparse
 import json
 from pathlib import Path
 
+from voc.config import Settings
+from voc.nlp.datasets import read_jsonl
+from voc.registry.loader import load_analyzer
+from voc.report.html import render_report_html
+from voc.report.prepare import report_for_rows
+
 
 def _report(args: argparse.Namespace) -> int:
-    from voc.config import Settings
-    from voc.nlp.datasets import read_jsonl
-    from voc.registry.loader import load_analyzer
-    from voc.report.html import render_report_html
-    from voc.report.prepare import report_for_rows
 
     analyzer = load_analyzer(Settings.from_env())
     report = report_for_rows(analyzer, read_jsonl(args.file), title=args.title, seed=args.seed)

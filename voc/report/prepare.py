@@ -17,6 +17,7 @@ from voc.nlp.topic_assignment import assignment_to_dict
 from voc.nlp.topic_model import TopicModel
 from voc.nlp.types import SUPPORTED_LANGUAGES, Feedback
 from voc.nlp.validation import validate_document
+from voc.report.builder import build_report
 from voc.topics.fit import TooFewDocumentsError, TopicSettings
 from voc.topics.pipeline import fit_documents
 
@@ -94,7 +95,6 @@ def report_for_rows(
     """Rows (raw or analysed) -> report dict: analyse what needs it, topics from the active
     model or a fit on these documents, then `build_report`. A job report endpoint calls this
     with the job's results."""
-    from voc.report.builder import build_report
 
     documents = [d for d in analyse_rows(analyzer, rows) if "sentiment" in d or d.get("text")]
     if any(d.get("topic") for d in documents):

@@ -13,6 +13,7 @@ from voc.registry import store
 from voc.registry.loader import load_analyzer
 from voc.service import (
     alerts,
+    alerts_api,
     analyze,
     configuration,
     errors,
@@ -67,7 +68,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(analyze.bp)
     app.register_blueprint(models.bp)
     app.register_blueprint(ops.bp)
-    app.register_blueprint(alerts.bp)
+    app.register_blueprint(alerts_api.bp)
     app.register_blueprint(configuration.bp)
     jobs.init_app(app)
     app.register_blueprint(topics.bp)

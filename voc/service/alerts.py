@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
 from prometheus_client import Counter
 from sqlalchemy import (
     Column,
@@ -53,16 +52,12 @@ from voc.alerts.rules import (
     document_touchpoints,
     load_default_rules,
     parse_rules,
-    rules_to_dict,
 )
 from voc.alerts.webhooks import webhook_url_problem
 from voc.config import Settings
-from voc.nlp.fields import InvalidFieldError
 from voc.nlp.journey import Journey, Touchpoint
 from voc.nlp.serialize import analysis_to_dict
 from voc.nlp.types import Analysis, Feedback
-from voc.service.errors import ApiError
-from voc.service.schemas import json_body
 from voc.storage import metadata
 
 log = logging.getLogger(__name__)
@@ -453,56 +448,6 @@ def _iso(value: datetime | None) -> str | None:
     if value is None:
         return None
     return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
-
-
-# -- HTTP ---------------------------------------------------------------------------------
-
-bp = Blueprint("alerts", __name__)
-
-
-def _service() -> AlertService:
-    from voc.service.state import state
-
-    return state(current_app).alerts
-
-
-@bp.get("/v1/alerts")
-def list_alerts():
-    status = request.args.get("status")
-    if status is not None and status not in STATUSES:
-        raise ApiError(400, "InvalidQuery", f"status must be one of {list(STATUSES)}")
-    limit = _int_arg("limit", 50, 1, MAX_PAGE)
-    offset = _int_arg("offset", 0, 0, None)
-    return jsonify(_service().list_alerts(status=status, limit=limit, offset=offset))
-
-
-@bp.get("/v1/alert-rules")
-def get_alert_rules():
-    return jsonify(rules_to_dict(_service().rules))
-
-
-@bp.put("/v1/alert-rules")
-def put_alert_rules():
-    raw = json_body(request)
-    try:
-        rules = _service().replace_rules(raw)
-    except InvalidFieldError as err:
-        raise ApiError(400, "InvalidAlertRules", str(err)) from err
-    return jsonify(rules_to_dict(rules))
-
-
-def _int_arg(name: str, default: int, low: int, high: int | None) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError as err:
-        raise ApiError(400, "InvalidQuery", f"{name} must be an integer, not {raw!r}") from err
-    if value < low or (high is not None and value > high):
-        bounds = f"between {low} and {high}" if high is not None else f">= {low}"
-        raise ApiError(400, "InvalidQuery", f"{name} must be {bounds}")
-    return value
 
 
 # -- OpenAPI (merged into voc.service.openapi) ----------------------------------------------

@@ -25,6 +25,8 @@ from voc.jobs.output import csv_lines, jsonl_lines
 from voc.jobs.store import IdempotencyConflict, Job, JobNotReady, JobStore
 from voc.jobs.types import STATUSES
 from voc.jobs.worker import WorkerThread
+from voc.report.html import render_report_html
+from voc.report.prepare import report_for_rows
 from voc.service.configuration import pin_configuration
 from voc.service.errors import ApiError
 from voc.service.schemas import json_body, parse_options
@@ -227,14 +229,12 @@ def report_json(job_id: str):
 
 @bp.get("/v1/jobs/<job_id>/report")
 def report_html(job_id: str):
-    from voc.report.html import render_report_html
 
     return Response(render_report_html(_report(_job_or_404(job_id))), mimetype="text/html")
 
 
 def _report(job: Job) -> dict[str, Any]:
     """The analyst's report over the job's committed results (all of them once it has ended)."""
-    from voc.report.prepare import report_for_rows
 
     title = f"Job {job.id} ({job.status.lower().replace('_', ' ')})"
     rows = _store().analysed_documents(job.id)

@@ -14,21 +14,9 @@ from voc.config import Limits, Settings
 from voc.nlp.analyzer import FEATURES
 from voc.nlp.types import DOCUMENT_SENTIMENT_LABELS, SENTIMENT_LABELS, SUPPORTED_LANGUAGES
 from voc.nlp.validation import SCORE_RANGES
-from voc.service import alerts, configuration
+from voc.service import alerts, configuration, openapi_models
 from voc.service.openapi_jobs import job_paths, job_schemas
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _error_response(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
-
-
-def _json_response(description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
+from voc.service.openapi_parts import error_response, json_response, ref
 
 PROBABILITIES = {
     "type": "object",
@@ -143,7 +131,6 @@ INTENT_SCHEMAS: dict[str, Any] = {
 
 
 def _schemas(settings: Settings) -> dict[str, Any]:
-    from voc.service import openapi_models
 
     limits = settings.limits
     return {
@@ -192,7 +179,7 @@ def _schemas(settings: Settings) -> dict[str, Any]:
                     "default": "auto",
                     "description": f'"auto" or one of {list(SUPPORTED_LANGUAGES)}',
                 },
-                "metadata": _ref("Metadata"),
+                "metadata": ref("Metadata"),
             },
             "required": ["id", "text"],
         },
@@ -201,7 +188,7 @@ def _schemas(settings: Settings) -> dict[str, Any]:
             "properties": {
                 "documents": {
                     "type": "array",
-                    "items": _ref("Document"),
+                    "items": ref("Document"),
                     "minItems": 1,
                     "maxItems": limits.max_documents_per_request,
                 },
@@ -213,12 +200,12 @@ def _schemas(settings: Settings) -> dict[str, Any]:
                 "taxonomy": {
                     "description": '"default" (the shipped one), the id of a stored taxonomy, '
                     "or an inline one",
-                    "oneOf": [{"type": "string"}, _ref("Taxonomy")],
+                    "oneOf": [{"type": "string"}, ref("Taxonomy")],
                 },
                 "journey": {
                     "description": '"default", the id of a stored journey, or an inline one; '
                     "default: the journey the taxonomy names",
-                    "oneOf": [{"type": "string"}, _ref("Journey")],
+                    "oneOf": [{"type": "string"}, ref("Journey")],
                 },
             },
             "required": ["documents"],
@@ -268,26 +255,26 @@ def _schemas(settings: Settings) -> dict[str, Any]:
             "type": "object",
             "properties": {
                 "id": {"type": "string"},
-                "language": _ref("Language"),
-                "sentiment": _ref("Sentiment"),
-                "sentences": {"type": "array", "items": _ref("Sentence")},
+                "language": ref("Language"),
+                "sentiment": ref("Sentiment"),
+                "sentences": {"type": "array", "items": ref("Sentence")},
                 "root_causes": {
                     "type": "array",
-                    "items": _ref("RootCause"),
+                    "items": ref("RootCause"),
                     "description": "multi-label, sorted by score; clearly positive clauses "
                     "give none",
                 },
-                "touchpoints": {"type": "array", "items": _ref("TouchpointTag")},
-                "expectation_gaps": {"type": "array", "items": _ref("ExpectationGap")},
-                "churn_risk": _ref("ChurnRisk"),
+                "touchpoints": {"type": "array", "items": ref("TouchpointTag")},
+                "expectation_gaps": {"type": "array", "items": ref("ExpectationGap")},
+                "churn_risk": ref("ChurnRisk"),
                 "topic": {
-                    "oneOf": [_ref("TopicAssignment"), {"type": "null"}],
+                    "oneOf": [ref("TopicAssignment"), {"type": "null"}],
                     "description": "best topic of the document's clauses; null when no topic "
                     'model is active; id -1 is the explicit "other"',
                 },
                 "topics": {
                     "type": "array",
-                    "items": _ref("TopicAssignment"),
+                    "items": ref("TopicAssignment"),
                     "description": "every topic of the document's clauses, best first",
                 },
             },
@@ -321,8 +308,8 @@ def _schemas(settings: Settings) -> dict[str, Any]:
             "type": "object",
             "properties": {
                 "model_versions": {"type": "object", "additionalProperties": {"type": "string"}},
-                "documents": {"type": "array", "items": _ref("Analysis")},
-                "errors": {"type": "array", "items": _ref("DocumentError")},
+                "documents": {"type": "array", "items": ref("Analysis")},
+                "errors": {"type": "array", "items": ref("DocumentError")},
             },
             "required": ["model_versions", "documents", "errors"],
         },
@@ -344,7 +331,7 @@ def _schemas(settings: Settings) -> dict[str, Any]:
             "type": "object",
             "properties": {
                 "version": {"type": ["string", "null"]},
-                "topics": {"type": "array", "items": _ref("Topic")},
+                "topics": {"type": "array", "items": ref("Topic")},
                 "stats": {"type": "object"},
                 "edits": {"type": "array", "items": {"type": "object"}},
             },
@@ -369,14 +356,13 @@ def _body(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
 
 def _edit_responses() -> dict[str, Any]:
     return {
-        "200": _json_response("The new active version", _ref("TopicModel")),
-        "400": _error_response("InvalidRequest, InvalidTopicEdit (unknown id, too few to split)"),
-        "404": _error_response("NoTopicModel: none is active"),
+        "200": json_response("The new active version", ref("TopicModel")),
+        "400": error_response("InvalidRequest, InvalidTopicEdit (unknown id, too few to split)"),
+        "404": error_response("NoTopicModel: none is active"),
     }
 
 
 def openapi_document(settings: Settings) -> dict[str, Any]:
-    from voc.service import openapi_models
 
     status = {
         "type": "object",
@@ -397,20 +383,20 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                     "summary": "Analyse a few documents synchronously",
                     "requestBody": {
                         "required": True,
-                        "content": {"application/json": {"schema": _ref("AnalyzeRequest")}},
+                        "content": {"application/json": {"schema": ref("AnalyzeRequest")}},
                     },
                     "responses": {
-                        "200": _json_response(
+                        "200": json_response(
                             "Analyses, and per-document errors for the documents that were refused",
-                            _ref("AnalyzeResponse"),
+                            ref("AnalyzeResponse"),
                         ),
-                        "400": _error_response(
+                        "400": error_response(
                             "Invalid body (InvalidJson, InvalidEncoding, InvalidRequest, "
                             "BatchTooLarge, UnknownFeature)"
                         ),
-                        "413": _error_response("Body larger than max_request_bytes"),
-                        "415": _error_response("Body is not application/json"),
-                        "429": _error_response("Overloaded; retry after the Retry-After header"),
+                        "413": error_response("Body larger than max_request_bytes"),
+                        "415": error_response("Body is not application/json"),
+                        "429": error_response("Overloaded; retry after the Retry-After header"),
                     },
                 }
             },
@@ -419,7 +405,7 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
             "/v1/topics": {
                 "get": {
                     "summary": "The active topic model (version null when none is active)",
-                    "responses": {"200": _json_response("Topic model", _ref("TopicModel"))},
+                    "responses": {"200": json_response("Topic model", ref("TopicModel"))},
                 }
             },
             "/v1/topics/{topic_id}": {
@@ -449,9 +435,9 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                         [],
                     ),
                     "responses": {
-                        "201": _json_response("The new active version", _ref("TopicModel")),
-                        "400": _error_response("InvalidRequest, TooFewDocuments"),
-                        "404": _error_response("JobNotFound"),
+                        "201": json_response("The new active version", ref("TopicModel")),
+                        "400": error_response("InvalidRequest, TooFewDocuments"),
+                        "404": error_response("JobNotFound"),
                     },
                 }
             },
@@ -482,21 +468,21 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
             "/v1/limits": {
                 "get": {
                     "summary": "The limits this service enforces",
-                    "responses": {"200": _json_response("Limits", _ref("Limits"))},
+                    "responses": {"200": json_response("Limits", ref("Limits"))},
                 }
             },
             "/healthz": {
                 "get": {
                     "summary": "The process is up",
-                    "responses": {"200": _json_response("Up", status)},
+                    "responses": {"200": json_response("Up", status)},
                 }
             },
             "/readyz": {
                 "get": {
                     "summary": "Models are loaded and the database is reachable",
                     "responses": {
-                        "200": _json_response("Ready", status),
-                        "503": _error_response("Not ready"),
+                        "200": json_response("Ready", status),
+                        "503": error_response("Not ready"),
                     },
                 }
             },
@@ -514,7 +500,7 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
             "/openapi.json": {
                 "get": {
                     "summary": "This document",
-                    "responses": {"200": _json_response("OpenAPI 3.1", {"type": "object"})},
+                    "responses": {"200": json_response("OpenAPI 3.1", {"type": "object"})},
                 }
             },
             "/docs": {

@@ -5,21 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from voc.jobs.types import STATUSES
+from voc.service.openapi_parts import error_response, json_response, ref
 
 JOB_ID = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}
 TIME = {"type": ["string", "null"], "format": "date-time"}
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _error(description: str) -> dict[str, Any]:
-    return _json(description, _ref("Error"))
 
 
 def job_schemas() -> dict[str, Any]:
@@ -72,7 +61,7 @@ def job_schemas() -> dict[str, Any]:
         },
         "JobList": {
             "type": "object",
-            "properties": {"jobs": {"type": "array", "items": _ref("Job")}},
+            "properties": {"jobs": {"type": "array", "items": ref("Job")}},
             "required": ["jobs"],
         },
         "JobFileUpload": {
@@ -135,7 +124,7 @@ def job_schemas() -> dict[str, Any]:
         "JobResultLine": {
             "description": "One line of the results: an Analysis, or a refused row",
             "anyOf": [
-                _ref("Analysis"),
+                ref("Analysis"),
                 {
                     "type": "object",
                     "properties": {
@@ -172,19 +161,21 @@ def job_paths() -> dict[str, Any]:
                 "requestBody": {
                     "required": True,
                     "content": {
-                        "application/json": {"schema": _ref("AnalyzeRequest")},
-                        "multipart/form-data": {"schema": _ref("JobFileUpload")},
+                        "application/json": {"schema": ref("AnalyzeRequest")},
+                        "multipart/form-data": {"schema": ref("JobFileUpload")},
                     },
                 },
                 "responses": {
-                    "202": _json("Stored; Location: /v1/jobs/{job_id}", _ref("JobSubmitted")),
-                    "400": _error(
+                    "202": json_response(
+                        "Stored; Location: /v1/jobs/{job_id}", ref("JobSubmitted")
+                    ),
+                    "400": error_response(
                         "Invalid body or file (EmptyFile, InvalidEncoding, MissingColumn, "
                         "UnsupportedFormat, InvalidRequest, UnknownFeature)"
                     ),
-                    "409": _error("Idempotency-Key reused for a different request"),
-                    "413": _error("Larger than max_upload_bytes / max_job_json_bytes"),
-                    "415": _error("Neither application/json nor multipart/form-data"),
+                    "409": error_response("Idempotency-Key reused for a different request"),
+                    "413": error_response("Larger than max_upload_bytes / max_job_json_bytes"),
+                    "415": error_response("Neither application/json nor multipart/form-data"),
                 },
             },
             "get": {
@@ -193,14 +184,20 @@ def job_paths() -> dict[str, Any]:
                     {"name": "status", "in": "query", "schema": {"enum": list(STATUSES)}},
                     {"name": "limit", "in": "query", "schema": {"type": "integer", "default": 50}},
                 ],
-                "responses": {"200": _json("Jobs", _ref("JobList")), "400": _error("Bad query")},
+                "responses": {
+                    "200": json_response("Jobs", ref("JobList")),
+                    "400": error_response("Bad query"),
+                },
             },
         },
         "/v1/jobs/{job_id}": {
             "get": {
                 "summary": "A job with its live progress",
                 "parameters": [JOB_ID],
-                "responses": {"200": _json("The job", _ref("Job")), "404": _error("No job")},
+                "responses": {
+                    "200": json_response("The job", ref("Job")),
+                    "404": error_response("No job"),
+                },
             }
         },
         "/v1/jobs/{job_id}/results": {
@@ -218,12 +215,12 @@ def job_paths() -> dict[str, Any]:
                     "200": {
                         "description": "One line per document; header X-Job-Status",
                         "content": {
-                            "application/x-ndjson": {"schema": _ref("JobResultLine")},
+                            "application/x-ndjson": {"schema": ref("JobResultLine")},
                             "text/csv": {"schema": {"type": "string"}},
                         },
                     },
-                    "400": _error("Unknown format"),
-                    "404": _error("No job"),
+                    "400": error_response("Unknown format"),
+                    "404": error_response("No job"),
                 },
             }
         },
@@ -236,7 +233,7 @@ def job_paths() -> dict[str, Any]:
                         "description": "HTML page (charts inlined)",
                         "content": {"text/html": {"schema": {"type": "string"}}},
                     },
-                    "404": _error("No job"),
+                    "404": error_response("No job"),
                 },
             }
         },
@@ -245,8 +242,8 @@ def job_paths() -> dict[str, Any]:
                 "summary": "The same report as data (topics, root causes, touchpoints, drivers...)",
                 "parameters": [JOB_ID],
                 "responses": {
-                    "200": _json("Report", _ref("Report")),
-                    "404": _error("No job"),
+                    "200": json_response("Report", ref("Report")),
+                    "404": error_response("No job"),
                 },
             }
         },
@@ -255,9 +252,11 @@ def job_paths() -> dict[str, Any]:
                 "summary": "Stop a job: chunks in hand finish, nothing new starts",
                 "parameters": [JOB_ID],
                 "responses": {
-                    "200": _json("Stopped or already finished", _ref("Job")),
-                    "202": _json("Stop requested; a chunk in hand is finishing", _ref("Job")),
-                    "404": _error("No job"),
+                    "200": json_response("Stopped or already finished", ref("Job")),
+                    "202": json_response(
+                        "Stop requested; a chunk in hand is finishing", ref("Job")
+                    ),
+                    "404": error_response("No job"),
                 },
             }
         },

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from voc.service.openapi import _error_response, _json_response, _ref
+from voc.service.openapi_parts import error_response, json_response, ref
 
 MODEL_VERSIONS = {
     "type": "object",
@@ -58,7 +58,7 @@ SCHEMAS: dict[str, Any] = {
                     "required": ["file", "sha256"],
                 },
             },
-            "metrics": {"type": "array", "items": _ref("ModelEvaluation")},
+            "metrics": {"type": "array", "items": ref("ModelEvaluation")},
             "versions": {"type": "array", "items": {"type": "string"}},
         },
         "required": ["name", "version", "active", "created_at", "metrics", "versions"],
@@ -66,8 +66,8 @@ SCHEMAS: dict[str, Any] = {
     "ModelsResponse": {
         "type": "object",
         "properties": {
-            "model_versions": _ref("ModelVersionsMap"),
-            "models": {"type": "array", "items": _ref("Model")},
+            "model_versions": ref("ModelVersionsMap"),
+            "models": {"type": "array", "items": ref("Model")},
         },
         "required": ["model_versions", "models"],
     },
@@ -99,13 +99,13 @@ SCHEMAS: dict[str, Any] = {
                 "items": {"type": "string"},
                 "description": "failed checks that force overrode",
             },
-            "model_versions": _ref("ModelVersionsMap"),
+            "model_versions": ref("ModelVersionsMap"),
         },
         "required": ["name", "version", "previous", "changed", "forced", "model_versions"],
     },
 }
 
-_REFUSED = _error_response(
+_REFUSED = error_response(
     "Refused: CardMissing, ChecksumMismatch, MetricsRegression, NotComparable (no shared "
     "evaluation set), NothingToRollBack, or LoadFailed; nothing was changed"
 )
@@ -114,7 +114,7 @@ PATHS: dict[str, Any] = {
     "/v1/models": {
         "get": {
             "summary": "Active model versions with their evaluation metrics",
-            "responses": {"200": _json_response("Active models", _ref("ModelsResponse"))},
+            "responses": {"200": json_response("Active models", ref("ModelsResponse"))},
         }
     },
     "/v1/models/{name}/activate": {
@@ -126,12 +126,12 @@ PATHS: dict[str, Any] = {
             ],
             "requestBody": {
                 "required": True,
-                "content": {"application/json": {"schema": _ref("ActivateRequest")}},
+                "content": {"application/json": {"schema": ref("ActivateRequest")}},
             },
             "responses": {
-                "200": _json_response("Activated (or already active)", _ref("ActivationResponse")),
-                "400": _error_response("Invalid body (InvalidRequest)"),
-                "404": _error_response("No such model or version (UnknownModel)"),
+                "200": json_response("Activated (or already active)", ref("ActivationResponse")),
+                "400": error_response("Invalid body (InvalidRequest)"),
+                "404": error_response("No such model or version (UnknownModel)"),
                 "409": _REFUSED,
             },
         }
@@ -143,8 +143,8 @@ PATHS: dict[str, Any] = {
                 {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
             ],
             "responses": {
-                "200": _json_response("Rolled back", _ref("ActivationResponse")),
-                "404": _error_response("No such model (UnknownModel)"),
+                "200": json_response("Rolled back", ref("ActivationResponse")),
+                "404": error_response("No such model (UnknownModel)"),
                 "409": _REFUSED,
             },
         }

@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
+from voc.jobs.store import JobStore
 from voc.nlp.topic_model import TopicModel, topic_to_dict
 from voc.service.errors import ApiError
 from voc.service.schemas import json_body
@@ -127,8 +128,6 @@ def fit_topics():
 
 def _fit_texts(body: dict[str, Any]) -> list[str]:
     if "job_id" in body:
-        from voc.jobs.store import JobStore
-
         store = JobStore(state(current_app).engine)
         if store.get(str(body["job_id"])) is None:
             raise ApiError(404, "JobNotFound", f"no job {body['job_id']!r}")

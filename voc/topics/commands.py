@@ -6,12 +6,18 @@ import argparse
 import json
 from pathlib import Path
 
+from voc.config import Settings
+from voc.nlp.datasets import read_jsonl
+from voc.nlp.topic_assignment import assignment_to_dict
 from voc.nlp.topic_model import topic_to_dict
+from voc.registry.loader import load_analyzer
+from voc.topics import edits
+from voc.topics.fit import TopicSettings
+from voc.topics.pipeline import fit_documents
+from voc.topics.store import TopicStore
 
 
 def _store():
-    from voc.config import Settings
-    from voc.topics.store import TopicStore
 
     return TopicStore.from_settings(Settings.from_env())
 
@@ -29,12 +35,6 @@ def _summary(model) -> str:
 
 
 def _fit(args: argparse.Namespace) -> int:
-    from voc.config import Settings
-    from voc.nlp.datasets import read_jsonl
-    from voc.nlp.topic_assignment import assignment_to_dict
-    from voc.registry.loader import load_analyzer
-    from voc.topics.fit import TopicSettings
-    from voc.topics.pipeline import fit_documents
 
     settings = TopicSettings(
         n_topics=args.n_topics,
@@ -85,7 +85,6 @@ def _show(_: argparse.Namespace) -> int:
 
 
 def _edit(args: argparse.Namespace) -> int:
-    from voc.topics import edits
 
     model = _active_or_fail()
     if args.topics_command == "rename":

@@ -10,15 +10,13 @@ process reads (and `model_versions.topics` follows it).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from voc.config import Settings
+from voc.nlp.cards import markdown_table, write_card
 from voc.nlp.topic_model import TopicModel
 from voc.registry.components import component
 from voc.registry.entry import CARD, Entry
-
-if TYPE_CHECKING:  # the registry's activation log imports the service package, which imports this
-    from voc.registry.store import Registry
+from voc.registry.store import Registry, UnknownModel
 
 NAME = "topics"
 
@@ -29,7 +27,6 @@ class TopicStore:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TopicStore:
-        from voc.registry.store import Registry
 
         return cls(Registry.from_settings(settings))
 
@@ -52,7 +49,6 @@ class TopicStore:
         self.registry.activate(NAME, version)
 
     def active_version(self) -> str | None:
-        from voc.registry.store import UnknownModel
 
         try:
             return self.registry.active_version(NAME)
@@ -69,7 +65,6 @@ class TopicStore:
 
 def write_topic_card(directory: Path, model: TopicModel) -> None:
     """The card of a topic version: corpus, settings, edits and its topics."""
-    from voc.nlp.cards import markdown_table, write_card
 
     stats = model.stats
     corpus = stats["corpus"]
