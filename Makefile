@@ -40,6 +40,7 @@ lint: setup
 bench: model
 	$(BIN)/python bench/bench_foundation.py
 	$(BIN)/python bench/bench_jobs.py
+	$(BIN)/python bench/bench_language.py
 
 bench-topics: model
 	$(BIN)/python bench/bench_topics.py

@@ -1,4 +1,5 @@
-"""Shared fixtures: one real app (real models) per test session, its client, and the encoder."""
+"""Shared fixtures: real models loaded once per test session (`analyzer`), shared by every app
+the tests build; the session's app and client; the OpenAPI schema validator."""
 
 from __future__ import annotations
 
@@ -16,10 +17,18 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def app(settings: Settings):
+def analyzer(settings: Settings):
+    """Every model, loaded once per session; apps built by tests are given this one."""
+    from voc.registry.loader import load_analyzer
+
+    return load_analyzer(settings)
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings, analyzer):
     from voc.service import create_app, jobs
 
-    app = create_app(settings)
+    app = create_app(settings, analyzer=analyzer)
     app.config["TESTING"] = True
     yield app
     app.extensions["voc"].batcher.close()
@@ -32,11 +41,6 @@ def client(app):
 
 
 @pytest.fixture(scope="session")
-def analyzer(app):
-    return app.extensions["voc"].analyzer
-
-
-@pytest.fixture(scope="session")
 def shared_data():
     """The labelled datasets; tests that need them skip when they are absent (CI has them)."""
     data_dir = paths.shared_data_dir()
@@ -46,11 +50,14 @@ def shared_data():
 
 
 @pytest.fixture(scope="session")
-def validate_schema(app):
-    """`validate_schema(name, instance)`: check a body against the served OpenAPI schema."""
+def validate_schema(settings: Settings):
+    """`validate_schema(name, instance)`: check a body against a component schema of the
+    OpenAPI document the service serves (`GET /openapi.json`; no model is loaded for it)."""
     from jsonschema import Draft202012Validator
 
-    spec = app.test_client().get("/openapi.json").get_json()
+    from voc.service.openapi import openapi_document
+
+    spec = openapi_document(settings)
 
     def validate(schema_name: str, instance) -> None:
         schema = {"components": spec["components"], "$ref": f"#/components/schemas/{schema_name}"}

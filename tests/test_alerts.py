@@ -287,17 +287,9 @@ def test_pending_alerts_resume_after_a_restart(make_service):
     assert restarted.rules.rules[0].id == "churn"
 
 
-def test_alert_endpoints(client):
-    from jsonschema import Draft202012Validator
-
-    components = client.get("/openapi.json").get_json()["components"]
-
-    def validate(name: str, instance) -> None:
-        schema = {"components": components, "$ref": f"#/components/schemas/{name}"}
-        Draft202012Validator(schema).validate(instance)
-
+def test_alert_endpoints(client, validate_schema):
     original = client.get("/v1/alert-rules").get_json()
-    validate("AlertRules", original)
+    validate_schema("AlertRules", original)
     bad = client.put(
         "/v1/alert-rules", json={"rules": [{"id": "x", "when": {"sentiment": ["sad"]}}]}
     )
@@ -323,7 +315,7 @@ def test_alert_endpoints(client):
             page = client.get("/v1/alerts?status=unroutable&limit=200").get_json()
             found = [a for a in page["alerts"] if a["document_id"] == "alert-e2e"]
             time.sleep(0.05)
-        validate("AlertList", page)
+        validate_schema("AlertList", page)
         (alert,) = found
         assert alert["rule_id"] == "any-churn" and alert["touchpoint"] == "delivery"
     finally:
@@ -333,7 +325,7 @@ def test_alert_endpoints(client):
 
 
 @pytest.fixture(scope="module")
-def webhook_app(settings, tmp_path_factory):
+def webhook_app(settings, analyzer, tmp_path_factory):
     """A second real app that may call localhost receivers, with fast retries."""
     from voc.service import create_app
 
@@ -347,7 +339,8 @@ def webhook_app(settings, tmp_path_factory):
             webhook_timeout_s=0.5,
             webhook_backoff_s=0.1,
             webhook_max_attempts=2,
-        )
+        ),
+        analyzer=analyzer,
     )
     yield app
     app.extensions["voc"].batcher.close()

@@ -21,22 +21,15 @@ DOCS = [
 ]
 
 
-def _validate(spec: dict, schema_name: str, instance) -> None:
-    from jsonschema import Draft202012Validator
-
-    schema = {"components": spec["components"], "$ref": f"#/components/schemas/{schema_name}"}
-    Draft202012Validator(schema).validate(instance)
-
-
 @pytest.fixture(scope="module")
-def live(tmp_path_factory):
+def live(tmp_path_factory, analyzer):
     """An app that polls the activation log every 0.2 s, and two registered fixture versions.
     Its files are where `VOC_VAR_DIR=root` puts them, so the CLI can run on the same state."""
     from voc.service import create_app
 
     root = tmp_path_factory.mktemp("live")
     settings = isolated_settings(root, model_refresh_seconds=0.2)
-    app = create_app(settings)
+    app = create_app(settings, analyzer=analyzer)
     services = app.extensions["voc"]
     good = register_fixture_head(services.models.registry, services.analyzer.encoder)
     bad = register_fixture_head(
@@ -47,11 +40,11 @@ def live(tmp_path_factory):
     services.batcher.close()
 
 
-def test_models_lists_active_versions_with_metrics(live):
+def test_models_lists_active_versions_with_metrics(live, validate_schema):
     app, *_ = live
     client = app.test_client()
     body = client.get("/v1/models").get_json()
-    _validate(client.get("/openapi.json").get_json(), "ModelsResponse", body)
+    validate_schema("ModelsResponse", body)
     by_name = {m["name"]: m for m in body["models"]}
     assert {"sentiment", "language"} <= set(by_name)
     assert body["model_versions"]["sentiment"] == by_name["sentiment"]["version"]
@@ -59,7 +52,7 @@ def test_models_lists_active_versions_with_metrics(live):
     assert dev["metric"] == "accuracy" and dev["groups"]["lang:ms"]["accuracy"] > 0.9
 
 
-def test_activate_errors_say_what_to_change(live):
+def test_activate_errors_say_what_to_change(live, validate_schema):
     app, _, good, *_ = live
     client = app.test_client()
     assert client.post("/v1/models/nope/activate", json={"version": "x"}).status_code == 404
@@ -68,12 +61,12 @@ def test_activate_errors_say_what_to_change(live):
     assert client.post("/v1/models/sentiment/activate", json={"force": True}).status_code == 400
     refused = client.post("/v1/models/sentiment/activate", json={"version": good.version})
     assert refused.status_code == 409
-    _validate(client.get("/openapi.json").get_json(), "Error", refused.get_json())
+    validate_schema("Error", refused.get_json())
     error = refused.get_json()["error"]
     assert error["code"] == "NotComparable" and "voc eval" in error["message"]
 
 
-def test_activation_switches_without_failing_requests_in_flight(live):
+def test_activation_switches_without_failing_requests_in_flight(live, validate_schema):
     app, _, good, bad, _ = live
     client = app.test_client()
     committed = client.get("/v1/models").get_json()["model_versions"]["sentiment"]
@@ -98,7 +91,7 @@ def test_activation_switches_without_failing_requests_in_flight(live):
             "/v1/models/sentiment/activate", json={"version": good.version, "force": True}
         )
         assert forced.status_code == 200, forced.get_json()
-        _validate(client.get("/openapi.json").get_json(), "ActivationResponse", forced.get_json())
+        validate_schema("ActivationResponse", forced.get_json())
         assert forced.get_json()["model_versions"]["sentiment"] == good.version
         time.sleep(0.5)
         worse = client.post("/v1/models/sentiment/activate", json={"version": bad.short_version})

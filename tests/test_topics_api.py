@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import pytest
 from feedback_samples import MULTI_TOPIC, labelled_texts
-from jsonschema import Draft202012Validator
 from registry_helpers import isolated_settings
 
 from voc.topics.fit import TopicSettings
@@ -17,11 +16,11 @@ from voc.topics.store import NAME, TopicStore
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
+def app(tmp_path_factory, analyzer):
     from voc.service import create_app, jobs
 
     root = tmp_path_factory.mktemp("topics_api")
-    app = create_app(isolated_settings(root, model_refresh_seconds=0))
+    app = create_app(isolated_settings(root, model_refresh_seconds=0), analyzer=analyzer)
     yield app
     app.extensions["voc"].batcher.close()
     jobs.close(app)
@@ -30,12 +29,6 @@ def app(tmp_path_factory):
 def serving(app):
     """The analyzer now serving (an activation replaces it)."""
     return app.extensions["voc"].analyzer
-
-
-def _validate(client, schema_name: str, instance) -> None:
-    spec = client.get("/openapi.json").get_json()
-    schema = {"components": spec["components"], "$ref": f"#/components/schemas/{schema_name}"}
-    Draft202012Validator(schema).validate(instance)
 
 
 @pytest.fixture()
@@ -58,12 +51,12 @@ def test_no_model_means_null_topic(client, app):
     assert client.patch("/v1/topics/1", json={"label": "x"}).status_code == 404
 
 
-def test_analyze_assigns_topics_online(client, active_model):
+def test_analyze_assigns_topics_online(client, active_model, validate_schema):
     text, lang = MULTI_TOPIC[0]
     body = client.post(
         "/v1/analyze", json={"documents": [{"id": "m", "text": text, "language": lang}]}
     ).get_json()
-    _validate(client, "AnalyzeResponse", body)
+    validate_schema("AnalyzeResponse", body)
     assert body["model_versions"]["topics"] == active_model.version
     doc = body["documents"][0]
     assert doc["topic"]["id"] in {t.id for t in active_model.topics}
@@ -74,11 +67,13 @@ def test_analyze_assigns_topics_online(client, active_model):
     assert only["topic"] == doc["topic"] and "sentiment" not in only
 
 
-def test_edits_through_the_api_persist_and_show_in_analyze(client, active_model, app):
+def test_edits_through_the_api_persist_and_show_in_analyze(
+    client, active_model, app, validate_schema
+):
     first, second = (t.id for t in active_model.topics[:2])
     renamed = client.patch(f"/v1/topics/{first}", json={"label": "Late deliveries"})
     assert renamed.status_code == 200
-    _validate(client, "TopicModel", renamed.get_json())
+    validate_schema("TopicModel", renamed.get_json())
     store = TopicStore(app.extensions["voc"].models.registry)
     assert store.active().topic(first).label == "Late deliveries"
     assert serving(app).topics.version == store.active_version() == renamed.get_json()["version"]
@@ -92,11 +87,11 @@ def test_edits_through_the_api_persist_and_show_in_analyze(client, active_model,
     assert client.post("/v1/topics/merge", json={"ids": "1"}).status_code == 400
 
 
-def test_fit_through_the_api_activates_and_refits_keep_ids(client, app):
+def test_fit_through_the_api_activates_and_refits_keep_ids(client, app, validate_schema):
     texts = [t for t, _, _ in labelled_texts()]
     first = client.post("/v1/topics/fit", json={"texts": texts, "n_topics": 3, "min_topic_size": 3})
     assert first.status_code == 201, first.get_json()
-    _validate(client, "TopicModel", first.get_json())
+    validate_schema("TopicModel", first.get_json())
     assert serving(app).topics.version == first.get_json()["version"]
     ids = {t["id"] for t in first.get_json()["topics"]}
     again = client.post("/v1/topics/fit", json={"texts": texts, "n_topics": 3, "min_topic_size": 3})

@@ -9,6 +9,7 @@ from flask import Flask
 
 from voc.config import Settings
 from voc.logging import configure_logging
+from voc.nlp.analyzer import Analyzer
 from voc.registry import store
 from voc.registry.loader import load_analyzer
 from voc.service import (
@@ -32,8 +33,12 @@ from voc.storage import create_schema, make_engine
 log = logging.getLogger(__name__)
 
 
-def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
-    """Build the app; models load here, once per process (call it after any fork)."""
+def create_app(
+    config: Settings | dict[str, Any] | None = None, *, analyzer: Analyzer | None = None
+) -> Flask:
+    """Build the app; models load here, once per process (call it after any fork), unless an
+    already loaded `analyzer` is passed in (tests share one across apps; it should hold the
+    registry's active versions, which the app switches away from like any other)."""
     settings = config if isinstance(config, Settings) else Settings.from_env(config)
     configure_logging()
     app = Flask(__name__)
@@ -43,7 +48,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     create_schema(engine)
     app_metrics = metrics.init_app(app)
     registry = store.Registry.from_settings(settings, engine)
-    analyzer = load_analyzer(settings, registry=registry)
+    analyzer = analyzer or load_analyzer(settings, registry=registry)
     batcher = Batcher(
         analyzer,
         wait_ms=settings.batch_wait_ms,
