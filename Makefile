@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 ENCODER := models/base/e5-small/manifest.json
 
-.PHONY: run test setup model browser lint bench bench-topics screenshot clean
+.PHONY: run test test-unit setup model browser lint bench bench-topics screenshot clean
 
 run: model
 	$(BIN)/voc serve --host 127.0.0.1 --port 8080
@@ -14,6 +14,11 @@ run: model
 test: model browser
 	$(BIN)/ruff check voc tests bench
 	.ci/postgres.sh $(BIN)/pytest
+
+# The fast tier while working: no trained model loads (the `models` mark, tests/tiers.py) and
+# no end-to-end check runs (`slow`). `make test` still runs everything.
+test-unit: setup
+	$(BIN)/pytest -m "not slow and not models"
 
 setup: $(STAMP)
 

@@ -4,6 +4,7 @@ the tests build; the session's app and client; the OpenAPI schema validator."""
 from __future__ import annotations
 
 import pytest
+from tiers import loads_models, uses_models
 
 from voc import paths
 from voc.config import Settings
@@ -16,7 +17,14 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return Settings.from_env({"database_url": f"sqlite:///{db}", "topics_dir": topics})
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if uses_models(item):
+            item.add_marker(pytest.mark.models)
+
+
 @pytest.fixture(scope="session")
+@loads_models
 def analyzer(settings: Settings):
     """Every model, loaded once per session; apps built by tests are given this one."""
     from voc.registry.loader import load_analyzer

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from tiers import loads_models
 
 from voc import paths
 from voc.nlp.encoder import MANIFEST, Encoder
@@ -22,6 +23,7 @@ FIXTURES = [
 
 
 @pytest.fixture(scope="module")
+@loads_models
 def model_dir():
     return paths.base_model_dir()
 

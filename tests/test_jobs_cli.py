@@ -42,6 +42,7 @@ def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
+@pytest.mark.models  # `voc analyze` loads its own Analyzer
 def test_analyze_file_to_jsonl_and_csv(tmp_path, capsys):
     source = write_csv(tmp_path / "in.csv", 9, bad_rows=(4,))
     out = tmp_path / "out.jsonl"
@@ -73,6 +74,7 @@ def test_analyze_file_to_jsonl_and_csv(tmp_path, capsys):
     assert list(read_results(out_csv)) == lines  # what `--report` reads back from either
 
 
+@pytest.mark.models  # `voc analyze` loads its own Analyzer
 def test_analyze_with_report_writes_the_analysts_page(tmp_path, capsys):
     source = write_csv(tmp_path / "in.csv", 9, bad_rows=(4,))
     out, page = tmp_path / "out.csv", tmp_path / "report.html"

@@ -13,6 +13,7 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from tiers import loads_models
 
 from voc import paths
 from voc.nlp.language import (
@@ -107,6 +108,7 @@ DEV_FILE_FLOOR = 0.90
 
 
 @pytest.fixture(scope="module")
+@loads_models
 def identifier() -> LanguageIdentifier:
     return LanguageIdentifier.load(ARTIFACT)
 

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from tiers import loads_models
 
 from voc import paths
 from voc.nlp.sentiment import SentimentHead, document_sentiment, sentiment_from_proba
@@ -15,6 +16,7 @@ ARTIFACT = paths.ARTIFACTS_DIR / "sentiment"
 
 
 @pytest.fixture(scope="module")
+@loads_models
 def head() -> SentimentHead:
     return SentimentHead.load(ARTIFACT)
 

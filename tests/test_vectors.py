@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
+from stub_encoder import StubEncoder
 
+from voc.nlp.segment import Segmenter
 from voc.nlp.vectors import embed_documents
+
+# Pooling and bookkeeping only: a deterministic stand-in encoder and spaCy's blank tokenizers.
+ENCODER = StubEncoder()
+
+
+@pytest.fixture(scope="module")
+def segmenter() -> Segmenter:
+    return Segmenter()
 
 
 def _embed_counting(encoder, seen: list[str]):
@@ -15,15 +26,15 @@ def _embed_counting(encoder, seen: list[str]):
     return embed
 
 
-def test_each_distinct_clause_is_encoded_once_and_documents_are_pooled(analyzer):
+def test_each_distinct_clause_is_encoded_once_and_documents_are_pooled(segmenter):
     texts = [
         "Pengiriman cepat, tapi layarnya retak. Penjualnya ramah.",
         "La livraison était rapide mais l'écran est arrivé fissuré.",
         "Penjualnya ramah.",
     ]
-    sentences = analyzer.segmenter.segment_batch(texts, ["id", "fr", "id"])
+    sentences = segmenter.segment_batch(texts, ["id", "fr", "id"])
     seen: list[str] = []
-    vectors = embed_documents(_embed_counting(analyzer.encoder, seen), texts, sentences)
+    vectors = embed_documents(_embed_counting(ENCODER, seen), texts, sentences)
 
     assert len(seen) == len(set(seen))
     assert "Penjualnya ramah." in seen  # a one-clause text is encoded whole, once
@@ -37,13 +48,21 @@ def test_each_distinct_clause_is_encoded_once_and_documents_are_pooled(analyzer)
     np.testing.assert_allclose(first.sentences[1], first.clauses[2])
 
 
-def test_single_clause_and_punctuation_only_texts_share_one_vector(analyzer):
+def test_single_clause_and_punctuation_only_texts_share_one_vector(segmenter):
     texts = ["Service client injoignable.", "!!!"]
-    sentences = analyzer.segmenter.segment_batch(texts, ["fr", "fr"])
-    whole = analyzer.encoder.embed(texts)
-    single, punctuation = embed_documents(analyzer.encoder.embed, texts, sentences)
+    sentences = segmenter.segment_batch(texts, ["fr", "fr"])
+    whole = ENCODER.embed(texts)
+    single, punctuation = embed_documents(ENCODER.embed, texts, sentences)
 
     np.testing.assert_allclose(single.document, whole[0], rtol=1e-5)
     np.testing.assert_allclose(single.sentences[0], whole[0], rtol=1e-5)
     np.testing.assert_allclose(punctuation.document, whole[1], rtol=1e-5)
     assert punctuation.sentences.shape == (0, 384) and punctuation.clauses.shape == (0, 384)
+
+
+def test_stub_vectors_are_deterministic_unit_vectors():
+    first, again, other = ENCODER.embed(["Colis en retard.", "Colis en retard.", "Super !"])
+    np.testing.assert_array_equal(first, again)
+    assert first.shape == (384,) and abs(np.linalg.norm(first) - 1.0) < 1e-6
+    close = ENCODER.embed(["Colis en retard, très déçu."])[0]
+    assert first @ close > first @ other
