@@ -26,7 +26,6 @@ log = logging.getLogger(__name__)
 
 
 def _serve(args: argparse.Namespace) -> int:
-
     settings = Settings.from_env()
     app = create_app(settings)
     server = make_server(app, settings, host=args.host, port=args.port, threads=args.threads)
@@ -36,20 +35,17 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _build_encoder(args: argparse.Namespace) -> int:
-
     model_dir = build_encoder(paths.base_model_dir(), force=args.force)
     print(json.dumps({"model_dir": str(model_dir), "check": verify_encoder(model_dir)}))
     return 0
 
 
 def _verify_encoder(_: argparse.Namespace) -> int:
-
     print(json.dumps(verify_encoder(paths.base_model_dir())))
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-
     parser = argparse.ArgumentParser(prog="voc", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 

@@ -27,7 +27,6 @@ log = logging.getLogger(__name__)
 
 
 def _worker(args: argparse.Namespace) -> int:
-
     settings = Settings.from_env()
     engine = make_engine(settings.database_url)
     create_schema(engine)
@@ -110,7 +109,6 @@ def _analyze(args: argparse.Namespace) -> int:
 
 
 def _client(args: argparse.Namespace):
-
     return JobsClient(args.url or Settings.from_env().service_url)
 
 

@@ -46,12 +46,10 @@ class ChunkAnalyzer:
     """A Ray actor: loads the Analyzer once, then analyses one chunk per call."""
 
     def __init__(self, settings: Settings, options: Mapping[str, Any]) -> None:
-
         self.analyzer = load_analyzer(settings)
         self.options = dict(options)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[str]]:
-
         out = []
         for line in batch["text"]:
             rows = [_row_from_json(item) for item in json.loads(line)]

@@ -112,7 +112,6 @@ class Encoder:
         self._run = self._load_runner(backend)
 
     def _load_runner(self, backend: Backend):
-
         if backend == "torch":
             import torch
 

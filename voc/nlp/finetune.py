@@ -273,7 +273,6 @@ def _write_card(
     args: SentimentTrainingArgs,
     fine_tune: FineTuneArgs,
 ) -> None:
-
     frozen, tuned = metrics["frozen_head_dev"], metrics["dev"]
     rows = [
         (

@@ -314,7 +314,6 @@ def _write_card(
     args: RootCauseTrainingArgs,
     seconds: float,
 ) -> None:
-
     rows = [
         (
             name,

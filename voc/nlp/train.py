@@ -315,7 +315,6 @@ def asent_labels(texts: list[str]) -> list[str]:
 def _write_sentiment_card(
     out_dir: Path, version: str, metrics: dict, data: list[dict], args: SentimentTrainingArgs
 ) -> None:
-
     systems = {"voc": metrics["dev"], **metrics["baselines_dev"]}
     rows = [
         (group, report["n"], *(systems[s][group]["macro_f1"] for s in systems))

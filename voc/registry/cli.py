@@ -18,7 +18,6 @@ from voc.registry.store import Registry, UnknownModel
 
 
 def _registry(settings: Settings):
-
     return Registry.from_settings(settings)
 
 
@@ -100,7 +99,6 @@ def _promote(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-
     settings = Settings.from_env()
     registry = _registry(settings)
     versions = args.compare or [_chosen_or_active(registry, args.model, args.version)]
@@ -126,7 +124,6 @@ def _print_entry(entry) -> None:
 
 
 def _train_sentiment(args: argparse.Namespace) -> int:
-
     settings = Settings.from_env()
     default_train, default_dev = (400, 150) if args.fine_tune else (3000, None)
     sentiment_args = SentimentTrainingArgs(
@@ -150,13 +147,11 @@ def _train_sentiment(args: argparse.Namespace) -> int:
 
 
 def _train_language(args: argparse.Namespace) -> int:
-
     _print_entry(training.train_language_version(_registry(Settings.from_env()), seed=args.seed))
     return 0
 
 
 def _train_root_causes(args: argparse.Namespace) -> int:
-
     settings = Settings.from_env()
     entry = training.train_root_causes_version(
         _registry(settings),

@@ -50,7 +50,6 @@ class SingleLabel:
     """(n, len(labels)) probabilities from a loaded analyzer whose version is under test."""
 
     def report(self, analyzer: Analyzer, examples: list[Example], gold: list) -> dict[str, Any]:
-
         return classification_report(examples, gold, self.predict(analyzer, examples), self.labels)
 
 
@@ -65,7 +64,6 @@ class MultiLabel:
     """(n, len(labels)) 0/1: which of `labels` the version under test tags on each example."""
 
     def report(self, analyzer: Analyzer, examples: list[Example], gold: list) -> dict[str, Any]:
-
         by_file: dict[str, list[int]] = defaultdict(list)
         for i, example in enumerate(examples):
             by_file[example.source].append(i)
@@ -148,7 +146,6 @@ def _sentiment_predict(analyzer: Analyzer, examples: list[Example]) -> np.ndarra
 
 
 def _sentiment_gold(example: Example) -> str | None:
-
     return sentiment_label(example)
 
 
@@ -156,7 +153,6 @@ def _sentiment_gold(example: Example) -> str | None:
 
 
 def describe_language(artifact_dir: Path) -> dict[str, Any]:
-
     config = json.loads((artifact_dir / "config.json").read_text())
     metrics = config["metrics_dev"]
     return {
@@ -326,7 +322,6 @@ def describe_topics(artifact_dir: Path) -> dict[str, Any]:
 
 
 def _register_builtin() -> None:
-
     register_component(
         ComponentSpec(
             "sentiment",

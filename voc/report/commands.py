@@ -14,7 +14,6 @@ from voc.report.prepare import report_for_rows
 
 
 def _report(args: argparse.Namespace) -> int:
-
     analyzer = load_analyzer(Settings.from_env())
     report = report_for_rows(analyzer, read_jsonl(args.file), title=args.title, seed=args.seed)
     args.output.write_text(render_report_html(report), encoding="utf-8")

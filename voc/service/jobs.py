@@ -229,7 +229,6 @@ def report_json(job_id: str):
 
 @bp.get("/v1/jobs/<job_id>/report")
 def report_html(job_id: str):
-
     return Response(render_report_html(_report(_job_or_404(job_id))), mimetype="text/html")
 
 

@@ -131,7 +131,6 @@ INTENT_SCHEMAS: dict[str, Any] = {
 
 
 def _schemas(settings: Settings) -> dict[str, Any]:
-
     limits = settings.limits
     return {
         **openapi_models.SCHEMAS,
@@ -363,7 +362,6 @@ def _edit_responses() -> dict[str, Any]:
 
 
 def openapi_document(settings: Settings) -> dict[str, Any]:
-
     status = {
         "type": "object",
         "properties": {"status": {"type": "string"}},

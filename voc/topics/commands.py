@@ -18,7 +18,6 @@ from voc.topics.store import TopicStore
 
 
 def _store():
-
     return TopicStore.from_settings(Settings.from_env())
 
 
@@ -35,7 +34,6 @@ def _summary(model) -> str:
 
 
 def _fit(args: argparse.Namespace) -> int:
-
     settings = TopicSettings(
         n_topics=args.n_topics,
         min_topic_size=args.min_topic_size,
@@ -85,7 +83,6 @@ def _show(_: argparse.Namespace) -> int:
 
 
 def _edit(args: argparse.Namespace) -> int:
-
     model = _active_or_fail()
     if args.topics_command == "rename":
         model = edits.rename(model, args.id, args.label)

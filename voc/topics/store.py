@@ -27,7 +27,6 @@ class TopicStore:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TopicStore:
-
         return cls(Registry.from_settings(settings))
 
     def save(self, model: TopicModel, *, activate: bool = True) -> Entry:
@@ -49,7 +48,6 @@ class TopicStore:
         self.registry.activate(NAME, version)
 
     def active_version(self) -> str | None:
-
         try:
             return self.registry.active_version(NAME)
         except UnknownModel:  # no topic model was ever saved
