@@ -309,7 +309,6 @@ def build_encoder(model_dir: Path, *, force: bool = False) -> Path:
 
 def verify_encoder(model_dir: Path) -> dict:
     """Check checksums and cross-lingual sanity of the rebuilt encoder; raise if either fails."""
-
     manifest_path = model_dir / MANIFEST
     if not manifest_path.exists():
         raise RuntimeError(f"no encoder in {model_dir}: run `voc models build-encoder`")

@@ -183,7 +183,6 @@ def fine_tune_sentiment(
     fine_tune: FineTuneArgs,
 ) -> dict[str, Any]:
     """Frozen-encoder head first, then LoRA + head; write adapter, head, config, card."""
-
     started = time.perf_counter()
     serving = Encoder(
         settings.base_model_dir, backend=settings.encoder_backend, threads=settings.threads or None

@@ -419,7 +419,6 @@ def train_from_file(
 
 def add_head_to_card(artifact_dir: Path, taxonomy_id: str) -> None:
     """Append a trained head's data and dev metrics to the version's card."""
-
     config = json.loads((artifact_dir / taxonomy_id / HEAD_CONFIG).read_text())
     metrics = config["metrics"]
     dev = metrics.get("dev")

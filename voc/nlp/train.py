@@ -102,7 +102,6 @@ def document_vectors(encoder: Encoder, examples: list[Example]) -> np.ndarray:
     Training on these, not on whole-text embeddings, is what makes the head see at training
     time exactly what it sees when serving.
     """
-
     texts = [e.text for e in examples]
     sentences = Segmenter().segment_batch(texts, [e.lang for e in examples])
     vectors = embed_documents(lambda units: embed_cached(encoder, units), texts, sentences)

@@ -23,7 +23,6 @@ def _registry(settings: Settings):
 
 def _chosen_or_active(registry, name: str, version: str | None) -> str:
     """`version` when given, else the active one (a topic model may have none yet)."""
-
     chosen = version or registry.active_version(name)
     if chosen is None:
         versions = [e.version for e in registry.versions(name)]

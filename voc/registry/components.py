@@ -140,7 +140,6 @@ def describe_sentiment(artifact_dir: Path) -> dict[str, Any]:
 
 def _sentiment_predict(analyzer: Analyzer, examples: list[Example]) -> np.ndarray:
     """Document probabilities from the vectors serving computes (clauses pooled), cached."""
-
     encoder = analyzer.sentiment_encoder or analyzer.encoder
     return analyzer.sentiment.predict_proba(document_vectors(encoder, examples))
 
@@ -203,7 +202,6 @@ def describe_root_causes(artifact_dir: Path) -> dict[str, Any]:
     datasets with a hundred rare labels where macro-F1 swings. Trained heads (from `voc train
     root-causes --data`) are listed in the config with their own dev metrics.
     """
-
     config = json.loads((artifact_dir / CALIBRATION_FILE).read_text())
     args = config["args"]
     datasets = {d["name"]: d for d in config["datasets"]}
@@ -271,7 +269,6 @@ def _root_cause_tags(analyzer: Analyzer, examples: list[Example], labels: list[s
     card), tagged as the card measures, a document carrying a label when one of its clauses
     reaches the threshold (without the rule that skips praised clauses, since aspect labels
     also mark praise)."""
-
     calibration = analyzer.root_causes.calibration
     texts = [e.text for e in examples]
     sentences = analyzer.segmenter.segment_batch(texts, [e.lang for e in examples])
@@ -295,7 +292,6 @@ def describe_topics(artifact_dir: Path) -> dict[str, Any]:
     record. No labelled data measures topics, so that record is information, not a comparable
     evaluation (the `topics` component has no `evaluation`). Its creation time is when it is
     registered: an analyst edit is a new version of an older fit."""
-
     model = TopicModel.load(artifact_dir)
     stats = model.stats
     corpus = [{"file": stats["corpus"]["name"], "sha256": stats["corpus"]["sha256"]}]

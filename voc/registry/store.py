@@ -209,7 +209,6 @@ class Registry:
         compared only for components that labelled data measures (`ComponentSpec.evaluation`):
         a topic model has no evaluation set to be worse on, so its card and files are checked,
         and its metrics never are."""
-
         candidate = self.entry(name, version)
         failed = [
             ("CardMissing" if "model card" in p else "ChecksumMismatch", p)

@@ -44,7 +44,6 @@ def train_sentiment_version(
     encoder: Encoder | None = None,
 ) -> Entry:
     """Train a sentiment head on frozen embeddings and register it as a new version."""
-
     data_dir = data_dir or paths.shared_data_dir()
     encoder = encoder or serving_encoder(settings)
 
@@ -64,7 +63,6 @@ def fine_tune_sentiment_version(
     data_dir: Path | None = None,
 ) -> Entry:
     """Fine-tune the encoder with LoRA adapters plus the head; register the adapter + head."""
-
     data_dir = data_dir or paths.shared_data_dir()
 
     def build(directory: Path) -> dict:
@@ -78,7 +76,6 @@ def train_language_version(
     registry: Registry, *, seed: int = 0, data_dir: Path | None = None
 ) -> Entry:
     """Train the language identifier and register it as a new version."""
-
     data_dir = data_dir or paths.shared_data_dir()
 
     def build(directory: Path) -> dict:
@@ -106,7 +103,6 @@ def train_root_causes_version(
     taxonomy `taxonomy_id`; the calibration and its measured card stay as they were, the card
     gains the head's section.
     """
-
     encoder = encoder or serving_encoder(settings)
     if data_file is None:
 

@@ -95,7 +95,6 @@ def report_for_rows(
     """Rows (raw or analysed) -> report dict: analyse what needs it, topics from the active
     model or a fit on these documents, then `build_report`. A job report endpoint calls this
     with the job's results."""
-
     documents = [d for d in analyse_rows(analyzer, rows) if "sentiment" in d or d.get("text")]
     if any(d.get("topic") for d in documents):
         topic_model, notes = analyzer.topics, []

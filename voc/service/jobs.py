@@ -234,7 +234,6 @@ def report_html(job_id: str):
 
 def _report(job: Job) -> dict[str, Any]:
     """The analyst's report over the job's committed results (all of them once it has ended)."""
-
     title = f"Job {job.id} ({job.status.lower().replace('_', ' ')})"
     rows = _store().analysed_documents(job.id)
     return report_for_rows(state(current_app).analyzer, rows, title=title)

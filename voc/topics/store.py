@@ -63,7 +63,6 @@ class TopicStore:
 
 def write_topic_card(directory: Path, model: TopicModel) -> None:
     """The card of a topic version: corpus, settings, edits and its topics."""
-
     stats = model.stats
     corpus = stats["corpus"]
     edits = ", ".join(e["op"] for e in model.edits) or "none"
