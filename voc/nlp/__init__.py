@@ -1,1 +1,2 @@
-"""The analysis library. It knows nothing of HTTP; `Analyzer` is its public entry point."""
+"""The analysis library. It knows nothing of HTTP, the registry or the database; `Analyzer` is
+its public entry point."""

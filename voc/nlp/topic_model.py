@@ -6,7 +6,7 @@ around 0.7, centring spreads them) and takes the nearest centred centroid. Fit t
 time call the same `assign`, so a text gets the same topic in both.
 
 A comment whose best similarity is under `min_similarity` goes to the explicit "other" topic
-(id -1); the threshold is set at fit time from `TopicSettings.outlier_share`.
+(id -1); the threshold is set at fit time (`voc.topics.fit`, from `TopicSettings.outlier_share`).
 """
 
 from __future__ import annotations
