@@ -26,7 +26,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 @loads_models
 def analyzer(settings: Settings):
-    """Every model, loaded once per session; apps built by tests are given this one."""
+    """Every model, loaded once per session; apps built by tests are given this one.
+
+    Its root-cause tagger caches the taggers of taxonomies and journeys by `id@version`, which
+    is unique within one database only: a taxonomy or journey that a test stores, or parses
+    with a version, needs an id that no other test uses with other content."""
     from voc.registry.loader import load_analyzer
 
     return load_analyzer(settings)

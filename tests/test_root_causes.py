@@ -112,7 +112,7 @@ def test_tagging_costs_no_extra_encoder_pass(analyzer, monkeypatch):
 
 def test_few_shot_heads_are_fitted_once_per_version_in_seconds(analyzer):
     raw = {
-        "id": "hotel",
+        "id": "hotel-few-shot",
         "root_causes": [
             {"id": "noise", "label": "Noise", "examples": ["the room was so noisy", "bruit"]},
             {"id": "wifi", "label": "Wi-Fi", "examples": ["wifi kept dropping", "wifi lemot"]},
