@@ -65,13 +65,14 @@ HONORIFICS = _words(
     "Mr", "Mr.", "Mrs", "Mrs.", "Ms", "Ms.", "Miss", "Mx", "Dr", "Dr.", "Sir", "Madam", "Prof.",
     "M.", "Mme", "Mme.", "Mlle", "Monsieur", "Madame", "Mademoiselle", "Maître",
     "Encik", "En.", "Puan", "Pn.", "Cik", "Tuan", "Haji", "Hajah", "Hj.", "Dato'", "Datuk",
+    "Datuk Seri", "Dato' Seri", "Dato' Sri", "Datuk Sri", "Tun", "Tuan Guru",
     "Datin", "Tan Sri", "Puan Sri", "Pak", "Bu", "Bapak", "Ibu", "Mbak", "Mas", "Kak", "Kakak",
     "Abang", "Bang", "Adik", "Dik", "Om", "Tante", "Saudara", "Saudari", "Sdr.", "Sdri.",
 )  # fmt: skip
 NAME_CUES = _words(
     # self-introductions
     "my name is", "my name's", "i am", "i'm", "this is", "it's", "je m'appelle", "je m’appelle",
-    "je suis", "moi c'est", "c'est", "nama saya", "nama aku", "saya", "aku", "nama",
+    "je suis", "moi c'est", "c'est", "nama saya", "nama aku", "nama",
     # closings and thanks
     "regards,", "best regards,", "kind regards,", "thanks,", "thank you", "many thanks,",
     "cheers,", "sincerely,", "yours,", "sent from my iphone.", "cordialement,",
@@ -97,9 +98,16 @@ NAME_CUES = _words(
     "dad", "partner", "mère", "père", "femme", "mari", "fils", "fille", "frère", "sœur",
     "istri", "isteri", "suami", "anak", "adik", "kakak", "abang", "ayah", "emak",
 )  # fmt: skip
+SENTENCE_CUE = re.compile(
+    r"(?:^|[.!?,;:]\s*|\b(?:adik|suami|istri|isteri|anak|kakak|abang|ayah|ibu|emak|teman|kawan)\s+)"
+    r"(?:saya|aku|this is)\s+",
+    re.IGNORECASE,
+)
+"""Weak cues, taken only where they open a sentence or follow a relative ("Adik saya Dian")."""
 NAMED = _words("named", "called", "nommé", "nommée", "appelé", "appelée", "bernama", "yang bernama")
 NAME_CUE = re.compile(
-    rf"(?<![\w'’])(?:{NAME_CUES})(?:\s+(?:{NAMED}))?[\s,:]*"
+    rf"(?<![\w'’@])(?:{NAME_CUES})(?:(?<=\W)|(?![\w'’]))"
+    rf"(?:\s+(?:{NAMED}))?[\s,:]*"
     rf"(?:(?:{HONORIFICS})(?![\w'’])\s*)*",
     re.IGNORECASE,
 )
@@ -126,20 +134,29 @@ NOT_NAMES = {
     "hi", "bonjour", "merci", "thanks", "thank", "salam", "dear", "ok", "okay", "no", "non",
     "tidak", "tak", "ya", "yes", "oui", "sudah", "dah", "not", "never", "also", "aussi", "juga",
     "customer", "client", "cliente", "pelanggan", "team", "équipe", "tim", "pasukan", "service",
-    "support", "sent", "here", "ici", "sini", "today", "aujourd'hui", "hari", "iphone", "android",
+    "support", "re", "last", "out", "next", "first", "attention", "toko", "kedai", "shop",
+    "store", "shopee", "lazada", "tokopedia", "bukalapak", "grab", "gojek", "zalora", "amazon",
+    "google", "apple", "samsung", "xiaomi", "nomor", "nombor", "number", "numéro", "presiden",
+    "menteri", "president", "minister", "notice", "seller", "penjual", "admin", "agan", "gan",
+    "sis", "min", "kak", "bos", "boss",
+    "sent", "here", "ici", "sini", "today", "aujourd'hui", "hari", "iphone", "android",
 }  # fmt: skip
 
 
 def names(text: str) -> Iterator[Found]:
-    starts = {m.end() for m in NAME_CUE.finditer(text)}
+    """Names after a cue. In text written in Title Case or capitals ("Saya Makek J&T Bertahun
+    Tahun") a capital says nothing, so only an honorific introduces a name there."""
+    title_case = _mostly_capitalised(text)
+    cues = () if title_case else (*NAME_CUE.finditer(text), *SENTENCE_CUE.finditer(text))
+    starts = {m.end() for m in cues}
     starts |= {
         m.end() for m in HONORIFIC.finditer(text) if m.start() == 0 or text[m.start() - 1] != "'"
     }
-    for m in NAME_AT.finditer(text):
+    for m in () if title_case else NAME_AT.finditer(text):
         before = list(NAME_WORD.finditer(text[max(0, m.start() - 30) : m.start()]))
         if before and before[-1].end() == min(30, m.start()) - 1:
             starts.add(max(0, m.start() - 30) + before[-1].start())
-    starts |= {m.end() for m in PEOPLE_LIST.finditer(text)}
+    starts |= set() if title_case else {m.end() for m in PEOPLE_LIST.finditer(text)}
     for start in sorted(starts):
         yield from _name_list(text, start)
 
@@ -181,12 +198,24 @@ def _name_end(text: str, start: int, *, single: bool = False) -> int:
     return end
 
 
+def _mostly_capitalised(text: str) -> bool:
+    """Title Case text: common words ("Saya", "Dan", "The") capitalised inside sentences."""
+    capitalised = total = 0
+    for word in NAME_WORD.finditer(text):
+        before = text[: word.start()].rstrip()
+        if word.group().lower() in NOT_NAMES and before and before[-1] not in ".!?:\n":
+            total += 1
+            capitalised += word.group()[0].isupper()
+    return capitalised >= 2 and capitalised >= 0.5 * total
+
+
 def _is_name_word(word: str) -> bool:
     return (
-        word[0].isupper()
+        len(word) > 1
+        and word[0].isupper()
         and word.lower() not in NOT_NAMES
         and not PLACE_WORD.fullmatch(word)
-        and not (word.isupper() and len(word) <= 3)
+        and not (word.isupper() and len(word) > 1)
         and not any(c.isdigit() for c in word)
     )
 

@@ -20,11 +20,12 @@ EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}(?![\
 URL = re.compile(r"(?:\bhttps?://|(?<![\w.@/])www\.)[^\s<>\"'()\[\]{}]+")
 URL_TRAILING = ".,;:!?'\""
 PERSONAL_HOSTS = re.compile(
-    r"(?:^|\.)(?:facebook|fb|instagram|twitter|x|linkedin|tiktok|youtube|wa|t|threads|"
+    r"(?:^|\.)(?:facebook|fb|instagram|twitter|x|linkedin|tiktok|youtube|wa\.me|t\.me|threads|"
     r"github|pinterest|snapchat|vk|drive\.google|docs\.google|photos\.app\.goo|dropbox|"
     r"onedrive\.live|1drv|wetransfer)\.[a-z.]+$"
 )
-"""Social profiles and file shares: any path on them points at a person or their files."""
+"""Social profiles and file shares: any path on them points at a person or their files
+(link shorteners such as t.co are not: where they lead is unknown)."""
 PERSONAL_PATH = re.compile(
     r"@|~|/(?:u|in|user|users|profile|profil|people|member|members|account|accounts|compte|"
     r"akun|akaun|utilisateur|pengguna|customer|client)(?:/|$)",

@@ -1,0 +1,72 @@
+"""Personal-data detection and redaction on the hand-written sets (issue 14 targets)."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+import pytest
+from pii_samples import clean, personal
+
+from voc.nlp.pii import PII_TYPES, PiiSpan, detect, mask, redact
+from voc.nlp.pii.scoring import SpanScores
+
+
+@pytest.fixture(scope="module")
+def scores() -> SpanScores:
+    scores = SpanScores()
+    for sample in personal():
+        scores.add(sample.spans, [(s.start, s.end, s.type) for s in detect(sample.text)])
+    return scores
+
+
+@pytest.mark.parametrize("kind", ["EMAIL", "PHONE", "CARD", "IBAN", "NATIONAL_ID"])
+def test_structured_types_recall(scores, kind):
+    assert scores.recall(kind) >= 0.95
+
+
+@pytest.mark.parametrize("kind", ["NAME", "ADDRESS"])
+def test_names_and_addresses_recall(scores, kind):
+    assert scores.recall(kind) >= 0.85
+
+
+def test_precision_overall(scores):
+    assert scores.precision() >= 0.90
+    assert set(scores.found) <= set(PII_TYPES)
+
+
+def test_clean_comments_are_left_alone():
+    negatives = clean()
+    touched = [s.text for s in negatives if detect(s.text)]
+    assert len(touched) <= 0.03 * len(negatives), touched
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Card 4526 0181 5908 3013 was declined.",  # Luhn fails
+        "IBAN FR76 3000 6000 0112 3456 7890 188 please.",  # mod 97 fails
+        "Firmware version 5.0.0.1 is installed.",  # a version, not an IP
+        "Prices: Rp 2.499.000, RM1,399, 1 299,00 €, on 2024-03-15.",
+        "The shop on Jalan Braga and the store on Orchard Road.",  # places, not addresses
+        "Terima Kasih Shopee Sudah Membantu Saya Belanja Murah.",  # Title Case, no name
+    ],
+)
+def test_lookalikes_are_not_personal_data(text):
+    assert detect(text) == []
+
+
+def test_mask_moves_offsets_to_the_returned_text():
+    text = "Call Jean on 06 12 34 56 78 or write to jean@exemple.fr."
+    spans = detect(text)
+    masked, moved = mask(text, spans)
+    assert masked == "Call Jean on [PHONE] or write to [EMAIL]."
+    assert [masked[s.start : s.end] for s in moved] == ["[PHONE]", "[EMAIL]"]
+    assert redact(text, spans, "none") == (text, spans)
+    assert redact(text, spans, "drop_text") == (None, [])
+
+
+def test_spans_never_overlap():
+    for sample in personal():
+        spans = detect(sample.text)
+        assert all(a.end <= b.start for a, b in pairwise(spans))
+        assert all(isinstance(s, PiiSpan) and s.type in PII_TYPES for s in spans)
