@@ -16,7 +16,7 @@ from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, select
 
 from voc.alerts.rules import load_default_rules, parse_rules
 from voc.config import Settings
@@ -24,7 +24,7 @@ from voc.nlp.churn import ChurnDetector
 from voc.nlp.fields import InvalidFieldError
 from voc.nlp.journey import parse_journey
 from voc.nlp.types import Analysis, Feedback, Sentiment
-from voc.service.alerts import AlertService
+from voc.service.alerts import AlertService, alerts_table
 from voc.storage import metadata
 
 SECRET_BYTES = b"0123456789abcdef0123456789abcdef"
@@ -224,6 +224,24 @@ def test_signed_webhook_reaches_the_touchpoint_owner(make_service):
     assert body["data"]["document"]["id"] == "doc-1"
     assert body["data"]["document"]["churn_risk"]["score"] >= 0.9
     assert body["data"]["touchpoint"] == {"id": "delivery", "label": "Delivery"}
+
+
+def test_alerts_carry_no_personal_data_by_default(make_service):
+    """The deployment default (mask) applies to what is stored and what is sent."""
+    text = f"{CHURN_TEXT} Nama saya Budi Santoso, email budi.s@gmail.com, HP 0812-3456-7890."
+    feedback, analysis = _churning_document()
+    feedback = replace(feedback, text=text)
+    with Receiver() as receiver:
+        service = make_service()
+        service.submit([feedback], [analysis], _journey(receiver.url))
+        _wait_for(service, "delivered")
+    body = json.loads(receiver.received[0]["body"])
+    sent = body["data"]["document"]["text"]
+    assert sent.endswith("Nama saya [NAME], email [EMAIL], HP [PHONE].")
+    with service._engine.connect() as connection:
+        stored = repr(connection.execute(select(alerts_table)).all())
+    for value in ("Budi Santoso", "budi.s@gmail.com", "0812-3456-7890"):
+        assert value not in receiver.received[0]["body"].decode() and value not in stored
 
 
 def test_receiver_failing_twice_then_succeeding_gets_it_with_backoff(make_service):

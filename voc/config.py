@@ -90,6 +90,11 @@ class Settings:
     """Where `voc train` registers new model versions (committed defaults: `artifacts_dir`)."""
     model_refresh_seconds: float = 5.0
     """How often a running service checks the database for model activations; 0 = never."""
+    redact: str = "mask"
+    """Personal data in what voc returns, stores, alerts and logs, unless a request or job says
+    otherwise: "mask" ("[EMAIL]", "[PHONE]", "[NAME]"...), "drop_text" or "none"."""
+    retention_days: float = 0.0
+    """Job data (documents, results) older than this is deleted by the worker sweep; 0 = kept."""
 
     def __post_init__(self) -> None:
         if self.encoder_backend not in BACKENDS:
@@ -102,6 +107,10 @@ class Settings:
             raise ConfigError("batch_wait_ms must be between 0 and 100")
         for name in ("base_model_dir", "artifacts_dir", "registry_dir", "topics_dir"):
             object.__setattr__(self, name, Path(getattr(self, name)))  # overrides may be str
+        if self.redact not in ("none", "mask", "drop_text"):
+            raise ConfigError(f"redact must be none, mask or drop_text, not {self.redact!r}")
+        if self.retention_days < 0:
+            raise ConfigError("retention_days must be >= 0 (0 = keep job data)")
         if self.model_refresh_seconds < 0:
             raise ConfigError("model_refresh_seconds must be >= 0 (0 = never)")
         if self.max_queued_documents < 1:
@@ -147,6 +156,10 @@ class Settings:
             values["service_url"] = env["VOC_URL"]
         if "VOC_JOB_CHUNK_SIZE" in env:
             values["job_chunk_size"] = _int_env("VOC_JOB_CHUNK_SIZE")
+        if "VOC_REDACT" in env:
+            values["redact"] = env["VOC_REDACT"]
+        if "VOC_RETENTION_DAYS" in env:
+            values["retention_days"] = _int_env("VOC_RETENTION_DAYS")
         if "VOC_JOB_LEASE_SECONDS" in env:
             values["job_lease_seconds"] = _int_env("VOC_JOB_LEASE_SECONDS")
         overrides = dict(overrides or {})

@@ -43,6 +43,7 @@ from sqlalchemy.exc import IntegrityError
 from voc.jobs.ingest import Row
 from voc.jobs.types import FINISHED, RECEIVING, RUNNABLE, ResultRow
 from voc.nlp.batch import feedback_to_json
+from voc.nlp.pii import detect, mask
 from voc.storage import metadata
 
 log = logging.getLogger(__name__)
@@ -420,6 +421,7 @@ class JobStore:
                 .where(jobs.c.id == claim.job_id)
                 .values(done=jobs.c.done + len(results) - failed, failed=jobs.c.failed + failed)
             )
+            _redact_documents(conn, claim)
         return True
 
     @staticmethod
@@ -592,6 +594,30 @@ def _document_row(job_id: str, position: int, chunk: int, row: Row) -> dict[str,
         "error_code": error.code,
         "error_message": error.message,
     }
+
+
+def _redact_documents(conn: Any, claim: Claim) -> None:
+    """Once a chunk is analysed, its stored texts are redacted as the job asks: the analysis
+    read the original, nothing after it (report, export, later reads) needs it."""
+    mode = claim.options.get("redact") or "none"
+    if mode == "none":
+        return
+    where = (job_documents.c.job_id == claim.job_id, job_documents.c.chunk == claim.chunk)
+    rows = conn.execute(
+        select(job_documents.c.position, job_documents.c.body).where(
+            *where, job_documents.c.body.is_not(None)
+        )
+    ).all()
+    for position, body in rows:
+        document = json.loads(body)
+        text = document.get("text") or ""
+        kept = mask(text, detect(text))[0] if mode == "mask" else ""
+        if kept != text:
+            conn.execute(
+                update(job_documents)
+                .where(*where, job_documents.c.position == position)
+                .values(body=json.dumps({**document, "text": kept}, ensure_ascii=False))
+            )
 
 
 def _mark_received(conn: Any, job_id: str) -> None:

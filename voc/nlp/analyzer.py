@@ -28,6 +28,7 @@ from voc.nlp.encoder import Encoder
 from voc.nlp.expectations import ExpectationDetector
 from voc.nlp.journey import Journey
 from voc.nlp.language import LanguageIdentifier
+from voc.nlp.pii import detect as detect_pii
 from voc.nlp.root_causes import DocumentClauses, RootCauseTagger
 from voc.nlp.segment import Segmenter
 from voc.nlp.sentiment import (
@@ -58,6 +59,7 @@ FEATURES = (
     "topics",
     "expectation_gaps",
     "churn_risk",
+    "pii",
 )
 """Features this version computes, in output order."""
 POSITIVE = SENTIMENT_LABELS.index("positive")
@@ -205,6 +207,21 @@ class Analyzer:
             raise UnknownFeatureError(f"unknown features {sorted(unknown)}; known: {FEATURES}")
         if not feedback:
             return []
+        results = self._analyze(feedback, features, taxonomy, journey)
+        if "pii" not in features:
+            return results
+        return [
+            replace(analysis, pii=tuple(detect_pii(f.text)))
+            for f, analysis in zip(feedback, results, strict=True)
+        ]
+
+    def _analyze(
+        self,
+        feedback: Sequence[Feedback],
+        features: Collection[str],
+        taxonomy: Taxonomy | None,
+        journey: Journey | None,
+    ) -> list[Analysis]:
         languages = self._languages(feedback)
         wants_sentiment = bool({"sentiment", "churn_risk"} & set(features))
         wants_sentences = "sentences" in features

@@ -13,11 +13,13 @@ from typing import Any
 from voc.config import Limits
 from voc.nlp.analyzer import FEATURES, Analyzer
 from voc.nlp.journey import Journey, parse_journey
+from voc.nlp.pii import detect as detect_pii
+from voc.nlp.pii.redaction import redact_result
 from voc.nlp.serialize import analysis_to_dict
 from voc.nlp.taxonomy import Taxonomy, parse_taxonomy
-from voc.nlp.types import Feedback
+from voc.nlp.types import Analysis, Feedback
 
-OPTION_KEYS = ("features", "taxonomy", "journey")
+OPTION_KEYS = ("features", "taxonomy", "journey", "redact")
 """Request keys that shape an analysis (everything in a request except the documents)."""
 
 
@@ -38,7 +40,24 @@ def analyze_batch(
         taxonomy=_pinned_taxonomy(taxonomy) if isinstance(taxonomy, dict) else None,
         journey=_pinned_journey(journey) if isinstance(journey, dict) else None,
     )
-    return [analysis_to_dict(a) for a in analyses]
+    mode = options.get("redact") or "none"
+    return [
+        result_dict(f, a, mode, with_text="pii" in features)
+        for f, a in zip(feedback, analyses, strict=True)
+    ]
+
+
+def result_dict(
+    feedback: Feedback, analysis: Analysis, mode: str, *, with_text: bool
+) -> dict[str, Any]:
+    """One document's result as it may leave voc: redacted as `mode` asks ("none", "mask",
+    "drop_text"), with the text as returned (`with_text`) so that offsets can be read."""
+    result = analysis_to_dict(analysis)
+    if mode == "none" and not with_text:
+        return result
+    spans = analysis.pii if analysis.pii is not None else detect_pii(feedback.text)
+    result, text = redact_result(result, feedback.text, spans, mode)
+    return {**result, "text": text} if with_text else result
 
 
 def _pinned_taxonomy(raw: Mapping[str, Any]) -> Taxonomy:

@@ -128,4 +128,6 @@ def analysis_to_dict(analysis: Analysis) -> dict[str, Any]:
     if analysis.topics is not None:
         out["topic"] = assignment_to_dict(analysis.topics.topic)
         out["topics"] = [assignment_to_dict(a) for a in analysis.topics.topics]
+    if analysis.pii is not None:
+        out["pii"] = [{"start": s.start, "end": s.end, "type": s.type} for s in analysis.pii]
     return out

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from voc.nlp.churn import ChurnRisk
     from voc.nlp.expectations import ExpectationGap
+    from voc.nlp.pii import PiiSpan
     from voc.nlp.topic_assignment import DocumentTopics
 
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
@@ -100,3 +101,5 @@ class Analysis:
     churn_risk: ChurnRisk | None = None
     topics: DocumentTopics | None = None
     """`topic` (best) and `topics` (every clause's, best first); no model: empty, topic None."""
+    pii: tuple[PiiSpan, ...] | None = None
+    """Personal data in the original text (`voc.nlp.pii.detect`)."""

@@ -55,8 +55,8 @@ from voc.alerts.rules import (
 )
 from voc.alerts.webhooks import webhook_url_problem
 from voc.config import Settings
+from voc.nlp.batch import result_dict
 from voc.nlp.journey import Journey, Touchpoint
-from voc.nlp.serialize import analysis_to_dict
 from voc.nlp.types import Analysis, Feedback
 from voc.storage import metadata
 
@@ -190,14 +190,21 @@ class AlertService:
     # -- intake (request thread) ------------------------------------------------------------
 
     def submit(
-        self, feedback: Sequence[Feedback], analyses: Sequence[Analysis], journey: Journey
+        self,
+        feedback: Sequence[Feedback],
+        analyses: Sequence[Analysis],
+        journey: Journey,
+        *,
+        redact: str | None = None,
     ) -> int:
         """Schedule an alert for every (document, matching rule), routed to the owners in
-        `journey` (the one the analysis used); returns how many. Never raises and never
-        waits on the database or a receiver."""
+        `journey` (the one the analysis used); returns how many. Rules read the analysis in
+        memory; what is stored and sent is redacted as `redact` asks (default: the deployment's
+        `Settings.redact`). Never raises and never waits on the database or a receiver."""
+        redact = redact or self._settings.redact
         try:
             drafts = [
-                self._draft(f, a, rule.id, rule.description, rule.route_to, journey)
+                self._draft(f, a, rule.id, rule.description, rule.route_to, journey, redact)
                 for f, a in zip(feedback, analyses, strict=True)
                 for rule in self._rules.matching(f, a)
             ]
@@ -227,6 +234,7 @@ class AlertService:
         description: str,
         route_to: str | None,
         journey: Journey,
+        redact: str,
     ) -> _NewAlert:
         touchpoint_ids = [route_to] if route_to else document_touchpoints(feedback, analysis)
         touchpoint_id = touchpoint_ids[0] if touchpoint_ids else None
@@ -249,8 +257,7 @@ class AlertService:
                     if touchpoint is None
                     else {"id": touchpoint.id, "label": touchpoint.label},
                     "document": {
-                        **analysis_to_dict(analysis),
-                        "text": feedback.text,
+                        **result_dict(feedback, analysis, redact, with_text=True),
                         "metadata": feedback.metadata,
                     },
                 },

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from voc.nlp.serialize import analysis_to_dict
+from voc.nlp.batch import result_dict
 from voc.service.batcher import Overloaded
 from voc.service.configuration import resolve_for_analysis
 from voc.service.errors import ApiError
@@ -38,7 +38,8 @@ def analyze():
             f"{err}; retry after {RETRY_AFTER_SECONDS} s or send large batches to POST /v1/jobs",
             {"Retry-After": RETRY_AFTER_SECONDS},
         ) from err
-    services.alerts.submit(request_body.feedback, analyses, journey)
+    redact = request_body.redact or services.settings.redact
+    services.alerts.submit(request_body.feedback, analyses, journey, redact=redact)
     services.metrics.documents.labels("analyzed").inc(len(analyses))
     services.metrics.documents.labels("rejected").inc(len(request_body.errors))
     return jsonify(
@@ -48,7 +49,10 @@ def analyze():
                 "taxonomy": taxonomy.key,
                 "journey": journey.key,
             },
-            "documents": [analysis_to_dict(a) for a in analyses],
+            "documents": [
+                result_dict(f, a, redact, with_text="pii" in request_body.features)
+                for f, a in zip(request_body.feedback, analyses, strict=True)
+            ],
             "errors": [
                 {"id": e.id, "code": e.code, "message": e.message} for e in request_body.errors
             ],

@@ -143,9 +143,17 @@ def _json_submission(limits):
     documents = payload.get("documents")
     if not isinstance(documents, list) or not documents:
         raise ApiError(400, "InvalidRequest", '"documents" must be a non-empty list of objects')
-    options = pin_configuration(state(current_app).config_store, parse_options(payload))
+    options = _job_options(payload)
     fingerprint = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
     return read_documents(documents, limits), options, {"kind": "json"}, [], fingerprint
+
+
+def _job_options(payload: dict[str, Any]) -> dict[str, Any]:
+    """Validated options with the configuration pinned and the redaction mode fixed now (the
+    deployment's unless the request names one), so every chunk is treated alike."""
+    services = state(current_app)
+    pinned = pin_configuration(services.config_store, parse_options(payload))
+    return {"redact": services.settings.redact, **pinned}
 
 
 def _form_value(name: str) -> Any:
@@ -166,13 +174,13 @@ def _file_submission(limits):
     if upload is None:
         raise ApiError(400, "MissingFile", 'send the input as a multipart form field named "file"')
     form_options = {}
-    for name in ("features", "taxonomy", "journey"):
+    for name in ("features", "taxonomy", "journey", "redact"):
         value = _form_value(name)
         if name == "features" and isinstance(value, str):
             value = [f.strip() for f in value.split(",") if f.strip()]
         if value is not None:
             form_options[name] = value
-    options = pin_configuration(state(current_app).config_store, parse_options(form_options))
+    options = _job_options(form_options)
     metadata = request.form.get("metadata_columns") or ""
     columns = Columns(
         text=request.form.get("text_column") or "text",

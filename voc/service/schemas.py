@@ -11,6 +11,7 @@ from flask import Request
 from voc.config import Limits
 from voc.nlp.analyzer import FEATURES
 from voc.nlp.batch import request_options
+from voc.nlp.pii import REDACT_MODES
 from voc.nlp.types import SUPPORTED_LANGUAGES, Feedback
 from voc.nlp.validation import DocumentError, validate_unique_document
 from voc.service.errors import ApiError
@@ -24,6 +25,8 @@ class AnalyzeRequest:
     taxonomy: str | dict[str, Any] | None = None
     """None ("default"), a stored id, or an inline object (validated when resolved)."""
     journey: str | dict[str, Any] | None = None
+    redact: str | None = None
+    """"none", "mask" or "drop_text"; None: the deployment's `Settings.redact`."""
 
 
 def json_body(request: Request) -> Any:
@@ -81,8 +84,18 @@ def _config_reference(payload: dict, key: str) -> str | dict[str, Any] | None:
     )
 
 
+def _redact(payload: dict) -> str | None:
+    value = payload.get("redact")
+    if value is None or value in REDACT_MODES:
+        return value
+    raise ApiError(
+        400, "InvalidRedact", f"redact must be one of {list(REDACT_MODES)}, not {value!r}"
+    )
+
+
 def parse_options(payload: dict) -> dict[str, Any]:
     """A request's analysis options (all but its documents), validated, as JSON to pass on."""
+    _redact(payload)
     features = _features(payload)
     _config_reference(payload, "taxonomy")
     _config_reference(payload, "journey")
@@ -118,4 +131,4 @@ def parse_analyze_request(payload: Any, limits: Limits) -> AnalyzeRequest:
             errors.append(result)
         else:
             feedback.append(result)
-    return AnalyzeRequest(features, feedback, errors, taxonomy, journey)
+    return AnalyzeRequest(features, feedback, errors, taxonomy, journey, _redact(payload))
