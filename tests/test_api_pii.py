@@ -16,8 +16,9 @@ def analyze(client, **options):
     return response.get_json()["documents"][0]
 
 
-def test_mask_is_the_default_and_offsets_refer_to_the_returned_text(client):
+def test_mask_is_the_default_and_offsets_refer_to_the_returned_text(client, validate_schema):
     document = analyze(client, features=["pii", "sentences", "churn_risk"])
+    validate_schema("Analysis", document)
     text = document["text"]
     assert text.startswith("Je m'appelle [NAME], ma commande [ACCOUNT] n'est jamais arrivée.")
     assert [(text[s["start"] : s["end"]], s["type"]) for s in document["pii"]] == [
@@ -39,9 +40,10 @@ def test_none_reports_spans_in_the_original_text(client):
     assert document["sentences"][0]["text"].startswith("Je m'appelle Julien Moreau")
 
 
-def test_drop_text_returns_no_quote(client):
+def test_drop_text_returns_no_quote(client, validate_schema):
     """Offsets (and the types found) still point into the caller's own copy of the text."""
     document = analyze(client, features=["pii", "sentences"], redact="drop_text")
+    validate_schema("Analysis", document)
     assert document["text"] is None
     assert [TEXT[s["start"] : s["end"]] for s in document["pii"]] == list(VALUES)
     assert all(s["text"] is None for s in document["sentences"])

@@ -40,6 +40,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from voc.jobs import deletions
 from voc.jobs.ingest import Row
 from voc.jobs.types import FINISHED, RECEIVING, RUNNABLE, ResultRow
 from voc.nlp.batch import feedback_to_json
@@ -304,11 +305,55 @@ class JobStore:
             log.warning("job.abandoned_ingest_deleted", extra={"job_id": job_id})
         return len(abandoned)
 
-    def delete(self, job_id: str) -> None:
+    def delete(
+        self, job_id: str, *, kind: str | None = None, actor: str | None = None
+    ) -> dict[str, int]:
+        """Delete a job with its documents, chunks and results; returns the rows removed per
+        table. With `kind` ("job", "retention") the deletion is recorded (`voc.jobs.deletions`)."""
+        removed: dict[str, int] = {}
         with self.engine.begin() as conn:
             for table in (job_results, job_documents, job_chunks, jobs):
                 key = table.c.id if table is jobs else table.c.job_id
-                conn.execute(delete(table).where(key == job_id))
+                removed[table.name] = conn.execute(delete(table).where(key == job_id)).rowcount
+            if kind is not None and removed["jobs"]:
+                deletions.record(conn, kind, job_id, removed, actor)
+        return removed
+
+    def sweep_expired(self, retention_seconds: float) -> int:
+        """Delete every job created more than `retention_seconds` ago (0: keep everything)."""
+        if retention_seconds <= 0:
+            return 0
+        cutoff = time.time() - retention_seconds
+        with self.engine.connect() as conn:
+            expired = conn.execute(select(jobs.c.id).where(jobs.c.created_at < cutoff)).scalars()
+            expired = list(expired)
+        for job_id in expired:
+            self.delete(job_id, kind="retention")
+        if expired:
+            log.info("jobs.retention_deleted", extra={"count": len(expired)})
+        return len(expired)
+
+    def erase_customer(self, customer_id: str) -> dict[str, Any]:
+        """Delete every stored document (and its result) whose metadata `customer_id` is
+        `customer_id`; returns the rows removed and the jobs they belonged to."""
+        needle = json.dumps({"customer_id": customer_id}, ensure_ascii=False)[1:-1]
+        removed = {"job_documents": 0, "job_results": 0}
+        touched: set[str] = set()
+        with self.engine.begin() as conn:
+            candidates = conn.execute(
+                select(
+                    job_documents.c.job_id, job_documents.c.position, job_documents.c.body
+                ).where(job_documents.c.body.contains(needle, autoescape=True))
+            ).all()
+            for job_id, position, body in candidates:
+                if json.loads(body).get("metadata", {}).get("customer_id") != customer_id:
+                    continue
+                for table in (job_results, job_documents):
+                    removed[table.name] += conn.execute(
+                        delete(table).where(table.c.job_id == job_id, table.c.position == position)
+                    ).rowcount
+                touched.add(job_id)
+        return {"removed": removed, "jobs": sorted(touched)}
 
     # -- working -------------------------------------------------------------------------
 

@@ -163,6 +163,7 @@ class Worker:
                 if not worked:
                     self.store.settle_stopping()
                     self.store.sweep_abandoned(self.settings.job_abandoned_ingest_seconds)
+                    self.store.sweep_expired(self.settings.retention_days * 86_400)
             except SQLAlchemyError as err:
                 log.warning("worker.database_error", extra={"error_type": type(err).__name__})
                 worked = False

@@ -22,6 +22,7 @@ from voc.service import (
     metrics,
     models,
     ops,
+    privacy,
     topics,
 )
 from voc.service.batcher import Batcher
@@ -76,6 +77,7 @@ def create_app(
     app.register_blueprint(alerts_api.bp)
     app.register_blueprint(configuration.bp)
     jobs.init_app(app)
+    app.register_blueprint(privacy.bp)
     app.register_blueprint(topics.bp)
     log.info("app.ready", extra={"model_versions": analyzer.model_versions})
     return app

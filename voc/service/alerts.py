@@ -40,6 +40,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    delete,
     func,
     insert,
     select,
@@ -221,6 +222,26 @@ class AlertService:
         self._count("scheduled", len(accepted))
         self._count("dropped", len(dropped))
         return len(accepted)
+
+    def erase_customer(self, customer_id: str) -> int:
+        """Delete the stored alerts about documents whose metadata `customer_id` is this one
+        (the alert payload quotes the document); returns how many."""
+        needle = json.dumps({"customer_id": customer_id}, ensure_ascii=False)[1:-1]
+        with self._engine.begin() as connection:
+            rows = connection.execute(
+                select(alerts_table.c.id, alerts_table.c.payload).where(
+                    alerts_table.c.payload.contains(needle, autoescape=True)
+                )
+            ).all()
+            doomed = [
+                alert_id
+                for alert_id, payload in rows
+                if json.loads(payload)["data"]["document"].get("metadata", {}).get("customer_id")
+                == customer_id
+            ]
+            if doomed:
+                connection.execute(delete(alerts_table).where(alerts_table.c.id.in_(doomed)))
+        return len(doomed)
 
     def _count(self, event: str, amount: int = 1) -> None:
         if self._events is not None and amount:

@@ -48,7 +48,11 @@ def init_app(app: Flask) -> None:
 
 
 def _store() -> JobStore:
-    return current_app.extensions[EXTENSION]["store"]
+    return job_store(current_app)
+
+
+def job_store(app: Flask) -> JobStore:
+    return app.extensions[EXTENSION]["store"]
 
 
 def close(app: Flask) -> None:
@@ -254,6 +258,15 @@ def stop(job_id: str):
     response = jsonify(job_to_dict(job))
     response.status_code = 202 if job.status == "STOP_REQUESTED" else 200
     return response
+
+
+@bp.delete("/v1/jobs/<job_id>")
+def delete_job(job_id: str):
+    """Remove the job, its documents, chunks and results (reports are built on demand from
+    them, jobs raise no alerts); the deletion is recorded without the data."""
+    _job_or_404(job_id)
+    removed = _store().delete(job_id, kind="job", actor="api")
+    return jsonify({"job_id": job_id, "removed": removed})
 
 
 @bp.get("/v1/jobs")

@@ -12,6 +12,7 @@ from typing import Any
 from voc import __version__
 from voc.config import Limits, Settings
 from voc.nlp.analyzer import FEATURES
+from voc.nlp.pii import PII_TYPES, REDACT_MODES
 from voc.nlp.types import DOCUMENT_SENTIMENT_LABELS, SENTIMENT_LABELS, SUPPORTED_LANGUAGES
 from voc.nlp.validation import SCORE_RANGES
 from voc.service import alerts, configuration, openapi_models
@@ -29,7 +30,18 @@ PROBABILITIES = {
 SPAN_PROPERTIES = {
     "start": {"type": "integer", "minimum": 0, "description": "character offset into text"},
     "end": {"type": "integer", "minimum": 0},
-    "text": {"type": "string"},
+    "text": {
+        "type": ["string", "null"],
+        "description": 'the text as returned (redacted under "mask"; null under "drop_text")',
+    },
+}
+REDACT = {
+    "type": "string",
+    "enum": list(REDACT_MODES),
+    "description": 'personal data in what is returned, stored and alerted: "mask" replaces '
+    'each value by its type ("[EMAIL]", "[PHONE]", "[NAME]"...) and moves every offset to the '
+    'masked text; "drop_text" returns no quote (offsets point into your copy); default: the '
+    "deployment's setting (VOC_REDACT, mask unless changed)",
 }
 
 
@@ -206,8 +218,18 @@ def _schemas(settings: Settings) -> dict[str, Any]:
                     "default: the journey the taxonomy names",
                     "oneOf": [{"type": "string"}, ref("Journey")],
                 },
+                "redact": REDACT,
             },
             "required": ["documents"],
+        },
+        "PiiSpan": {
+            "type": "object",
+            "properties": {
+                "start": {"type": "integer", "minimum": 0},
+                "end": {"type": "integer", "minimum": 0},
+                "type": {"type": "string", "enum": list(PII_TYPES)},
+            },
+            "required": ["start", "end", "type"],
         },
         "Language": {
             "type": "object",
@@ -275,6 +297,16 @@ def _schemas(settings: Settings) -> dict[str, Any]:
                     "type": "array",
                     "items": ref("TopicAssignment"),
                     "description": "every topic of the document's clauses, best first",
+                },
+                "pii": {
+                    "type": "array",
+                    "items": _ref("PiiSpan"),
+                    "description": "personal data found (feature pii), offsets into `text`",
+                },
+                "text": {
+                    "type": ["string", "null"],
+                    "description": "with feature pii: the text as returned (masked under "
+                    '"mask", null under "drop_text"); every offset refers to it',
                 },
             },
             "required": ["id"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from voc.jobs.types import STATUSES
+from voc.nlp.pii import REDACT_MODES
 from voc.service.openapi_parts import error_response, json_response, ref
 
 JOB_ID = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -36,7 +37,7 @@ def job_schemas() -> dict[str, Any]:
                     "items": {"type": "string"},
                     "description": "e.g. the file was not UTF-8 and was read as Windows-1252",
                 },
-                "options": {"type": "object", "description": "features, taxonomy, journey"},
+                "options": {"type": "object", "description": "features, taxonomy, journey, redact"},
                 "source": {"type": "object", "description": "json, or the file's name/format"},
             },
             "required": [
@@ -81,6 +82,7 @@ def job_schemas() -> dict[str, Any]:
                 "features": {"type": "string", "description": "comma-separated or a JSON list"},
                 "taxonomy": {"type": "string"},
                 "journey": {"type": "string"},
+                "redact": {"type": "string", "enum": list(REDACT_MODES)},
             },
             "required": ["file"],
         },

@@ -1,0 +1,141 @@
+"""Redaction of stored job data, job deletion, a customer's erasure and the retention sweep,
+on the real app and its real database: afterwards no table holds the customer's text."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from sqlalchemy import select, update
+
+from voc.jobs.deletions import customer_hash, deletions
+from voc.jobs.store import jobs as jobs_table
+from voc.service import jobs
+from voc.service.db import metadata
+
+SECRET_TEXT = (
+    "Je m'appelle Odile Vasseur, je résilie : colis Zanzibar-7731 perdu, appelez le 06 98 12 45 77."
+)
+CHURN_TEXT = "Paket telat 2 minggu, saya mau pindah ke toko lain, gak mau beli lagi. Zanzibar-7731"
+
+
+def _submit(client, documents, **options):
+    response = client.post("/v1/jobs", json={"documents": documents, **options})
+    assert response.status_code == 202, response.get_data(as_text=True)
+    return response.get_json()["job_id"]
+
+
+def _everything(app) -> str:
+    """Every row of every table voc declares, as one string to search."""
+    engine = app.extensions["voc"].engine
+    with engine.connect() as connection:
+        return "\n".join(
+            repr(connection.execute(select(table)).all()) for table in metadata.sorted_tables
+        )
+
+
+def _wait_for_alert(app, document_id: str, timeout: float = 20.0) -> None:
+    alerts = app.extensions["voc"].alerts
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        listed = alerts.list_alerts(status=None, limit=500, offset=0)["alerts"]
+        if any(a["document_id"] == document_id for a in listed):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"no alert stored for {document_id}")
+
+
+def test_job_documents_are_masked_once_analysed(client, app, wait_for_job):
+    text = SECRET_TEXT.replace("Zanzibar-7731", "Tombouctou-12")
+    job_id = _submit(client, [{"id": "m-1", "text": text}])
+    wait_for_job(client, job_id)
+    everything = _everything(app)
+    assert "Odile Vasseur" not in everything and "06 98 12 45 77" not in everything
+    assert "[NAME], je résilie" in everything and "le [PHONE]." in everything
+
+
+def test_erasure_leaves_no_trace_of_the_customer(client, app, wait_for_job):
+    customer = {"customer_id": "cust-erase-42", "score": 1, "score_type": "nps"}
+    other = {"customer_id": "cust-keep-7"}
+    job_id = _submit(
+        client,
+        [
+            {"id": "e-1", "text": SECRET_TEXT, "metadata": customer},
+            {"id": "e-2", "text": "Livraison rapide, merci.", "metadata": other},
+        ],
+        redact="none",
+    )
+    wait_for_job(client, job_id)
+    analyzed = client.post(
+        "/v1/analyze",
+        json={
+            "documents": [{"id": "e-alert", "text": CHURN_TEXT, "metadata": customer}],
+            "redact": "none",
+        },
+    )
+    assert analyzed.status_code == 200
+    _wait_for_alert(app, "e-alert")
+    assert "Zanzibar-7731" in _everything(app)
+
+    response = client.post("/v1/erasure", json={"customer_id": "cust-erase-42"})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["removed"] == {
+        "job_documents": 1,
+        "job_results": 1,
+        "alerts": body["removed"]["alerts"],
+    }
+    assert body["removed"]["alerts"] >= 1 and body["jobs"] == [job_id]
+    assert body["customer"] == customer_hash("cust-erase-42")
+
+    everything = _everything(app)
+    for trace in ("Zanzibar-7731", "Odile Vasseur", "cust-erase-42"):
+        assert trace not in everything
+    assert "cust-keep-7" in everything  # another customer's document stays
+    with app.extensions["voc"].engine.connect() as connection:
+        logged = connection.execute(
+            select(deletions).where(deletions.c.target == body["customer"])
+        ).one()
+    assert logged.kind == "erasure" and json.loads(logged.removed) == body["removed"]
+
+
+def test_erasure_needs_a_customer_id(client):
+    response = client.post("/v1/erasure", json={"customer": "x"})
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "InvalidRequest"
+
+
+def test_delete_job_removes_it_and_records_the_deletion(client, app, wait_for_job):
+    job_id = _submit(client, [{"id": "d-1", "text": "Colis arrivé en retard."}])
+    wait_for_job(client, job_id)
+    response = client.delete(f"/v1/jobs/{job_id}")
+    assert response.status_code == 200
+    removed = response.get_json()["removed"]
+    assert removed["jobs"] == 1 and removed["job_documents"] == 1 and removed["job_results"] == 1
+    assert client.get(f"/v1/jobs/{job_id}").status_code == 404
+    assert client.delete(f"/v1/jobs/{job_id}").status_code == 404
+    everything = _everything(app)
+    assert "Colis arrivé en retard." not in everything
+    with app.extensions["voc"].engine.connect() as connection:
+        (logged,) = connection.execute(select(deletions).where(deletions.c.target == job_id)).all()
+    assert logged.kind == "job" and "Colis" not in logged.removed
+
+
+def test_retention_sweep_removes_an_expired_job_completely(client, app, wait_for_job):
+    job_id = _submit(client, [{"id": "r-1", "text": "Ancien commentaire Kilimandjaro-55."}])
+    wait_for_job(client, job_id)
+    engine = app.extensions["voc"].engine
+    with engine.begin() as connection:  # the job was created two years ago
+        connection.execute(
+            update(jobs_table)
+            .where(jobs_table.c.id == job_id)
+            .values(created_at=time.time() - 730 * 86_400)
+        )
+    assert jobs.job_store(app).sweep_expired(365 * 86_400) == 1
+    assert client.get(f"/v1/jobs/{job_id}").status_code == 404
+    everything = _everything(app)
+    assert "Kilimandjaro-55" not in everything
+    assert job_id in everything  # only in the deletion log
+    with engine.connect() as connection:
+        (logged,) = connection.execute(select(deletions).where(deletions.c.target == job_id)).all()
+    assert logged.kind == "retention"
