@@ -163,6 +163,13 @@ def test_jobs_commands_against_a_running_service(tmp_path, live_url, capsys, wai
     payload.write_text(json.dumps({"documents": [{"id": "a", "text": TEXTS[0]}]}))
     assert main(["jobs", "submit", str(payload), "--features", "language", *url]) == 0
     assert json.loads(capsys.readouterr().out)["total"] == 1
+    assert main(["jobs", "delete", submitted["job_id"], *url]) == 0
+    assert json.loads(capsys.readouterr().out)["removed"]["job_documents"] == 5
+    assert main(["jobs", "status", submitted["job_id"], *url]) == 2
+    assert "404 JobNotFound" in capsys.readouterr().err
+    assert main(["erasure", "nobody-with-this-id", *url]) == 0
+    erased = json.loads(capsys.readouterr().out)
+    assert erased["removed"] == {"job_documents": 0, "job_results": 0, "alerts": 0}
 
 
 def test_oversized_upload_is_refused_by_the_server_at_once(live_url, settings):

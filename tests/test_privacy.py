@@ -54,7 +54,7 @@ def test_job_documents_are_masked_once_analysed(client, app, wait_for_job):
     assert "[NAME], je résilie" in everything and "le [PHONE]." in everything
 
 
-def test_erasure_leaves_no_trace_of_the_customer(client, app, wait_for_job):
+def test_erasure_leaves_no_trace_of_the_customer(client, app, wait_for_job, validate_schema):
     customer = {"customer_id": "cust-erase-42", "score": 1, "score_type": "nps"}
     other = {"customer_id": "cust-keep-7"}
     job_id = _submit(
@@ -105,11 +105,12 @@ def test_erasure_needs_a_customer_id(client):
     assert response.get_json()["error"]["code"] == "InvalidRequest"
 
 
-def test_delete_job_removes_it_and_records_the_deletion(client, app, wait_for_job):
+def test_delete_job_removes_it_and_records_the_deletion(client, app, wait_for_job, validate_schema):
     job_id = _submit(client, [{"id": "d-1", "text": "Colis arrivé en retard."}])
     wait_for_job(client, job_id)
     response = client.delete(f"/v1/jobs/{job_id}")
     assert response.status_code == 200
+    validate_schema("JobDeleted", response.get_json())
     removed = response.get_json()["removed"]
     assert removed["jobs"] == 1 and removed["job_documents"] == 1 and removed["job_results"] == 1
     assert client.get(f"/v1/jobs/{job_id}").status_code == 404

@@ -90,6 +90,15 @@ class JobsClient:
     def stop(self, job_id: str) -> dict[str, Any]:
         return self._json("POST", f"/v1/jobs/{job_id}/stop")
 
+    def delete(self, job_id: str) -> dict[str, Any]:
+        return self._json("DELETE", f"/v1/jobs/{job_id}")
+
+    def erase(self, customer_id: str) -> dict[str, Any]:
+        body = json.dumps({"customer_id": customer_id}).encode()
+        return self._json(
+            "POST", "/v1/erasure", body=body, headers={"Content-Type": "application/json"}
+        )
+
     def list(self, *, status: str | None = None, limit: int = 50) -> dict[str, Any]:
         query = f"?limit={limit}" + (f"&status={status}" if status else "")
         return self._json("GET", f"/v1/jobs{query}")

@@ -13,6 +13,7 @@ from pathlib import Path
 from voc.config import Settings
 from voc.jobs.client import JobsClient
 from voc.jobs.ingest import Columns
+<<<<<<< HEAD
 from voc.jobs.offline import analysed_documents, analyze_file, local_engine
 from voc.jobs.ray_engine import ray_engine
 from voc.jobs.store import JobStore
@@ -22,6 +23,9 @@ from voc.registry.loader import load_analyzer
 from voc.report.html import render_report_html
 from voc.report.prepare import report_for_rows
 from voc.storage import create_schema, make_engine
+=======
+from voc.nlp.pii import REDACT_MODES
+>>>>>>> 1789645 (CLI: voc jobs delete, voc erasure, --redact on analyze/submit; OpenAPI documents DELETE /v1/jobs/{id} and POST /v1/erasure)
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +67,11 @@ def _analyze(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     settings = Settings.from_env({"job_chunk_size": args.chunk_size} if args.chunk_size else None)
-    options = {"features": list(FEATURES), **_features(args.features)}
+    options = {
+        "features": list(FEATURES),
+        "redact": args.redact or settings.redact,
+        **_features(args.features),
+    }
     unknown = set(options["features"]) - set(FEATURES)
     if unknown:
         raise ValueError(f"unknown features {sorted(unknown)}; known: {list(FEATURES)}")
@@ -117,6 +125,8 @@ def _jobs_submit(args: argparse.Namespace) -> int:
     if args.file.suffix == ".json":
         payload = json.loads(args.file.read_text(encoding="utf-8"))
         payload.update(_features(args.features))
+        if args.redact:
+            payload["redact"] = args.redact
         body = client.submit_documents(payload, idempotency_key=args.idempotency_key)
     else:
         form = {
@@ -125,6 +135,7 @@ def _jobs_submit(args: argparse.Namespace) -> int:
             "language_column": args.language_column or "",
             "metadata_columns": args.metadata_columns or "",
             "features": args.features or "",
+            "redact": args.redact or "",
         }
         body = client.submit_file(args.file, form, idempotency_key=args.idempotency_key)
     print(json.dumps(body))
@@ -138,6 +149,16 @@ def _jobs_status(args: argparse.Namespace) -> int:
 
 def _jobs_stop(args: argparse.Namespace) -> int:
     print(json.dumps(_client(args).stop(args.job_id)))
+    return 0
+
+
+def _jobs_delete(args: argparse.Namespace) -> int:
+    print(json.dumps(_client(args).delete(args.job_id)))
+    return 0
+
+
+def _erasure(args: argparse.Namespace) -> int:
+    print(json.dumps(_client(args).erase(args.customer_id)))
     return 0
 
 
@@ -167,6 +188,12 @@ def _add_column_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--language-column", default=None, help="ISO 639-1 codes; default: auto")
     parser.add_argument("--metadata-columns", default=None, help="comma-separated column names")
     parser.add_argument("--features", default=None, help="comma-separated; default: all")
+    parser.add_argument(
+        "--redact",
+        choices=REDACT_MODES,
+        default=None,
+        help="personal data in the results and stored texts (default: VOC_REDACT, mask)",
+    )
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -197,6 +224,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     for name, func, help_text in (
         ("status", _jobs_status, "a job's status and progress"),
         ("stop", _jobs_stop, "stop a job"),
+        ("delete", _jobs_delete, "delete a job with its documents and results"),
     ):
         command = jobs.add_parser(name, help=help_text)
         command.add_argument("job_id")
@@ -210,5 +238,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     listing.add_argument("--status", default=None)
     listing.add_argument("--limit", type=int, default=50)
     listing.set_defaults(func=_jobs_list)
-    for parser in (submit, results, listing, *(jobs.choices[n] for n in ("status", "stop"))):
+    erasure = commands.add_parser(
+        "erasure", help="delete every stored document, result and alert of one customer"
+    )
+    erasure.add_argument("customer_id", help="the value of the customer_id metadata key")
+    erasure.set_defaults(func=_erasure)
+    named = (jobs.choices[n] for n in ("status", "stop", "delete"))
+    for parser in (submit, results, listing, erasure, *named):
         parser.add_argument("--url", default=None, help="service URL (default: VOC_URL)")

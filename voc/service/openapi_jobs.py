@@ -12,8 +12,30 @@ JOB_ID = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "
 TIME = {"type": ["string", "null"], "format": "date-time"}
 
 
+COUNTS = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
+
+
 def job_schemas() -> dict[str, Any]:
     return {
+        "JobDeleted": {
+            "type": "object",
+            "properties": {"job_id": {"type": "string"}, "removed": COUNTS},
+            "required": ["job_id", "removed"],
+        },
+        "ErasureRequest": {
+            "type": "object",
+            "properties": {"customer_id": {"type": "string", "minLength": 1, "maxLength": 200}},
+            "required": ["customer_id"],
+        },
+        "Erasure": {
+            "type": "object",
+            "properties": {
+                "customer": {"type": "string", "description": "sha256 of the customer id"},
+                "removed": COUNTS,
+                "jobs": {"type": "array", "items": {"type": "string"}},
+            },
+            "required": ["customer", "removed", "jobs"],
+        },
         "Job": {
             "type": "object",
             "properties": {
@@ -200,7 +222,15 @@ def job_paths() -> dict[str, Any]:
                     "200": json_response("The job", ref("Job")),
                     "404": error_response("No job"),
                 },
-            }
+            },
+            "delete": {
+                "summary": "Delete a job: its documents, chunks and results (logged without data)",
+                "parameters": [JOB_ID],
+                "responses": {
+                    "200": json_response("What was removed", ref("JobDeleted")),
+                    "404": error_response("No job"),
+                },
+            },
         },
         "/v1/jobs/{job_id}/results": {
             "get": {
@@ -246,6 +276,20 @@ def job_paths() -> dict[str, Any]:
                 "responses": {
                     "200": json_response("Report", ref("Report")),
                     "404": error_response("No job"),
+                },
+            }
+        },
+        "/v1/erasure": {
+            "post": {
+                "summary": "Delete every stored document, result and alert of one customer "
+                "(the customer_id metadata key)",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": ref("ErasureRequest")}},
+                },
+                "responses": {
+                    "200": json_response("What was removed", ref("Erasure")),
+                    "400": error_response("No customer_id"),
                 },
             }
         },
