@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from voc.jobs.deletions import customer_hash, deletions
 from voc.jobs.store import jobs as jobs_table
 from voc.service import jobs
-from voc.service.db import metadata
+from voc.storage import metadata
 
 SECRET_TEXT = (
     "Je m'appelle Odile Vasseur, je résilie : colis Zanzibar-7731 perdu, appelez le 06 98 12 45 77."

@@ -13,19 +13,16 @@ from pathlib import Path
 from voc.config import Settings
 from voc.jobs.client import JobsClient
 from voc.jobs.ingest import Columns
-<<<<<<< HEAD
 from voc.jobs.offline import analysed_documents, analyze_file, local_engine
 from voc.jobs.ray_engine import ray_engine
 from voc.jobs.store import JobStore
 from voc.jobs.worker import Worker
 from voc.nlp.analyzer import FEATURES
+from voc.nlp.pii import REDACT_MODES
 from voc.registry.loader import load_analyzer
 from voc.report.html import render_report_html
 from voc.report.prepare import report_for_rows
 from voc.storage import create_schema, make_engine
-=======
-from voc.nlp.pii import REDACT_MODES
->>>>>>> 1789645 (CLI: voc jobs delete, voc erasure, --redact on analyze/submit; OpenAPI documents DELETE /v1/jobs/{id} and POST /v1/erasure)
 
 log = logging.getLogger(__name__)
 

@@ -300,7 +300,7 @@ def _schemas(settings: Settings) -> dict[str, Any]:
                 },
                 "pii": {
                     "type": "array",
-                    "items": _ref("PiiSpan"),
+                    "items": ref("PiiSpan"),
                     "description": "personal data found (feature pii), offsets into `text`",
                 },
                 "text": {
