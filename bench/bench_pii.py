@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from pii_samples import clean, personal
+from pii_samples import clean, heldout, personal
 
 from voc.nlp.pii import PII_TYPES, detect
 from voc.nlp.pii.scoring import SpanScores
@@ -25,8 +25,11 @@ from voc.nlp.pii.scoring import SpanScores
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--misses", action="store_true", help="print every miss and false alarm")
+    parser.add_argument(
+        "--heldout", action="store_true", help="measure the held-out set instead of the main one"
+    )
     args = parser.parse_args()
-    samples, negatives = personal(), clean()
+    samples, negatives = heldout() if args.heldout else personal(), clean()
     scores = SpanScores()
     for sample in samples:
         found = [(s.start, s.end, s.type) for s in detect(sample.text)]

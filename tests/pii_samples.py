@@ -3,7 +3,8 @@
 Each file holds one comment per line; `#` lines are comments. In the `personal_*` files every
 personal-data span is written `{{TYPE:value}}`; parsing drops the markup and records
 (start, end, type) in the plain text, so offsets are exact by construction. The `clean_*`
-files hold comments with no personal data (products, prices, dates, model numbers)."""
+files hold comments with no personal data (products, prices, dates, model numbers); the
+`heldout_*` files, written after the detector, measure it on text it was not tuned on."""
 
 from __future__ import annotations
 
@@ -68,6 +69,11 @@ def _read(prefix: str) -> list[Sample]:
 def personal() -> list[Sample]:
     """Comments with personal data, every span marked."""
     return _read("personal")
+
+
+def heldout() -> list[Sample]:
+    """Comments written after the detector was tuned, measured once and never tuned on."""
+    return _read("heldout")
 
 
 def clean() -> list[Sample]:
