@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from voc.nlp.pii import masked, without_personal_data
 from voc.nlp.topic_model import OTHER_ID, Topic, TopicModel, _unit
 from voc.topics.stopwords import stop_words
 
@@ -155,7 +156,9 @@ def fit_topics(
         float(np.quantile(best, settings.outlier_share)) if settings.outlier_share else -1.0
     )
     final = np.where(best < min_similarity, OTHER_ID, final)
-    keywords = _keywords(unit_texts, final)
+    # Clusters read the texts as given; what the model keeps (keywords, labels, examples,
+    # samples) never holds personal data, whatever the deployment's redaction mode.
+    keywords = _keywords([without_personal_data(t) for t in unit_texts], final)
     weights = Counter(normalize_unit(t) for t in texts if has_content(t))
     topics, samples, sample_vectors = [], [], []
     for index in range(len(member_means)):
@@ -168,13 +171,13 @@ def fit_topics(
                 label=readable_label(topic_keywords) or f"topic {index}",
                 keywords=topic_keywords,
                 size=int(sum(weights[normalize_unit(unit_texts[m])] for m in members)),
-                examples=tuple(unit_texts[m] for m in order[:EXAMPLES_PER_TOPIC]),
+                examples=tuple(masked(unit_texts[m]) for m in order[:EXAMPLES_PER_TOPIC]),
             )
         )
         chosen = np.sort(
             np.random.default_rng(settings.seed + index).permutation(members)[:SAMPLES_PER_TOPIC]
         )
-        samples.append(tuple(unit_texts[m] for m in chosen))
+        samples.append(tuple(masked(unit_texts[m]) for m in chosen))
         sample_vectors.append(vectors[chosen])  # centred: a split re-fits in this space
     stats = {
         "units": len(texts),
