@@ -18,18 +18,26 @@ from tiers import loads_models
 from voc import paths
 from voc.nlp.language import (
     CONFIG,
+    LABELS,
     TRAINING_FILES,
     WEIGHTS,
     LanguageIdentifier,
+    abbreviate,
+    augment,
     blocking_words,
+    clean_text,
+    code_switched,
     formal_table,
     fragments,
+    marker_balance,
     parse_table,
     rewrite,
 )
 from voc.nlp.types import Language
 
 ARTIFACT = paths.ARTIFACTS_DIR / "language"
+COLLOQUIAL = paths.REPO_ROOT / "tests" / "data" / "language_colloquial.jsonl"
+"""285 informal sentences written by hand before the colloquial retrain (tests/data/README.md)."""
 
 MALAY = [
     "tak best langsung",
@@ -101,10 +109,13 @@ SUPPORTED = (
     + [(t, "en") for t in ENGLISH]
 )
 
-# identify() on the dev splits when this artifact was built: en 0.9967, fr 0.9990,
-# id 0.9769, ms 0.9686; lowest file nusax_senti_en_id [id] 0.9278. Floors leave a margin.
-DEV_FLOORS = {"en": 0.99, "fr": 0.99, "id": 0.96, "ms": 0.95}
-DEV_FILE_FLOOR = 0.90
+# identify() on the dev splits when this artifact was built: en 0.9936, fr 0.9990,
+# id 0.9642, ms 0.9772; lowest file nusax_senti_en_id [id] 0.9072. Floors leave a margin.
+DEV_FLOORS = {"en": 0.99, "fr": 0.99, "id": 0.955, "ms": 0.965}
+DEV_FILE_FLOOR = 0.89
+# The hand-written colloquial set with this artifact (measured once after tuning): ms 0.8583,
+# id 0.9739, en and fr 1.0 (models/language/CARD.md, "Unseen data"). Floors leave a margin.
+COLLOQUIAL_FLOORS = {"ms": 0.83, "id": 0.95, "en": 0.96, "fr": 0.96}
 
 
 @pytest.fixture(scope="module")
@@ -212,3 +223,71 @@ def test_dev_accuracy_per_language_and_file(identifier, shared_data):
         assert accuracy[lang] > floor, (lang, accuracy[lang])
     files = {k: v for k, v in accuracy.items() if k not in DEV_FLOORS}
     assert min(files.values()) > DEV_FILE_FLOOR, files
+
+
+def test_cleaning_keeps_only_what_carries_language():
+    assert clean_text("@shopee_my barang rosak https://t.co/x1 #kecewa").split() == [
+        "barang",
+        "rosak",
+        "kecewa",
+    ]
+    assert clean_text("bagusss bangettt, mail me: a.b@c.com").split() == [
+        "baguss",
+        "bangett,",
+        "mail",
+        "me:",
+    ]
+    assert clean_text("\U0001d458\U0001d44e\U0001d458 ok") == "kak ok"
+
+
+def test_nothing_left_after_cleaning_is_undetermined(identifier):
+    assert identifier.identify(["@someone https://t.co/abc"]) == [Language("und", 0.0, False)]
+
+
+def test_marker_balance_counts_each_variety():
+    balance = marker_balance(["tak best, dah lambat", "gak bagus banget sih", "the parcel"])
+    ms, id_ = LABELS.index("ms"), LABELS.index("id")
+    assert balance[0, ms] == 3 and balance[0, id_] == -3
+    assert balance[1, id_] == 3 and balance[1, ms] == -3
+    assert not balance[2].any()
+
+
+def test_rewritten_copies_never_repeat_a_text_under_the_other_label():
+    """A text the dictionary leaves unchanged ("sangat membantu") gets no copy in the other
+    variety: the same words under both labels would only add noise."""
+    pairs = [("sangat membantu sekali", "id"), ("aplikasinya bagus, pengiriman cepat", "id")]
+    added = augment(pairs, seed=0)
+    ms_copies = [t for t, lang in added if lang == "ms"]
+    assert "sangat membantu sekali" not in ms_copies
+    assert any("penghantaran" in t for t in ms_copies)
+
+
+def test_code_switched_copies_keep_their_label():
+    rng = random.Random(0)
+    pairs = [("barang sampai dalam keadaan baik sekali", "ms")] * 20 + [("fine thanks", "en")]
+    out = code_switched(pairs, rng)
+    assert out and all(lang == "ms" for _, lang in out)
+    assert any(t != pairs[0][0] for t, _ in out)
+
+
+def test_abbreviation_drops_inner_vowels_only():
+    rng = random.Random(0)
+    words = ["penghantaran", "sampai", "dengan", "selamat"]
+    for _ in range(50):
+        short = abbreviate(" ".join(words), rng)
+        for original, word in zip(words, short.split(), strict=True):
+            assert word[0] == original[0] and word[-1] == original[-1]
+            assert set(word) <= set(original)
+
+
+def test_hand_written_colloquial_sentences(identifier):
+    """Reviews, complaints and chat written by hand (not seen in training or tuning)."""
+    rows = [json.loads(line) for line in COLLOQUIAL.read_text().splitlines()]
+    found = identifier.identify([r["text"] for r in rows])
+    hits: dict[str, list[bool]] = defaultdict(list)
+    for row, language in zip(rows, found, strict=True):
+        hits[row["lang"]].append(language.code == row["lang"])
+    accuracy = {lang: sum(v) / len(v) for lang, v in hits.items()}
+    assert len(hits["ms"]) >= 100 and len(hits["id"]) >= 100
+    for lang, floor in COLLOQUIAL_FLOORS.items():
+        assert accuracy[lang] >= floor, (lang, accuracy[lang])

@@ -48,6 +48,8 @@ class SingleLabel:
     """The label an example holds for this component, or None when it holds none."""
     predict: Callable[[Analyzer, list[Example]], np.ndarray]
     """(n, len(labels)) probabilities from a loaded analyzer whose version is under test."""
+    metric: str = "macro_f1"
+    """The headline metric activation compares (per language)."""
 
     def report(self, analyzer: Analyzer, examples: list[Example], gold: list) -> dict[str, Any]:
         return classification_report(examples, gold, self.predict(analyzer, examples), self.labels)
@@ -62,6 +64,8 @@ class MultiLabel:
     """The labels an example holds, or None when it is not annotated for this component."""
     tag: Callable[[Analyzer, list[Example], list[str]], np.ndarray]
     """(n, len(labels)) 0/1: which of `labels` the version under test tags on each example."""
+    metric: str = "micro_f1"
+    """The headline metric activation compares (per language)."""
 
     def report(self, analyzer: Analyzer, examples: list[Example], gold: list) -> dict[str, Any]:
         by_file: dict[str, list[int]] = defaultdict(list)
@@ -181,7 +185,7 @@ def _language_predict(analyzer: Analyzer, examples: list[Example]) -> np.ndarray
     texts = [e.text for e in examples]
     identifier = analyzer.language_identifier
     found = identifier.identify(texts)
-    four = identifier.four_way_proba(texts, [identifier.rank(t) for t in texts])
+    four = identifier.four_way(texts)
     proba = np.hstack([four, np.zeros((len(texts), 1))])
     unsupported = np.array([not lang.supported for lang in found])
     proba[unsupported] = np.eye(proba.shape[1])[-1]
@@ -329,7 +333,12 @@ def _register_builtin() -> None:
         ComponentSpec(
             "language",
             describe_language,
-            SingleLabel((*LANGUAGE_LABELS, OTHER), lambda example: example.lang, _language_predict),
+            SingleLabel(
+                (*LANGUAGE_LABELS, OTHER),
+                lambda example: example.lang,
+                _language_predict,
+                metric="accuracy",
+            ),
         )
     )
     register_component(
