@@ -29,6 +29,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from topic_corpus import Corpus, build_corpus, corpus_embeddings
 
+from voc.nlp.topic_quality import coherence_and_diversity, nmi_per_file
+
 
 def _run_voc(path: str, texts: list[str], languages: list[str]) -> dict:
     import bertopic  # noqa: F401  imported before the clock starts, as for the baseline
@@ -68,50 +70,6 @@ def _run_bertopic_defaults(path: str, texts: list[str], languages: list[str]) ->
 def _in_process(target, *args) -> dict:
     with multiprocessing.get_context("spawn").Pool(1) as pool:
         return pool.apply(target, args)
-
-
-def nmi_per_file(labels: list[int], corpus_labels: dict[str, list[int | None]]) -> dict[str, float]:
-    from sklearn.metrics import normalized_mutual_info_score
-
-    out = {}
-    for name, truth in corpus_labels.items():
-        rows = [i for i, t in enumerate(truth) if t is not None]
-        if len(rows) >= 50:
-            out[name] = normalized_mutual_info_score(
-                [truth[i] for i in rows], [labels[i] for i in rows]
-            )
-    return out
-
-
-def coherence_and_diversity(keywords: list[list[str]], texts: list[str]) -> tuple[float, float]:
-    """NPMI of top-10 unigram keyword pairs (document co-occurrence) and topic diversity."""
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    tops = [[w for w in words if " " not in w][:10] for words in keywords]
-    tops = [t for t in tops if len(t) >= 2]
-    if not tops:
-        return float("nan"), float("nan")
-    vocabulary = sorted({w for t in tops for w in t})
-    vectorizer = CountVectorizer(
-        vocabulary=vocabulary, binary=True, lowercase=True, token_pattern=r"(?u)\b\w+\b"
-    )
-    x = vectorizer.fit_transform(texts).tocsc().astype(np.float64)
-    n = x.shape[0]
-    index = {w: i for i, w in enumerate(vocabulary)}
-    df = np.asarray(x.sum(axis=0)).ravel()
-    scores = []
-    for words in tops:
-        for i, a in enumerate(words):
-            for b in words[i + 1 :]:
-                ia, ib = index[a], index[b]
-                joint = x[:, ia].multiply(x[:, ib]).sum()
-                if joint == 0 or df[ia] == 0 or df[ib] == 0:
-                    scores.append(-1.0)
-                    continue
-                p_joint, p_a, p_b = joint / n, df[ia] / n, df[ib] / n
-                scores.append(np.log(p_joint / (p_a * p_b)) / -np.log(p_joint))
-    diversity = len({w for t in tops for w in t}) / sum(len(t) for t in tops)
-    return float(np.mean(scores)), diversity
 
 
 def online_cost(texts: list[str], model_texts: list[str], model_vectors, languages) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 
 import pytest
@@ -146,3 +147,107 @@ def test_voc_eval_command(labelled_file, tmp_path, monkeypatch, capsys):
     reports = json.loads(capsys.readouterr().out)
     (report,) = reports.values()
     assert report["groups"]["lang:fr"]["n"] == 4
+
+
+def test_minimal_jsonl_and_csv_files_need_only_a_text_and_a_label(
+    registry, settings, analyzer, tmp_path
+):
+    """No id, lang, split or source: ids are made up, rows are evaluation rows, and the
+    language of each text is the one voc identifies."""
+    plain = tmp_path / "plain.jsonl"
+    plain.write_text(
+        "".join(
+            json.dumps({"text": text, "sentiment": label}, ensure_ascii=False) + "\n"
+            for _, label, text in ROWS
+        )
+    )
+    table = tmp_path / "plain.csv"
+    with table.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["text", "sentiment"])
+        writer.writerows([text, label] for _, label, text in ROWS)
+    version = registry.active_version("sentiment")
+    for path in (plain, table):
+        report = evaluate_versions(
+            registry, settings, "sentiment", [version], [path], reuse=analyzer
+        )[version]
+        assert report["groups"][f"file:{path.stem}"]["n"] == len(ROWS)
+        assert {f"lang:{c}" for c in ("en", "fr", "id", "ms")} <= set(report["groups"])
+        assert report["groups"]["lang:fr"]["n"] == 4
+        assert report["groups"][f"file:{path.stem}"]["macro_f1"] >= 0.7
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text(json.dumps({"sentiment": "positive"}) + "\n")
+    with pytest.raises(ValueError, match="row 1: no text"):
+        evaluate_versions(registry, settings, "sentiment", [version], [broken], reuse=analyzer)
+
+
+def test_an_evaluation_both_versions_ran_makes_them_comparable(
+    registry, settings, analyzer, labelled_file
+):
+    """A retrain shares no evaluation set with the committed version until `voc eval` runs
+    both on the same rows; then activation compares them on those rows."""
+    committed = registry.default("sentiment").version
+    good = register_fixture_head(registry, analyzer.encoder)
+    bad = register_fixture_head(registry, analyzer.encoder, rotate_labels=True)
+    codes = [code for code, _ in registry.check("sentiment", good.version)[1]]
+    assert "NotComparable" in codes
+    evaluate_versions(
+        registry,
+        settings,
+        "sentiment",
+        [committed, good.version, bad.version],
+        [labelled_file],
+        reuse=analyzer,
+    )
+    for candidate in (good, bad):
+        codes = [code for code, _ in registry.check("sentiment", candidate.version)[1]]
+        assert "NotComparable" not in codes
+    bad_codes = [code for code, _ in registry.check("sentiment", bad.version)[1]]
+    assert "MetricsRegression" in bad_codes
+    evaluated = registry.with_recorded_evaluations(registry.entry("sentiment", bad.version))
+    assert any(e["name"] == "voc eval dev" for e in evaluated.evaluations)
+
+
+def test_topic_versions_get_coherence_diversity_and_nmi(registry, settings, analyzer, tmp_path):
+    from feedback_samples import labelled_texts
+
+    from voc.nlp.topic_quality import topics_markdown
+    from voc.registry.evaluate import evaluate_topic_versions
+    from voc.topics.fit import TopicSettings
+    from voc.topics.pipeline import fit_documents
+    from voc.topics.store import TopicStore
+
+    rows = labelled_texts()
+    model, _ = fit_documents(
+        analyzer,
+        [t for t, _, _ in rows],
+        settings=TopicSettings(n_topics=3, min_topic_size=3, outlier_share=0.0),
+    )
+    entry = TopicStore(registry).save(model, activate=False)
+    data = tmp_path / "themes.jsonl"
+    data.write_text(
+        "".join(
+            json.dumps({"text": t, "lang": lang, "labels": {"theme": theme}}) + "\n"
+            for t, lang, theme in rows
+        )
+    )
+    reports = evaluate_topic_versions(
+        registry, settings, [entry.version], [data], label="labels.theme"
+    )
+    overall = reports[entry.version]["groups"]["all"]
+    assert overall["n"] == len(rows)
+    assert -1.0 <= overall["npmi"] <= 1.0 and 0.0 < overall["diversity"] <= 1.0
+    assert overall["nmi"] >= 0.5, "three themes, three topics"
+    assert "NPMI coherence" in topics_markdown(reports)
+
+
+def test_coherence_and_diversity_on_known_counts():
+    from voc.nlp.topic_quality import coherence_and_diversity, nmi_per_file
+
+    texts = ["refund late", "refund late", "wifi slow", "wifi slow"]
+    assert coherence_and_diversity([["refund", "late"], ["wifi", "slow"]], texts) == (1.0, 1.0)
+    assert coherence_and_diversity([["refund", "wifi"], ["late", "slow"]], texts)[0] == -1.0
+    assert coherence_and_diversity([["refund", "late"], ["refund", "late"]], texts)[1] == 0.5
+    truth = {"f": ["a"] * 10 + ["b"] * 10 + [None] * 5}
+    assert nmi_per_file([0] * 10 + [1] * 10 + [2] * 5, truth) == {"f": 1.0}
+    assert nmi_per_file([0] * 25, {"few": ["a"] * 5 + [None] * 20}) == {}

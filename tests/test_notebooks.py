@@ -92,3 +92,22 @@ SETTINGS = {{"topics_dir": {str(tmp_path / "topics")!r},
     assert "analyst labels kept:" in text
     versions = [p for p in (tmp_path / "topics").iterdir() if p.is_dir()]
     assert len(versions) >= 3, "fit, edited and refit versions are stored"
+
+
+def test_the_dev_extra_opens_the_notebooks_in_jupyterlab():
+    """`pip install -e .[dev]` brings JupyterLab, and its server reads every shipped notebook."""
+    import tomllib
+
+    from jupyter_server.services.contents.filemanager import FileContentsManager
+
+    pyproject = tomllib.loads((paths.REPO_ROOT / "pyproject.toml").read_text())
+    dev = pyproject["project"]["optional-dependencies"]["dev"]
+    assert any(req.startswith("jupyterlab") for req in dev)
+    import jupyterlab  # noqa: F401  installed by the dev extra
+
+    contents = FileContentsManager(root_dir=str(NOTEBOOKS))
+    names = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
+    assert names
+    for name in names:
+        model = contents.get(name, content=True, type="notebook")
+        assert model["content"]["cells"], name

@@ -11,9 +11,15 @@ from typing import Any
 from voc.config import Settings
 from voc.nlp.finetune import FineTuneArgs
 from voc.nlp.root_cause_train import RootCauseTrainingArgs
+from voc.nlp.topic_quality import topics_markdown
 from voc.nlp.train import SENTIMENT_FILES, SentimentTrainingArgs
 from voc.registry import training
-from voc.registry.evaluate import compare_markdown, evaluate_versions, single_markdown
+from voc.registry.evaluate import (
+    compare_markdown,
+    evaluate_topic_versions,
+    evaluate_versions,
+    single_markdown,
+)
 from voc.registry.store import Registry, UnknownModel
 
 
@@ -101,6 +107,8 @@ def _eval(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     registry = _registry(settings)
     versions = args.compare or [_chosen_or_active(registry, args.model, args.version)]
+    if args.model == "topics":
+        return _eval_topics(args, registry, settings, versions)
     reports = evaluate_versions(
         registry, settings, args.model, versions, args.data, split=args.split
     )
@@ -110,6 +118,16 @@ def _eval(args: argparse.Namespace) -> int:
         print(compare_markdown(reports))
     else:
         print("\n".join(single_markdown(v, r) for v, r in reports.items()))
+    return 0
+
+
+def _eval_topics(args: argparse.Namespace, registry, settings: Settings, versions) -> int:
+    """Topic versions have no labels to be right or wrong on: coherence, diversity, and NMI
+    against the files' categories (`voc.nlp.topic_quality`)."""
+    reports = evaluate_topic_versions(
+        registry, settings, versions, args.data, split=args.split, label=args.label
+    )
+    print(json.dumps(reports, indent=2) if args.json else topics_markdown(reports))
     return 0
 
 
@@ -193,10 +211,17 @@ def add_model_commands(models: Any) -> None:
 
 def add_eval_command(commands: Any) -> None:
     evaluate = commands.add_parser(
-        "eval", help="a model version's metrics on labelled JSONL files (../shared/data format)"
+        "eval",
+        help="a model version's metrics on labelled JSONL or CSV files (../shared/data format, "
+        "or just a text and the label: sentiment, lang, aspects)",
     )
-    evaluate.add_argument("model", help="sentiment, language, root_causes")
+    evaluate.add_argument("model", help="sentiment, language, root_causes, topics")
     evaluate.add_argument("--data", nargs="+", type=Path, required=True, metavar="FILE")
+    evaluate.add_argument(
+        "--label",
+        default="aspects",
+        help='topics: the category NMI is measured against, "aspects" or "labels.<key>"',
+    )
     evaluate.add_argument("--version", help="default: the active version")
     evaluate.add_argument(
         "--compare", nargs=2, metavar=("VERSION_A", "VERSION_B"), help="two versions side by side"

@@ -10,7 +10,8 @@ committed default (topics) has no active version until one is activated.
 
 Activation is recorded in the database (`activations.py`) after safety checks: the card is
 present, the files match their hashes, and the metrics are not below the active version on
-an evaluation set both share. `force` overrides the checks and is recorded as such.
+an evaluation set both share (from their manifests, or recorded by `voc eval` on the same
+rows: `evaluations.py`). `force` overrides the checks and is recorded as such.
 """
 
 from __future__ import annotations
@@ -20,14 +21,14 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
 
 from voc.config import Settings
-from voc.registry import activations
+from voc.registry import activations, evaluations
 from voc.registry.compare import compare
 from voc.registry.components import component
 from voc.registry.entry import MANIFEST, Entry, EntryError, read_entry, write_entry
@@ -75,6 +76,7 @@ class Registry:
         self.locations = dict(locations or {})
         self.engine = engine
         activations.ensure_table(engine)
+        evaluations.ensure_table(engine)
 
     @classmethod
     def from_settings(cls, settings: Settings, engine: Engine | None = None) -> Registry:
@@ -180,6 +182,18 @@ class Registry:
         log.info("registry.promoted", extra={"model": name, "version": entry.version})
         return read_entry(target)
 
+    def with_recorded_evaluations(self, entry: Entry) -> Entry:
+        """`entry` with the evaluations `voc eval` recorded for it added to its manifest's
+        (a recorded set replaces a manifest set of the same identity)."""
+        recorded = evaluations.recorded(self.engine, entry.name, entry.version)
+        sets = {e["set"] for e in recorded}
+        own = [e for e in entry.evaluations if e["set"] not in sets]
+        return replace(entry, evaluations=[*own, *recorded])
+
+    def record_evaluation(self, name: str, version: str, evaluation: dict[str, Any]) -> None:
+        """Keep an evaluation of a registered version (see `evaluations.py`)."""
+        evaluations.record(self.engine, name, self.entry(name, version).version, evaluation)
+
     # --- activation -----------------------------------------------------------------------
 
     def active_version(self, name: str) -> str | None:
@@ -219,7 +233,9 @@ class Registry:
             return candidate, failed
         active = self.entry(name, active_version)
         if candidate.version != active.version:
-            comparison = compare(active, candidate)
+            comparison = compare(
+                self.with_recorded_evaluations(active), self.with_recorded_evaluations(candidate)
+            )
             if not comparison.comparable:
                 failed.append(
                     (
