@@ -147,6 +147,13 @@ def test_voc_eval_command(labelled_file, tmp_path, monkeypatch, capsys):
     reports = json.loads(capsys.readouterr().out)
     (report,) = reports.values()
     assert report["groups"]["lang:fr"]["n"] == 4
+    plain = tmp_path / "plain.jsonl"
+    plain.write_text(
+        "".join(json.dumps({"text": t, "sentiment": label}) + "\n" for _, label, t in ROWS)
+    )
+    assert main(["eval", "sentiment", "--data", str(plain), "--json"]) == 0
+    (report,) = json.loads(capsys.readouterr().out).values()
+    assert report["groups"]["file:plain"]["n"] == len(ROWS)
 
 
 def test_minimal_jsonl_and_csv_files_need_only_a_text_and_a_label(
