@@ -113,3 +113,116 @@ def test_tiny_job_renders_with_a_note(analyzer):
     assert model is None and "No topics" in notes[0]
     html = render_report_html(build_report(documents, notes=notes))
     assert "No topics" in html
+
+
+def _analysed(
+    doc_id, text, *, sentiment, lang="en", causes=(), score=None, score_type="nps", **meta
+):
+    """An analysed document in the API shape, written by hand (no model)."""
+    metadata = dict(meta)
+    if score is not None:
+        metadata |= {"score": score, "score_type": score_type}
+    return {
+        "id": doc_id,
+        "text": text,
+        "language": {"code": lang, "confidence": meta.pop("confidence", 0.99)},
+        "sentiment": {"label": sentiment, "score": 0.9},
+        "root_causes": [{"id": c, "label": c.replace("_", " ")} for c in causes],
+        "metadata": metadata,
+    }
+
+
+def _driver_docs():
+    # Fraud: 20 negative comments, only 2 scored. Slow app: 6 negative, all scored as detractors.
+    # Friendly staff: 15 positive comments.
+    docs = [
+        _analysed(
+            f"f{i}",
+            "Someone took money from my account.",
+            sentiment="negative",
+            causes=["fraud"],
+            score=0 if i < 2 else None,
+            source="cfpb",
+        )
+        for i in range(20)
+    ]
+    docs += [
+        _analysed(
+            f"s{i}",
+            "The app is so slow.",
+            sentiment="negative",
+            causes=["slow_app"],
+            score=1,
+            source="gplay",
+        )
+        for i in range(6)
+    ]
+    docs += [
+        _analysed(
+            f"p{i}",
+            "Lovely staff, thank you!",
+            sentiment="positive",
+            causes=["staff"],
+            score=10,
+            source="gplay",
+        )
+        for i in range(15)
+    ]
+    docs += [
+        _analysed(
+            f"n{i}",
+            "Le colis est arrivé en retard.",
+            sentiment="negative",
+            lang="fr",
+            score=9,
+            source="gplay",
+        )
+        for i in range(4)
+    ]
+    docs.append(
+        _analysed(
+            "x1", "ok", sentiment="neutral", lang="cy", confidence=0.3, score=4, score_type="stars5"
+        )
+    )
+    return docs
+
+
+def test_costs_rank_by_negative_volume_and_strengths_stand_apart():
+    report = build_report(_driver_docs(), refused=3)
+    rows = {d["id"]: d for d in report["drivers"]}
+    assert [d["id"] for d in report["drivers"]] == ["fraud", "slow_app", "staff"]
+    assert rows["fraud"]["role"] == "cost" and rows["fraud"]["negative"] == 20
+    # Its impact rests on 2 scored comments: shown, and marked as too few to trust.
+    assert rows["fraud"]["scored"] == 2 and rows["fraud"]["low_n"]
+    assert rows["slow_app"]["impact"] > rows["fraud"]["impact"]
+    assert rows["staff"]["role"] == "strength" and rows["staff"]["positive"] == 15
+    for row in rows.values():
+        low, high = row["key_driver_ci"]
+        assert row["ci_crosses_zero"] == (low <= 0 <= high)
+
+
+def test_data_notes_and_root_cause_coverage():
+    report = build_report(_driver_docs(), refused=3)
+    notes = report["data_notes"]
+    assert notes["refused"] == 3
+    assert notes["ignored_scores"] == {"stars5": 1}
+    assert notes["low_confidence_languages"] == {
+        "cy": {"documents": 1, "mean_confidence": 0.3, "reason": "low confidence"}
+    }
+    coverage = report["coverage"]
+    assert (coverage["negative"], coverage["with_root_cause"]) == (30, 26)
+    by_language = {r["name"]: r for r in coverage["by_language"]}
+    assert by_language["fr"]["share"] == 0.0 and by_language["en"]["share"] == 1.0
+    by_source = {r["name"]: r for r in coverage["by_source"]}
+    assert by_source["cfpb"]["share"] == 1.0 and by_source["gplay"]["share"] == 0.6
+
+
+def test_page_explains_metrics_notes_data_and_hides_empty_columns():
+    html = render_report_html(build_report(_driver_docs(), refused=3))
+    assert "What hurts" in html and "Strengths" in html and "What the numbers mean" in html
+    assert "3 row(s) refused" in html and "1 stars5" in html
+    assert "low n" in html and "60.0%" in html  # gplay's coverage
+    assert "revenue at risk" not in html  # no customer value anywhere: the column is gone
+    with_value = _driver_docs()
+    with_value[0]["metadata"]["customer_value"] = 500.0
+    assert "revenue at risk" in render_report_html(build_report(with_value))

@@ -21,7 +21,7 @@ from voc.nlp.analyzer import FEATURES
 from voc.nlp.pii import REDACT_MODES
 from voc.registry.loader import load_analyzer
 from voc.report.html import render_report_html
-from voc.report.prepare import report_for_rows
+from voc.report.prepare import prepare_documents, report_of
 from voc.storage import create_schema, make_engine
 
 log = logging.getLogger(__name__)
@@ -96,7 +96,8 @@ def _analyze(args: argparse.Namespace) -> int:
         documents = analysed_documents(
             args.file, summary.file, args.output, columns=_columns(args), settings=settings
         )
-        report = report_for_rows(analyzer, documents, title=args.title)
+        prepared = prepare_documents(analyzer, documents, refused=summary.failed)
+        report = report_of(prepared, title=args.title)
         args.report.write_text(render_report_html(report), encoding="utf-8")
     print(
         json.dumps(

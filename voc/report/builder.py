@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from voc.nlp.topic_model import OTHER_ID, TopicModel
+from voc.report.data_notes import data_notes, root_cause_coverage
 from voc.report.drivers import (
     CHURN_RISK_MIN,
     METRIC_NAMES,
@@ -41,10 +42,13 @@ class Doc:
     id: str
     text: str
     language: str
+    language_confidence: float | None
     sentiment: str | None
     sentiment_score: float | None
     score: float | None
     score_type: str | None
+    raw_score_type: str | None
+    source: str | None
     customer_value: float
     created_at: datetime | None
     touchpoints: tuple[tuple[str, str], ...]
@@ -85,6 +89,10 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
+def _label(value: Any) -> str | None:
+    return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
+
+
 def normalize_document(raw: dict[str, Any]) -> Doc:
     meta = raw.get("metadata") or {}
     language = raw.get("language")
@@ -108,10 +116,15 @@ def normalize_document(raw: dict[str, Any]) -> Doc:
         id=str(raw.get("id")),
         text=_text(raw),
         language=language.get("code", "und") if isinstance(language, dict) else language or "und",
+        language_confidence=_number(language.get("confidence"))
+        if isinstance(language, dict)
+        else None,
         sentiment=sentiment.get("label"),
         sentiment_score=sentiment.get("score"),
         score=_number(meta.get("score")),
         score_type=meta.get("score_type") if meta.get("score_type") in SCALES else None,
+        raw_score_type=str(meta["score_type"]) if meta.get("score_type") is not None else None,
+        source=_label(meta.get("source")) or _label(meta.get("channel")),
         customer_value=_number(meta.get("customer_value")) or 0.0,
         created_at=_created_at(meta.get("created_at")),
         touchpoints=tuple(dict.fromkeys(touchpoints)),
@@ -239,8 +252,10 @@ def build_report(
     title: str = "Voice of the customer",
     notes: Iterable[str] = (),
     seed: int = 0,
+    refused: int = 0,
 ) -> dict[str, Any]:
-    """Everything the analyst's page shows, as JSON-ready data (API.md `report.json`)."""
+    """Everything the analyst's page shows, as JSON-ready data (API.md `report.json`);
+    `refused`: input rows refused before analysis (shown in the data notes)."""
     raw_docs = list(documents)
     all_docs = [normalize_document(r) for r in raw_docs]
     empty = sum(not d.text.strip() for d in all_docs)
@@ -325,6 +340,7 @@ def build_report(
             negative=d.negative,
             customer_value=d.customer_value,
             churn_risk=d.churn is not None and d.churn >= CHURN_RISK_MIN,
+            positive=d.sentiment == "positive",
         )
         for d in docs
     ]
@@ -363,6 +379,8 @@ def build_report(
             ],
         },
         "drivers": driver_table(scored_docs, themes, seed=seed),
+        "data_notes": data_notes(docs, score_type, refused),
+        "coverage": root_cause_coverage(docs),
         "expectation_gaps": gaps,
         "trend": _trend(docs, [t["id"] for t in topics if t["id"] != OTHER_ID][:8]),
         "comments": _comments(

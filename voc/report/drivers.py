@@ -1,10 +1,19 @@
-"""Which themes cost the most: volume, score with and without, impact, key-driver weight, revenue.
+"""Which themes hurt and which help: negative volume, score with and without, impact, key-driver
+weight, revenue.
 
-A theme is a topic or a root cause. With scores (`nps` 0-10, `csat` 1-5, `ces` 1-7, `stars5`
-1-5) every theme gets: mean score with / without it, the impact on the headline metric if its
-detractors were gone, an OLS key-driver weight (score on theme indicators) with a bootstrap
-95% interval, and revenue at risk (`customer_value` of its detractors and churn-risk
-documents). Priority is the impact; without scores it is volume x negativity.
+A theme is a topic or a root cause. Every theme gets its volume and its negative and positive
+comment counts; its role is `cost` when it holds more negative than positive comments,
+`strength` when it holds more positive than negative ones, else `balanced`. Costs rank first,
+by negative comments (what hurts the most people), then by impact; strengths follow, by
+positive comments. Ranking by negative volume rather than by score impact keeps a theme whose
+comments are rarely scored from sinking: impact is only as good as its `scored` count.
+
+With scores (`nps` 0-10, `csat` 1-5, `ces` 1-7, `stars5` 1-5) every theme also gets: mean score
+with / without it, the impact on the headline metric if its detractors were gone (`low_n` when
+fewer than `MIN_SCORED` of its comments carry a score), an OLS key-driver weight (score on
+theme indicators) with a bootstrap 95% interval (`ci_crosses_zero` when the interval holds 0:
+no evidence of an effect either way), and revenue at risk (`customer_value` of its detractors
+and churn-risk documents).
 """
 
 from __future__ import annotations
@@ -21,6 +30,9 @@ SATISFIED_MIN = {"nps": 9, "csat": 4, "ces": 5, "stars5": 4}
 METRIC_NAMES = {"nps": "NPS", "csat": "CSAT %", "ces": "CES % easy", "stars5": "% 4-5 stars"}
 CHURN_RISK_MIN = 0.5
 BOOTSTRAP = 200
+MIN_SCORED = 30
+"""Below this many scored comments a theme's impact is marked `low_n` (too few to trust)."""
+ROLES = ("cost", "strength", "balanced")
 
 
 @dataclass(frozen=True)
@@ -34,6 +46,7 @@ class ScoredDoc:
     negative: bool
     customer_value: float
     churn_risk: bool
+    positive: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,7 +104,7 @@ def _key_driver_weights(
 def driver_table(
     docs: Sequence[ScoredDoc], themes: Sequence[Theme], *, seed: int = 0
 ) -> list[dict]:
-    """One row per theme, sorted by priority (rank 1 costs the most)."""
+    """One row per theme, costs first (rank 1 hurts the most), then strengths, then the rest."""
     n = len(docs)
     score_type = dominant_score_type(docs)
     weights = _key_driver_weights(docs, themes, score_type, seed) if score_type else {}
@@ -102,14 +115,18 @@ def driver_table(
         key = (theme.kind, theme.id)
         mentioning = [d for d in docs if key in d.themes]
         volume = len(mentioning)
-        negativity = sum(d.negative for d in mentioning) / volume if volume else 0.0
+        negative = sum(d.negative for d in mentioning)
+        positive = sum(d.positive for d in mentioning)
         row = {
             "kind": theme.kind,
             "id": theme.id,
             "label": theme.label,
+            "role": _role(negative, positive),
             "volume": volume,
+            "negative": negative,
+            "positive": positive,
             "share": round(volume / n, 4) if n else 0.0,
-            "negativity": round(negativity, 4),
+            "negativity": round(negative / volume, 4) if volume else 0.0,
             "revenue_at_risk": round(
                 sum(
                     d.customer_value
@@ -132,19 +149,31 @@ def driver_table(
                 "mean_score_without": _mean(without),
                 "metric": METRIC_NAMES[score_type],
                 "impact": round(impact, 2),
-                "priority_score": round(impact, 4),
+                "low_n": len(with_theme) < MIN_SCORED,
             }
             if key in weights:
                 w, low, high = weights[key]
                 row["key_driver_weight"] = round(w, 2)
                 row["key_driver_ci"] = [round(low, 2), round(high, 2)]
-        else:
-            row["priority_score"] = round(volume * negativity, 4)
+                row["ci_crosses_zero"] = low <= 0 <= high
+        row["priority_score"] = negative
         rows.append(row)
-    rows.sort(key=lambda r: (-r["priority_score"], -r["volume"], r["label"]))
+    rows.sort(key=_rank_key)
     for rank, row in enumerate(rows, start=1):
         row["priority"] = rank
     return rows
+
+
+def _role(negative: int, positive: int) -> str:
+    return "cost" if negative > positive else "strength" if positive > negative else "balanced"
+
+
+def _rank_key(row: dict) -> tuple:
+    role = ROLES.index(row["role"])
+    count = row["negative"] if row["role"] == "cost" else row["positive"]
+    if row["role"] == "balanced":
+        count = row["volume"]
+    return (role, -count, -row.get("impact", 0.0), -row["volume"], row["label"])
 
 
 def _is_detractor(doc: ScoredDoc, score_type: str | None) -> bool:

@@ -9,6 +9,7 @@ them from the active topic model, or from a topic fit on these documents.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from voc.nlp.analyzer import FEATURES, Analyzer
@@ -21,7 +22,16 @@ from voc.report.builder import build_report
 from voc.topics.fit import TooFewDocumentsError, TopicSettings
 from voc.topics.pipeline import fit_documents
 
-METADATA_KEYS = ("score", "score_type", "created_at", "customer_value", "touchpoint", "channel")
+METADATA_KEYS = (
+    "score",
+    "score_type",
+    "created_at",
+    "customer_value",
+    "touchpoint",
+    "channel",
+    "source",
+    "segment",
+)
 BATCH = 64
 
 
@@ -85,6 +95,46 @@ def attach_topics(
     return model, []
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """Analysed documents with topics, ready for `build_report` and the coded-comments export."""
+
+    documents: list[dict[str, Any]]
+    topic_model: TopicModel | None
+    notes: list[str]
+    refused: int
+    """Rows refused (a validation or analysis error): counted in the data notes, not analysed."""
+
+
+def prepare_documents(
+    analyzer: Analyzer, rows: Iterable[dict[str, Any]], *, seed: int = 0, refused: int = 0
+) -> Prepared:
+    """Rows (raw or analysed) -> analysed documents with topics from the active model or a fit
+    on these documents; `refused` adds rows the caller already left out."""
+    documents, errors = [], 0
+    for d in analyse_rows(analyzer, rows):
+        if d.get("error"):
+            errors += 1
+        elif "sentiment" in d or d.get("text"):
+            documents.append(d)
+    if any(d.get("topic") for d in documents):
+        topic_model, notes = analyzer.topics, []
+    else:
+        topic_model, notes = attach_topics(analyzer, documents, settings=TopicSettings(seed=seed))
+    return Prepared(documents, topic_model, notes, refused + errors)
+
+
+def report_of(prepared: Prepared, *, title: str = "Voice of the customer", seed: int = 0):
+    return build_report(
+        prepared.documents,
+        topic_model=prepared.topic_model,
+        title=title,
+        notes=prepared.notes,
+        seed=seed,
+        refused=prepared.refused,
+    )
+
+
 def report_for_rows(
     analyzer: Analyzer,
     rows: Iterable[dict[str, Any]],
@@ -92,12 +142,6 @@ def report_for_rows(
     title: str = "Voice of the customer",
     seed: int = 0,
 ) -> dict[str, Any]:
-    """Rows (raw or analysed) -> report dict: analyse what needs it, topics from the active
-    model or a fit on these documents, then `build_report`. A job report endpoint calls this
-    with the job's results."""
-    documents = [d for d in analyse_rows(analyzer, rows) if "sentiment" in d or d.get("text")]
-    if any(d.get("topic") for d in documents):
-        topic_model, notes = analyzer.topics, []
-    else:
-        topic_model, notes = attach_topics(analyzer, documents, settings=TopicSettings(seed=seed))
-    return build_report(documents, topic_model=topic_model, title=title, notes=notes, seed=seed)
+    """Rows (raw or analysed) -> report dict (`prepare_documents`, then `build_report`). A job
+    report endpoint calls this with the job's results."""
+    return report_of(prepare_documents(analyzer, rows, seed=seed), title=title, seed=seed)

@@ -26,7 +26,7 @@ from voc.jobs.store import IdempotencyConflict, Job, JobNotReady, JobStore
 from voc.jobs.types import STATUSES
 from voc.jobs.worker import WorkerThread
 from voc.report.html import render_report_html
-from voc.report.prepare import report_for_rows
+from voc.report.prepare import prepare_documents, report_of
 from voc.service.configuration import pin_configuration
 from voc.service.errors import ApiError
 from voc.service.schemas import json_body, parse_options
@@ -248,7 +248,8 @@ def _report(job: Job) -> dict[str, Any]:
     """The analyst's report over the job's committed results (all of them once it has ended)."""
     title = f"Job {job.id} ({job.status.lower().replace('_', ' ')})"
     rows = _store().analysed_documents(job.id)
-    return report_for_rows(state(current_app).analyzer, rows, title=title)
+    prepared = prepare_documents(state(current_app).analyzer, rows, refused=job.failed)
+    return report_of(prepared, title=title)
 
 
 @bp.post("/v1/jobs/<job_id>/stop")

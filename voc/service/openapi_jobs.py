@@ -140,10 +140,57 @@ def job_schemas() -> dict[str, Any]:
                 },
                 "root_causes": {"type": "array"},
                 "touchpoints": {"type": "array"},
-                "drivers": {"type": "array"},
+                "drivers": {
+                    "type": "array",
+                    "description": "Costs first (more negative than positive comments, by "
+                    "negative count), then strengths, then balanced themes",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "role": {"enum": ["cost", "strength", "balanced"]},
+                            "volume": {"type": "integer"},
+                            "negative": {"type": "integer"},
+                            "positive": {"type": "integer"},
+                            "scored": {"type": "integer"},
+                            "low_n": {"type": "boolean"},
+                            "ci_crosses_zero": {"type": "boolean"},
+                        },
+                        "required": ["role", "volume", "negative", "positive"],
+                    },
+                },
                 "expectation_gaps": {"type": "array"},
+                "data_notes": {
+                    "type": "object",
+                    "properties": {
+                        "refused": {"type": "integer"},
+                        "ignored_scores": {"type": "object"},
+                        "low_confidence_languages": {"type": "object"},
+                    },
+                    "required": ["refused", "ignored_scores", "low_confidence_languages"],
+                },
+                "coverage": {
+                    "type": "object",
+                    "description": "Share of negative comments with a root cause, overall, "
+                    "per language and per source",
+                    "properties": {
+                        "negative": {"type": "integer"},
+                        "with_root_cause": {"type": "integer"},
+                        "share": {"type": ["number", "null"]},
+                        "by_language": {"type": "array"},
+                        "by_source": {"type": "array"},
+                    },
+                    "required": ["negative", "with_root_cause", "share"],
+                },
             },
-            "required": ["topics", "root_causes", "touchpoints", "drivers", "expectation_gaps"],
+            "required": [
+                "topics",
+                "root_causes",
+                "touchpoints",
+                "drivers",
+                "expectation_gaps",
+                "data_notes",
+                "coverage",
+            ],
         },
         "JobResultLine": {
             "description": "One line of the results: an Analysis, or a refused row",
