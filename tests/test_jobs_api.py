@@ -9,6 +9,8 @@ import time
 
 import pytest
 
+from voc.report.export import XLSX_MIMETYPE
+
 DOCS = [
     {"id": "en-1", "text": "The parcel arrived two weeks late and nobody answered my emails."},
     {
@@ -124,6 +126,23 @@ def test_csv_results_have_one_row_per_document(client, wait_for_job):
     assert table[0]["error_code"] == ""
 
 
+def test_xlsx_results_are_the_coded_comments(client, wait_for_job):
+    from openpyxl import load_workbook
+
+    documents = [{**d, "metadata": {"channel": "app"}} for d in DOCS]
+    body = submit(client, {"documents": documents, "features": ["language", "sentiment"]})
+    wait_for_job(client, body["job_id"])
+    response = client.get(f"/v1/jobs/{body['job_id']}/results?format=xlsx")
+    assert response.status_code == 200
+    assert response.mimetype == XLSX_MIMETYPE
+    sheet = load_workbook(io.BytesIO(response.get_data()), read_only=True)["coded comments"]
+    header, *rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert header[:3] == ["id", "text", "channel"] and "top_cause" in header
+    assert [r[0] for r in rows] == [d["id"] for d in DOCS]
+    assert [r[1] for r in rows] == [d["text"] for d in DOCS]
+    assert rows[0][header.index("sentiment")] == "negative"
+
+
 def test_windows_1252_file_is_read_with_a_warning(client, wait_for_job):
     data = "id,text\n1,Café froid et serveur désagréable – décevant\n".encode("cp1252")
     response = upload(client, data, "avis.csv", features="language")
@@ -172,7 +191,8 @@ def assert_error(response, status: int, code: str) -> str:
         (b"id,comment\n1,hello\n", "x.csv", {}, "MissingColumn", "'comment'"),
         (b"id,text\n1,hello\n", "x.csv", {"text_column": "body"}, "MissingColumn", "'body'"),
         (b"\x00\x01\x02binary\x00", "x.csv", {}, "InvalidEncoding", "NUL"),
-        (b"id,text\n1,a\n", "x.xlsx", {}, "UnsupportedFormat", ".csv"),
+        (b"id,text\n1,a\n", "x.doc", {}, "UnsupportedFormat", ".xlsx"),
+        (b"id,text\n1,a\n", "x.xlsx", {}, "InvalidXlsx", "xlsx"),
         (b"PAR1 not really", "x.parquet", {}, "InvalidParquet", "Parquet"),
         (b"\n\n", "x.csv", {}, "EmptyFile", "header"),
     ],
@@ -334,9 +354,12 @@ def test_job_report_page_and_data(client, wait_for_job, validate_schema):
     data = report.get_json()
     validate_schema("Report", data)
     assert data["summary"]["documents"] == 5 and data["summary"]["metric"]
+    started = time.monotonic()
     page = client.get(f"/v1/jobs/{body['job_id']}/report")
+    assert time.monotonic() - started < 2  # the report of an unchanged job is cached
     assert page.status_code == 200 and page.mimetype == "text/html"
     assert b"Plotly" in page.data and b"telat seminggu" in page.data
+    assert data["generated_at"].encode() in page.data  # the same report, not a new one
     assert client.get("/v1/jobs/nope/report").status_code == 404
 
 

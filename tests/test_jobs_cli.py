@@ -6,6 +6,8 @@ import csv
 import io
 import json
 import threading
+import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -56,6 +58,7 @@ def test_analyze_file_to_jsonl_and_csv(tmp_path, capsys):
         "failed": 1,
         "resumed_from": 0,
         "report": None,
+        "export": None,
     }
     lines = read_jsonl(out)
     assert [line["id"] for line in lines] == [f"r{i}" for i in range(9)]
@@ -79,11 +82,25 @@ def test_analyze_with_report_writes_the_analysts_page(tmp_path, capsys):
     source = write_csv(tmp_path / "in.csv", 9, bad_rows=(4,))
     out, page = tmp_path / "out.csv", tmp_path / "report.html"
     args = ["analyze", str(source), "--text-column", "comment", "--id-column", "ref"]
-    assert main([*args, "-o", str(out), "--report", str(page), "--title", "Survey Q3"]) == 0
-    assert json.loads(capsys.readouterr().out)["report"] == str(page)
+    coded = tmp_path / "coded.xlsx"
+    run = [*args, "-o", str(out), "--report", str(page), "--title", "Survey Q3"]
+    assert main([*run, "--export", str(coded)]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["report"], summary["export"]) == (str(page), str(coded))
     html = page.read_text(encoding="utf-8")
     assert "Survey Q3" in html
     assert "Le remboursement a pris un mois." in html  # the comments behind the numbers
+    assert "1 row(s) refused" in html  # the empty row, in the data notes
+
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(coded, read_only=True)["coded comments"]
+    header, *rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert header[:2] == ["id", "text"] and header[-3:] == ["touchpoints", "theme", "subtopic"]
+    coded_rows = {r[0]: dict(zip(header, r, strict=True)) for r in rows}
+    assert len(coded_rows) == 8 and "r4" not in coded_rows  # the refused row is not coded
+    assert coded_rows["r5"]["text"].startswith("Le remboursement a pris un mois.")
+    assert coded_rows["r0"]["sentiment"] == "negative" and coded_rows["r0"]["language"] == "en"
 
 
 def test_analyze_errors_name_the_column(tmp_path, capsys):
@@ -191,3 +208,62 @@ def test_oversized_upload_is_refused_by_the_server_at_once(live_url, settings):
     assert error["code"] == "RequestTooLarge"
     assert f"exceeds {settings.limits.max_upload_bytes} bytes" in error["message"]
     connection.close()
+
+
+def test_analyze_checks_input_and_output_before_loading_models(tmp_path, capsys):
+    source = write_csv(tmp_path / "in.csv", 2)
+    args = ["analyze", str(source), "--text-column", "comment"]
+    started = time.monotonic()
+    assert main([*args, "-o", str(tmp_path / "missing" / "o.jsonl")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert main([*args, "-o", str(tmp_path / "o.jsonl"), "--score-column", "nps"]) == 2
+    assert "--score-type" in capsys.readouterr().err
+    run = [*args, "-o", str(tmp_path / "o.jsonl"), "--score-column", "nps", "--score-type", "nps"]
+    assert main(run) == 2
+    assert "score_column 'nps' is not in the header" in capsys.readouterr().err
+    assert main([*args, "-o", str(tmp_path / "o.jsonl"), "--export", str(tmp_path / "c.pdf")]) == 2
+    assert ".csv or .xlsx" in capsys.readouterr().err
+    assert time.monotonic() - started < 5  # no model was loaded
+    assert not (tmp_path / "o.jsonl").exists()
+
+
+@pytest.mark.models  # `voc analyze` loads its own Analyzer
+def test_analyze_reads_xlsx_and_semicolon_csv_with_named_columns(tmp_path, capsys):
+    from openpyxl import Workbook
+
+    header = ["Réf", "Verbatim", "Note", "Date", "Région", "Valeur"]
+    long_text = "Le colis est arrivé en retard. " * 200  # 6,200 characters: cut, not refused
+    rows = [
+        ["a1", TEXTS[0], 2, datetime(2026, 11, 2), "north", 120.5],
+        ["a2", TEXTS[1], 9, datetime(2026, 11, 3), "south", 80],
+        ["a3", long_text, 1, datetime(2026, 11, 4), "south", 10],
+    ]
+    book = Workbook()
+    book.active.append(header)
+    for row in rows:
+        book.active.append(row)
+    book.save(tmp_path / "in.xlsx")
+    with (tmp_path / "in.csv").open("w", encoding="utf-8", newline="") as sink:
+        writer = csv.writer(sink, delimiter=";")
+        writer.writerow(header)
+        writer.writerows([[*r[:3], r[3].date().isoformat(), *r[4:]] for r in rows])
+    named = [
+        "--text-column", "Verbatim", "--id-column", "Réf", "--score-column", "Note",
+        "--score-type", "nps", "--date-column", "Date", "--segment-column", "Région",
+        "--value-column", "Valeur", "--features", "language,sentiment",
+    ]  # fmt: skip
+    for name in ("in.xlsx", "in.csv"):
+        out, coded = tmp_path / f"{name}.jsonl", tmp_path / f"{name}.coded.csv"
+        args = ["analyze", str(tmp_path / name), "-o", str(out), *named]
+        assert main([*args, "--export", str(coded)]) == 0
+        captured = capsys.readouterr()
+        assert json.loads(captured.out)["failed"] == 0
+        assert "1 text(s) longer than 5,000 characters" in captured.err
+        lines = read_jsonl(out)
+        assert [line["id"] for line in lines] == ["a1", "a2", "a3"]
+        table = list(csv.DictReader(coded.open(encoding="utf-8")))
+        first = table[0]
+        assert first["score"] == "2" and first["score_type"] == "nps"
+        assert first["created_at"].startswith("2026-11-02") and first["segment"] == "north"
+        assert float(first["customer_value"]) == 120.5
+        assert len(table[2]["text"]) == 5000

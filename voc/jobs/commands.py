@@ -13,13 +13,21 @@ from pathlib import Path
 from voc.config import Settings
 from voc.jobs.client import JobsClient
 from voc.jobs.ingest import Columns
-from voc.jobs.offline import analysed_documents, analyze_file, local_engine
+from voc.jobs.offline import (
+    analysed_documents,
+    analyze_file,
+    check_input,
+    local_engine,
+    writable_folder,
+)
 from voc.jobs.ray_engine import ray_engine
 from voc.jobs.store import JobStore
 from voc.jobs.worker import Worker
 from voc.nlp.analyzer import FEATURES
 from voc.nlp.pii import REDACT_MODES
 from voc.registry.loader import load_analyzer
+from voc.report.drivers import SCALES
+from voc.report.export import export_format, write_coded
 from voc.report.html import render_report_html
 from voc.report.prepare import prepare_documents, report_of
 from voc.storage import create_schema, make_engine
@@ -45,12 +53,29 @@ def _worker(args: argparse.Namespace) -> int:
     return 0
 
 
+MAPPED_COLUMNS = {
+    "score_column": "score",
+    "date_column": "created_at",
+    "segment_column": "segment",
+    "value_column": "customer_value",
+}
+"""`voc analyze --X-column NAME` -> the metadata key the report reads that column as."""
+
+
 def _columns(args: argparse.Namespace) -> Columns:
+    mapped = tuple(
+        (key, getattr(args, option))
+        for option, key in MAPPED_COLUMNS.items()
+        if getattr(args, option, None)
+    )
+    score_type = getattr(args, "score_type", None)
     return Columns(
         text=args.text_column,
         id=args.id_column,
         language=args.language_column,
         metadata=tuple(c.strip() for c in (args.metadata_columns or "").split(",") if c.strip()),
+        mapped=mapped,
+        fixed=(("score_type", score_type),) if score_type else (),
     )
 
 
@@ -72,8 +97,17 @@ def _analyze(args: argparse.Namespace) -> int:
     unknown = set(options["features"]) - set(FEATURES)
     if unknown:
         raise ValueError(f"unknown features {sorted(unknown)}; known: {list(FEATURES)}")
-    # One Analyzer serves the local engine and the report (Ray actors load their own).
-    analyzer = load_analyzer(settings) if args.report else None
+    # Everything that can fail without models fails before they load.
+    if args.score_column and not args.score_type:
+        raise ValueError("--score-column needs --score-type (nps, csat, ces or stars5)")
+    info = check_input(args.file, args.output, _columns(args), settings)
+    for extra in (args.report, args.export):
+        if extra:
+            writable_folder(extra)
+    if args.export:
+        export_format(args.export)
+    # One Analyzer serves the local engine, the report and the export (Ray actors load their own).
+    analyzer = load_analyzer(settings) if args.report or args.export else None
     if args.engine == "ray":
         engine = ray_engine(settings, options, actors=args.actors)
     else:
@@ -86,6 +120,7 @@ def _analyze(args: argparse.Namespace) -> int:
         settings=settings,
         engine=engine,
         resume=args.resume,
+        info=info,
         progress=lambda total, done: tqdm(
             total=total, initial=done, unit="doc", dynamic_ncols=True, file=sys.stderr
         ),
@@ -97,8 +132,11 @@ def _analyze(args: argparse.Namespace) -> int:
             args.file, summary.file, args.output, columns=_columns(args), settings=settings
         )
         prepared = prepare_documents(analyzer, documents, refused=summary.failed)
-        report = report_of(prepared, title=args.title)
-        args.report.write_text(render_report_html(report), encoding="utf-8")
+        if args.report:
+            report = report_of(prepared, title=args.title)
+            args.report.write_text(render_report_html(report), encoding="utf-8")
+        if args.export:
+            write_coded(prepared.documents, args.export)
     print(
         json.dumps(
             {
@@ -108,6 +146,7 @@ def _analyze(args: argparse.Namespace) -> int:
                 "failed": summary.failed,
                 "resumed_from": summary.resumed_from,
                 "report": str(args.report) if args.report else None,
+                "export": str(args.export) if args.export else None,
             }
         )
     )
@@ -167,9 +206,8 @@ def _jobs_list(args: argparse.Namespace) -> int:
 
 def _jobs_results(args: argparse.Namespace) -> int:
     client = _client(args)
-    fmt = args.format or (
-        "csv" if args.output and args.output.suffix.lower() == ".csv" else "jsonl"
-    )
+    suffix = args.output.suffix.lower().lstrip(".") if args.output else ""
+    fmt = args.format or (suffix if suffix in ("csv", "xlsx") else "jsonl")
     sink = args.output.open("wb") if args.output else sys.stdout.buffer
     try:
         for block in client.results(args.job_id, fmt=fmt):
@@ -200,12 +238,30 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     worker.set_defaults(func=_worker)
 
     analyze = commands.add_parser("analyze", help="analyse a CSV/JSONL/Parquet file offline")
-    analyze.add_argument("file", type=Path)
+    analyze.add_argument(
+        "file", type=Path, help=".csv (any delimiter), .tsv, .jsonl, .parquet, .xlsx"
+    )
     analyze.add_argument("-o", "--output", type=Path, required=True, help="results .jsonl or .csv")
     _add_column_options(analyze)
+    analyze.add_argument("--score-column", default=None, help="a numeric score (report: metric)")
+    analyze.add_argument(
+        "--score-type", choices=sorted(SCALES), default=None, help="the scale of --score-column"
+    )
+    analyze.add_argument("--date-column", default=None, help="ISO dates (report: trend)")
+    analyze.add_argument("--segment-column", default=None, help="a segment (region, plan...)")
+    analyze.add_argument(
+        "--value-column", default=None, help="customer value (report: revenue at risk)"
+    )
     analyze.add_argument("--resume", action="store_true", help="continue an interrupted run")
     analyze.add_argument("--report", type=Path, default=None, help="also write the HTML report")
     analyze.add_argument("--title", default="Voice of the customer", help="the report's title")
+    analyze.add_argument(
+        "--export",
+        type=Path,
+        default=None,
+        help="also write the coded comments (.csv or .xlsx): text, metadata, sentiment, causes, "
+        "touchpoints, theme",
+    )
     analyze.add_argument("--engine", choices=("local", "ray"), default="local")
     analyze.add_argument("--actors", type=int, default=1, help="Ray actors (--engine ray)")
     analyze.add_argument("--chunk-size", type=int, default=None, help="documents per chunk")
@@ -230,7 +286,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     results = jobs.add_parser("results", help="download results (also while running)")
     results.add_argument("job_id")
     results.add_argument("-o", "--output", type=Path, default=None, help="default: stdout")
-    results.add_argument("--format", choices=("jsonl", "csv"), default=None)
+    results.add_argument("--format", choices=("jsonl", "csv", "xlsx"), default=None)
     results.set_defaults(func=_jobs_results)
     listing = jobs.add_parser("list", help="recent jobs")
     listing.add_argument("--status", default=None)

@@ -1,8 +1,11 @@
-"""Read CSV, JSONL and Parquet files (or JSON documents) into validated rows, streaming.
+"""Read CSV, JSONL, Parquet and XLSX files (or JSON documents) into validated rows, streaming.
 
-Nothing here holds a whole file: rows are yielded one by one. A problem with the file as a
-whole (empty, binary, a missing column) raises `IngestError` before any row is yielded; a
-problem with one row becomes that row's `DocumentError`, naming the row and the column.
+Nothing here holds a whole file: rows are yielded one by one (XLSX through openpyxl's
+read-only mode, first sheet, first non-empty row as the header). A CSV file's delimiter is
+sniffed from its header line (`,` `;` tab or `|`: the one that splits it into most fields).
+A problem with the file as a whole (empty, binary, a missing column) raises `IngestError`
+before any row is yielded; a problem with one row becomes that row's `DocumentError`, naming
+the row and the column.
 """
 
 from __future__ import annotations
@@ -27,7 +30,11 @@ FORMATS = {
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
     ".parquet": "parquet",
+    ".xlsx": "xlsx",
 }
+BINARY_FORMATS = ("parquet", "xlsx")
+DELIMITERS = (",", ";", "\t", "|")
+SNIFF_BYTES = 1 << 16
 NUMERIC_METADATA = ("score", "customer_value")
 """Metadata keys that are numbers in the API; CSV cells holding them are parsed as numbers."""
 READ_BLOCK = 1 << 20
@@ -55,6 +62,10 @@ class Columns:
     id: str | None = None
     language: str | None = None
     metadata: tuple[str, ...] = ()
+    mapped: tuple[tuple[str, str], ...] = ()
+    """(metadata key, column) pairs: `("score", "NPS answer")` reads that column as `score`."""
+    fixed: tuple[tuple[str, str], ...] = ()
+    """(metadata key, value) pairs set on every row: `("score_type", "nps")`."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +85,8 @@ class FileInfo:
     sha256: str
     size: int
     warnings: list[str] = field(default_factory=list)
+    delimiter: str | None = None
+    """A CSV file's field delimiter, sniffed from its header line."""
 
 
 def file_format(filename: str | None, declared: str | None = None) -> str:
@@ -88,8 +101,8 @@ def file_format(filename: str | None, declared: str | None = None) -> str:
     if suffix not in FORMATS:
         raise IngestError(
             "UnsupportedFormat",
-            f"cannot tell the format of {filename!r}; name it .csv, .tsv, .jsonl or .parquet, "
-            "or send format=csv|tsv|jsonl|parquet",
+            f"cannot tell the format of {filename!r}; name it .csv, .tsv, .jsonl, .parquet or "
+            ".xlsx, or send format=csv|tsv|jsonl|parquet|xlsx",
         )
     return FORMATS[suffix]
 
@@ -107,8 +120,8 @@ def inspect_file(stream: IO[bytes], fmt: str) -> FileInfo:
     while block := stream.read(READ_BLOCK):
         digest.update(block)
         if not first:
-            first = block[:4]
-        if fmt != "parquet":
+            first = block[:SNIFF_BYTES]
+        if fmt not in BINARY_FORMATS:
             has_nul = has_nul or b"\x00" in block
             if utf8_error_at is None:
                 try:
@@ -127,12 +140,33 @@ def inspect_file(stream: IO[bytes], fmt: str) -> FileInfo:
             "EmptyFile", "the file is empty (0 bytes); send a file with a header row and data"
         )
     info = FileInfo(format=fmt, encoding=None, sha256=digest.hexdigest(), size=size)
-    if fmt == "parquet":
+    if fmt in BINARY_FORMATS:
         return info
+    info.encoding = _encoding(info, first, has_nul, utf8_error_at, cp1252_ok)
+    if fmt == "csv":
+        info.delimiter = sniff_delimiter(first.decode(info.encoding, errors="ignore"))
+    return info
+
+
+def sniff_delimiter(head: str) -> str:
+    """The delimiter that splits the header line into the most fields (`,` on a tie)."""
+    line = head.lstrip("\ufeff").splitlines()[0] if head.strip() else ""
+
+    def fields(delimiter: str) -> int:
+        try:
+            return len(next(csv.reader([line], delimiter=delimiter), []))
+        except csv.Error:
+            return 0
+
+    return max(DELIMITERS, key=lambda d: (fields(d), d == ","))
+
+
+def _encoding(
+    info: FileInfo, first: bytes, has_nul: bool, utf8_error_at: int | None, cp1252_ok: bool
+) -> str:
     bom = next((name for mark, name in BOMS if first.startswith(mark)), None)
     if bom:
-        info.encoding = bom
-        return info
+        return bom
     if has_nul:
         raise IngestError(
             "InvalidEncoding",
@@ -140,15 +174,13 @@ def inspect_file(stream: IO[bytes], fmt: str) -> FileInfo:
             "save it as UTF-8 text",
         )
     if utf8_error_at is None:
-        info.encoding = "utf-8"
-        return info
-    info.encoding = "cp1252" if cp1252_ok else "latin-1"
+        return "utf-8"
     info.warnings.append(
         f"the file is not valid UTF-8 (first bad byte at offset {utf8_error_at}); it was read as "
         f"{'Windows-1252' if cp1252_ok else 'Latin-1'}: check accented characters in the results, "
         "or save the file as UTF-8"
     )
-    return info
+    return "cp1252" if cp1252_ok else "latin-1"
 
 
 @dataclass(frozen=True)
@@ -158,17 +190,36 @@ class _RawRow:
     error: tuple[str, str] | None = None
 
 
-def read_file(stream: IO[bytes], info: FileInfo, columns: Columns, limits: Limits) -> Iterator[Row]:
+def read_file(
+    stream: IO[bytes],
+    info: FileInfo,
+    columns: Columns,
+    limits: Limits,
+    *,
+    truncate: bool = False,
+) -> Iterator[Row]:
     """Validated rows of a file, streamed. Raises `IngestError` (before the first row) when the
-    file has no header or lacks a named column."""
+    file has no header or lacks a named column. `truncate`: a text over the character limit is
+    cut to it (and analysed) instead of refused, as offline runs do."""
     if info.format == "parquet":
         raw = _parquet_rows(stream, columns)
+    elif info.format == "xlsx":
+        raw = _xlsx_rows(stream, columns)
     else:
         text = io.TextIOWrapper(stream, encoding=info.encoding or "utf-8", newline="")
         raw = (
             _jsonl_rows(text, columns) if info.format == "jsonl" else _csv_rows(text, info, columns)
         )
+    if truncate:
+        raw = (_truncated(r, limits.max_characters_per_document) for r in raw)
     return validate_rows(raw, columns, limits)
+
+
+def _truncated(raw: _RawRow, limit: int) -> _RawRow:
+    text = raw.document.get("text") if isinstance(raw.document, dict) else None
+    if not isinstance(text, str) or len(text) <= limit:
+        return raw
+    return _RawRow(raw.where, {**raw.document, "text": text[:limit]})
 
 
 def read_documents(documents: Iterable[Any], limits: Limits) -> Iterator[Row]:
@@ -235,9 +286,18 @@ def _document(values: dict[str, Any], columns: Columns, row_number: int) -> dict
         if name in NUMERIC_METADATA and isinstance(value, str):
             value = _number(value)
         metadata[name] = value
+    for key, name in columns.mapped:
+        value = values.get(name)
+        if value is None or value == "":
+            continue
+        metadata[key] = (
+            _number(value) if key in NUMERIC_METADATA and isinstance(value, str) else value
+        )
     nested = values.get("metadata")
     if isinstance(nested, dict):
         metadata = {**nested, **metadata}
+    for key, value in columns.fixed:
+        metadata.setdefault(key, value)
     document = {
         "id": str(row_number)
         if doc_id is None
@@ -269,6 +329,7 @@ def _require_columns(present: Iterable[str], columns: Columns, where: str) -> No
     if columns.language:
         wanted.append(("language_column", columns.language))
     wanted += [("metadata_columns", name) for name in columns.metadata]
+    wanted += [(f"{key}_column", name) for key, name in columns.mapped]
     for option, name in wanted:
         if name not in names:
             shown = ", ".join(repr(n) for n in names[:30])
@@ -280,7 +341,7 @@ def _require_columns(present: Iterable[str], columns: Columns, where: str) -> No
 
 
 def _csv_rows(text: IO[str], info: FileInfo, columns: Columns) -> Iterator[_RawRow]:
-    reader = csv.reader(text, delimiter="\t" if info.format == "tsv" else ",")
+    reader = csv.reader(text, delimiter="\t" if info.format == "tsv" else info.delimiter or ",")
     try:
         header = next((row for row in reader if row), None)
     except csv.Error as err:
@@ -353,10 +414,58 @@ def _parquet_rows(stream: IO[bytes], columns: Columns) -> Iterator[_RawRow]:
         raise IngestError("InvalidParquet", f"the file is not readable Parquet: {err}") from err
     names = parquet.schema_arrow.names
     _require_columns(names, columns, "schema")
-    wanted = [n for n in (columns.text, columns.id, columns.language, *columns.metadata) if n]
+    wanted = [n for n in _named(columns) if n]
     wanted += [n for n in ("id", "language", "metadata") if n in names and n not in wanted]
     number = 0
     for batch in parquet.iter_batches(batch_size=2048, columns=wanted):
         for values in batch.to_pylist():
             number += 1
             yield _RawRow(f"row {number}", _document(values, columns, number))
+
+
+def _named(columns: Columns) -> list[str | None]:
+    mapped = [name for _, name in columns.mapped]
+    return list(
+        dict.fromkeys([columns.text, columns.id, columns.language, *columns.metadata, *mapped])
+    )
+
+
+def _xlsx_value(value: Any) -> Any:
+    """Excel cells as the API reads them: dates as ISO text, whole floats as ints."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _xlsx_rows(stream: IO[bytes], columns: Columns) -> Iterator[_RawRow]:
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(stream, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as err:
+        raise IngestError(
+            "InvalidXlsx", f"the file is not a readable .xlsx workbook: {err}"
+        ) from err
+    try:
+        rows = book.worksheets[0].iter_rows(values_only=True)
+        header = next((r for r in rows if any(c not in (None, "") for c in r)), None)
+        if header is None:
+            raise IngestError("EmptyFile", "the first sheet has no header row and no data")
+        names = [str(c).strip() if c is not None else "" for c in header]
+        _require_columns(names, columns, "header (first sheet)")
+        number = 0
+        for row in rows:
+            if not any(c not in (None, "") for c in row):
+                continue
+            number += 1
+            values = {n: _xlsx_value(c) for n, c in zip(names, row, strict=False) if n}
+            for key in (columns.text, columns.id or "id", columns.language or "language"):
+                if isinstance(values.get(key), int | float):
+                    values[key] = str(values[key])
+            yield _RawRow(f"row {number}", _document(values, columns, number))
+    finally:
+        book.close()

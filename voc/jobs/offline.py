@@ -5,6 +5,10 @@ chunks, analysed by an engine (in-process, or Ray Data) and appended to OUT in i
 After each chunk the output is flushed and a checkpoint (`OUT.progress.json`: rows done,
 output bytes, input fingerprint) is replaced atomically; `--resume` truncates OUT to the
 checkpoint and skips the rows already written, so an interrupted run loses one chunk at most.
+
+Unlike the service, an offline run never refuses a text for its length: a text over
+`max_characters_per_document` is analysed on its first that many characters (the encoder reads
+512 tokens of a clause at most anyway), and a warning says how many were cut.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import itertools
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -95,28 +99,32 @@ def analyze_file(
     engine: Engine | None = None,
     resume: bool = False,
     progress: Callable[[int, int], Any] | None = None,
+    info: FileInfo | None = None,
 ) -> Summary:
     """Analyse every row of `path` into `out` (.jsonl or .csv); see the module docstring.
 
-    `progress(total_rows, already_done)` returns a bar with `update(n)` and `close()`.
+    `progress(total_rows, already_done)` returns a bar with `update(n)` and `close()`; `info`:
+    what `check_input` found, if the caller ran it.
     """
-    fmt = file_format(str(path))
-    out_format = {".jsonl": "jsonl", ".csv": "csv"}.get(out.suffix.lower())
-    if out_format is None:
-        raise ValueError(f"output {out} must end in .jsonl or .csv")
+    info = info or check_input(path, out, columns, settings)
+    out_format = out.suffix.lower().lstrip(".")
     engine = engine or local_engine(settings, options)
-    with path.open("rb") as stream:
-        info = inspect_file(stream, fmt)
     fingerprint = json.dumps([info.sha256, columns.__dict__, dict(options)], sort_keys=True)
     checkpoint = _Checkpoint(out)
     state = checkpoint.load(fingerprint) if resume else None
     done_rows = state["rows"] if state else 0
-    total = _count_rows(path, info, columns, settings)
+    total, cut = _count_rows(path, info, columns, settings)
+    limit = settings.limits.max_characters_per_document
+    if cut:
+        info.warnings.append(
+            f"{cut} text(s) longer than {limit:,} characters were analysed on their first "
+            f"{limit:,} characters"
+        )
     bar = progress(total, done_rows) if progress else None
     analysed = state["analysed"] if state else 0
     failed = state["failed"] if state else 0
     with path.open("rb") as stream, _open_output(out, state) as sink:
-        rows = itertools.islice(read_file(stream, info, columns, settings.limits), done_rows, None)
+        rows = itertools.islice(_rows(stream, info, columns, settings), done_rows, None)
         header = state is None
         for results in engine(chunks_of(rows, settings.job_chunk_size, start=done_rows)):
             text = (
@@ -162,17 +170,51 @@ def analysed_documents(
     run's `Summary.file`), refused rows left out: what `voc analyze --report` builds the
     analyst's report from, after the run."""
     with path.open("rb") as stream:
-        rows = read_file(stream, info, columns, settings.limits)
+        rows = _rows(stream, info, columns, settings)
         for row, result in zip(rows, read_results(out), strict=True):
             if row.feedback is not None and "error" not in result:
                 feedback = row.feedback
                 yield {**result, "text": feedback.text, "metadata": feedback.metadata}
 
 
-def _count_rows(path: Path, info: FileInfo, columns: Columns, settings: Settings) -> int:
-    """Rows in the file (one quick pass; also surfaces a missing column before any work)."""
+def check_input(path: Path, out: Path, columns: Columns, settings: Settings) -> FileInfo:
+    """What can be checked before any model loads: the input's format, encoding and columns
+    (its header or first row), the output's suffix and folder. Raises `IngestError` or
+    `ValueError` with what to change."""
+    fmt = file_format(str(path))
+    if out.suffix.lower() not in (".jsonl", ".csv"):
+        raise ValueError(f"output {out} must end in .jsonl or .csv")
+    writable_folder(out)
     with path.open("rb") as stream:
-        return sum(1 for _ in read_file(stream, info, columns, settings.limits))
+        info = inspect_file(stream, fmt)
+        next(iter(_rows(stream, info, columns, settings)), None)  # header / first-row checks
+    return info
+
+
+def writable_folder(path: Path) -> None:
+    folder = path.parent
+    if not folder.is_dir():
+        raise ValueError(f"the folder of {path} does not exist; create {folder} first")
+    if not os.access(folder, os.W_OK):
+        raise ValueError(f"cannot write to {folder}")
+
+
+def _rows(stream, info: FileInfo, columns: Columns, settings: Settings) -> Iterator[Row]:
+    return read_file(stream, info, columns, settings.limits, truncate=True)
+
+
+def _count_rows(
+    path: Path, info: FileInfo, columns: Columns, settings: Settings
+) -> tuple[int, int]:
+    """Rows in the file and texts over the length limit (one quick pass)."""
+    limit = settings.limits.max_characters_per_document
+    unlimited = replace(settings.limits, max_characters_per_document=1 << 62)
+    rows = total = 0
+    with path.open("rb") as stream:
+        for row in read_file(stream, info, columns, unlimited):
+            rows += 1
+            total += row.feedback is not None and len(row.feedback.text) > limit
+    return rows, total
 
 
 def _open_output(out: Path, state: dict[str, Any] | None) -> IO[bytes]:

@@ -25,10 +25,12 @@ from voc.jobs.output import csv_lines, jsonl_lines
 from voc.jobs.store import IdempotencyConflict, Job, JobNotReady, JobStore
 from voc.jobs.types import STATUSES
 from voc.jobs.worker import WorkerThread
+from voc.report.export import XLSX_MIMETYPE, coded_xlsx_bytes
 from voc.report.html import render_report_html
 from voc.report.prepare import prepare_documents, report_of
 from voc.service.configuration import pin_configuration
 from voc.service.errors import ApiError
+from voc.service.report_cache import ReportCache
 from voc.service.schemas import json_body, parse_options
 from voc.service.state import state
 
@@ -43,7 +45,7 @@ def init_app(app: Flask) -> None:
     services = state(app)
     store = JobStore(services.engine)
     worker = WorkerThread(store, services.settings) if services.settings.in_process_worker else None
-    app.extensions[EXTENSION] = {"store": store, "worker": worker}
+    app.extensions[EXTENSION] = {"store": store, "worker": worker, "reports": ReportCache()}
     app.register_blueprint(bp)
 
 
@@ -208,6 +210,7 @@ def _file_submission(limits):
         "format": fmt,
         "encoding": info.encoding,
         "bytes": info.size,
+        **({"delimiter": info.delimiter} if info.delimiter else {}),
     }
     rows = read_file(upload.stream, info, columns, limits)
     return rows, options, source, info.warnings, fingerprint
@@ -227,8 +230,11 @@ def results(job_id: str):
         body, mimetype = jsonl_lines(store.results(job.id)), "application/x-ndjson"
     elif fmt == "csv":
         body, mimetype = csv_lines(store.results(job.id), job.options), "text/csv"
+    elif fmt == "xlsx":
+        # The coded comments (text, metadata, sentiment, causes, theme): a workbook is one blob.
+        body, mimetype = [coded_xlsx_bytes(store.analysed_documents(job.id))], XLSX_MIMETYPE
     else:
-        raise ApiError(400, "InvalidFormat", f"format must be jsonl or csv, not {fmt!r}")
+        raise ApiError(400, "InvalidFormat", f"format must be jsonl, csv or xlsx, not {fmt!r}")
     response = Response(stream_with_context(body), mimetype=mimetype)
     response.headers["X-Job-Status"] = job.status
     return response
@@ -245,11 +251,17 @@ def report_html(job_id: str):
 
 
 def _report(job: Job) -> dict[str, Any]:
-    """The analyst's report over the job's committed results (all of them once it has ended)."""
+    """The analyst's report over the job's committed results (all of them once it has ended),
+    cached per job, progress and model versions (`ReportCache`)."""
+    analyzer = state(current_app).analyzer
     title = f"Job {job.id} ({job.status.lower().replace('_', ' ')})"
-    rows = _store().analysed_documents(job.id)
-    prepared = prepare_documents(state(current_app).analyzer, rows, refused=job.failed)
-    return report_of(prepared, title=title)
+    key = (job.id, job.status, job.done, job.failed, tuple(sorted(analyzer.model_versions.items())))
+
+    def build() -> dict[str, Any]:
+        rows = _store().analysed_documents(job.id)
+        return report_of(prepare_documents(analyzer, rows, refused=job.failed), title=title)
+
+    return current_app.extensions[EXTENSION]["reports"].get(key, build)
 
 
 @bp.post("/v1/jobs/<job_id>/stop")

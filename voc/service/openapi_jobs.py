@@ -6,6 +6,7 @@ from typing import Any
 
 from voc.jobs.types import STATUSES
 from voc.nlp.pii import REDACT_MODES
+from voc.report.export import XLSX_MIMETYPE
 from voc.service.openapi_parts import error_response, json_response, ref
 
 JOB_ID = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -96,7 +97,7 @@ def job_schemas() -> dict[str, Any]:
                     "description": "CSV/TSV (UTF-8, UTF-8 with BOM, UTF-16 with BOM; else read "
                     "as Windows-1252 with a warning), JSONL or Parquet",
                 },
-                "format": {"type": "string", "enum": ["csv", "tsv", "jsonl", "parquet"]},
+                "format": {"type": "string", "enum": ["csv", "tsv", "jsonl", "parquet", "xlsx"]},
                 "text_column": {"type": "string", "default": "text"},
                 "id_column": {"type": "string", "description": "default: id, else row numbers"},
                 "language_column": {"type": "string"},
@@ -287,7 +288,10 @@ def job_paths() -> dict[str, Any]:
                     {
                         "name": "format",
                         "in": "query",
-                        "schema": {"enum": ["jsonl", "csv"], "default": "jsonl"},
+                        "schema": {"enum": ["jsonl", "csv", "xlsx"], "default": "jsonl"},
+                        "description": "xlsx: the coded comments (id, text, metadata columns, "
+                        "sentiment, top cause, causes and touchpoints `;`-joined, theme, "
+                        "subtopic) of the analysed rows",
                     },
                 ],
                 "responses": {
@@ -296,6 +300,7 @@ def job_paths() -> dict[str, Any]:
                         "content": {
                             "application/x-ndjson": {"schema": ref("JobResultLine")},
                             "text/csv": {"schema": {"type": "string"}},
+                            XLSX_MIMETYPE: {"schema": {"type": "string", "format": "binary"}},
                         },
                     },
                     "400": error_response("Unknown format"),
