@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import re
 
 import pytest
 from report_samples import analysed_documents
@@ -226,3 +228,45 @@ def test_page_explains_metrics_notes_data_and_hides_empty_columns():
     with_value = _driver_docs()
     with_value[0]["metadata"]["customer_value"] = 500.0
     assert "revenue at risk" in render_report_html(build_report(with_value))
+
+
+def test_coded_comments_csv_is_flat(tmp_path):
+    from voc.report.export import write_coded
+
+    docs = _driver_docs()[:2]
+    docs[0]["root_causes"] = [
+        {"id": "fraud", "label": "Fraud", "score": 0.6},
+        {"id": "refund", "label": "Refund delay", "score": 0.9},
+    ]
+    docs[0]["touchpoints"] = [{"id": "billing", "label": "Billing"}]
+    docs[0]["topic"] = {"id": 3, "label": "account taken over", "probability": 0.8}
+    path = tmp_path / "coded.csv"
+    write_coded(docs, path)
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    assert list(rows[0]) == [
+        "id", "text", "source", "score", "score_type", "language", "sentiment",
+        "sentiment_score", "top_cause", "causes", "touchpoints", "theme", "subtopic",
+    ]  # fmt: skip
+    first = rows[0]
+    assert (first["top_cause"], first["causes"]) == ("Refund delay", "Refund delay;Fraud")
+    assert (first["touchpoints"], first["theme"], first["source"]) == (
+        "Billing",
+        "account taken over",
+        "cfpb",
+    )
+    assert rows[1]["score"] == "0" and rows[1]["theme"] == ""
+    with pytest.raises(ValueError, match=r"\.csv or \.xlsx"):
+        write_coded(docs, tmp_path / "coded.json")
+
+
+def test_plotly_is_inlined_once_and_the_page_stays_small(report):
+    from plotly.offline import get_plotlyjs
+
+    from voc.report.html import plotly_js
+
+    html = render_report_html(report)
+    version = re.search(r"plotly\.js \(cartesian - minified\) (v[\d.]+)", html).group(1)
+    assert f"plotly.js {version}" in get_plotlyjs()[:400]  # the bundle matches plotly's figures
+    assert html.count(plotly_js()) == 1 and html.count("Plotly.newPlot") == 1
+    data = len(json.dumps(report, ensure_ascii=False))
+    assert len(html.encode()) - data < 2_000_000

@@ -1,6 +1,10 @@
 """`render_report_html(report) -> str`: one self-contained page (Plotly inlined, no network).
 
-Charts are Plotly figures built here from the report dict and drawn by plotly.js in the page;
+Charts are Plotly figures built here from the report dict and drawn by plotly.js in the page:
+one inline copy of plotly.js's cartesian bundle (`static/plotly-cartesian.min.js`, 1.5 MB,
+bar/scatter/heatmap; the same plotly.js version as the `plotly` package's full 4.8 MB bundle)
+serves every chart. Crowded scatters label only their `LABELLED` largest points; every point's
+hover names its size, sentiment and keywords.
 the comments list, its language/touchpoint/theme filters and the evidence highlighting are a
 small script in the template that reads the same dict embedded as JSON.
 """
@@ -9,6 +13,8 @@ from __future__ import annotations
 
 import json
 from functools import cache
+from html import escape
+from importlib import resources
 from typing import Any
 
 SENTIMENT_COLOURS = {
@@ -19,11 +25,24 @@ SENTIMENT_COLOURS = {
 }
 
 
-@cache
-def _plotly_js() -> str:
-    from plotly.offline import get_plotlyjs
+LABELLED = 10
+PLOTLY_BUNDLE = "plotly-cartesian.min.js"
 
-    return get_plotlyjs()
+
+@cache
+def plotly_js() -> str:
+    return resources.files("voc.report").joinpath("static", PLOTLY_BUNDLE).read_text("utf-8")
+
+
+def _top_labels(labels: list[str], weights: list[float]) -> list[str]:
+    """Labels of the `LABELLED` heaviest points, "" for the rest (their hover still names them)."""
+    keep = set(sorted(range(len(weights)), key=lambda i: -weights[i])[:LABELLED])
+    return [label if i in keep else "" for i, label in enumerate(labels)]
+
+
+def _sentiment_line(sentiment: dict[str, int]) -> str:
+    total = sum(sentiment.values()) or 1
+    return ", ".join(f"{100 * n / total:.0f}% {s}" for s, n in sentiment.items() if n)
 
 
 @cache
@@ -73,13 +92,16 @@ def _charts(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     if report["topic_map"]:
         points = report["topic_map"]
         top = max(p["size"] for p in points) or 1
+        topics = {t["id"]: t for t in report["topics"]}
         charts["topic_map"] = _figure(
             [
                 go.Scatter(
                     x=[p["x"] for p in points],
                     y=[p["y"] for p in points],
                     mode="markers+text",
-                    text=[p["label"] for p in points],
+                    text=_top_labels([p["label"] for p in points], [p["size"] for p in points]),
+                    hovertext=[_topic_hover(p, topics.get(p["id"])) for p in points],
+                    hoverinfo="text",
                     textposition="top center",
                     customdata=[p["id"] for p in points],
                     marker={
@@ -118,7 +140,11 @@ def _charts(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
                     x=[d["volume"] for d in drivers],
                     y=[d["impact"] if scored else d["negativity"] for d in drivers],
                     mode="markers+text",
-                    text=[d["label"] for d in drivers],
+                    text=_top_labels(
+                        [d["label"] for d in drivers], [d["negative"] for d in drivers]
+                    ),
+                    hovertext=[_driver_hover(d) for d in drivers],
+                    hoverinfo="text",
                     textposition="top center",
                     customdata=[f"{d['kind']}:{d['id']}" for d in drivers],
                     marker={
@@ -177,10 +203,29 @@ def _charts(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return charts
 
 
+def _topic_hover(point: dict[str, Any], topic: dict[str, Any] | None) -> str:
+    lines = [f"<b>{escape(point['label'])}</b>", f"{point['size']} comments"]
+    if topic:
+        lines.append(_sentiment_line(topic["sentiment"]))
+        if topic["keywords"]:
+            lines.append("keywords: " + escape(", ".join(topic["keywords"][:6])))
+    return "<br>".join(lines)
+
+
+def _driver_hover(d: dict[str, Any]) -> str:
+    lines = [
+        f"<b>{escape(d['label'])}</b> ({d['kind'].replace('_', ' ')}, {d['role']})",
+        f"{d['volume']} comments: {d['negative']} negative, {d['positive']} positive",
+    ]
+    if "impact" in d:
+        lines.append(f"impact {d['impact']:+.2f} ({d['scored']} scored)")
+    return "<br>".join(lines)
+
+
 def render_report_html(report: dict[str, Any]) -> str:
-    """The whole page as one string: data, charts and plotly.js inlined."""
+    """The whole page as one string: data, charts and plotly.js (once) inlined."""
     data = json.dumps(report, ensure_ascii=False).replace("</", "<\\/")
     charts = json.dumps(_charts(report), ensure_ascii=False).replace("</", "<\\/")
     return _template().render(
-        report=report, data_json=data, charts_json=charts, plotly_js=_plotly_js()
+        report=report, data_json=data, charts_json=charts, plotly_js=plotly_js()
     )
