@@ -270,3 +270,58 @@ def test_plotly_is_inlined_once_and_the_page_stays_small(report):
     assert html.count(plotly_js()) == 1 and html.count("Plotly.newPlot") == 1
     data = len(json.dumps(report, ensure_ascii=False))
     assert len(html.encode()) - data < 2_000_000
+
+
+def test_segments_mark_significant_differences():
+    docs = _driver_docs()
+    for d in docs:  # every fraud complaint comes from the north; the rest is spread evenly
+        d["metadata"]["segment"] = "north" if d["id"].startswith("f") else "south"
+    for d in docs[20:26]:
+        d["metadata"]["segment"] = "north"
+    report = build_report(docs)
+    table = report["segments"]
+    assert table["segments"] == ["north", "south"] and table["sizes"] == [26, 20]
+    fraud = next(r for r in table["rows"] if r["id"] == "fraud")
+    north, south = fraud["cells"]
+    assert north["significant"] and north["z"] > 1.96 and north["count"] == 20
+    assert not south["significant"]  # below, but fewer than 5 comments
+    staff = next(r for r in table["rows"] if r["id"] == "staff")
+    assert staff["cells"][1]["significant"] and staff["cells"][1]["z"] > 0
+    html = render_report_html(report)
+    assert "Themes by segment" in html and "▲" in html
+    assert build_report(_driver_docs())["segments"] is None
+
+
+def test_emerging_themes_use_a_binomial_test_with_a_minimum_count():
+    docs = []
+    for day in range(1, 11):  # ten days of mostly staff praise, a little fraud
+        for n in range(10):
+            fraud = n == 0 and day % 3 == 0
+            docs.append(
+                _analysed(
+                    f"d{day}-{n}",
+                    "text",
+                    sentiment="negative" if fraud else "positive",
+                    causes=["fraud" if fraud else "staff"],
+                    created_at=f"2026-11-{day:02d}T09:00:00Z",
+                )
+            )
+    spike = [
+        _analysed(f"s{n}", "text", sentiment="negative", causes=["fraud"],
+                  created_at="2026-11-11T09:00:00Z")
+        for n in range(6)
+    ] + [
+        _analysed(f"t{n}", "text", sentiment="positive", causes=["staff"],
+                  created_at="2026-11-11T10:00:00Z")
+        for n in range(4)
+    ]  # fmt: skip
+    emerging = build_report(docs + spike)["emerging"]
+    assert "binomial" in emerging["test"]
+    assert [(e["id"], e["period"], e["count"]) for e in emerging["themes"]] == [
+        ("fraud", "2026-11-11", 6)
+    ]
+    assert emerging["themes"][0]["p_value"] < 0.01
+    assert emerging["themes"][0]["baseline_share"] == 0.03
+    # Four is below the minimum count: however unusual, not flagged.
+    assert build_report(docs + spike[2:])["emerging"]["themes"] == []
+    assert "Emerging in 2026-11-11" in render_report_html(build_report(docs + spike))

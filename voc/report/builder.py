@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from voc.nlp.topic_model import OTHER_ID, TopicModel
+from voc.report.comparisons import EMERGING_TEST, emerging_themes, segment_table
 from voc.report.data_notes import data_notes, root_cause_coverage
 from voc.report.drivers import (
     CHURN_RISK_MIN,
@@ -49,6 +50,7 @@ class Doc:
     score_type: str | None
     raw_score_type: str | None
     source: str | None
+    segment: str | None
     customer_value: float
     created_at: datetime | None
     touchpoints: tuple[tuple[str, str], ...]
@@ -125,6 +127,7 @@ def normalize_document(raw: dict[str, Any]) -> Doc:
         score_type=meta.get("score_type") if meta.get("score_type") in SCALES else None,
         raw_score_type=str(meta["score_type"]) if meta.get("score_type") is not None else None,
         source=_label(meta.get("source")) or _label(meta.get("channel")),
+        segment=_label(meta.get("segment")),
         customer_value=_number(meta.get("customer_value")) or 0.0,
         created_at=_created_at(meta.get("created_at")),
         touchpoints=tuple(dict.fromkeys(touchpoints)),
@@ -344,6 +347,14 @@ def build_report(
         )
         for d in docs
     ]
+    labels = {(t.kind, t.id): t.label for t in themes}
+    keyed = [(d.segment, s.themes) for d, s in zip(docs, scored_docs, strict=True)]
+    period = _period(docs)
+    dated = [
+        (_bucket(d.created_at, period), s.themes)
+        for d, s in zip(docs, scored_docs, strict=True)
+        if d.created_at
+    ]
     heat_topics = [t for t in topics if t["id"] != OTHER_ID][:25]
     heat_touchpoints = [t["id"] for t in touchpoints][:15]
     return {
@@ -381,6 +392,8 @@ def build_report(
         "drivers": driver_table(scored_docs, themes, seed=seed),
         "data_notes": data_notes(docs, score_type, refused),
         "coverage": root_cause_coverage(docs),
+        "segments": segment_table(keyed, [(t.kind, t.id, t.label) for t in themes]),
+        "emerging": {"test": EMERGING_TEST, "themes": emerging_themes(dated, labels)},
         "expectation_gaps": gaps,
         "trend": _trend(docs, [t["id"] for t in topics if t["id"] != OTHER_ID][:8]),
         "comments": _comments(

@@ -182,6 +182,20 @@ def job_schemas() -> dict[str, Any]:
                     },
                     "required": ["negative", "with_root_cause", "share"],
                 },
+                "segments": {
+                    "type": ["object", "null"],
+                    "description": "Theme x segment (the `segment` metadata key) shares, with "
+                    "significant differences marked; null without two segments",
+                },
+                "emerging": {
+                    "type": "object",
+                    "description": "Themes significantly above their baseline in the last period",
+                    "properties": {
+                        "test": {"type": "string"},
+                        "themes": {"type": "array"},
+                    },
+                    "required": ["test", "themes"],
+                },
             },
             "required": [
                 "topics",
