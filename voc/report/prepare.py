@@ -124,7 +124,9 @@ def prepare_documents(
     return Prepared(documents, topic_model, notes, refused + errors)
 
 
-def report_of(prepared: Prepared, *, title: str = "Voice of the customer", seed: int = 0):
+def report_of(
+    prepared: Prepared, *, title: str = "Voice of the customer", seed: int = 0
+) -> dict[str, Any]:
     return build_report(
         prepared.documents,
         topic_model=prepared.topic_model,
