@@ -76,6 +76,8 @@ def test_erasure_leaves_no_trace_of_the_customer(client, app, wait_for_job, vali
     assert analyzed.status_code == 200
     _wait_for_alert(app, "e-alert")
     assert "Zanzibar-7731" in _everything(app)
+    report = f"/v1/jobs/{job_id}/report.json"
+    assert "Zanzibar-7731" in client.get(report).get_data(as_text=True)  # now cached
 
     response = client.post("/v1/erasure", json={"customer_id": "cust-erase-42"})
     assert response.status_code == 200
@@ -92,6 +94,7 @@ def test_erasure_leaves_no_trace_of_the_customer(client, app, wait_for_job, vali
     for trace in ("Zanzibar-7731", "Odile Vasseur", "cust-erase-42"):
         assert trace not in everything
     assert "cust-keep-7" in everything  # another customer's document stays
+    assert "Zanzibar-7731" not in client.get(report).get_data(as_text=True)  # cache dropped
     with app.extensions["voc"].engine.connect() as connection:
         logged = connection.execute(
             select(deletions).where(deletions.c.target == body["customer"])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -55,6 +56,11 @@ def _store() -> JobStore:
 
 def job_store(app: Flask) -> JobStore:
     return app.extensions[EXTENSION]["store"]
+
+
+def forget_reports(app: Flask, job_ids: Iterable[str]) -> None:
+    """Drop the cached reports of jobs whose documents were deleted."""
+    app.extensions[EXTENSION]["reports"].drop(job_ids)
 
 
 def close(app: Flask) -> None:
@@ -275,10 +281,11 @@ def stop(job_id: str):
 
 @bp.delete("/v1/jobs/<job_id>")
 def delete_job(job_id: str):
-    """Remove the job, its documents, chunks and results (reports are built on demand from
-    them, jobs raise no alerts); the deletion is recorded without the data."""
+    """Remove the job, its documents, chunks, results and cached reports (jobs raise no
+    alerts); the deletion is recorded without the data."""
     _job_or_404(job_id)
     removed = _store().delete(job_id, kind="job", actor="api")
+    forget_reports(current_app, [job_id])
     return jsonify({"job_id": job_id, "removed": removed})
 
 

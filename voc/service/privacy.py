@@ -31,6 +31,7 @@ def erase():
         )
     services = state(current_app)
     erased = jobs.job_store(current_app).erase_customer(customer_id)
+    jobs.forget_reports(current_app, erased["jobs"])
     removed = {**erased["removed"], "alerts": services.alerts.erase_customer(customer_id)}
     target = deletions.customer_hash(customer_id)
     with services.engine.begin() as connection:

@@ -3,14 +3,16 @@
 A job report takes a topic fit over every comment (a minute on thousands); it depends only on
 the job's committed results (its status and done/failed counts say whether they changed) and on
 the model versions that analysed and fitted it. The key holds all of these, so a report is
-recomputed exactly when one changes; the `MAX_REPORTS` most recent are kept.
+recomputed exactly when one changes; the `MAX_REPORTS` most recent are kept. Deleting a job
+or erasing a customer's documents drops the reports of the jobs touched (`drop`): a report
+holds comment texts, so none outlives its documents.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
 MAX_REPORTS = 8
@@ -33,3 +35,9 @@ class ReportCache:
             while len(self._reports) > self._size:
                 self._reports.popitem(last=False)
         return report
+
+    def drop(self, job_ids: Iterable[str]) -> None:
+        gone = set(job_ids)
+        with self._lock:
+            for key in [k for k in self._reports if k[0] in gone]:
+                del self._reports[key]
