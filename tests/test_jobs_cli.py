@@ -267,3 +267,21 @@ def test_analyze_reads_xlsx_and_semicolon_csv_with_named_columns(tmp_path, capsy
         assert first["created_at"].startswith("2026-11-02") and first["segment"] == "north"
         assert float(first["customer_value"]) == 120.5
         assert len(table[2]["text"]) == 5000
+
+
+@pytest.mark.models  # `voc analyze` loads its own Analyzer
+def test_export_and_report_show_masked_texts(tmp_path, capsys):
+    source = tmp_path / "in.csv"
+    source.write_text(
+        "ref,comment\nm1,Please refund me at jane.doe@example.com - the parcel was late.\n"
+        "m2,Colis arrivé en retard.\n",
+        encoding="utf-8",
+    )
+    coded, page = tmp_path / "coded.csv", tmp_path / "report.html"
+    args = ["analyze", str(source), "--text-column", "comment", "--id-column", "ref"]
+    run = [*args, "-o", str(tmp_path / "o.jsonl"), "--report", str(page), "--export", str(coded)]
+    assert main([*run, "--redact", "mask"]) == 0
+    capsys.readouterr()
+    table = {row["id"]: row for row in csv.DictReader(coded.open(encoding="utf-8"))}
+    assert "jane.doe@example.com" not in table["m1"]["text"] and "[EMAIL]" in table["m1"]["text"]
+    assert "jane.doe@example.com" not in page.read_text(encoding="utf-8")

@@ -167,14 +167,16 @@ def analysed_documents(
     path: Path, info: FileInfo, out: Path, *, columns: Columns, settings: Settings
 ) -> Iterator[dict[str, Any]]:
     """The results in OUT with the text and metadata of their input rows (`info` from the
-    run's `Summary.file`), refused rows left out: what `voc analyze --report` builds the
-    analyst's report from, after the run."""
+    run's `Summary.file`), refused rows left out: what `voc analyze --report` and `--export`
+    build from, after the run. A result that carries its text as returned (the `pii` feature:
+    masked, or None under "drop_text") keeps it: the report never shows what was redacted."""
     with path.open("rb") as stream:
         rows = _rows(stream, info, columns, settings)
         for row, result in zip(rows, read_results(out), strict=True):
             if row.feedback is not None and "error" not in result:
                 feedback = row.feedback
-                yield {**result, "text": feedback.text, "metadata": feedback.metadata}
+                text = result.get("text", feedback.text)
+                yield {**result, "text": text or "", "metadata": feedback.metadata}
 
 
 def check_input(path: Path, out: Path, columns: Columns, settings: Settings) -> FileInfo:
