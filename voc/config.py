@@ -52,8 +52,13 @@ class Settings:
     """Encoder threads; 0 means one per CPU core."""
     batch_wait_ms: float = 2.0
     """How long the online batcher waits to group concurrent requests into one encoder call."""
-    max_queued_documents: int = 2_000
-    """Documents waiting for the encoder beyond this answer 429 instead of queueing forever."""
+    max_queued_documents: int = 400
+    """Documents in flight in `POST /v1/analyze` (waiting for or in the encoder): beyond this,
+    requests answer 429 at once instead of queueing. Small enough that the web threads can
+    reach it (8 threads x 100 documents), so the bound, not the server's queue, decides."""
+    analyze_timeout_s: float = 10.0
+    """A `POST /v1/analyze` request's deadline: its work is dropped if not started by then
+    and the request answers 503 (send large batches to `POST /v1/jobs`)."""
     limits: Limits = field(default_factory=Limits)
     allow_private_webhooks: bool = False
     """Accept owner webhook URLs on loopback, private or link-local addresses (tests, LANs)."""
@@ -115,6 +120,8 @@ class Settings:
             raise ConfigError("model_refresh_seconds must be >= 0 (0 = never)")
         if self.max_queued_documents < 1:
             raise ConfigError("max_queued_documents must be >= 1")
+        if not 0 < self.analyze_timeout_s <= 600:
+            raise ConfigError("analyze_timeout_s must be > 0 and <= 600")
         for f in fields(Limits):
             if getattr(self.limits, f.name) < 1:
                 raise ConfigError(f"limits.{f.name} must be >= 1")
@@ -152,6 +159,8 @@ class Settings:
             values["webhook_secret"] = env["VOC_WEBHOOK_SECRET"]
         if "VOC_THREADS" in env:
             values["threads"] = _int_env("VOC_THREADS")
+        if "VOC_MAX_QUEUED_DOCUMENTS" in env:
+            values["max_queued_documents"] = _int_env("VOC_MAX_QUEUED_DOCUMENTS")
         if "VOC_URL" in env:
             values["service_url"] = env["VOC_URL"]
         if "VOC_JOB_CHUNK_SIZE" in env:

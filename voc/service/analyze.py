@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 
 from voc.nlp.batch import result_dict
-from voc.service.batcher import Overloaded
+from voc.nlp.validation import DocumentError
+from voc.service.batcher import DeadlineExceeded, Overloaded
 from voc.service.configuration import resolve_for_analysis
 from voc.service.errors import ApiError
 from voc.service.schemas import json_body, parse_analyze_request
@@ -26,7 +27,11 @@ def analyze():
     try:
         analyses, model_versions = (
             services.batcher.analyze_versioned(
-                request_body.feedback, request_body.features, taxonomy=taxonomy, journey=journey
+                request_body.feedback,
+                request_body.features,
+                timeout=services.settings.analyze_timeout_s,
+                taxonomy=taxonomy,
+                journey=journey,
             )
             if request_body.feedback
             else ([], services.analyzer.model_versions)
@@ -38,10 +43,26 @@ def analyze():
             f"{err}; retry after {RETRY_AFTER_SECONDS} s or send large batches to POST /v1/jobs",
             {"Retry-After": RETRY_AFTER_SECONDS},
         ) from err
+    except DeadlineExceeded as err:
+        raise ApiError(
+            503,
+            "Timeout",
+            f"no answer within {services.settings.analyze_timeout_s} s: the service is busy; "
+            f"retry after {RETRY_AFTER_SECONDS} s or send large batches to POST /v1/jobs",
+            {"Retry-After": RETRY_AFTER_SECONDS},
+        ) from err
+    failed = [a for a in analyses if isinstance(a, DocumentError)]
+    analysed = [
+        (f, a)
+        for f, a in zip(request_body.feedback, analyses, strict=True)
+        if not isinstance(a, DocumentError)
+    ]
+    analyses = [a for _, a in analysed]
+    errors = [*request_body.errors, *failed]
     redact = request_body.redact or services.settings.redact
-    services.alerts.submit(request_body.feedback, analyses, journey, redact=redact)
+    services.alerts.submit([f for f, _ in analysed], analyses, journey, redact=redact)
     services.metrics.documents.labels("analyzed").inc(len(analyses))
-    services.metrics.documents.labels("rejected").inc(len(request_body.errors))
+    services.metrics.documents.labels("rejected").inc(len(errors))
     return jsonify(
         {
             "model_versions": {
@@ -51,10 +72,8 @@ def analyze():
             },
             "documents": [
                 result_dict(f, a, redact, with_text="pii" in request_body.features)
-                for f, a in zip(request_body.feedback, analyses, strict=True)
+                for f, a in analysed
             ],
-            "errors": [
-                {"id": e.id, "code": e.code, "message": e.message} for e in request_body.errors
-            ],
+            "errors": [{"id": e.id, "code": e.code, "message": e.message} for e in errors],
         }
     )

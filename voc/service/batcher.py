@@ -2,10 +2,16 @@
 
 Web threads submit their documents and wait; one worker thread takes everything queued
 (waiting at most `wait_ms` for more to arrive), runs one analysis per feature set, and hands
-each request its results. The queue is bounded in documents: past the bound, `submit`
-raises `Overloaded` at once (the API answers 429) instead of queueing without end. The
+each request its results. Admission is bounded in documents in flight (waiting or being
+analysed): past the bound, `submit` raises `Overloaded` at once (the API answers 429)
+instead of queueing without end. Each request carries its deadline: work whose caller has
+given up (deadline passed, future cancelled) is dropped, never run. The
 worker is also the only thread that touches the models, so tokenizers and ONNX sessions
 are never shared between threads.
+
+One request never fails another: when a merged batch raises, the worker runs each request
+alone, then each document of a failing request alone, and a document that still fails is
+answered as a `DocumentError` in its own request (one log line, no traceback).
 """
 
 from __future__ import annotations
@@ -22,12 +28,17 @@ from voc.nlp.analyzer import Analyzer
 from voc.nlp.journey import Journey
 from voc.nlp.taxonomy import Taxonomy
 from voc.nlp.types import Analysis, Feedback
+from voc.nlp.validation import DocumentError
 
 log = logging.getLogger(__name__)
 
 
 class Overloaded(RuntimeError):
-    """Too many documents are already waiting for the encoder."""
+    """Too many documents are already in flight."""
+
+
+class DeadlineExceeded(TimeoutError):
+    """The request's deadline passed before its documents were analysed."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,8 @@ class _Options:
 class _Pending:
     feedback: Sequence[Feedback]
     options: _Options
+    deadline: float = float("inf")
+    """`time.monotonic()` after which nobody waits for the answer: the work is dropped."""
     future: Future = field(default_factory=Future)
     model_versions: dict[str, str] = field(default_factory=dict)
     """Versions of the analyzer that answered (set before the future resolves)."""
@@ -58,6 +71,7 @@ class Batcher:
         self.max_batch = max_batch
         self._queue: deque[_Pending] = deque()
         self._queued_documents = 0
+        self._in_flight = 0
         self._cond = threading.Condition()
         self._closed = False
         self._thread = threading.Thread(target=self._loop, name="voc-batcher", daemon=True)
@@ -75,17 +89,31 @@ class Batcher:
         *,
         taxonomy: Taxonomy | None = None,
         journey: Journey | None = None,
+        timeout: float | None = None,
     ) -> _Pending:
         pending = _Pending(list(feedback), _Options(frozenset(features), taxonomy, journey))
+        if timeout is not None:
+            pending.deadline = time.monotonic() + timeout
         with self._cond:
             if self._closed:
                 raise RuntimeError("the batcher is closed")
-            if self._queued_documents + len(feedback) > self.max_queued_documents:
-                raise Overloaded(f"{self._queued_documents} documents are already queued")
+            if self._in_flight + len(feedback) > self.max_queued_documents:
+                raise Overloaded(f"{self._in_flight} documents are already in flight")
             self._queue.append(pending)
             self._queued_documents += len(feedback)
+            self._in_flight += len(feedback)
             self._cond.notify()
+        pending.future.add_done_callback(lambda _: self._release(len(pending.feedback)))
         return pending
+
+    def _release(self, documents: int) -> None:
+        with self._cond:
+            self._in_flight -= documents
+
+    @property
+    def in_flight(self) -> int:
+        """Documents admitted and not yet answered (waiting or being analysed)."""
+        return self._in_flight
 
     def analyze(
         self,
@@ -104,9 +132,14 @@ class Batcher:
         **options,
     ) -> tuple[list[Analysis], dict[str, str]]:
         """Analyses and the model versions that produced them (models can be swapped between
-        two batches, so the versions come from the batch, not from the current analyzer)."""
-        pending = self._submit(feedback, features, **options)
-        return pending.future.result(timeout=timeout), pending.model_versions
+        two batches, so the versions come from the batch, not from the current analyzer).
+        Raises `DeadlineExceeded` after `timeout` s; work not yet started is then dropped."""
+        pending = self._submit(feedback, features, timeout=timeout, **options)
+        try:
+            return pending.future.result(timeout=timeout), pending.model_versions
+        except TimeoutError as err:
+            pending.future.cancel()  # no effect once running; else the worker skips it
+            raise DeadlineExceeded(f"no answer within {timeout} s") from err
 
     def close(self) -> None:
         with self._cond:
@@ -126,21 +159,28 @@ class Batcher:
                 if remaining <= 0:
                     break
                 self._cond.wait(remaining)
-            batch, size = [], 0
+            batch, size, now = [], 0, time.monotonic()
             while self._queue and (
                 not batch or size + len(self._queue[0].feedback) <= self.max_batch
             ):
                 item = self._queue.popleft()
+                self._queued_documents -= len(item.feedback)
+                if not item.future.set_running_or_notify_cancel():
+                    continue  # its caller gave up
+                if now > item.deadline:
+                    item.future.set_exception(DeadlineExceeded("dropped after its deadline"))
+                    continue
                 batch.append(item)
                 size += len(item.feedback)
-            self._queued_documents -= size
             return batch
 
     def _loop(self) -> None:
         while True:
             batch = self._take_batch()
             if not batch:
-                return
+                if self._closed:
+                    return
+                continue
             by_options: dict[_Options, list[_Pending]] = {}
             for item in batch:
                 by_options.setdefault(item.options, []).append(item)
@@ -148,23 +188,52 @@ class Batcher:
                 self._run(options, items)
 
     def _run(self, options: _Options, items: list[_Pending]) -> None:
-        documents = [f for item in items for f in item.feedback]
         analyzer = self.analyzer  # read once: a swap during this batch applies to the next
+        documents = [f for item in items for f in item.feedback]
         try:
-            results = analyzer.analyze(
-                documents,
-                features=options.features,
-                taxonomy=options.taxonomy,
-                journey=options.journey,
+            results: list[Analysis | DocumentError] = list(
+                self._analyze(analyzer, options, documents)
             )
-            versions = analyzer.model_versions
-        except Exception as err:
-            log.exception("batch.failed", extra={"documents": len(documents)})
-            for item in items:
-                item.future.set_exception(err)
-            return
+        except Exception:
+            if len(items) > 1:  # someone's request poisons the batch: find whose
+                for item in items:
+                    self._run_alone(analyzer, options, item)
+                return
+            results = [self._analyze_one(analyzer, options, f) for f in documents]
         offset = 0
         for item in items:
-            item.model_versions = versions
+            item.model_versions = analyzer.model_versions
             item.future.set_result(results[offset : offset + len(item.feedback)])
             offset += len(item.feedback)
+
+    def _run_alone(self, analyzer: Analyzer, options: _Options, item: _Pending) -> None:
+        try:
+            results = list(self._analyze(analyzer, options, item.feedback))
+        except Exception:
+            results = [self._analyze_one(analyzer, options, f) for f in item.feedback]
+        item.model_versions = analyzer.model_versions
+        item.future.set_result(results)
+
+    def _analyze_one(
+        self, analyzer: Analyzer, options: _Options, feedback: Feedback
+    ) -> Analysis | DocumentError:
+        try:
+            return self._analyze(analyzer, options, [feedback])[0]
+        except Exception as err:
+            log.warning("document.analysis_failed", extra={"error_type": type(err).__name__})
+            return DocumentError(
+                feedback.id,
+                "AnalysisFailed",
+                f"this document could not be analysed ({type(err).__name__}); it is logged",
+            )
+
+    @staticmethod
+    def _analyze(
+        analyzer: Analyzer, options: _Options, documents: Sequence[Feedback]
+    ) -> list[Analysis]:
+        return analyzer.analyze(
+            documents,
+            features=options.features,
+            taxonomy=options.taxonomy,
+            journey=options.journey,
+        )

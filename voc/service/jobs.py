@@ -32,7 +32,7 @@ from voc.report.prepare import prepare_documents, report_of
 from voc.service.configuration import pin_configuration
 from voc.service.errors import ApiError
 from voc.service.report_cache import ReportCache
-from voc.service.schemas import json_body, parse_options
+from voc.service.schemas import json_body, parse_json, parse_options
 from voc.service.state import state
 
 bp = Blueprint("jobs", __name__)
@@ -174,10 +174,7 @@ def _form_value(name: str) -> Any:
     if value is None or value == "":
         return None
     if value.lstrip().startswith(("[", "{")):
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError as err:
-            raise ApiError(400, "InvalidForm", f"form field {name!r} is not valid JSON") from err
+        return parse_json(value, f"form field {name!r}")
     return value
 
 

@@ -13,7 +13,7 @@ from voc.nlp.analyzer import FEATURES
 from voc.nlp.batch import request_options
 from voc.nlp.pii import REDACT_MODES
 from voc.nlp.types import SUPPORTED_LANGUAGES, Feedback
-from voc.nlp.validation import DocumentError, validate_unique_document
+from voc.nlp.validation import DocumentError, validate_unique_document, value_problem
 from voc.service.errors import ApiError
 
 
@@ -44,14 +44,40 @@ def json_body(request: Request) -> Any:
             "InvalidEncoding",
             f"the body is not valid UTF-8 (byte {err.start}); encode it as UTF-8",
         ) from err
+    return parse_json(text, "the body")
+
+
+def parse_json(text: str, what: str) -> Any:
+    """JSON text -> value, or a 400 naming the problem: invalid JSON, nesting too deep for
+    the parser, integer literals beyond Python's 4,300 digits, and anything `value_problem`
+    refuses (lone surrogates, non-finite numbers, deep nesting), naming the field."""
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except json.JSONDecodeError as err:
         raise ApiError(
             400,
             "InvalidJson",
-            f"the body is not valid JSON: {err.msg} at line {err.lineno} column {err.colno}",
+            f"{what} is not valid JSON: {err.msg} at line {err.lineno} column {err.colno}",
         ) from err
+    except RecursionError as err:
+        raise ApiError(400, "InvalidJson", f"{what} is nested too deeply") from err
+    except ValueError as err:  # int literals beyond sys.get_int_max_str_digits()
+        raise ApiError(400, "InvalidJson", f"{what} holds a number that is too long") from err
+    problem = _body_problem(value)
+    if problem:
+        raise ApiError(400, "InvalidValue", problem)
+    return value
+
+
+def _body_problem(body: Any) -> str | None:
+    """`value_problem` over a body; a lone surrogate inside `documents` is left to that
+    document's validation, so it fails alone instead of failing the request."""
+    if not isinstance(body, dict) or "documents" not in body:
+        return value_problem(body, "body")
+    rest = {key: value for key, value in body.items() if key != "documents"}
+    return value_problem(rest, "body") or value_problem(
+        body["documents"], "body.documents", strings=False
+    )
 
 
 def _features(payload: dict) -> tuple[str, ...]:
