@@ -23,8 +23,6 @@ import logging
 import secrets
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -54,11 +52,11 @@ from voc.alerts.rules import (
     load_default_rules,
     parse_rules,
 )
-from voc.alerts.webhooks import webhook_url_problem
 from voc.config import Settings
 from voc.nlp.batch import result_dict
 from voc.nlp.journey import Journey, Touchpoint
 from voc.nlp.types import Analysis, Feedback
+from voc.service import webhooks
 from voc.storage import metadata
 
 log = logging.getLogger(__name__)
@@ -66,7 +64,7 @@ log = logging.getLogger(__name__)
 STATUSES = ("pending", "delivered", "failed", "unroutable")
 """pending: waiting for (another) attempt; unroutable: no owner webhook for the touchpoint."""
 MAX_BACKOFF_S = 3_600.0
-MAX_ERROR_CHARS = 500
+MAX_ERROR_CHARS = webhooks.MAX_ERROR_CHARS
 MAX_PAGE = 200
 SECRET_FILE = "webhook-secret"
 
@@ -128,16 +126,6 @@ class _NewAlert:
     touchpoint: Touchpoint | None
     touchpoint_id: str | None
     payload: dict[str, Any]
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect could point a webhook at an address the URL check refused: do not follow."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirect)
 
 
 class AlertService:
@@ -375,32 +363,21 @@ class AlertService:
 
     def _deliver(self, alert_id: str, url: str, body: bytes) -> str | None:
         """POST once; None on a 2xx answer, else why it failed."""
-        problem = webhook_url_problem(
-            url, allow_private=self._settings.allow_private_webhooks, resolve=True
-        )
-        if problem:
-            return f"webhook_url {problem}"[:MAX_ERROR_CHARS]
         timestamp = int(time.time())
-        outgoing = urllib.request.Request(
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "voc-alerts",
+            "webhook-id": alert_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": sign(self._key, alert_id, timestamp, body),
+        }
+        return webhooks.post(
             url,
-            data=body,
-            method="POST",
-            headers={
-                "Content-Type": "application/json",
-                "User-Agent": "voc-alerts",
-                "webhook-id": alert_id,
-                "webhook-timestamp": str(timestamp),
-                "webhook-signature": sign(self._key, alert_id, timestamp, body),
-            },
+            body,
+            headers,
+            allow_private=self._settings.allow_private_webhooks,
+            timeout=self._settings.webhook_timeout_s,
         )
-        try:
-            with _OPENER.open(outgoing, timeout=self._settings.webhook_timeout_s) as response:
-                response.read(1024)
-                return None
-        except urllib.error.HTTPError as err:
-            return f"HTTP {err.code} {err.reason}"[:MAX_ERROR_CHARS]
-        except (OSError, ValueError) as err:
-            return f"{type(err).__name__}: {err}"[:MAX_ERROR_CHARS]
 
     def _resume_pending(self) -> None:
         with self._engine.connect() as connection:
