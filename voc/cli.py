@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 
 def _serve(args: argparse.Namespace) -> int:
+    os.umask(0o077)  # what the service writes (database, models, secrets) is owner-only
     settings = Settings.from_env()
     app = create_app(settings)
     server = make_server(app, settings, host=args.host, port=args.port, threads=args.threads)

@@ -32,3 +32,22 @@ def registry_dir() -> Path:
     """Newly trained model versions (git-ignored, next to runtime state); `VOC_REGISTRY_DIR`
     overrides. Committed default versions stay under `ARTIFACTS_DIR`."""
     return Path(os.environ.get("VOC_REGISTRY_DIR", var_dir() / "registry"))
+
+
+def private_dir(path: Path) -> Path:
+    """`path` and missing parents created owner-only (0700): runtime state holds feedback."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
+def create_private_file(path: Path, text: str = "") -> bool:
+    """Create `path` owner-only (0600) with `text`, never readable by others even briefly;
+    False when it already exists (left as it is)."""
+    private_dir(path.parent)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(text)
+    return True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 
 
 def _worker(args: argparse.Namespace) -> int:
+    os.umask(0o077)  # as `voc serve`: what the worker writes is owner-only
     settings = Settings.from_env()
     engine = make_engine(settings.database_url)
     create_schema(engine)

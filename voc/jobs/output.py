@@ -80,8 +80,25 @@ def _csv_values(row: ResultRow, columns: list[str]) -> list[Any]:
             "error_code": row.error_code,
             "error_message": row.error_message,
         }
-        return [values.get(c, "") for c in columns]
-    return [_cell(row.body or {}, column) for column in columns]
+        return [neutralise(values.get(c, "")) for c in columns]
+    return [neutralise(_cell(row.body or {}, column)) for column in columns]
+
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(cell: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula (OWASP CSV injection: it starts with
+    `=`, `+`, `-`, `@`, tab or CR) gets a leading `'`; `unneutralise` takes it off again."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_TRIGGERS):
+        return "'" + cell
+    return cell
+
+
+def unneutralise(cell: str) -> str:
+    if cell.startswith("'") and cell[1:].startswith(FORMULA_TRIGGERS):
+        return cell[1:]
+    return cell
 
 
 def _cell(body: Mapping[str, Any], column: str) -> Any:
@@ -106,6 +123,7 @@ def read_results(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def _from_csv(record: dict[str, str]) -> dict[str, Any]:
+    record = {column: unneutralise(cell) for column, cell in record.items()}
     if record.get("error_code"):
         error = {"code": record["error_code"], "message": record["error_message"]}
         return {"id": record["id"], "error": error}

@@ -11,6 +11,8 @@ small script in the template that reads the same dict embedded as JSON.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from functools import cache
 from html import escape
@@ -27,6 +29,8 @@ SENTIMENT_COLOURS = {
 
 LABELLED = 10
 PLOTLY_BUNDLE = "plotly-cartesian.min.js"
+APP_SCRIPT = "report.js"
+"""The page's own script (filters, comment list), inlined and allowed by its hash."""
 
 
 @cache
@@ -224,8 +228,44 @@ def _driver_hover(d: dict[str, Any]) -> str:
 
 def render_report_html(report: dict[str, Any]) -> str:
     """The whole page as one string: data, charts and plotly.js (once) inlined."""
-    data = json.dumps(report, ensure_ascii=False).replace("</", "<\\/")
-    charts = json.dumps(_charts(report), ensure_ascii=False).replace("</", "<\\/")
     return _template().render(
-        report=report, data_json=data, charts_json=charts, plotly_js=plotly_js()
+        report=report,
+        data_json=script_json(report),
+        charts_json=script_json(_charts(report)),
+        plotly_js=plotly_js(),
+        app_js=_app_js(),
+        csp=report_csp(),
     )
+
+
+def script_json(value: Any) -> str:
+    """JSON safe inside a `<script>` element: every `<`, `>` and `&` escaped (a comment
+    holding `<!--<script>` or `</script>` cannot end or reparse the element), line
+    separators escaped, and NaN/Infinity refused (they are not JSON)."""
+    text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    return text.translate(_SCRIPT_ESCAPES)
+
+
+_SCRIPT_ESCAPES = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
+
+
+@cache
+def _app_js() -> str:
+    return resources.files("voc.report").joinpath("static", APP_SCRIPT).read_text("utf-8")
+
+
+@cache
+def report_csp() -> str:
+    """The page's Content-Security-Policy: only its own two inline scripts run (by hash), and
+    nothing is fetched from anywhere. `frame-ancestors` is added by the service's header."""
+    hashes = " ".join(f"'sha256-{_sha256(js)}'" for js in (plotly_js(), _app_js()))
+    return (
+        f"default-src 'none'; script-src {hashes}; style-src 'unsafe-inline'; "
+        "img-src data: blob:; font-src data:; base-uri 'none'; form-action 'none'"
+    )
+
+
+def _sha256(text: str) -> str:
+    return base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode()

@@ -18,6 +18,7 @@ from voc.service import (
     analyze,
     configuration,
     errors,
+    headers,
     jobs,
     metrics,
     models,
@@ -71,6 +72,7 @@ def create_app(
     )
     app.extensions[EXTENSION].models.start()
     errors.init_app(app)
+    headers.init_app(app)
     app.register_blueprint(analyze.bp)
     app.register_blueprint(models.bp)
     app.register_blueprint(ops.bp)

@@ -101,10 +101,8 @@ def signing_key(settings: Settings) -> bytes:
     secret = settings.webhook_secret
     if not secret:
         path = paths.var_dir() / SECRET_FILE
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text("whsec_" + base64.b64encode(secrets.token_bytes(32)).decode())
-            path.chmod(0o600)
+        generated = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+        if paths.create_private_file(path, generated):
             log.info("alerts.secret.generated", extra={"path": str(path)})
         secret = path.read_text().strip()
     if secret.startswith("whsec_"):

@@ -27,10 +27,11 @@ from voc.jobs.store import IdempotencyConflict, Job, JobNotReady, JobStore
 from voc.jobs.types import STATUSES
 from voc.jobs.worker import WorkerThread
 from voc.report.export import XLSX_MIMETYPE, coded_xlsx_bytes
-from voc.report.html import render_report_html
+from voc.report.html import render_report_html, report_csp
 from voc.report.prepare import prepare_documents, report_of
 from voc.service.configuration import pin_configuration
 from voc.service.errors import ApiError
+from voc.service.headers import html_response
 from voc.service.report_cache import ReportCache
 from voc.service.schemas import json_body, parse_json, parse_options
 from voc.service.state import state
@@ -250,7 +251,7 @@ def report_json(job_id: str):
 
 @bp.get("/v1/jobs/<job_id>/report")
 def report_html(job_id: str):
-    return Response(render_report_html(_report(_job_or_404(job_id))), mimetype="text/html")
+    return html_response(render_report_html(_report(_job_or_404(job_id))), report_csp())
 
 
 def _report(job: Job) -> dict[str, Any]:

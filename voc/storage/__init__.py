@@ -9,6 +9,8 @@ from pathlib import Path
 from sqlalchemy import Engine, MetaData, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 
+from voc import paths
+
 metadata = MetaData()
 """Every table voc stores. Feature modules declare theirs on it; `create_schema` creates them."""
 
@@ -31,7 +33,7 @@ def make_engine(database_url: str) -> Engine:
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            paths.create_private_file(Path(url.database))  # SQLite's -wal/-shm follow its mode
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
