@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime
+import decimal
 import hashlib
 import io
 import json
@@ -285,17 +287,19 @@ def _document(values: dict[str, Any], columns: Columns, row_number: int) -> dict
             continue
         if name in NUMERIC_METADATA and isinstance(value, str):
             value = _number(value)
-        metadata[name] = value
+        metadata[name] = _json_value(value)
     for key, name in columns.mapped:
         value = values.get(name)
         if value is None or value == "":
             continue
         metadata[key] = (
-            _number(value) if key in NUMERIC_METADATA and isinstance(value, str) else value
+            _number(value)
+            if key in NUMERIC_METADATA and isinstance(value, str)
+            else _json_value(value)
         )
     nested = values.get("metadata")
     if isinstance(nested, dict):
-        metadata = {**nested, **metadata}
+        metadata = {**_json_value(nested), **metadata}
     for key, value in columns.fixed:
         metadata.setdefault(key, value)
     document = {
@@ -309,6 +313,24 @@ def _document(values: dict[str, Any], columns: Columns, row_number: int) -> dict
     if language not in (None, ""):
         document["language"] = language
     return document
+
+
+def _json_value(value: Any) -> Any:
+    """Parquet cells as JSON values: dates and times as ISO 8601 text, decimals as numbers,
+    other types (bytes...) as text; validation then refuses what is still not storable."""
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    if isinstance(value, dict):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_value(v) for v in value]
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds()
+    return str(value)
 
 
 def _number(value: str) -> float | int | str:
@@ -393,6 +415,12 @@ def _jsonl_rows(text: IO[str], columns: Columns) -> Iterator[_RawRow]:
                 where, None, ("InvalidJson", f"not valid JSON: {err.msg} at column {err.colno}")
             )
             continue
+        except RecursionError:
+            yield _RawRow(where, None, ("InvalidJson", "the line is nested too deeply"))
+            continue
+        except ValueError:  # an integer literal beyond sys.get_int_max_str_digits()
+            yield _RawRow(where, None, ("InvalidJson", "the line holds a number that is too long"))
+            continue
         if not isinstance(value, dict):
             yield _RawRow(where, None, ("InvalidRow", "each line must be a JSON object"))
             continue
@@ -417,7 +445,16 @@ def _parquet_rows(stream: IO[bytes], columns: Columns) -> Iterator[_RawRow]:
     wanted = [n for n in _named(columns) if n]
     wanted += [n for n in ("id", "language", "metadata") if n in names and n not in wanted]
     number = 0
-    for batch in parquet.iter_batches(batch_size=2048, columns=wanted):
+    batches = parquet.iter_batches(batch_size=2048, columns=wanted)
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except (pa.ArrowException, OSError) as err:
+            raise IngestError(
+                "InvalidParquet", f"the file is not readable Parquet after row {number}: {err}"
+            ) from err
         for values in batch.to_pylist():
             number += 1
             yield _RawRow(f"row {number}", _document(values, columns, number))

@@ -41,7 +41,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from voc.jobs import deletions
-from voc.jobs.ingest import Row
+from voc.jobs.ingest import IngestError, Row
 from voc.jobs.types import FINISHED, RECEIVING, RUNNABLE, ResultRow
 from voc.nlp.batch import feedback_to_json
 from voc.nlp.pii import detect, mask
@@ -238,6 +238,8 @@ class JobStore:
             return existing
         try:
             total = self._store_rows(job_id, rows, chunk_size)
+            if total == 0:
+                raise IngestError("EmptyFile", "the input has no rows (a header alone is not data)")
         except BaseException:
             self.delete(job_id)
             raise

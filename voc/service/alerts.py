@@ -65,6 +65,7 @@ STATUSES = ("pending", "delivered", "failed", "unroutable")
 """pending: waiting for (another) attempt; unroutable: no owner webhook for the touchpoint."""
 MAX_BACKOFF_S = 3_600.0
 MAX_ERROR_CHARS = webhooks.MAX_ERROR_CHARS
+MAX_INT64 = 2**63 - 1
 MAX_PAGE = 200
 SECRET_FILE = "webhook-secret"
 
@@ -568,7 +569,12 @@ OPENAPI_PATHS: dict[str, Any] = {
                 {
                     "name": "offset",
                     "in": "query",
-                    "schema": {"type": "integer", "minimum": 0, "default": 0},
+                    "schema": {
+                        "type": "integer",
+                        "minimum": 0,
+                        "maximum": MAX_INT64,
+                        "default": 0,
+                    },
                 },
             ],
             "responses": {

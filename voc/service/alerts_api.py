@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from voc.alerts.rules import rules_to_dict
 from voc.nlp.fields import InvalidFieldError
-from voc.service.alerts import MAX_PAGE, STATUSES, AlertService
+from voc.service.alerts import MAX_INT64, MAX_PAGE, STATUSES, AlertService
 from voc.service.errors import ApiError
 from voc.service.schemas import json_body
 from voc.service.state import state
@@ -52,7 +52,7 @@ def _int_arg(name: str, default: int, low: int, high: int | None) -> int:
         value = int(raw)
     except ValueError as err:
         raise ApiError(400, "InvalidQuery", f"{name} must be an integer, not {raw!r}") from err
-    if value < low or (high is not None and value > high):
-        bounds = f"between {low} and {high}" if high is not None else f">= {low}"
-        raise ApiError(400, "InvalidQuery", f"{name} must be {bounds}")
+    high = MAX_INT64 if high is None else high  # what the database can compare against
+    if not low <= value <= high:
+        raise ApiError(400, "InvalidQuery", f"{name} must be between {low} and {high}")
     return value

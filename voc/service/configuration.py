@@ -6,6 +6,7 @@ inline object) into validated values, with the same errors as the endpoints.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
@@ -32,12 +33,17 @@ def _store() -> ConfigStore:
     return state(current_app).config_store
 
 
+VERSION = re.compile(r"^[0-9]{1,19}$")
+MAX_VERSION = 2**63 - 1
+"""Versions are 64-bit integers in the database; larger ones are refused, not looked up."""
+
+
 def _version_arg() -> int | None:
     raw = request.args.get("version")
     if raw is None:
         return None
-    if not raw.isdigit() or int(raw) < 1:
-        raise ApiError(400, "InvalidVersion", "version must be a positive integer")
+    if not VERSION.match(raw) or not 1 <= int(raw) <= MAX_VERSION:
+        raise ApiError(400, "InvalidVersion", f"version must be an integer from 1 to {MAX_VERSION}")
     return int(raw)
 
 
@@ -277,10 +283,11 @@ def _config_paths(kind: str, schema: str, list_schema: str, param: str) -> dict[
         "name": "version",
         "in": "query",
         "required": False,
-        "schema": {"type": "integer", "minimum": 1},
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_VERSION},
         "description": "a stored version; default the latest",
     }
     path_param = {"name": param, "in": "path", "required": True, "schema": {"type": "string"}}
+    new_id = {**path_param, "schema": {**_ID, "not": {"const": "default"}}}
     return {
         f"/v1/{kind}": {
             "get": {
@@ -292,7 +299,7 @@ def _config_paths(kind: str, schema: str, list_schema: str, param: str) -> dict[
         f"/v1/{kind}/{{{param}}}": {
             "put": {
                 "summary": f'Store a new version ({param} "default" is reserved)',
-                "parameters": [path_param],
+                "parameters": [new_id],
                 "requestBody": {
                     "required": True,
                     "content": {"application/json": {"schema": _ref(schema)}},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,10 @@ def init_app(app: Flask) -> None:
         if status == 413:
             limit = app.config["MAX_CONTENT_LENGTH"]
             message = f"the request body exceeds {limit} bytes; split it or use POST /v1/jobs"
-        return error_response(status, code, message)
+        headers = {}
+        if isinstance(err, MethodNotAllowed) and err.valid_methods:  # RFC 9110: 405 has Allow
+            headers["Allow"] = ", ".join(sorted(err.valid_methods))
+        return error_response(status, code, message, headers)
 
     @app.errorhandler(Exception)
     def handle_unexpected(err: Exception) -> Response:

@@ -32,13 +32,13 @@ from voc.report.prepare import prepare_documents, report_of
 from voc.service.configuration import pin_configuration
 from voc.service.errors import ApiError
 from voc.service.headers import html_response
+from voc.service.openapi_jobs import MAX_LIST
 from voc.service.report_cache import ReportCache
 from voc.service.schemas import json_body, parse_json, parse_options
 from voc.service.state import state
 
 bp = Blueprint("jobs", __name__)
 EXTENSION = "voc.jobs"
-MAX_LIST = 500
 FILE_FIELDS = ("text_column", "id_column", "language_column", "metadata_columns", "format")
 
 

@@ -393,13 +393,26 @@ def _edit_responses() -> dict[str, Any]:
     }
 
 
+def _complete_responses(paths: dict[str, Any]) -> None:
+    """The answers every operation with a body can give, added where it does not list them:
+    the body can be malformed (400), too large (413) or, for JSON, of another type (415)."""
+    for operations in paths.values():
+        for operation in operations.values():
+            responses = operation["responses"]
+            if "requestBody" in operation:
+                responses.setdefault("400", error_response("Invalid body (InvalidJson, ...)"))
+                responses.setdefault("413", error_response("Body larger than the limit"))
+                if "application/json" in operation["requestBody"]["content"]:
+                    responses.setdefault("415", error_response("Body is not application/json"))
+
+
 def openapi_document(settings: Settings) -> dict[str, Any]:
     status = {
         "type": "object",
         "properties": {"status": {"type": "string"}},
         "required": ["status"],
     }
-    return {
+    document = {
         "openapi": "3.1.0",
         "info": {
             "title": "voc: voice-of-the-customer text analytics",
@@ -424,9 +437,11 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                             "Invalid body (InvalidJson, InvalidEncoding, InvalidRequest, "
                             "BatchTooLarge, UnknownFeature)"
                         ),
+                        "404": error_response("No stored taxonomy or journey with that id"),
                         "413": error_response("Body larger than max_request_bytes"),
                         "415": error_response("Body is not application/json"),
-                        "429": error_response("Overloaded; retry after the Retry-After header"),
+                        "429": error_response("Overloaded: too many documents in flight"),
+                        "503": error_response("Timeout: no answer within the deadline"),
                     },
                 }
             },
@@ -547,3 +562,5 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
         },
         "components": {"schemas": _schemas(settings)},
     }
+    _complete_responses(document["paths"])
+    return document

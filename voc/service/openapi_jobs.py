@@ -9,6 +9,9 @@ from voc.nlp.pii import REDACT_MODES
 from voc.report.export import XLSX_MIMETYPE
 from voc.service.openapi_parts import error_response, json_response, ref
 
+MAX_LIST = 500
+"""The most jobs `GET /v1/jobs` lists at once."""
+
 JOB_ID = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}
 TIME = {"type": ["string", "null"], "format": "date-time"}
 
@@ -259,6 +262,7 @@ def job_paths() -> dict[str, Any]:
                         "Invalid body or file (EmptyFile, InvalidEncoding, MissingColumn, "
                         "UnsupportedFormat, InvalidRequest, UnknownFeature)"
                     ),
+                    "404": error_response("No stored taxonomy or journey with that id"),
                     "409": error_response("Idempotency-Key reused for a different request"),
                     "413": error_response("Larger than max_upload_bytes / max_job_json_bytes"),
                     "415": error_response("Neither application/json nor multipart/form-data"),
@@ -268,7 +272,16 @@ def job_paths() -> dict[str, Any]:
                 "summary": "List jobs, newest first",
                 "parameters": [
                     {"name": "status", "in": "query", "schema": {"enum": list(STATUSES)}},
-                    {"name": "limit", "in": "query", "schema": {"type": "integer", "default": 50}},
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": MAX_LIST,
+                            "default": 50,
+                        },
+                    },
                 ],
                 "responses": {
                     "200": json_response("Jobs", ref("JobList")),
