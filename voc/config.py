@@ -56,6 +56,12 @@ class Settings:
     """Documents in flight in `POST /v1/analyze` (waiting for or in the encoder): beyond this,
     requests answer 429 at once instead of queueing. Small enough that the web threads can
     reach it (8 threads x 100 documents), so the bound, not the server's queue, decides."""
+    web_threads: int = 16
+    """Threads of `voc serve` answering HTTP (`--threads`)."""
+    max_connections: int = 1000
+    """Open client connections `voc serve` holds; idle ones are closed after `idle_timeout_s`."""
+    idle_timeout_s: float = 15.0
+    """A connection with no traffic for this long (idle keep-alive, slow headers) is closed."""
     analyze_timeout_s: float = 10.0
     """A `POST /v1/analyze` request's deadline: its work is dropped if not started by then
     and the request answers 503 (send large batches to `POST /v1/jobs`)."""
@@ -120,6 +126,10 @@ class Settings:
             raise ConfigError("model_refresh_seconds must be >= 0 (0 = never)")
         if self.max_queued_documents < 1:
             raise ConfigError("max_queued_documents must be >= 1")
+        if self.web_threads < 2 or self.max_connections < 1 or self.idle_timeout_s <= 0:
+            raise ConfigError(
+                "web_threads must be >= 2, max_connections >= 1 and idle_timeout_s > 0"
+            )
         if not 0 < self.analyze_timeout_s <= 600:
             raise ConfigError("analyze_timeout_s must be > 0 and <= 600")
         for f in fields(Limits):

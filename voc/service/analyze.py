@@ -17,9 +17,22 @@ bp = Blueprint("analyze", __name__)
 RETRY_AFTER_SECONDS = "1"
 
 
+def _overloaded(err: Overloaded) -> ApiError:
+    return ApiError(
+        429,
+        "Overloaded",
+        f"{err}; retry after {RETRY_AFTER_SECONDS} s or send large batches to POST /v1/jobs",
+        {"Retry-After": RETRY_AFTER_SECONDS},
+    )
+
+
 @bp.post("/v1/analyze")
 def analyze():
     services = state(current_app)
+    try:
+        services.batcher.check_admission()
+    except Overloaded as err:
+        raise _overloaded(err) from err
     request_body = parse_analyze_request(json_body(request), services.settings.limits)
     taxonomy, journey = resolve_for_analysis(
         services.config_store, request_body.taxonomy, request_body.journey
@@ -37,12 +50,7 @@ def analyze():
             else ([], services.analyzer.model_versions)
         )
     except Overloaded as err:
-        raise ApiError(
-            429,
-            "Overloaded",
-            f"{err}; retry after {RETRY_AFTER_SECONDS} s or send large batches to POST /v1/jobs",
-            {"Retry-After": RETRY_AFTER_SECONDS},
-        ) from err
+        raise _overloaded(err) from err
     except DeadlineExceeded as err:
         raise ApiError(
             503,

@@ -63,11 +63,20 @@ class _Pending:
 
 class Batcher:
     def __init__(
-        self, analyzer: Analyzer, *, wait_ms: float, max_queued_documents: int, max_batch: int = 256
+        self,
+        analyzer: Analyzer,
+        *,
+        wait_ms: float,
+        max_queued_documents: int,
+        max_requests: int = 1_000_000,
+        max_batch: int = 256,
     ) -> None:
         self.analyzer = analyzer
         self.wait_s = wait_ms / 1000
         self.max_queued_documents = max_queued_documents
+        self.max_requests = max_requests
+        """Requests admitted at once (each holds a web thread while it waits)."""
+        self._requests = 0
         self.max_batch = max_batch
         self._queue: deque[_Pending] = deque()
         self._queued_documents = 0
@@ -99,16 +108,27 @@ class Batcher:
                 raise RuntimeError("the batcher is closed")
             if self._in_flight + len(feedback) > self.max_queued_documents:
                 raise Overloaded(f"{self._in_flight} documents are already in flight")
+            if self._requests >= self.max_requests:
+                raise Overloaded(f"{self._requests} requests are already in flight")
             self._queue.append(pending)
             self._queued_documents += len(feedback)
             self._in_flight += len(feedback)
+            self._requests += 1
             self._cond.notify()
         pending.future.add_done_callback(lambda _: self._release(len(pending.feedback)))
         return pending
 
+    def check_admission(self) -> None:
+        """Raise `Overloaded` when no request would be admitted now: a cheap look before a
+        request's body is parsed, so refusing costs nothing under overload (`submit` still
+        decides, exactly)."""
+        if self._requests >= self.max_requests or self._in_flight >= self.max_queued_documents:
+            raise Overloaded(f"{self._requests} requests are already in flight")
+
     def _release(self, documents: int) -> None:
         with self._cond:
             self._in_flight -= documents
+            self._requests -= 1
 
     @property
     def in_flight(self) -> int:

@@ -17,6 +17,15 @@ from waitress.task import ErrorTask
 
 from voc.config import Settings
 from voc.service.errors import HTTP_CODES
+from voc.service.state import state
+
+RESERVED_THREADS = 2
+"""Web threads analysis never takes: health, readiness, job status and results stay served."""
+
+
+def analysis_slots(threads: int) -> int:
+    """How many `POST /v1/analyze` requests may wait on the encoder at once."""
+    return max(1, threads - RESERVED_THREADS)
 
 
 class _JsonErrorTask(ErrorTask):
@@ -42,15 +51,26 @@ class _Channel(HTTPChannel):
 
 
 def make_server(
-    app: Flask, settings: Settings, *, host: str, port: int, threads: int
+    app: Flask, settings: Settings, *, host: str, port: int, threads: int | None = None
 ) -> BaseWSGIServer:
-    """A bound server (port 0 picks a free one: `server.effective_port`); `run()` serves."""
+    """A bound server (port 0 picks a free one: `server.effective_port`); `run()` serves.
+
+    Connections are many and cheap (poll, not select, so more than 1,024 descriptors work)
+    and idle ones are closed quickly, so idle or slow clients cannot hold every slot; web
+    threads are never all taken by analysis (`analysis_slots`), so `/healthz` and `/readyz`
+    answer under overload."""
+    threads = threads or settings.web_threads
     server = create_server(
         app,
         host=host,
         port=port,
         threads=threads,
         max_request_body_size=settings.limits.max_upload_bytes,
+        connection_limit=settings.max_connections,
+        channel_timeout=settings.idle_timeout_s,
+        cleanup_interval=max(1, settings.idle_timeout_s / 3),
+        asyncore_use_poll=True,
     )
+    state(app).batcher.max_requests = analysis_slots(threads)
     server.channel_class = _Channel
     return server
