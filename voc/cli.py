@@ -20,7 +20,9 @@ from voc.nlp.encoder_build import build_encoder, verify_encoder
 from voc.registry.cli import add_eval_command, add_model_commands, add_train_commands
 from voc.report.commands import add_report_command
 from voc.service import create_app
+from voc.service.auth import KeyStore
 from voc.service.server import make_server
+from voc.storage import create_schema, make_engine
 from voc.topics.commands import add_topic_commands
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,37 @@ def _build_encoder(args: argparse.Namespace) -> int:
 def _verify_encoder(_: argparse.Namespace) -> int:
     print(json.dumps(verify_encoder(paths.base_model_dir())))
     return 0
+
+
+def _keys(args: argparse.Namespace) -> int:
+    engine = make_engine(Settings.from_env().database_url)
+    create_schema(engine)
+    keys = KeyStore(engine)
+    if args.keys_command == "create":
+        key_id, key = keys.create(args.tenant, [s.strip() for s in args.scopes.split(",")])
+        print(json.dumps({"id": key_id, "tenant": args.tenant, "key": key}))
+        print("voc: the key is shown once; store it now", file=sys.stderr)
+    elif args.keys_command == "list":
+        print(json.dumps(keys.list(), indent=1))
+    elif not keys.revoke(args.key_id):
+        raise LookupError(f"no active key {args.key_id!r}; voc keys list shows them")
+    return 0
+
+
+def _add_key_commands(commands) -> None:
+    keys = commands.add_parser("keys", help="API keys (stored hashed)").add_subparsers(
+        dest="keys_command", required=True
+    )
+    create = keys.add_parser("create", help="make a key for a tenant (printed once)")
+    create.add_argument("--tenant", required=True)
+    create.add_argument(
+        "--scopes", required=True, help="comma-separated: analyze, jobs, configure, admin"
+    )
+    listing = keys.add_parser("list", help="every key: id, tenant, scopes, revoked")
+    revoke = keys.add_parser("revoke", help="revoke a key at once")
+    revoke.add_argument("key_id")
+    for parser in (create, listing, revoke):
+        parser.set_defaults(func=_keys)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_train_commands(train)
     add_job_commands(commands)
+    _add_key_commands(commands)
 
     add_topic_commands(commands)
     add_report_command(commands)

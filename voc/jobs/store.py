@@ -10,6 +10,7 @@ which is claimed again when its lease expires, and a result is never written twi
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -49,6 +50,8 @@ from voc.storage import metadata
 
 log = logging.getLogger(__name__)
 
+DEFAULT_TENANT = "default"
+"""Jobs stored without a tenant (the service running open, or before keys existed)."""
 INSERT_BATCH = 1000
 COMMIT_EVERY = 10_000
 
@@ -69,6 +72,7 @@ jobs = Table(
     Column("started_at", Float),
     Column("finished_at", Float),
     Column("error", Text),
+    Column("tenant", String(64), comment="who submitted it; NULL: the default tenant"),
     Column(
         "received_at",
         Float,
@@ -157,6 +161,7 @@ class Job:
     started_at: float | None
     finished_at: float | None
     error: str | None
+    tenant: str = DEFAULT_TENANT
     replayed: bool = field(default=False, compare=False)
 
     @property
@@ -178,6 +183,7 @@ def _job(row: Any, *, replayed: bool = False) -> Job:
         started_at=row.started_at,
         finished_at=row.finished_at,
         error=row.error,
+        tenant=row.tenant or DEFAULT_TENANT,
         replayed=replayed,
     )
 
@@ -205,12 +211,16 @@ class JobStore:
         warnings: list[str] | None = None,
         idempotency_key: str | None = None,
         fingerprint: str | None = None,
+        tenant: str = DEFAULT_TENANT,
     ) -> Job:
         """Store a job and stream its rows in; it becomes claimable only once all are stored.
 
         With an `idempotency_key` seen before, returns that job (`replayed`) when the
         fingerprint matches and raises `IdempotencyConflict` when it does not.
         """
+        if idempotency_key:  # keys are per tenant: another's key never finds your job
+            digest = hashlib.sha256(idempotency_key.encode()).hexdigest()
+            idempotency_key = f"{tenant}:{digest}"
         if idempotency_key:
             existing = self._by_key(idempotency_key, fingerprint)
             if existing is not None:
@@ -227,6 +237,7 @@ class JobStore:
                         warnings=json.dumps(warnings or []),
                         idempotency_key=idempotency_key,
                         fingerprint=fingerprint,
+                        tenant=None if tenant == DEFAULT_TENANT else tenant,
                         created_at=now,
                         received_at=now,
                     )
@@ -259,7 +270,7 @@ class JobStore:
             return None
         if row.fingerprint != fingerprint:
             raise IdempotencyConflict(
-                f"Idempotency-Key {key!r} was already used for a different request (job "
+                "this Idempotency-Key was already used for a different request (job "
                 f"{row.id}); send a new key for a new job"
             )
         if row.status == RECEIVING:
@@ -546,8 +557,11 @@ class JobStore:
             row = conn.execute(select(jobs).where(jobs.c.id == job_id)).first()
         return None if row is None else _job(row)
 
-    def list(self, *, limit: int = 50, status: str | None = None) -> list[Job]:
-        query = select(jobs).where(jobs.c.status != RECEIVING)
+    def list(
+        self, *, limit: int = 50, status: str | None = None, tenant: str = DEFAULT_TENANT
+    ) -> list[Job]:
+        owner = jobs.c.tenant.is_(None) if tenant == DEFAULT_TENANT else jobs.c.tenant == tenant
+        query = select(jobs).where(jobs.c.status != RECEIVING, owner)
         if status:
             query = query.where(jobs.c.status == status)
         with self.engine.connect() as conn:

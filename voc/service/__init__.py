@@ -16,6 +16,7 @@ from voc.service import (
     alerts,
     alerts_api,
     analyze,
+    auth,
     configuration,
     errors,
     headers,
@@ -56,6 +57,7 @@ def create_app(
         wait_ms=settings.batch_wait_ms,
         max_queued_documents=settings.max_queued_documents,
     )
+    guard = auth.init_app(app, engine)
     app.extensions[EXTENSION] = Services(
         settings=settings,
         batcher=batcher,
@@ -69,6 +71,7 @@ def create_app(
             default_journey=analyzer.root_causes.default_journey,
         ),
         models=ModelSwitch(settings, registry, batcher),
+        guard=guard,
     )
     app.extensions[EXTENSION].models.start()
     errors.init_app(app)

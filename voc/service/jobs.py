@@ -29,6 +29,7 @@ from voc.jobs.worker import WorkerThread
 from voc.report.export import XLSX_MIMETYPE, coded_xlsx_bytes
 from voc.report.html import render_report_html, report_csp
 from voc.report.prepare import prepare_documents, report_of
+from voc.service.auth import principal
 from voc.service.configuration import pin_configuration
 from voc.service.errors import ApiError
 from voc.service.headers import html_response
@@ -93,7 +94,7 @@ def job_to_dict(job: Job) -> dict[str, Any]:
 
 def _job_or_404(job_id: str) -> Job:
     job = _store().get(job_id)
-    if job is None:
+    if job is None or job.tenant != principal().tenant:  # another tenant's job: not found
         raise ApiError(404, "JobNotFound", f"no job {job_id!r}; GET /v1/jobs lists the jobs")
     return job
 
@@ -132,6 +133,7 @@ def submit():
             chunk_size=state(current_app).settings.job_chunk_size,
             idempotency_key=key,
             fingerprint=fingerprint,
+            tenant=principal().tenant,
         )
     except IngestError as err:
         raise ApiError(400, err.code, err.message) from err
@@ -298,4 +300,5 @@ def list_jobs():
         raise ApiError(400, "InvalidLimit", "limit must be an integer") from err
     if not 1 <= limit <= MAX_LIST:
         raise ApiError(400, "InvalidLimit", f"limit must be between 1 and {MAX_LIST}")
-    return jsonify({"jobs": [job_to_dict(j) for j in _store().list(limit=limit, status=status)]})
+    listed = _store().list(limit=limit, status=status, tenant=principal().tenant)
+    return jsonify({"jobs": [job_to_dict(j) for j in listed]})

@@ -406,7 +406,30 @@ def _complete_responses(paths: dict[str, Any]) -> None:
                     responses.setdefault("415", error_response("Body is not application/json"))
 
 
-def openapi_document(settings: Settings) -> dict[str, Any]:
+PUBLIC_PATHS = ("/healthz", "/readyz", "/openapi.json", "/docs", "/v1/limits")
+SECURITY_SCHEMES = {
+    "bearer": {"type": "http", "scheme": "bearer", "description": "voc keys create"},
+    "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+}
+
+
+def _secure(paths: dict[str, Any], *, open_access: bool) -> None:
+    """Every operation but the public ones needs a key (any scope for reads of
+    configuration; `voc.service.auth` says which); running open, none is needed."""
+    for path, operations in paths.items():
+        for operation in operations.values():
+            if path in PUBLIC_PATHS:
+                operation["security"] = []
+                continue
+            operation["security"] = [{"bearer": []}, {"apiKey": []}] + ([{}] if open_access else [])
+            responses = operation["responses"]
+            responses.setdefault("401", error_response("Unauthorized: no valid API key"))
+            responses.setdefault(
+                "403", error_response("Forbidden (the key lacks the scope) or CrossOrigin")
+            )
+
+
+def openapi_document(settings: Settings, *, open_access: bool = True) -> dict[str, Any]:
     status = {
         "type": "object",
         "properties": {"status": {"type": "string"}},
@@ -563,4 +586,6 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
         "components": {"schemas": _schemas(settings)},
     }
     _complete_responses(document["paths"])
+    _secure(document["paths"], open_access=open_access)
+    document["components"]["securitySchemes"] = SECURITY_SCHEMES
     return document

@@ -22,7 +22,13 @@ def readyz():
     services = state(current_app)
     if not is_reachable(services.engine):
         return error_response(503, "NotReady", "the database is not reachable; check DATABASE_URL")
-    return jsonify({"status": "ready", "model_versions": services.analyzer.model_versions})
+    return jsonify(
+        {
+            "status": "ready",
+            "model_versions": services.analyzer.model_versions,
+            "auth": "open (loopback, no API key)" if services.guard.is_open() else "api_keys",
+        }
+    )
 
 
 @bp.get("/metrics")
@@ -38,9 +44,14 @@ def limits():
 
 @bp.get("/openapi.json")
 def openapi():
-    return jsonify(openapi_document(state(current_app).settings))
+    return jsonify(_document())
 
 
 @bp.get("/docs")
 def docs():
-    return render_template("docs.html", spec=openapi_document(state(current_app).settings))
+    return render_template("docs.html", spec=_document())
+
+
+def _document() -> dict:
+    services = state(current_app)
+    return openapi_document(services.settings, open_access=services.guard.is_open())

@@ -72,5 +72,6 @@ def make_server(
         asyncore_use_poll=True,
     )
     state(app).batcher.max_requests = analysis_slots(threads)
+    state(app).guard.listening_on(host)
     server.channel_class = _Channel
     return server

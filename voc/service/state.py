@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from voc.config import Settings
 from voc.nlp.analyzer import Analyzer
 from voc.service.alerts import AlertService
+from voc.service.auth import Guard
 from voc.service.batcher import Batcher
 from voc.service.config_store import ConfigStore
 from voc.service.metrics import Metrics
@@ -27,6 +28,7 @@ class Services:
     alerts: AlertService
     config_store: ConfigStore
     models: ModelSwitch
+    guard: Guard
 
     @property
     def analyzer(self) -> Analyzer:

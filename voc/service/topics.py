@@ -15,6 +15,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from voc.jobs.store import JobStore
 from voc.nlp.topic_model import TopicModel, topic_to_dict
+from voc.service.auth import principal
 from voc.service.errors import ApiError
 from voc.service.schemas import json_body
 from voc.service.state import state
@@ -129,7 +130,8 @@ def fit_topics():
 def _fit_texts(body: dict[str, Any]) -> list[str]:
     if "job_id" in body:
         store = JobStore(state(current_app).engine)
-        if store.get(str(body["job_id"])) is None:
+        job = store.get(str(body["job_id"]))
+        if job is None or job.tenant != principal().tenant:
             raise ApiError(404, "JobNotFound", f"no job {body['job_id']!r}")
         return [d["text"] for d in store.analysed_documents(str(body["job_id"]))]
     texts = body.get("texts")
