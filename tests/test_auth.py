@@ -121,3 +121,27 @@ def test_openapi_declares_the_security_it_enforces(client):
     analyze = spec["paths"]["/v1/analyze"]["post"]
     assert {"bearer": []} in analyze["security"]
     assert {"401", "403"} <= set(analyze["responses"])
+
+
+def test_alerts_belong_to_the_tenant_whose_analysis_raised_them(secured):
+    client = secured.test_client()
+    keys = KeyStore(secured.extensions["voc"].engine)
+    _, analyst = keys.create("gamma", ["analyze"])
+    _, gamma_ops = keys.create("gamma", ["configure"])
+    _, other_ops = keys.create("delta", ["configure"])
+    time.sleep(MODE_CACHE_S + 0.1)
+    rules = {"rules": [{"id": "churn", "when": {"churn_risk_at_least": 0.5}}]}
+    headers = {"X-API-Key": gamma_ops}
+    assert client.put("/v1/alert-rules", json=rules, headers=headers).status_code == 200
+    churn = "Paket telat 2 minggu, saya mau pindah ke toko lain, gak mau beli lagi."
+    body = {"documents": [{"id": "c", "text": churn}], "features": ["sentiment", "churn_risk"]}
+    assert client.post("/v1/analyze", json=body, headers={"X-API-Key": analyst}).status_code == 200
+    deadline = time.monotonic() + 30
+    while True:
+        mine = client.get("/v1/alerts", headers={"X-API-Key": gamma_ops}).get_json()
+        if mine["total"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert [a["document_id"] for a in mine["alerts"]] == ["c"]
+    theirs = client.get("/v1/alerts", headers={"X-API-Key": other_ops}).get_json()
+    assert theirs["total"] == 0 and theirs["alerts"] == []

@@ -46,12 +46,10 @@ from voc.jobs.ingest import IngestError, Row
 from voc.jobs.types import FINISHED, RECEIVING, RUNNABLE, ResultRow
 from voc.nlp.batch import feedback_to_json
 from voc.nlp.pii import detect, mask
-from voc.storage import metadata
+from voc.storage import DEFAULT_TENANT, metadata
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TENANT = "default"
-"""Jobs stored without a tenant (the service running open, or before keys existed)."""
 INSERT_BATCH = 1000
 COMMIT_EVERY = 10_000
 

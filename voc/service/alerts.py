@@ -25,7 +25,7 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -57,7 +57,7 @@ from voc.nlp.batch import result_dict
 from voc.nlp.journey import Journey, Touchpoint
 from voc.nlp.types import Analysis, Feedback
 from voc.service import webhooks
-from voc.storage import metadata
+from voc.storage import DEFAULT_TENANT, metadata
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,7 @@ alerts_table = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, index=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("delivered_at", DateTime(timezone=True)),
+    Column("tenant", String(64), comment="whose analysis raised it; NULL: the default tenant"),
 )
 alert_rules_table = Table(
     "alert_rules",
@@ -125,6 +126,7 @@ class _NewAlert:
     touchpoint: Touchpoint | None
     touchpoint_id: str | None
     payload: dict[str, Any]
+    tenant: str = DEFAULT_TENANT
 
 
 class AlertService:
@@ -184,15 +186,20 @@ class AlertService:
         journey: Journey,
         *,
         redact: str | None = None,
+        tenant: str = DEFAULT_TENANT,
     ) -> int:
         """Schedule an alert for every (document, matching rule), routed to the owners in
         `journey` (the one the analysis used); returns how many. Rules read the analysis in
         memory; what is stored and sent is redacted as `redact` asks (default: the deployment's
-        `Settings.redact`). Never raises and never waits on the database or a receiver."""
+        `Settings.redact`). The alerts belong to `tenant` (only its keys list them). Never
+        raises and never waits on the database or a receiver."""
         redact = redact or self._settings.redact
         try:
             drafts = [
-                self._draft(f, a, rule.id, rule.description, rule.route_to, journey, redact)
+                replace(
+                    self._draft(f, a, rule.id, rule.description, rule.route_to, journey, redact),
+                    tenant=tenant,
+                )
                 for f, a in zip(feedback, analyses, strict=True)
                 for rule in self._rules.matching(f, a)
             ]
@@ -305,6 +312,7 @@ class AlertService:
             connection.execute(
                 insert(alerts_table).values(
                     id=alert.id,
+                    tenant=None if alert.tenant == DEFAULT_TENANT else alert.tenant,
                     rule_id=alert.rule_id,
                     document_id=alert.document_id,
                     touchpoint=alert.touchpoint_id,
@@ -397,8 +405,15 @@ class AlertService:
 
     # -- reading ----------------------------------------------------------------------------
 
-    def list_alerts(self, *, status: str | None, limit: int, offset: int) -> dict[str, Any]:
-        where = [] if status is None else [alerts_table.c.status == status]
+    def list_alerts(
+        self, *, status: str | None, limit: int, offset: int, tenant: str = DEFAULT_TENANT
+    ) -> dict[str, Any]:
+        owner = (
+            alerts_table.c.tenant.is_(None)
+            if tenant == DEFAULT_TENANT
+            else alerts_table.c.tenant == tenant
+        )
+        where = [owner] if status is None else [owner, alerts_table.c.status == status]
         with self._engine.connect() as connection:
             total = connection.execute(
                 select(func.count()).select_from(alerts_table).where(*where)

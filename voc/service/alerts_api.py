@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, jsonify, request
 from voc.alerts.rules import rules_to_dict
 from voc.nlp.fields import InvalidFieldError
 from voc.service.alerts import MAX_INT64, MAX_PAGE, STATUSES, AlertService
+from voc.service.auth import principal
 from voc.service.errors import ApiError
 from voc.service.schemas import json_body
 from voc.service.state import state
@@ -26,7 +27,10 @@ def list_alerts():
         raise ApiError(400, "InvalidQuery", f"status must be one of {list(STATUSES)}")
     limit = _int_arg("limit", 50, 1, MAX_PAGE)
     offset = _int_arg("offset", 0, 0, None)
-    return jsonify(_service().list_alerts(status=status, limit=limit, offset=offset))
+    listed = _service().list_alerts(
+        status=status, limit=limit, offset=offset, tenant=principal().tenant
+    )
+    return jsonify(listed)
 
 
 @bp.get("/v1/alert-rules")

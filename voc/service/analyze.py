@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from voc.nlp.batch import result_dict
 from voc.nlp.validation import DocumentError
+from voc.service.auth import principal
 from voc.service.batcher import DeadlineExceeded, Overloaded
 from voc.service.configuration import resolve_for_analysis
 from voc.service.errors import ApiError
@@ -68,7 +69,9 @@ def analyze():
     analyses = [a for _, a in analysed]
     errors = [*request_body.errors, *failed]
     redact = request_body.redact or services.settings.redact
-    services.alerts.submit([f for f, _ in analysed], analyses, journey, redact=redact)
+    services.alerts.submit(
+        [f for f, _ in analysed], analyses, journey, redact=redact, tenant=principal().tenant
+    )
     services.metrics.documents.labels("analyzed").inc(len(analyses))
     services.metrics.documents.labels("rejected").inc(len(errors))
     return jsonify(

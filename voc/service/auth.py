@@ -32,14 +32,11 @@ from flask import Flask, g, request
 from sqlalchemy import Column, Engine, Float, String, Table, insert, select, update
 
 from voc.service.errors import ApiError
-from voc.storage import metadata
+from voc.storage import DEFAULT_TENANT, metadata
 
 log = logging.getLogger(__name__)
 
 SCOPES = ("analyze", "jobs", "configure", "admin")
-OPEN_TENANT = "default"
-"""The tenant of everything stored while the service runs open (and of data stored before
-keys existed)."""
 ANY = "any"
 """Endpoints any valid key may call, whatever its scopes."""
 PUBLIC_ENDPOINTS = {"ops.healthz", "ops.readyz", "ops.openapi", "ops.docs", "ops.limits"}
@@ -192,7 +189,7 @@ class Guard:
                 raise ApiError(
                     403, "Forbidden", "running open (no API key): only loopback hosts are served"
                 )
-            g.principal = Principal(OPEN_TENANT, frozenset(SCOPES))
+            g.principal = Principal(DEFAULT_TENANT, frozenset(SCOPES))
             return
         token = _presented_key()
         principal = self.keys.verify(token) if token else None
@@ -254,7 +251,7 @@ def _is_loopback(host: str) -> bool:
 
 def principal() -> Principal:
     """The caller of the current request (set by `Guard.check`)."""
-    return g.get("principal") or Principal(OPEN_TENANT, frozenset(SCOPES))
+    return g.get("principal") or Principal(DEFAULT_TENANT, frozenset(SCOPES))
 
 
 def init_app(app: Flask, engine: Engine) -> Guard:

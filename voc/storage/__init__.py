@@ -11,6 +11,10 @@ from sqlalchemy.engine import make_url
 
 from voc import paths
 
+DEFAULT_TENANT = "default"
+"""The tenant of rows stored without one: while the service runs open (no API key), and
+everything stored before keys existed (their tenant column is NULL)."""
+
 metadata = MetaData()
 """Every table voc stores. Feature modules declare theirs on it; `create_schema` creates them."""
 
