@@ -109,6 +109,9 @@ def test_activation_switches_without_failing_requests_in_flight(live, validate_s
     assert app.extensions["voc"].analyzer.encoder is encoder, "unchanged parts are shared"
     body = client.post("/v1/analyze", json={"documents": DOCS}).get_json()
     assert body["model_versions"]["sentiment"] == committed
+    latest, previous = app.extensions["voc"].models.registry.history("sentiment")[:2]
+    assert (latest.reason, latest.activated_by) == ("rollback", "open-api")
+    assert (previous.version, previous.activated_by) == (good.version, "open-api")
 
 
 def test_an_activation_from_another_process_is_picked_up(live):

@@ -36,6 +36,7 @@ activations = Table(
     Column("forced", Boolean, nullable=False, default=False),
     Column("reason", String(50), nullable=False),
     Column("activated_at", DateTime(timezone=True), nullable=False),
+    Column("activated_by", String(200), comment="who: `key:<id>` (tenant), `cli`, or NULL"),
 )
 
 
@@ -47,6 +48,9 @@ class Activation:
     forced: bool
     reason: str
     activated_at: datetime
+    activated_by: str | None = None
+    """Who asked: an API key (`key:<id> (tenant)`), `open-api` (no key), `cli`, or None
+    (before this was recorded)."""
 
 
 def ensure_table(engine: Engine) -> None:
@@ -69,9 +73,16 @@ def active_versions(engine: Engine) -> dict[str, str]:
 
 
 def record(
-    engine: Engine, name: str, version: str, *, previous: str | None, forced: bool, reason: str
+    engine: Engine,
+    name: str,
+    version: str,
+    *,
+    previous: str | None,
+    forced: bool,
+    reason: str,
+    by: str | None = None,
 ) -> Activation:
-    activation = Activation(name, version, previous, forced, reason, datetime.now(UTC))
+    activation = Activation(name, version, previous, forced, reason, datetime.now(UTC), by)
     with engine.begin() as connection:
         connection.execute(
             insert(activations).values(
@@ -81,6 +92,7 @@ def record(
                 forced=forced,
                 reason=reason,
                 activated_at=activation.activated_at,
+                activated_by=by,
             )
         )
     return activation
@@ -91,6 +103,8 @@ def history(engine: Engine, name: str) -> list[Activation]:
     query = select(activations).where(activations.c.name == name).order_by(activations.c.id.desc())
     with engine.connect() as connection:
         return [
-            Activation(r.name, r.version, r.previous, r.forced, r.reason, r.activated_at)
+            Activation(
+                r.name, r.version, r.previous, r.forced, r.reason, r.activated_at, r.activated_by
+            )
             for r in connection.execute(query)
         ]

@@ -87,13 +87,13 @@ def _print_result(result: Any) -> None:
 
 def _activate(args: argparse.Namespace) -> int:
     _print_result(
-        _registry(Settings.from_env()).activate(args.name, args.version, force=args.force)
+        _registry(Settings.from_env()).activate(args.name, args.version, force=args.force, by="cli")
     )
     return 0
 
 
 def _rollback(args: argparse.Namespace) -> int:
-    _print_result(_registry(Settings.from_env()).rollback(args.name))
+    _print_result(_registry(Settings.from_env()).rollback(args.name, by="cli"))
     return 0
 
 

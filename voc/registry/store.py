@@ -257,6 +257,7 @@ class Registry:
         force: bool = False,
         reason: str = "activate",
         before_record: Callable[[Entry], None] | None = None,
+        by: str | None = None,
     ) -> ActivationResult:
         """Check, then record `version` as active. Refused with `ActivationRefused` when a
         check fails and `force` is false. `before_record(entry)` runs after the checks and
@@ -275,7 +276,13 @@ class Registry:
         if before_record is not None:
             before_record(candidate)
         activations.record(
-            self.engine, name, candidate.version, previous=previous, forced=force, reason=reason
+            self.engine,
+            name,
+            candidate.version,
+            previous=previous,
+            forced=force,
+            reason=reason,
+            by=by,
         )
         log.info(
             "registry.activated",
@@ -292,7 +299,11 @@ class Registry:
         )
 
     def rollback(
-        self, name: str, *, before_record: Callable[[Entry], None] | None = None
+        self,
+        name: str,
+        *,
+        before_record: Callable[[Entry], None] | None = None,
+        by: str | None = None,
     ) -> ActivationResult:
         """Go back to the version that was active before the current one. It served before, so
         only its files are checked (not its metrics). Twice in a row returns to where it began."""
@@ -322,6 +333,7 @@ class Registry:
             previous=log_[0].version,
             forced=False,
             reason="rollback",
+            by=by,
         )
         log.info("registry.rolled_back", extra={"model": name, "version": target.version})
         return ActivationResult(name, target.version, log_[0].version, False, True, [])

@@ -254,6 +254,12 @@ def principal() -> Principal:
     return g.get("principal") or Principal(DEFAULT_TENANT, frozenset(SCOPES))
 
 
+def caller() -> str:
+    """Who the current request acts for, as the activation log records it."""
+    who = principal()
+    return "open-api" if who.key_id is None else f"key:{who.key_id} ({who.tenant})"
+
+
 def init_app(app: Flask, engine: Engine) -> Guard:
     guard = Guard(KeyStore(engine))
     app.before_request(guard.check)

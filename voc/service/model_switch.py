@@ -38,7 +38,9 @@ class ModelSwitch:
     def analyzer(self) -> Analyzer:
         return self.batcher.analyzer
 
-    def activate(self, name: str, version: str, *, force: bool) -> store.ActivationResult:
+    def activate(
+        self, name: str, version: str, *, force: bool, by: str | None = None
+    ) -> store.ActivationResult:
         """Check, load off to the side, record, swap: a version that fails to load is never
         recorded as active."""
         with self._lock:
@@ -47,16 +49,16 @@ class ModelSwitch:
             def build(entry: Entry) -> None:
                 staged.append(self._build({name: entry.version}))
 
-            result = self.registry.activate(name, version, force=force, before_record=build)
+            result = self.registry.activate(name, version, force=force, before_record=build, by=by)
             if staged:
                 self._swap(staged[0])
             return result
 
-    def rollback(self, name: str) -> store.ActivationResult:
+    def rollback(self, name: str, *, by: str | None = None) -> store.ActivationResult:
         with self._lock:
             staged: list[Analyzer] = []
             result = self.registry.rollback(
-                name, before_record=lambda e: staged.append(self._build({name: e.version}))
+                name, before_record=lambda e: staged.append(self._build({name: e.version})), by=by
             )
             self._swap(staged[0])
             return result

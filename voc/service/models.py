@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from voc.registry import store
 from voc.registry.entry import Entry
+from voc.service.auth import caller
 from voc.service.errors import ApiError
 from voc.service.schemas import json_body
 from voc.service.state import state
@@ -100,10 +101,10 @@ def activate(name: str):
     if not isinstance(force, bool):
         raise ApiError(400, "InvalidRequest", '"force" must be true or false')
     models = state(current_app).models
-    return _switch(lambda: models.activate(name, body["version"], force=force))
+    return _switch(lambda: models.activate(name, body["version"], force=force, by=caller()))
 
 
 @bp.post("/v1/models/<name>/rollback")
 def rollback(name: str):
     models = state(current_app).models
-    return _switch(lambda: models.rollback(name))
+    return _switch(lambda: models.rollback(name, by=caller()))
