@@ -29,7 +29,7 @@ from voc.jobs.worker import WorkerThread
 from voc.report.export import XLSX_MIMETYPE, coded_xlsx_bytes
 from voc.report.html import render_report_html, report_csp
 from voc.report.prepare import prepare_documents, report_of
-from voc.service.auth import principal
+from voc.service.auth import caller, principal
 from voc.service.configuration import pin_configuration
 from voc.service.errors import ApiError
 from voc.service.headers import html_response
@@ -284,7 +284,7 @@ def delete_job(job_id: str):
     """Remove the job, its documents, chunks, results and cached reports (jobs raise no
     alerts); the deletion is recorded without the data."""
     _job_or_404(job_id)
-    removed = _store().delete(job_id, kind="job", actor="api")
+    removed = _store().delete(job_id, kind="job", actor=caller())
     forget_reports(current_app, [job_id])
     return jsonify({"job_id": job_id, "removed": removed})
 

@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from voc.jobs import deletions
 from voc.service import jobs
+from voc.service.auth import caller
 from voc.service.errors import ApiError
 from voc.service.schemas import json_body
 from voc.service.state import state
@@ -35,5 +36,5 @@ def erase():
     removed = {**erased["removed"], "alerts": services.alerts.erase_customer(customer_id)}
     target = deletions.customer_hash(customer_id)
     with services.engine.begin() as connection:
-        deletions.record(connection, "erasure", target, removed, actor="api")
+        deletions.record(connection, "erasure", target, removed, actor=caller())
     return jsonify({"customer": target, "removed": removed, "jobs": erased["jobs"]})
