@@ -9,7 +9,7 @@ import pytest
 
 from voc.config import Settings
 from voc.service import create_app
-from voc.service.auth import MODE_CACHE_S, Guard, KeyStore
+from voc.service.auth import MODE_CACHE_S, Guard, KeyStore, RateLimiter
 from voc.storage import create_schema, make_engine
 
 DOCS = {"documents": [{"id": "a", "text": "Great service, thank you"}], "features": ["language"]}
@@ -107,7 +107,7 @@ def test_keys_are_required_once_one_exists_and_tenants_never_meet(secured):
 def test_beyond_loopback_keys_are_required_even_when_none_exists(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'voc.sqlite3'}")
     create_schema(engine)
-    guard = Guard(KeyStore(engine))
+    guard = Guard(KeyStore(engine), RateLimiter(0, 1))
     guard.listening_on("127.0.0.1")
     assert guard.is_open()
     guard.listening_on("0.0.0.0")
@@ -145,3 +145,22 @@ def test_alerts_belong_to_the_tenant_whose_analysis_raised_them(secured):
     assert [a["document_id"] for a in mine["alerts"]] == ["c"]
     theirs = client.get("/v1/alerts", headers={"X-API-Key": other_ops}).get_json()
     assert theirs["total"] == 0 and theirs["alerts"] == []
+
+
+def test_each_key_is_rate_limited_alone(secured):
+    client = secured.test_client()
+    keys = KeyStore(secured.extensions["voc"].engine)
+    _, busy = keys.create("epsilon", ["jobs"])
+    _, calm = keys.create("epsilon", ["jobs"])
+    time.sleep(MODE_CACHE_S + 0.1)
+    guard = secured.extensions["voc"].guard
+    saved, guard.limiter = guard.limiter, RateLimiter(rate=1, burst=2)
+    try:
+        statuses = [client.get("/v1/jobs", headers={"X-API-Key": busy}) for _ in range(3)]
+        other = client.get("/v1/jobs", headers={"X-API-Key": calm})
+    finally:
+        guard.limiter = saved
+    assert [r.status_code for r in statuses] == [200, 200, 429]
+    _error(statuses[2], 429, "RateLimited")
+    assert statuses[2].headers["Retry-After"] == "1"
+    assert other.status_code == 200

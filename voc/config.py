@@ -62,6 +62,9 @@ class Settings:
     """Open client connections `voc serve` holds; idle ones are closed after `idle_timeout_s`."""
     idle_timeout_s: float = 15.0
     """A connection with no traffic for this long (idle keep-alive, slow headers) is closed."""
+    rate_limit_per_key: float = 50.0
+    """Requests per second one API key may make (bursts of twice that); beyond, 429 with
+    Retry-After. 0: no limit. Not applied while the service runs open (no key)."""
     analyze_timeout_s: float = 10.0
     """A `POST /v1/analyze` request's deadline: its work is dropped if not started by then
     and the request answers 503 (send large batches to `POST /v1/jobs`)."""
@@ -130,6 +133,8 @@ class Settings:
             raise ConfigError(
                 "web_threads must be >= 2, max_connections >= 1 and idle_timeout_s > 0"
             )
+        if self.rate_limit_per_key < 0:
+            raise ConfigError("rate_limit_per_key must be >= 0 (0 = no limit)")
         if not 0 < self.analyze_timeout_s <= 600:
             raise ConfigError("analyze_timeout_s must be > 0 and <= 600")
         for f in fields(Limits):

@@ -57,7 +57,7 @@ def create_app(
         wait_ms=settings.batch_wait_ms,
         max_queued_documents=settings.max_queued_documents,
     )
-    guard = auth.init_app(app, engine)
+    guard = auth.init_app(app, engine, settings)
     app.extensions[EXTENSION] = Services(
         settings=settings,
         batcher=batcher,

@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import ipaddress
 import logging
+import math
 import secrets
 import threading
 import time
@@ -31,6 +32,7 @@ from urllib.parse import urlsplit
 from flask import Flask, g, request
 from sqlalchemy import Column, Engine, Float, String, Table, insert, select, update
 
+from voc.config import Settings
 from voc.service.errors import ApiError
 from voc.storage import DEFAULT_TENANT, metadata
 
@@ -147,11 +149,35 @@ def _sha256(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+class RateLimiter:
+    """A token bucket per API key: `rate` requests per second, bursts of `burst`."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.burst = rate, burst
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def wait(self, key_id: str) -> float:
+        """0 when the request may go now (a token is taken), else seconds until it may."""
+        if self.rate <= 0:
+            return 0.0
+        with self._lock:
+            now = time.monotonic()
+            tokens, last = self._buckets.get(key_id, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - last) * self.rate)
+            if tokens >= 1:
+                self._buckets[key_id] = (tokens - 1, now)
+                return 0.0
+            self._buckets[key_id] = (tokens, now)
+            return (1 - tokens) / self.rate
+
+
 class Guard:
     """Decides, per request, who is calling and whether they may."""
 
-    def __init__(self, keys: KeyStore) -> None:
+    def __init__(self, keys: KeyStore, limiter: RateLimiter) -> None:
         self.keys = keys
+        self.limiter = limiter
         self.beyond_loopback = False
         """Set by the server from the address it listens on."""
         self._open_until = 0.0
@@ -204,6 +230,16 @@ class Guard:
         scope = _required_scope(endpoint, request.method)
         if scope != ANY and scope not in principal.scopes:
             raise ApiError(403, "Forbidden", f"this key lacks the {scope!r} scope")
+        wait = self.limiter.wait(principal.key_id or "")
+        if wait > 0:
+            seconds = str(math.ceil(wait))
+            raise ApiError(
+                429,
+                "RateLimited",
+                f"this key sends more than {self.limiter.rate:g} requests per second; "
+                f"retry after {seconds} s",
+                {"Retry-After": seconds},
+            )
         g.principal = principal
 
 
@@ -260,7 +296,8 @@ def caller() -> str:
     return "open-api" if who.key_id is None else f"key:{who.key_id} ({who.tenant})"
 
 
-def init_app(app: Flask, engine: Engine) -> Guard:
-    guard = Guard(KeyStore(engine))
+def init_app(app: Flask, engine: Engine, settings: Settings) -> Guard:
+    rate = settings.rate_limit_per_key
+    guard = Guard(KeyStore(engine), RateLimiter(rate, burst=max(1.0, 2 * rate)))
     app.before_request(guard.check)
     return guard

@@ -427,6 +427,9 @@ def _secure(paths: dict[str, Any], *, open_access: bool) -> None:
             responses.setdefault(
                 "403", error_response("Forbidden (the key lacks the scope) or CrossOrigin")
             )
+            responses.setdefault(
+                "429", error_response("RateLimited: too many requests for this key (Retry-After)")
+            )
 
 
 def openapi_document(settings: Settings, *, open_access: bool = True) -> dict[str, Any]:
