@@ -5,6 +5,7 @@ code, content type, body schema). `st run` does the same at volume (README)."""
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 import hypothesis
 import pytest
@@ -28,11 +29,20 @@ CHECKS = [
 
 
 @pytest.fixture(scope="module")
-def api_schema(app, settings):
+def api_schema(settings, analyzer, tmp_path_factory):
+    """A server of its own, on its own database: generated requests store rules, journeys and
+    taxonomies, and the session's app must not serve them to the tests that follow."""
+    from voc.service import create_app, jobs
+
+    database = tmp_path_factory.mktemp("fuzz") / "voc.sqlite3"
+    settings = replace(settings, database_url=f"sqlite:///{database}")
+    app = create_app(settings, analyzer=analyzer)
     server = make_server(app, settings, host="127.0.0.1", port=0, threads=8)
     threading.Thread(target=server.run, daemon=True).start()
     yield schemathesis.openapi.from_url(f"http://127.0.0.1:{server.effective_port}/openapi.json")
     server.close()
+    app.extensions["voc"].batcher.close()
+    jobs.close(app)
 
 
 def test_every_operation_answers_as_documented(api_schema):

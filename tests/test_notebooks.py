@@ -49,7 +49,7 @@ SETTINGS = {{"registry_dir": {str(tmp_path / "registry")!r},
     assert "registered sentiment@" in text
     assert (tmp_path / "registry" / "sentiment").is_dir()
     assert "macro-F1 sentiment@" in text and "Confusion matrix" in text
-    assert "refused (NotComparable)" in text, "a subset's dev sample is not the full dev set"
+    assert "refused (MetricsRegression)" in text, "the recorded evaluation makes them comparable"
 
 
 @pytest.mark.slow
