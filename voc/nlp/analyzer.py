@@ -1,13 +1,13 @@
-"""Analyzer: runs the components over batches of feedback. The only public entry for analysis.
+"""Analyzer: the loaded models, and the one public entry for analysis (`analyze`).
 
-Pipeline per batch: language id -> segmentation -> one batched encoder call over every
-distinct clause -> sentence and document vectors pooled from their clauses -> sentiment head
--> `Analysis` objects. Each character is encoded once: a clause is the unit every feature
-reads (sentiment, and the clause-level features built on it), and pooling its vectors
-instead of re-encoding whole sentences and documents keeps the analyzer within a small factor
-of a single encoder pass.
+`analyze` runs the component pipeline (`voc.nlp.pipeline`, components registered in
+`voc.nlp.components`) over a batch: language id -> segmentation -> one batched encoder call
+over every distinct clause -> sentence and document vectors pooled from their clauses ->
+the heads each requested feature needs. Each character is encoded once: a clause is the unit
+every feature reads, and pooling its vectors instead of re-encoding whole sentences and
+documents keeps the analyzer within a small factor of a single encoder pass.
 
-Components are passed in (any can be swapped); `Analyzer.load` is the one place that loads
+Models are passed in (any can be swapped); `Analyzer.load` is the one place that loads
 models from disk, from the version directories it is given. Which versions those are is the
 model registry's business (`voc.registry.loader.load_analyzer` passes its active ones): the
 library never reads the registry.
@@ -16,52 +16,25 @@ library never reads the registry.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
-import numpy as np
-
 from voc.config import Settings
+from voc.nlp import components
 from voc.nlp.churn import ChurnDetector
+from voc.nlp.components import FEATURES
 from voc.nlp.encoder import Encoder
 from voc.nlp.expectations import ExpectationDetector
 from voc.nlp.journey import Journey
 from voc.nlp.language import LanguageIdentifier
-from voc.nlp.pii import detect as detect_pii
-from voc.nlp.root_causes import DocumentClauses, RootCauseTagger
+from voc.nlp.root_causes import RootCauseTagger
 from voc.nlp.segment import Segmenter
-from voc.nlp.sentiment import (
-    ADAPTER_DIR,
-    SentimentHead,
-    document_sentiment,
-    sentiment_from_proba,
-)
+from voc.nlp.sentiment import ADAPTER_DIR, SentimentHead
 from voc.nlp.taxonomy import Taxonomy
-from voc.nlp.topic_assignment import DocumentTopics, document_topics
 from voc.nlp.topic_model import TopicModel
-from voc.nlp.types import (
-    SENTIMENT_LABELS,
-    SUPPORTED_LANGUAGES,
-    Analysis,
-    Feedback,
-    Language,
-    Sentence,
-)
-from voc.nlp.vectors import DocumentVectors, embed_documents
+from voc.nlp.types import SENTIMENT_LABELS, SUPPORTED_LANGUAGES, Analysis, Feedback
 
-FEATURES = (
-    "language",
-    "sentiment",
-    "sentences",
-    "root_causes",
-    "touchpoints",
-    "topics",
-    "expectation_gaps",
-    "churn_risk",
-    "pii",
-)
-"""Features this version computes, in output order."""
+__all__ = ["FEATURES", "Analyzer", "UnknownFeatureError", "fine_tuned_encoder"]
 POSITIVE = SENTIMENT_LABELS.index("positive")
 
 
@@ -199,7 +172,8 @@ class Analyzer:
         taxonomy: Taxonomy | None = None,
         journey: Journey | None = None,
     ) -> list[Analysis]:
-        """Analyse a batch; lists in, lists out, in the same order.
+        """Analyse a batch; lists in, lists out, in the same order. Only `features` are in
+        the answers (what they need is computed, and dropped unless asked for).
 
         `taxonomy` / `journey` default to the shipped ones (`RootCauseTagger`)."""
         unknown = set(features) - set(FEATURES)
@@ -207,182 +181,10 @@ class Analyzer:
             raise UnknownFeatureError(f"unknown features {sorted(unknown)}; known: {FEATURES}")
         if not feedback:
             return []
-        results = self._analyze(feedback, features, taxonomy, journey)
-        if "pii" not in features:
-            return results
+        batch = components.build(self).run(feedback, features, taxonomy=taxonomy, journey=journey)
+        asked = [name for name in FEATURES if name in features]
         return [
-            replace(analysis, pii=tuple(detect_pii(f.text)))
-            for f, analysis in zip(feedback, results, strict=True)
-        ]
-
-    def _analyze(
-        self,
-        feedback: Sequence[Feedback],
-        features: Collection[str],
-        taxonomy: Taxonomy | None,
-        journey: Journey | None,
-    ) -> list[Analysis]:
-        languages = self._languages(feedback)
-        wants_sentiment = bool({"sentiment", "churn_risk"} & set(features))
-        wants_sentences = "sentences" in features
-        wants_tags = bool({"root_causes", "touchpoints"} & set(features))
-        wants_topics = "topics" in features
-        if not (wants_sentiment or wants_sentences or wants_tags or wants_topics):
-            return self._with_gaps_and_churn(
-                feedback,
-                languages,
-                [
-                    Analysis(id=f.id, language=lang)
-                    for f, lang in zip(feedback, languages, strict=True)
-                ],
-                features,
-            )
-
-        sentences = self.segmenter.segment_batch(
-            [f.text for f in feedback], [lang.code for lang in languages]
-        )
-        texts = [f.text for f in feedback]
-        vectors = embed_documents(self.encoder.embed, texts, sentences)
-        # A fine-tuned sentiment version reads its own encoder; everything else the shared one.
-        sentiment_vectors = (
-            embed_documents(self.sentiment_encoder.embed, texts, sentences)
-            if self.sentiment_encoder is not None
-            else vectors
-        )
-        clause_proba = []
-        topics = self._topics(vectors, languages) if wants_topics else [None] * len(feedback)
-        results = []
-        for f, lang, doc_sentences, doc_vectors, doc_topics in zip(
-            feedback, languages, sentences, sentiment_vectors, topics, strict=True
-        ):
-            proba = self.sentiment.predict_proba(doc_vectors.all)
-            document_proba, sentence_proba = proba[0], proba[1 : 1 + len(doc_sentences)]
-            clause_proba.append(proba[1 + len(doc_sentences) :])
-            results.append(
-                Analysis(
-                    id=f.id,
-                    language=lang if "language" in features else None,
-                    sentiment=document_sentiment(
-                        document_proba,
-                        proba[1 + len(doc_sentences) :],
-                        mixed_threshold=self.sentiment.mixed_threshold,
-                    )
-                    if wants_sentiment
-                    else None,
-                    sentences=tuple(
-                        replace(s, sentiment=sentiment_from_proba(p))
-                        for s, p in zip(doc_sentences, sentence_proba, strict=True)
-                    )
-                    if wants_sentences
-                    else None,
-                    topics=doc_topics,
-                )
-            )
-        if wants_tags:
-            results = self._with_root_causes(
-                feedback, sentences, vectors, clause_proba, results, features, taxonomy, journey
-            )
-        return self._with_gaps_and_churn(feedback, languages, results, features)
-
-    def _with_root_causes(
-        self,
-        feedback: Sequence[Feedback],
-        sentences: list[tuple[Sentence, ...]],
-        vectors: list[DocumentVectors],
-        clause_proba: list[np.ndarray],
-        results: list[Analysis],
-        features: Collection[str],
-        taxonomy: Taxonomy | None,
-        journey: Journey | None,
-    ) -> list[Analysis]:
-        """Root causes and touchpoints from the clause vectors and sentiment already computed."""
-        documents = []
-        for f, doc_sentences, doc_vectors, proba in zip(
-            feedback, sentences, vectors, clause_proba, strict=True
-        ):
-            touchpoint = f.metadata.get("touchpoint")
-            clauses = tuple(c for s in doc_sentences for c in s.clauses)
-            documents.append(
-                DocumentClauses(
-                    clauses=clauses,
-                    # a one-clause text has one vector per sentence, all the text's own
-                    vectors=doc_vectors.clauses[: len(clauses)],
-                    sentiment=proba[: len(clauses)],
-                    metadata_touchpoint=touchpoint if isinstance(touchpoint, str) else None,
-                )
-            )
-        tags = self.root_causes.tag(
-            documents,
-            taxonomy=taxonomy,
-            journey=journey,
-            touchpoints="touchpoints" in features,
-        )
-        return [
-            replace(
-                analysis,
-                root_causes=causes if "root_causes" in features else None,
-                touchpoints=touchpoints,
-            )
-            for analysis, (causes, touchpoints) in zip(results, tags, strict=True)
-        ]
-
-    def _with_gaps_and_churn(
-        self,
-        feedback: Sequence[Feedback],
-        languages: list[Language],
-        results: list[Analysis],
-        features: Collection[str],
-    ) -> list[Analysis]:
-        """Expectation gaps and churn risk (churn reads the document sentiment, which is
-        computed for it and dropped again when `sentiment` was not asked for)."""
-        if not {"expectation_gaps", "churn_risk"} & set(features):
-            return results
-        codes = [lang.code for lang in languages]
-        gaps = (
-            self.expectations.detect_batch([f.text for f in feedback], codes)
-            if "expectation_gaps" in features
-            else None
-        )
-        return [
-            replace(
-                analysis,
-                sentiment=analysis.sentiment if "sentiment" in features else None,
-                expectation_gaps=None if gaps is None else tuple(gaps[i]),
-                churn_risk=self.churn.risk(
-                    f.text, code, sentiment=analysis.sentiment, metadata=f.metadata
-                )
-                if "churn_risk" in features
-                else None,
-            )
-            for i, (f, analysis, code) in enumerate(zip(feedback, results, codes, strict=True))
-        ]
-
-    def _topics(
-        self, vectors: list[DocumentVectors], languages: list[Language]
-    ) -> list[DocumentTopics]:
-        """Each document's topics from its clause vectors (already computed: no extra pass)."""
-        model = self.topics
-        if model is None:
-            return [DocumentTopics(None, ())] * len(vectors)
-        return [
-            document_topics(model, v.clauses, lang.code)
-            for v, lang in zip(vectors, languages, strict=True)
-        ]
-
-    def _languages(self, feedback: Sequence[Feedback]) -> list[Language]:
-        """Detect where asked ("auto"); a language the caller names is taken as given."""
-        auto = [i for i, f in enumerate(feedback) if f.language == "auto"]
-        detected = dict(
-            zip(
-                auto,
-                self.language_identifier.identify([feedback[i].text for i in auto]),
-                strict=True,
-            )
-        )
-        return [
-            detected[i]
-            if i in detected
-            else Language(f.language, 1.0, f.language in SUPPORTED_LANGUAGES)
+            Analysis(id=f.id, **{name: batch[name][i] for name in asked})
             for i, f in enumerate(feedback)
         ]
 

@@ -1,0 +1,46 @@
+"""`clause_vectors` (the one encoder pass of a batch) and `sentiment_proba` read from them.
+
+Each character is encoded once: a clause is the unit every feature reads, and sentence and
+document vectors are pooled from their clauses instead of being encoded again.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from voc.nlp.encoder import Encoder
+from voc.nlp.pipeline import Batch, Component
+from voc.nlp.sentiment import SentimentHead
+from voc.nlp.vectors import DocumentVectors, embed_documents
+
+
+class ClauseVectorsComponent(Component):
+    requires = ("segments",)
+    provides = ("clause_vectors",)
+
+    def __init__(self, encoder: Encoder) -> None:
+        self.encoder = encoder
+
+    def predict(self, batch: Batch) -> tuple[list[DocumentVectors]]:
+        return (embed_documents(self.encoder.embed, batch.texts, batch["segments"]),)
+
+
+class SentimentProbaComponent(Component):
+    """Per document, the sentiment probabilities of the document, its sentences and its
+    clauses (in `DocumentVectors.all` order). A fine-tuned sentiment version reads its own
+    encoder; otherwise the shared clause vectors."""
+
+    requires = ("segments", "clause_vectors")
+    provides = ("sentiment_proba",)
+
+    def __init__(self, head: SentimentHead, encoder: Encoder | None) -> None:
+        self.head = head
+        self.encoder = encoder
+
+    def predict(self, batch: Batch) -> tuple[list[np.ndarray]]:
+        vectors = (
+            embed_documents(self.encoder.embed, batch.texts, batch["segments"])
+            if self.encoder is not None
+            else batch["clause_vectors"]
+        )
+        return ([self.head.predict_proba(v.all) for v in vectors],)
