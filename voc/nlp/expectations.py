@@ -339,10 +339,12 @@ class ExpectationDetector:
 
     @cached_property
     def _kind_vectors(self) -> np.ndarray:
+        """Mean embedding of each kind's descriptions (texts go in bare: the encoder adds
+        e5's `query: ` prefix itself)."""
         assert self._embed is not None
         rows = []
         for name in self._kind_names:
-            vectors = self._embed([f"query: {d}" for d in self._kind_descriptions[name]])
+            vectors = self._embed(list(self._kind_descriptions[name]))
             mean = vectors.mean(axis=0)
             rows.append(mean / np.linalg.norm(mean))
         return np.stack(rows)
@@ -350,7 +352,7 @@ class ExpectationDetector:
     def _nearest_kinds(self, texts: list[str]) -> list[tuple[str, str]]:
         if self._embed is None:
             return [(OTHER_KIND, "none")] * len(texts)
-        similarity = self._embed([f"query: {t}" for t in texts]) @ self._kind_vectors.T
+        similarity = self._embed(texts) @ self._kind_vectors.T
         out = []
         for row in similarity:
             best = int(np.argmax(row))
