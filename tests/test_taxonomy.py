@@ -211,3 +211,44 @@ def test_public_webhook_and_allowed_private_webhook_are_kept():
         check_webhook_url=partial(webhook_url_problem, allow_private=True),
     )
     assert journey.touchpoints[0].owner.webhook_url == "http://127.0.0.1:9000/h"
+
+
+def test_a_pinned_taxonomy_and_journey_are_rebuilt_as_validated_under_raised_limits():
+    """A job pins what the service validated (here under limits raised past the defaults);
+    the worker rebuilds it as stored (`analyze_batch`), so every document of the job is
+    analysed with it; validating it again under the default limits would refuse it."""
+    from voc.nlp.journey import journey_from_dict, journey_to_dict
+    from voc.nlp.taxonomy import taxonomy_from_dict
+
+    raised = Limits(max_root_causes_per_taxonomy=300, max_touchpoints_per_journey=150)
+    journey = parse_journey(
+        {
+            "id": "big",
+            "touchpoints": [
+                {
+                    "id": f"t{i}",
+                    "label": f"Touchpoint {i}",
+                    "owner": {"name": "Ops", "webhook_url": "https://hooks.example.com/x"},
+                }
+                for i in range(150)
+            ],
+        },
+        limits=raised,
+        version=3,
+    )
+    taxonomy = parse_taxonomy(
+        {
+            "id": "big",
+            "journey": "big",
+            "root_causes": [
+                cause(id=f"c{i}", label=f"Cause {i}", touchpoint=f"t{i % 150}") for i in range(300)
+            ],
+        },
+        limits=raised,
+        journey=journey,
+        version=2,
+    )
+    with pytest.raises(InvalidFieldError):
+        parse_taxonomy(taxonomy_to_dict(taxonomy), limits=Limits(), journey=None)
+    assert taxonomy_from_dict(taxonomy_to_dict(taxonomy)) == taxonomy
+    assert journey_from_dict(journey_to_dict(journey)) == journey

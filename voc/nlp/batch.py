@@ -2,7 +2,9 @@
 
 Jobs, the `voc analyze` command and the Ray engine all call `analyze_batch`, so a document
 gets the same answer whichever path it takes. The options are the request's own JSON
-(`features`, `taxonomy`, `journey`, ...), stored as given and passed through unchanged.
+(`features`, `taxonomy`, `journey`, ...), stored as given and passed through unchanged; a
+job's taxonomy and journey were validated when the job pinned them (`pin_configuration`) and
+are rebuilt as stored, not validated again under whatever limits apply now.
 """
 
 from __future__ import annotations
@@ -10,13 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from voc.config import Limits
 from voc.nlp.analyzer import FEATURES, Analyzer
-from voc.nlp.journey import Journey, parse_journey
+from voc.nlp.journey import journey_from_dict
 from voc.nlp.pii import detect as detect_pii
 from voc.nlp.pii.redaction import redact_result
 from voc.nlp.serialize import analysis_to_dict
-from voc.nlp.taxonomy import Taxonomy, parse_taxonomy
+from voc.nlp.taxonomy import taxonomy_from_dict
 from voc.nlp.types import Analysis, Feedback
 
 OPTION_KEYS = ("features", "taxonomy", "journey", "redact")
@@ -37,8 +38,8 @@ def analyze_batch(
     analyses = analyzer.analyze(
         feedback,
         features=features,
-        taxonomy=_pinned_taxonomy(taxonomy) if isinstance(taxonomy, dict) else None,
-        journey=_pinned_journey(journey) if isinstance(journey, dict) else None,
+        taxonomy=taxonomy_from_dict(taxonomy) if isinstance(taxonomy, dict) else None,
+        journey=journey_from_dict(journey) if isinstance(journey, dict) else None,
     )
     mode = options.get("redact") or "none"
     return [
@@ -58,16 +59,6 @@ def result_dict(
     spans = analysis.pii if analysis.pii is not None else detect_pii(feedback.text)
     result, text = redact_result(result, feedback.text, spans, mode)
     return {**result, "text": text} if with_text else result
-
-
-def _pinned_taxonomy(raw: Mapping[str, Any]) -> Taxonomy:
-    """A taxonomy the service validated and stored whole on the job (`pin_configuration`)."""
-    return parse_taxonomy(raw, limits=Limits(), journey=None, version=int(raw.get("version", 0)))
-
-
-def _pinned_journey(raw: Mapping[str, Any]) -> Journey:
-    """A journey the service validated (webhook URLs included) and stored whole on the job."""
-    return parse_journey(raw, limits=Limits(), version=int(raw.get("version", 0)))
 
 
 def feedback_to_json(feedback: Feedback) -> dict[str, Any]:

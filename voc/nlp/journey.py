@@ -176,6 +176,26 @@ def journey_to_dict(journey: Journey) -> dict[str, Any]:
     }
 
 
+def journey_from_dict(raw: dict[str, Any]) -> Journey:
+    """The inverse of `journey_to_dict`, for a journey validated when it was stored or pinned
+    on a job (webhook URLs included): rebuilt as it is, never re-validated."""
+    return Journey(
+        id=raw["id"],
+        name=raw["name"],
+        version=int(raw["version"]),
+        touchpoints=tuple(
+            Touchpoint(
+                id=t["id"],
+                label=t["label"],
+                description=t["description"],
+                examples=tuple(t["examples"]),
+                owner=None if t["owner"] is None else Owner(**t["owner"]),
+            )
+            for t in raw["touchpoints"]
+        ),
+    )
+
+
 def load_default_journey(limits: Limits | None = None) -> Journey:
     """The shipped journey (`voc/data/journey_default.json`), validated like any other."""
     raw = json.loads(DEFAULT_JOURNEY_PATH.read_text(encoding="utf-8"))

@@ -146,6 +146,27 @@ def taxonomy_to_dict(taxonomy: Taxonomy) -> dict[str, Any]:
     }
 
 
+def taxonomy_from_dict(raw: dict[str, Any]) -> Taxonomy:
+    """The inverse of `taxonomy_to_dict`, for a taxonomy validated when it was stored or
+    pinned on a job: rebuilt as it is, never re-validated (other limits may apply now)."""
+    return Taxonomy(
+        id=raw["id"],
+        name=raw["name"],
+        version=int(raw["version"]),
+        journey=raw["journey"],
+        root_causes=tuple(
+            RootCause(
+                id=c["id"],
+                label=c["label"],
+                description=c["description"],
+                touchpoint=c["touchpoint"],
+                examples=tuple(c["examples"]),
+            )
+            for c in raw["root_causes"]
+        ),
+    )
+
+
 def load_default_taxonomy(journey: Journey, limits: Limits | None = None) -> Taxonomy:
     """The shipped CX taxonomy (`voc/data/taxonomy_default.json`), validated like any other."""
     raw = json.loads(DEFAULT_TAXONOMY_PATH.read_text(encoding="utf-8"))
