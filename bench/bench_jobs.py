@@ -103,7 +103,7 @@ def throughput(texts: list[str], features: list[str], chunk_size: int) -> dict[s
     engine = make_engine(settings.database_url)
     metadata.create_all(engine)
     store = JobStore(engine)
-    worker = Worker(store, settings, analyzer_factory=lambda: analyzer)
+    worker = Worker(store, settings, analyzer=lambda: analyzer)
     documents = [{"id": str(i), "text": t} for i, t in enumerate(texts)]
     started = time.perf_counter()
     job = store.create(

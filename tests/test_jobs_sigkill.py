@@ -158,7 +158,7 @@ def test_an_ingest_killed_midway_is_swept_and_frees_its_idempotency_key(tmp_path
     settings = Settings.from_env(
         {"database_url": url, "job_abandoned_ingest_seconds": 1.0, "job_poll_seconds": 0.1}
     )
-    worker = Worker(store, settings, analyzer_factory=lambda: pytest.fail("nothing to analyse"))
+    worker = Worker(store, settings, analyzer=lambda: pytest.fail("nothing to analyse"))
     stop = threading.Event()
     thread = threading.Thread(target=worker.run, args=(stop,))
     thread.start()

@@ -27,6 +27,8 @@ from voc.jobs.worker import Worker
 from voc.nlp.analyzer import FEATURES
 from voc.nlp.pii import REDACT_MODES
 from voc.registry.loader import load_analyzer
+from voc.registry.provider import ActiveModels
+from voc.registry.store import Registry
 from voc.report.drivers import SCALES
 from voc.report.export import export_format, write_coded
 from voc.report.html import render_report_html
@@ -41,16 +43,14 @@ def _worker(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     engine = make_engine(settings.database_url)
     create_schema(engine)
-    worker = Worker(
-        JobStore(engine),
-        settings,
-        analyzer_factory=lambda: load_analyzer(settings),
-        worker_id=args.worker_id,
-    )
+    registry = Registry.from_settings(settings, engine)
+    # Loaded before claiming, so a lease is never held while the models load; then the
+    # worker follows activations between chunks.
+    models = ActiveModels(settings, registry, analyzer=load_analyzer(settings, registry=registry))
+    worker = Worker(JobStore(engine), settings, analyzer=models.current, worker_id=args.worker_id)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    worker.load()  # before claiming, so a lease is never held while the models load
     worker.run(stop)
     return 0
 

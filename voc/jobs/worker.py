@@ -25,7 +25,7 @@ from voc.jobs.types import ResultRow
 from voc.nlp.analyzer import Analyzer
 from voc.nlp.batch import analyze_batch, feedback_from_json
 from voc.nlp.validation import DocumentError
-from voc.registry.loader import load_analyzer
+from voc.registry.provider import ActiveModels
 
 log = logging.getLogger(__name__)
 
@@ -116,20 +116,15 @@ class Worker:
         store: JobStore,
         settings: Settings,
         *,
-        analyzer_factory: Callable[[], Analyzer],
+        analyzer: Callable[[], Analyzer],
         worker_id: str | None = None,
     ) -> None:
+        """`analyzer()` is asked before each chunk, so a chunk runs on the active versions
+        (`ActiveModels`: the service's own inside `voc serve`, the process's in `voc worker`)."""
         self.store = store
         self.settings = settings
         self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        self._analyzer_factory = analyzer_factory
-        self._analyzer: Analyzer | None = None
-
-    def load(self) -> Analyzer:
-        """The worker's own Analyzer, loaded on first call (models are never shared)."""
-        if self._analyzer is None:
-            self._analyzer = self._analyzer_factory()
-        return self._analyzer
+        self._analyzer = analyzer
 
     def run_once(self) -> bool:
         """Process one chunk if there is one; True when a chunk was handled."""
@@ -139,7 +134,7 @@ class Worker:
             return False
         started = time.perf_counter()
         with _Heartbeat(self.store, claim, lease):
-            results = analyze_rows(self.load(), claim_rows(claim), claim.options)
+            results = analyze_rows(self._analyzer(), claim_rows(claim), claim.options)
         committed = self.store.complete(claim, results)
         self.store.settle(claim.job_id)
         log.info(
@@ -173,10 +168,10 @@ class Worker:
 
 
 class WorkerThread:
-    """The in-process worker of `voc serve`: one daemon thread with its own Analyzer."""
+    """The in-process worker of `voc serve`: one daemon thread on the service's models."""
 
-    def __init__(self, store: JobStore, settings: Settings) -> None:
-        self.worker = Worker(store, settings, analyzer_factory=lambda: load_analyzer(settings))
+    def __init__(self, store: JobStore, settings: Settings, models: ActiveModels) -> None:
+        self.worker = Worker(store, settings, analyzer=lambda: models.analyzer)
         self._stop = threading.Event()
         self._thread = threading.Thread(
             target=self.worker.run, args=(self._stop,), name="voc-job-worker", daemon=True

@@ -12,6 +12,7 @@ from voc.logging import configure_logging
 from voc.nlp.analyzer import Analyzer
 from voc.registry import store
 from voc.registry.loader import load_analyzer
+from voc.registry.provider import ActiveModels
 from voc.service import (
     alerts,
     alerts_api,
@@ -51,7 +52,10 @@ def create_app(
     create_schema(engine)
     app_metrics = metrics.init_app(app)
     registry = store.Registry.from_settings(settings, engine)
-    analyzer = analyzer or load_analyzer(settings, registry=registry)
+    active = ActiveModels(
+        settings, registry, analyzer=analyzer or load_analyzer(settings, registry=registry)
+    )
+    analyzer = active.analyzer
     batcher = Batcher(
         analyzer,
         wait_ms=settings.batch_wait_ms,
@@ -70,7 +74,7 @@ def create_app(
             default_taxonomy=analyzer.root_causes.default_taxonomy,
             default_journey=analyzer.root_causes.default_journey,
         ),
-        models=ModelSwitch(settings, registry, batcher),
+        models=ModelSwitch(active, batcher),
         guard=guard,
     )
     app.extensions[EXTENSION].models.start()

@@ -47,7 +47,11 @@ def init_app(app: Flask) -> None:
     """The job store on the app's database, the blueprint, and the in-process worker."""
     services = state(app)
     store = JobStore(services.engine)
-    worker = WorkerThread(store, services.settings) if services.settings.in_process_worker else None
+    worker = (
+        WorkerThread(store, services.settings, services.models.models)
+        if services.settings.in_process_worker
+        else None
+    )
     app.extensions[EXTENSION] = {"store": store, "worker": worker, "reports": ReportCache()}
     app.register_blueprint(bp)
 

@@ -32,8 +32,8 @@ class Services:
 
     @property
     def analyzer(self) -> Analyzer:
-        """The analyzer now serving (the batcher holds it; `models` swaps it)."""
-        return self.batcher.analyzer
+        """The analyzer now serving (`models` holds it and swaps it)."""
+        return self.models.analyzer
 
 
 def state(app: Flask) -> Services:
