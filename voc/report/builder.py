@@ -9,7 +9,7 @@ absent. The HTML page (`voc.report.html`) renders exactly this dict.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -248,70 +248,63 @@ def _topic_map(model: TopicModel | None, topics: list[dict[str, Any]]) -> list[d
     ]
 
 
-def build_report(
-    documents: Iterable[dict[str, Any]],
-    *,
-    topic_model: TopicModel | None = None,
-    title: str = "Voice of the customer",
-    notes: Iterable[str] = (),
-    seed: int = 0,
-    refused: int = 0,
-) -> dict[str, Any]:
-    """Everything the analyst's page shows, as JSON-ready data (API.md `report.json`);
-    `refused`: input rows refused before analysis (shown in the data notes)."""
-    raw_docs = list(documents)
-    all_docs = [normalize_document(r) for r in raw_docs]
-    empty = sum(not d.text.strip() for d in all_docs)
-    text_counts = Counter(" ".join(d.text.lower().split()) for d in all_docs if d.text.strip())
-    docs = all_docs
-    score_type = dominant_score_type(
-        [ScoredDoc(frozenset(), d.score, d.score_type, False, 0, False) for d in docs]
-    )
-    scores = [d.score for d in docs if d.score is not None and d.score_type == score_type]
+@dataclass(frozen=True)
+class _Groups:
+    """Documents grouped by each theme they carry (a document can be in several), with each
+    theme's label as the documents give it."""
 
-    by_topic: dict[int, list[Doc]] = defaultdict(list)
-    topic_labels: dict[int, str] = {}
+    members: dict[Any, list[Doc]]
+    labels: dict[Any, str]
+
+
+def _group(
+    docs: list[Doc],
+    themes: Callable[[Doc], Iterable[tuple[Any, str]]],
+    *,
+    first_label: bool = False,
+) -> _Groups:
+    """Each theme's documents, and its label as the first (or last) document gives it."""
+    members: dict[Any, list[Doc]] = defaultdict(list)
+    labels: dict[Any, str] = {}
     for d in docs:
-        for t, label in d.topics:
-            by_topic[t].append(d)
-            topic_labels.setdefault(t, label)
+        for key, label in themes(d):
+            members[key].append(d)
+            if not (first_label and key in labels):
+                labels[key] = label
+    return _Groups(members, labels)
+
+
+def _topic_blocks(
+    by_topic: _Groups, topic_model: TopicModel | None, score_type: str | None
+) -> list[dict[str, Any]]:
+    """Topics by size ("other" last), named and described by the model when it knows them."""
     known = {t.id: t for t in topic_model.topics} if topic_model else {}
     topics = []
-    for t in sorted(by_topic, key=lambda t: (t == OTHER_ID, -len(by_topic[t]))):
+    for t in sorted(by_topic.members, key=lambda t: (t == OTHER_ID, -len(by_topic.members[t]))):
         model_topic = known.get(t)
         topics.append(
             {
                 "id": t,
-                "label": model_topic.label if model_topic else topic_labels[t],
+                "label": model_topic.label if model_topic else by_topic.labels[t],
                 "keywords": [w for w, _ in model_topic.keywords] if model_topic else [],
                 "is_new": model_topic.is_new if model_topic else False,
-                **_theme_block(by_topic[t], score_type),
+                **_theme_block(by_topic.members[t], score_type),
             }
         )
+    return topics
 
-    by_cause: dict[str, list[Doc]] = defaultdict(list)
-    cause_labels: dict[str, str] = {}
-    by_touchpoint: dict[str, list[Doc]] = defaultdict(list)
-    touchpoint_labels: dict[str, str] = {}
-    by_gap: dict[str, list[Doc]] = defaultdict(list)
-    for d in docs:
-        for c, label in d.root_causes:
-            by_cause[c].append(d)
-            cause_labels[c] = label
-        for t, label in d.touchpoints:
-            by_touchpoint[t].append(d)
-            touchpoint_labels[t] = label
-        for g in d.gaps:
-            by_gap[str(g.get("kind"))].append(d)
-    root_causes = [
-        {"id": c, "label": cause_labels[c], **_theme_block(by_cause[c], score_type)}
-        for c in sorted(by_cause, key=lambda c: -len(by_cause[c]))
+
+def _theme_blocks(groups: _Groups, score_type: str | None) -> list[dict[str, Any]]:
+    """Root causes or touchpoints, most frequent first."""
+    return [
+        {"id": key, "label": groups.labels[key], **_theme_block(members, score_type)}
+        for key, members in sorted(groups.members.items(), key=lambda kv: -len(kv[1]))
     ]
-    touchpoints = [
-        {"id": t, "label": touchpoint_labels[t], **_theme_block(by_touchpoint[t], score_type)}
-        for t in sorted(by_touchpoint, key=lambda t: -len(by_touchpoint[t]))
-    ]
-    gaps = [
+
+
+def _gap_blocks(by_gap: dict[str, list[Doc]]) -> list[dict[str, Any]]:
+    """Expectation gaps by kind, most frequent first, with a few examples of each."""
+    return [
         {
             "kind": kind,
             "count": len(group),
@@ -330,9 +323,16 @@ def build_report(
         for kind, group in sorted(by_gap.items(), key=lambda kv: -len(kv[1]))
     ]
 
+
+def _themes(topics: list[dict[str, Any]], root_causes: list[dict[str, Any]]) -> list[Theme]:
+    """The themes drivers and comparisons measure: topics (but "other") and root causes."""
     themes = [Theme("topic", str(t["id"]), t["label"]) for t in topics if t["id"] != OTHER_ID]
-    themes += [Theme("root_cause", c["id"], c["label"]) for c in root_causes]
-    scored_docs = [
+    return themes + [Theme("root_cause", c["id"], c["label"]) for c in root_causes]
+
+
+def _scored(docs: list[Doc]) -> list[ScoredDoc]:
+    """Each document as the driver and comparison tables count it."""
+    return [
         ScoredDoc(
             themes=frozenset(
                 [("topic", str(t)) for t, _ in d.topics]
@@ -347,57 +347,109 @@ def build_report(
         )
         for d in docs
     ]
+
+
+def _comparisons(docs: list[Doc], scored: list[ScoredDoc], themes: list[Theme]) -> dict[str, Any]:
+    """Themes by customer segment, and themes emerging in the latest period."""
     labels = {(t.kind, t.id): t.label for t in themes}
-    keyed = [(d.segment, s.themes) for d, s in zip(docs, scored_docs, strict=True)]
+    keyed = [(d.segment, s.themes) for d, s in zip(docs, scored, strict=True)]
     period = _period(docs)
     dated = [
         (_bucket(d.created_at, period), s.themes)
-        for d, s in zip(docs, scored_docs, strict=True)
+        for d, s in zip(docs, scored, strict=True)
         if d.created_at
     ]
+    return {
+        "segments": segment_table(keyed, [(t.kind, t.id, t.label) for t in themes]),
+        "emerging": {"test": EMERGING_TEST, "themes": emerging_themes(dated, labels)},
+    }
+
+
+def _heatmap(topics: list[dict[str, Any]], touchpoints: list[dict[str, Any]]) -> dict[str, Any]:
+    """Documents per (topic, touchpoint), for the largest topics and touchpoints."""
     heat_topics = [t for t in topics if t["id"] != OTHER_ID][:25]
     heat_touchpoints = [t["id"] for t in touchpoints][:15]
+    return {
+        "topics": [t["label"] for t in heat_topics],
+        "topic_ids": [t["id"] for t in heat_topics],
+        "touchpoints": heat_touchpoints,
+        "counts": [[t["touchpoints"].get(tp, 0) for tp in heat_touchpoints] for t in heat_topics],
+    }
+
+
+def _summary(
+    docs: list[Doc], score_type: str | None, topic_model: TopicModel | None
+) -> dict[str, Any]:
+    """The headline numbers: volume, data quality, languages, sentiment, the score metric."""
+    scores = [d.score for d in docs if d.score is not None and d.score_type == score_type]
+    text_counts = Counter(" ".join(d.text.lower().split()) for d in docs if d.text.strip())
+    return {
+        "documents": len(docs),
+        "empty": sum(not d.text.strip() for d in docs),
+        "duplicates": sum(c - 1 for c in text_counts.values()),
+        "languages": dict(Counter(d.language for d in docs).most_common()),
+        "sentiment": _sentiment_counts(docs),
+        "score_type": score_type,
+        "metric": METRIC_NAMES.get(score_type) if score_type else None,
+        "metric_value": round(headline_metric(scores, score_type), 2) if scores else None,
+        "scored": len(scores),
+        "score_distribution": (
+            {str(v): n for v, n in sorted(Counter(scores).items())} if scores else {}
+        ),
+        "customer_value": round(sum(d.customer_value for d in docs), 2),
+        "topic_model": topic_model.version if topic_model else None,
+    }
+
+
+def build_report(
+    documents: Iterable[dict[str, Any]],
+    *,
+    topic_model: TopicModel | None = None,
+    title: str = "Voice of the customer",
+    notes: Iterable[str] = (),
+    seed: int = 0,
+    refused: int = 0,
+) -> dict[str, Any]:
+    """Everything the analyst's page shows, as JSON-ready data (API.md `report.json`);
+    `refused`: input rows refused before analysis (shown in the data notes)."""
+    docs = [normalize_document(r) for r in documents]
+    score_type = dominant_score_type(
+        [ScoredDoc(frozenset(), d.score, d.score_type, False, 0, False) for d in docs]
+    )
+    by_topic = _group(docs, lambda d: d.topics, first_label=True)
+    by_cause = _group(docs, lambda d: d.root_causes)
+    by_touchpoint = _group(docs, lambda d: d.touchpoints)
+    by_gap = _group(docs, lambda d: [(str(g.get("kind")), "") for g in d.gaps]).members
+    topics = _topic_blocks(by_topic, topic_model, score_type)
+    root_causes = _theme_blocks(by_cause, score_type)
+    touchpoints = _theme_blocks(by_touchpoint, score_type)
+    themes = _themes(topics, root_causes)
+    scored = _scored(docs)
+    comparisons = _comparisons(docs, scored, themes)
     return {
         "title": title,
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "notes": list(notes),
-        "summary": {
-            "documents": len(all_docs),
-            "empty": empty,
-            "duplicates": sum(c - 1 for c in text_counts.values()),
-            "languages": dict(Counter(d.language for d in docs).most_common()),
-            "sentiment": _sentiment_counts(docs),
-            "score_type": score_type,
-            "metric": METRIC_NAMES.get(score_type) if score_type else None,
-            "metric_value": round(headline_metric(scores, score_type), 2) if scores else None,
-            "scored": len(scores),
-            "score_distribution": (
-                {str(v): n for v, n in sorted(Counter(scores).items())} if scores else {}
-            ),
-            "customer_value": round(sum(d.customer_value for d in docs), 2),
-            "topic_model": topic_model.version if topic_model else None,
-        },
+        "summary": _summary(docs, score_type, topic_model),
         "topics": topics,
         "topic_map": _topic_map(topic_model, topics),
         "root_causes": root_causes,
         "touchpoints": touchpoints,
-        "heatmap": {
-            "topics": [t["label"] for t in heat_topics],
-            "topic_ids": [t["id"] for t in heat_topics],
-            "touchpoints": heat_touchpoints,
-            "counts": [
-                [t["touchpoints"].get(tp, 0) for tp in heat_touchpoints] for t in heat_topics
-            ],
-        },
-        "drivers": driver_table(scored_docs, themes, seed=seed),
+        "heatmap": _heatmap(topics, touchpoints),
+        "drivers": driver_table(scored, themes, seed=seed),
         "data_notes": data_notes(docs, score_type, refused),
         "coverage": root_cause_coverage(docs),
-        "segments": segment_table(keyed, [(t.kind, t.id, t.label) for t in themes]),
-        "emerging": {"test": EMERGING_TEST, "themes": emerging_themes(dated, labels)},
-        "expectation_gaps": gaps,
+        "segments": comparisons["segments"],
+        "emerging": comparisons["emerging"],
+        "expectation_gaps": _gap_blocks(by_gap),
         "trend": _trend(docs, [t["id"] for t in topics if t["id"] != OTHER_ID][:8]),
         "comments": _comments(
             docs,
-            [*by_topic.values(), *by_cause.values(), *by_touchpoint.values(), *by_gap.values()],
+            [
+                *by_topic.members.values(),
+                *by_cause.members.values(),
+                *by_touchpoint.members.values(),
+                *by_gap.values(),
+            ],
         ),
     }
