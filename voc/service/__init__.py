@@ -31,6 +31,7 @@ from voc.service import (
 from voc.service.batcher import Batcher
 from voc.service.config_store import ConfigStore
 from voc.service.model_switch import ModelSwitch
+from voc.service.model_work import ModelWork
 from voc.service.state import EXTENSION, Services
 from voc.storage import create_schema, make_engine
 
@@ -76,6 +77,7 @@ def create_app(
         ),
         models=ModelSwitch(active, batcher),
         guard=guard,
+        model_work=ModelWork(),
     )
     app.extensions[EXTENSION].models.start()
     errors.init_app(app)

@@ -5,9 +5,10 @@ Web threads submit their documents and wait; one worker thread takes everything 
 each request its results. Admission is bounded in documents in flight (waiting or being
 analysed): past the bound, `submit` raises `Overloaded` at once (the API answers 429)
 instead of queueing without end. Each request carries its deadline: work whose caller has
-given up (deadline passed, future cancelled) is dropped, never run. The
-worker is also the only thread that touches the models, so tokenizers and ONNX sessions
-are never shared between threads.
+given up (deadline passed, future cancelled) is dropped, never run. Request threads never
+touch the models: online analysis runs here, reports and topic fits on the model-work
+thread (`model_work.py`), job chunks on the job worker's (the encoder and the segmenter
+serialise their callers).
 
 One request never fails another: when a merged batch raises, the worker runs each request
 alone, then each document of a failing request alone, and a document that still fails is

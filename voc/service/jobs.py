@@ -266,12 +266,13 @@ def _report(job: Job) -> dict[str, Any]:
     analyzer = state(current_app).analyzer
     title = f"Job {job.id} ({job.status.lower().replace('_', ' ')})"
     key = (job.id, job.status, job.done, job.failed, tuple(sorted(analyzer.model_versions.items())))
+    store, model_work = _store(), state(current_app).model_work
 
     def build() -> dict[str, Any]:
-        rows = _store().analysed_documents(job.id)
+        rows = store.analysed_documents(job.id)
         return report_of(prepare_documents(analyzer, rows, refused=job.failed), title=title)
 
-    return current_app.extensions[EXTENSION]["reports"].get(key, build)
+    return current_app.extensions[EXTENSION]["reports"].get(key, lambda: model_work.run(build))
 
 
 @bp.post("/v1/jobs/<job_id>/stop")

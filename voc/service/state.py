@@ -15,6 +15,7 @@ from voc.service.batcher import Batcher
 from voc.service.config_store import ConfigStore
 from voc.service.metrics import Metrics
 from voc.service.model_switch import ModelSwitch
+from voc.service.model_work import ModelWork
 
 EXTENSION = "voc"
 
@@ -29,6 +30,7 @@ class Services:
     config_store: ConfigStore
     models: ModelSwitch
     guard: Guard
+    model_work: ModelWork
 
     @property
     def analyzer(self) -> Analyzer:

@@ -117,8 +117,10 @@ def fit_topics():
     previous = None if body.get("fresh") else services.analyzer.topics
     source = f"job:{body['job_id']}" if "job_id" in body else "request"
     try:
-        model, _ = fit_documents(
-            services.analyzer, texts, settings=settings, previous=previous, source=source
+        model, _ = services.model_work.run(
+            lambda: fit_documents(
+                services.analyzer, texts, settings=settings, previous=previous, source=source
+            )
         )
     except TooFewDocumentsError as err:
         raise ApiError(400, "TooFewDocuments", str(err)) from err
