@@ -16,7 +16,7 @@ import logging
 import time
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import (
@@ -102,6 +102,7 @@ job_chunks = Table(
     Column("owner", String(64)),
     Column("lease_until", Float),
     Column("attempts", Integer, nullable=False, default=0),
+    Column("model_versions", Text, comment="JSON: the versions that analysed the chunk"),
 )
 Index("ix_job_chunks_state", job_chunks.c.state, job_chunks.c.job_id, job_chunks.c.chunk)
 
@@ -161,6 +162,9 @@ class Job:
     error: str | None
     tenant: str = DEFAULT_TENANT
     replayed: bool = field(default=False, compare=False)
+    model_versions: tuple[dict[str, str], ...] = ()
+    """The model versions that analysed its chunks, each distinct set once in chunk order
+    (more than one when an activation happened while the job ran)."""
 
     @property
     def finished(self) -> bool:
@@ -184,6 +188,19 @@ def _job(row: Any, *, replayed: bool = False) -> Job:
         tenant=row.tenant or DEFAULT_TENANT,
         replayed=replayed,
     )
+
+
+def _model_versions(conn: Any, job_ids: list[str]) -> dict[str, tuple[dict[str, str], ...]]:
+    """Per job, each distinct set of versions its analysed chunks record, in chunk order."""
+    rows = conn.execute(
+        select(job_chunks.c.job_id, job_chunks.c.model_versions)
+        .where(job_chunks.c.job_id.in_(job_ids), job_chunks.c.model_versions.is_not(None))
+        .order_by(job_chunks.c.job_id, job_chunks.c.chunk)
+    ).all()
+    seen: dict[str, dict[str, None]] = {}
+    for job_id, versions in rows:
+        seen.setdefault(job_id, {})[versions] = None
+    return {job_id: tuple(json.loads(v) for v in found) for job_id, found in seen.items()}
 
 
 def _claimable(now: float):
@@ -440,8 +457,14 @@ class JobStore:
             )
         return renewed.rowcount == 1
 
-    def complete(self, claim: Claim, results: list[ResultRow]) -> bool:
-        """Commit a chunk's results, its done mark and the job's counters in one transaction.
+    def complete(
+        self,
+        claim: Claim,
+        results: list[ResultRow],
+        model_versions: dict[str, str] | None = None,
+    ) -> bool:
+        """Commit a chunk's results (and the model versions that computed them), its done mark
+        and the job's counters in one transaction.
 
         False (and nothing written) when the lease was lost to another worker.
         """
@@ -450,7 +473,12 @@ class JobStore:
             marked = conn.execute(
                 update(job_chunks)
                 .where(*self._owned(claim))
-                .values(state="done", owner=None, lease_until=None)
+                .values(
+                    state="done",
+                    owner=None,
+                    lease_until=None,
+                    model_versions=None if model_versions is None else json.dumps(model_versions),
+                )
             )
             if marked.rowcount != 1:
                 conn.rollback()
@@ -553,7 +581,10 @@ class JobStore:
     def get(self, job_id: str) -> Job | None:
         with self.engine.connect() as conn:
             row = conn.execute(select(jobs).where(jobs.c.id == job_id)).first()
-        return None if row is None else _job(row)
+            if row is None:
+                return None
+            versions = _model_versions(conn, [job_id])
+        return replace(_job(row), model_versions=versions.get(job_id, ()))
 
     def list(
         self, *, limit: int = 50, status: str | None = None, tenant: str = DEFAULT_TENANT
@@ -564,7 +595,8 @@ class JobStore:
             query = query.where(jobs.c.status == status)
         with self.engine.connect() as conn:
             rows = conn.execute(query.order_by(jobs.c.created_at.desc()).limit(limit)).all()
-        return [_job(row) for row in rows]
+            versions = _model_versions(conn, [row.id for row in rows])
+        return [replace(_job(row), model_versions=versions.get(row.id, ())) for row in rows]
 
     def analysed_documents(self, job_id: str, *, page: int = 1000) -> Iterator[dict[str, Any]]:
         """Committed results with their document's text and metadata (what a report reads),

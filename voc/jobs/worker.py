@@ -133,9 +133,10 @@ class Worker:
         if claim is None:
             return False
         started = time.perf_counter()
+        analyzer = self._analyzer()
         with _Heartbeat(self.store, claim, lease):
-            results = analyze_rows(self._analyzer(), claim_rows(claim), claim.options)
-        committed = self.store.complete(claim, results)
+            results = analyze_rows(analyzer, claim_rows(claim), claim.options)
+        committed = self.store.complete(claim, results, analyzer.model_versions)
         self.store.settle(claim.job_id)
         log.info(
             "job.chunk_done" if committed else "job.chunk_lease_lost",

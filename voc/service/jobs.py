@@ -93,6 +93,7 @@ def job_to_dict(job: Job) -> dict[str, Any]:
         "warnings": job.warnings,
         "options": job.options,
         "source": job.source,
+        "model_versions": list(job.model_versions),
     }
 
 

@@ -65,6 +65,12 @@ def job_schemas() -> dict[str, Any]:
                 },
                 "options": {"type": "object", "description": "features, taxonomy, journey, redact"},
                 "source": {"type": "object", "description": "json, or the file's name/format"},
+                "model_versions": {
+                    "type": "array",
+                    "items": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "description": "the model versions that analysed its chunks so far, each "
+                    "distinct set once (more than one when an activation happened meanwhile)",
+                },
             },
             "required": [
                 "job_id",
