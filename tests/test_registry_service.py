@@ -247,3 +247,39 @@ def test_topic_fits_are_registry_versions_activated_through_the_registry(live, c
     assert f"* {first['version']}" in capsys.readouterr().out
     assert main(["topics", "show"]) == 0
     assert json.loads(capsys.readouterr().out)["version"] == first["version"]
+
+
+def test_job_chunks_follow_activations_like_analyze(live, wait_for_job):
+    """One model lifecycle: after an activation, a job (the in-process worker) and a
+    `voc worker`-style process (its own `ActiveModels`) use the active version, as
+    `/v1/analyze` does, and the job records it. The rotated head labels documents unlike the
+    committed one, so answers from a stale analyzer would show."""
+    from voc.registry.provider import ActiveModels
+
+    app, settings, _, bad, _ = live
+    client = app.test_client()
+    services = app.extensions["voc"]
+    before = services.analyzer
+    forced = client.post(
+        "/v1/models/sentiment/activate", json={"version": bad.version, "force": True}
+    )
+    assert forced.status_code == 200, forced.get_json()
+    try:
+        online = client.post("/v1/analyze", json={"documents": DOCS}).get_json()
+        assert online["model_versions"]["sentiment"] == bad.version
+        labels = [d["sentiment"]["label"] for d in online["documents"]]
+        job = client.post("/v1/jobs", json={"documents": DOCS, "features": ["sentiment"]})
+        assert job.status_code == 202, job.get_json()
+        finished = wait_for_job(client, job.get_json()["job_id"])
+        assert finished["status"] == "COMPLETED"
+        assert [v["sentiment"] for v in finished["model_versions"]] == [bad.version]
+        rows = client.get(f"/v1/jobs/{finished['job_id']}/results").get_data(as_text=True)
+        assert [json.loads(r)["sentiment"]["label"] for r in rows.splitlines()] == labels
+
+        # `voc worker` asks its own ActiveModels before each chunk (`Worker(analyzer=.current)`)
+        elsewhere = ActiveModels(settings, services.models.registry, analyzer=before)
+        assert elsewhere.current().model_versions["sentiment"] != bad.version
+        time.sleep(settings.model_refresh_seconds)
+        assert elsewhere.current().model_versions["sentiment"] == bad.version
+    finally:
+        client.post("/v1/models/sentiment/rollback")
