@@ -278,7 +278,7 @@ def test_job_chunks_follow_activations_like_analyze(live, wait_for_job):
 
         # `voc worker` asks its own ActiveModels before each chunk (`Worker(analyzer=.current)`)
         elsewhere = ActiveModels(settings, services.models.registry, analyzer=before)
-        assert elsewhere.current().model_versions["sentiment"] != bad.version
+        assert elsewhere.analyzer.model_versions["sentiment"] != bad.version
         time.sleep(settings.model_refresh_seconds)
         assert elsewhere.current().model_versions["sentiment"] == bad.version
     finally:
