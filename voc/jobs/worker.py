@@ -133,8 +133,8 @@ class Worker:
         if claim is None:
             return False
         started = time.perf_counter()
-        analyzer = self._analyzer()
-        with _Heartbeat(self.store, claim, lease):
+        with _Heartbeat(self.store, claim, lease):  # also while a new version loads
+            analyzer = self._analyzer()
             results = analyze_rows(analyzer, claim_rows(claim), claim.options)
         committed = self.store.complete(claim, results, analyzer.model_versions)
         self.store.settle(claim.job_id)
