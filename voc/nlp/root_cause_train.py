@@ -15,7 +15,7 @@ import hashlib
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
@@ -28,10 +28,12 @@ from voc.nlp.encoder import Encoder
 from voc.nlp.root_cause_data import ASPECT_DATASETS, AspectDataset, dataset_taxonomy, label_field
 from voc.nlp.root_causes import (
     HEAD_CONFIG,
+    Abstention,
     Calibration,
     LinearTagger,
     few_shot_tagger,
     fit_linear_tagger,
+    rank_and_abstain,
     taxonomy_specs,
     zero_shot_tagger,
 )
@@ -146,19 +148,20 @@ def _targets(rows: list[tuple[Example, tuple[str, ...]]], ids: list[str], names:
     return y
 
 
-def best_clause(proba: np.ndarray, sizes: list[int]) -> np.ndarray:
-    """Per document (`sizes` consecutive clause rows of `proba`), each label's best clause."""
+def document_tags(proba: np.ndarray, sizes: list[int], rule: Abstention) -> np.ndarray:
+    """Per document (`sizes` consecutive clause rows of `proba`), the labels `rule` fires on
+    any of its clauses, as the Analyzer tags them."""
+    fired = rule.fires(proba)
     bounds = np.cumsum([0, *sizes])
-    return np.stack([proba[a:b].max(axis=0) for a, b in pairwise(bounds)])
+    return np.stack([fired[a:b].any(axis=0) for a, b in pairwise(bounds)]).astype(np.int8)
 
 
-def document_scores(
+def clause_proba(
     tagger: LinearTagger, split: Split, vectors: Vectors, calibration: Calibration
 ) -> np.ndarray:
-    """Per dev document and label, the best clause's probability (as the Analyzer tags)."""
+    """(dev clauses, labels) probabilities, the clauses of all dev documents in order."""
     flat = [c for doc in split.dev_clauses for c in doc]
-    proba = tagger.predict_proba(calibration.features(vectors(flat)))
-    return best_clause(proba, [len(doc) for doc in split.dev_clauses])
+    return tagger.predict_proba(calibration.features(vectors(flat)))
 
 
 def f1_scores(y: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
@@ -207,46 +210,95 @@ def evaluate_split(
         "labels": len(ids),
         "train_documents": len(split.train),
     }
+    sizes = [len(doc) for doc in split.dev_clauses]
     for mode, tagger in taggers.items():
-        scores = document_scores(tagger, split, vectors, calibration)
-        report[mode] = f1_scores(y, (scores >= calibration.threshold).astype(int))
+        proba = clause_proba(tagger, split, vectors, calibration)
+        report[mode] = f1_scores(y, document_tags(proba, sizes, calibration.abstention(mode)))
     return report
 
 
-def zero_shot_slope(
-    splits: list[Split], vectors: Vectors, centre: np.ndarray, args: RootCauseTrainingArgs
-) -> tuple[float, float]:
-    """Scale and offset turning a centred cosine into a zero-shot probability.
+ZERO_SHOT_MARGINS = (*np.round(np.linspace(0.0, 0.12, 13), 3).tolist(), None)
+"""Cosine margins tried for zero-shot's rank-and-abstain rule (0: the best label alone;
+None: no margin, a plain threshold, the rule before rank-and-abstain)."""
 
-    Fitted on the train splits only: the slope by logistic regression on (cosine, label) pairs
-    pooled over datasets, the offset so that the threshold falls on the cosine with the best
-    micro-F1 averaged over datasets (pooled pairs would let the datasets with a hundred labels
-    pick a threshold that silences the small taxonomies).
+
+@dataclass
+class ZeroShotScores:
+    """One dataset's train texts against its own labels' prompts: centred cosines and gold."""
+
+    cosines: np.ndarray
+    targets: np.ndarray
+
+
+def zero_shot_scores(split: Split, vectors: Vectors, unit: Calibration) -> ZeroShotScores:
+    taxonomy, names = dataset_taxonomy("dataset", split.train + split.dev, max_examples=0)
+    tagger = zero_shot_tagger(taxonomy_specs(taxonomy), vectors, unit)
+    features = unit.features(vectors([e.text for e, _ in split.train]))
+    return ZeroShotScores(
+        features @ tagger.weight.T, _targets(split.train, list(tagger.ids), names)
+    )
+
+
+@dataclass(frozen=True)
+class ZeroShotFit:
+    """Zero-shot's constants: probability = sigmoid(slope * (cosine - floor)), and a label
+    fires within `margin` (cosine) of the clause's best label and at or above the floor."""
+
+    slope: float
+    floor: float
+    margin: float | None
+
+    def apply(self, unit: Calibration) -> Calibration:
+        """`unit` (a calibration with slope 1, offset 0) with these constants."""
+        margin = None if self.margin is None else self.margin * self.slope
+        constants = (self.slope, -self.slope * self.floor, margin, unit.threshold)
+        digest = hashlib.sha256(
+            unit.centre.tobytes()
+            + unit.background.astype(np.float16).tobytes()
+            + repr((constants, unit.few_shot_c, unit.few_shot_prompt_weight)).encode()
+        ).hexdigest()
+        return replace(
+            unit,
+            scale=self.slope,
+            offset=-self.slope * self.floor,
+            zero_shot=Abstention(margin=margin, floor=0.5),
+            version=f"root-causes@{digest[:8]}",
+        )
+
+
+def fit_zero_shot(
+    scores: list[ZeroShotScores], margins: tuple[float | None, ...] = ZERO_SHOT_MARGINS
+) -> ZeroShotFit:
+    """Zero-shot's slope, floor and margin, from train texts only.
+
+    The slope comes from a logistic regression on (cosine, label) pairs pooled over datasets;
+    then the margin and floor with the best micro-F1 averaged over datasets (pooled pairs
+    would let the datasets with a hundred labels decide for the small taxonomies).
     """
     from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import f1_score
 
-    unit = Calibration(
-        centre, centre[None, :], 1.0, 0.0, args.few_shot_c, 1.0, args.threshold, "fit"
-    )
-    cosines, labels = [], []
-    for split in splits:
-        taxonomy, names = dataset_taxonomy("dataset", split.train + split.dev, max_examples=0)
-        tagger = zero_shot_tagger(taxonomy_specs(taxonomy), vectors, unit)
-        features = unit.features(vectors([e.text for e, _ in split.train]))
-        cosines.append((features @ tagger.weight.T).ravel())
-        labels.append(_targets(split.train, list(tagger.ids), names).ravel())
-    x, y = np.concatenate(cosines), np.concatenate(labels)
+    x = np.concatenate([s.cosines.ravel() for s in scores])
+    y = np.concatenate([s.targets.ravel() for s in scores])
     slope = float(LogisticRegression(C=10.0).fit(x[:, None], y).coef_[0, 0])
-    grid = np.quantile(x, np.linspace(0.3, 0.995, 80))
-    best = max(
-        grid,
-        key=lambda t: np.mean(
-            [f1_score(yd, xd >= t, zero_division=0) for xd, yd in zip(cosines, labels, strict=True)]
-        ),
-    )
-    threshold_logit = float(np.log(args.threshold / (1 - args.threshold)))
-    return slope, threshold_logit - slope * float(best)
+    floors = np.quantile(x, np.linspace(0.3, 0.995, 60)).tolist()
+
+    def mean_f1(margin: float | None, floor: float) -> float:
+        return float(
+            np.mean(
+                [
+                    _micro_f1(s.targets, rank_and_abstain(s.cosines, margin=margin, floor=floor))
+                    for s in scores
+                ]
+            )
+        )
+
+    margin, floor = max(((m, f) for m in margins for f in floors), key=lambda mf: mean_f1(*mf))
+    return ZeroShotFit(slope, floor, margin)
+
+
+def _micro_f1(y: np.ndarray, predicted: np.ndarray) -> float:
+    true_positive = float((predicted & (y == 1)).sum())
+    return 2 * true_positive / max(float(predicted.sum() + y.sum()), 1.0)
 
 
 def calibrate_and_evaluate(
@@ -268,24 +320,23 @@ def calibrate_and_evaluate(
         np.random.default_rng(args.seed).permutation(len(sample))[: args.background]
     ]
     splits = [load_split(d, data_dir, vectors, segmenter, args) for d in datasets]
-    scale, offset = zero_shot_slope(splits, vectors, centre, args)
-    constants = (scale, offset, args.few_shot_c, args.few_shot_prompt_weight, args.threshold)
-    digest = hashlib.sha256(
-        centre.tobytes() + background.astype(np.float16).tobytes() + repr(constants).encode()
-    ).hexdigest()
-    calibration = Calibration(
+    unit = Calibration(
         centre,
         background,
-        scale,
-        offset,
+        1.0,
+        0.0,
         args.few_shot_c,
         args.few_shot_prompt_weight,
         args.threshold,
-        f"root-causes@{digest[:8]}",
+        "unit",
     )
+    scores = [zero_shot_scores(split, vectors, unit) for split in splits]
+    fit = fit_zero_shot(scores)
+    calibration = fit.apply(unit)
     metrics = {
         split.dataset.name: evaluate_split(split, vectors, calibration, args) for split in splits
     }
+    lodo = leave_one_dataset_out(splits, scores, vectors, unit, metrics)
     data = [file_fingerprint(data_dir / name) for name in CENTRE_FILES] + [
         file_fingerprint(data_dir / d.file) for d in datasets if d.file not in CENTRE_FILES
     ]
@@ -298,18 +349,60 @@ def calibrate_and_evaluate(
             "args": args.__dict__,
             "data": data,
             "datasets": [{"name": d.name, "file": d.file, "lang": d.lang} for d in datasets],
+            "zero_shot_fit": asdict(fit),
             "metrics": metrics,
+            "lodo": lodo,
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         },
     )
-    _write_card(out_dir, calibration, metrics, data, args, seconds)
+    _write_card(out_dir, calibration, fit, metrics, lodo, data, args, seconds)
     return metrics
+
+
+def leave_one_dataset_out(
+    splits: list[Split],
+    scores: list[ZeroShotScores],
+    vectors: Vectors,
+    unit: Calibration,
+    metrics: dict,
+) -> dict:
+    """Zero-shot on each dataset's dev split with constants fitted on the other datasets'
+    train splits only: what a taxonomy never seen gets. Twice: with the plain threshold
+    (margin None, the rule before rank-and-abstain) and with rank-and-abstain. Few-shot's
+    constants are not fitted on data, so its LODO score is its dev score (`metrics`)."""
+    report = {}
+    for n, split in enumerate(splits):
+        others = scores[:n] + scores[n + 1 :]
+        row = {}
+        for name, margins in (("threshold", (None,)), ("rank-and-abstain", ZERO_SHOT_MARGINS)):
+            fit = fit_zero_shot(others, margins)
+            row[name] = {
+                **evaluate_zero_shot(split, vectors, fit.apply(unit)),
+                "margin": fit.margin,
+                "floor": round(fit.floor, 4),
+            }
+        row["few-shot"] = metrics[split.dataset.name]["few-shot"]
+        report[split.dataset.name] = row
+    return report
+
+
+def evaluate_zero_shot(split: Split, vectors: Vectors, calibration: Calibration) -> dict:
+    """Zero-shot micro/macro-F1 on a dataset's dev split, its categories' names as labels."""
+    taxonomy, names = dataset_taxonomy("dataset", split.train + split.dev, max_examples=0)
+    tagger = zero_shot_tagger(taxonomy_specs(taxonomy), vectors, calibration)
+    proba = clause_proba(tagger, split, vectors, calibration)
+    fired = document_tags(
+        proba, [len(doc) for doc in split.dev_clauses], calibration.abstention("zero-shot")
+    )
+    return f1_scores(_targets(split.dev, list(tagger.ids), names), fired)
 
 
 def _write_card(
     out_dir: Path,
     calibration: Calibration,
+    fit: ZeroShotFit,
     metrics: dict,
+    lodo: dict,
     data: list[dict],
     args: RootCauseTrainingArgs,
     seconds: float,
@@ -323,6 +416,18 @@ def _write_card(
         )
         for name, m in metrics.items()
     ]
+    lodo_rows = [
+        (
+            name,
+            metrics[name]["labels"],
+            f"{r['threshold']['micro_f1']:.3f}",
+            f"{r['rank-and-abstain']['micro_f1']:.3f}",
+            f"{r['rank-and-abstain']['margin']} / {r['rank-and-abstain']['floor']:.3f}",
+            f"{r['few-shot']['micro_f1']:.3f}",
+        )
+        for name, r in lodo.items()
+    ]
+    margin = "none" if fit.margin is None else f"{fit.margin}"
     write_card(
         out_dir / "CARD.md",
         title=f"Root-cause and touchpoint tagger ({calibration.version})",
@@ -330,26 +435,48 @@ def _write_card(
             "Multi-label clause tagger on frozen multilingual-e5-small embeddings (ONNX int8, "
             "the serving path), centred on the mean embedding of real feedback "
             f"({args.centre_per_file} train texts from each of {len(CENTRE_FILES)} files in "
-            "en/fr/id/ms). Zero-shot: each label's weight is its centred prompt embedding, "
-            f"one global slope {calibration.scale:.2f} and offset {calibration.offset:.2f} "
-            "fitted on the train splits below. Few-shot: one-vs-rest logistic regression "
+            "en/fr/id/ms). Zero-shot: each label's score is the centred cosine of the clause "
+            "and the label's prompt; it ranks and abstains: a label fires when its cosine is "
+            f"within {margin} of the clause's best label and at least {fit.floor:.3f} "
+            f"(probability sigmoid({fit.slope:.2f} x (cosine - {fit.floor:.3f})) >= 0.5); "
+            "slope, margin and floor fitted on the train splits below (best mean micro-F1 over "
+            "datasets). Few-shot: one-vs-rest logistic regression "
             f"(C={args.few_shot_c}, classes balanced) on the examples plus the prompts, fitted "
             "when a taxonomy is first used and cached per id@version. Trained: the same head "
-            f"on up to {args.max_train} train texts (C={args.trained_c}).\n\n"
+            f"on up to {args.max_train} train texts (C={args.trained_c}). Few-shot and trained "
+            f"tags are the labels with probability >= {args.threshold}.\n\n"
             "Measured per dataset on its dev split, with a taxonomy built from the dataset's own "
             f"categories (few-shot: at most {args.max_examples} random train examples each). "
-            "A document's labels are the labels of any of its clauses with probability >= "
-            f"{args.threshold}, as the Analyzer tags them (here without the rule that skips "
-            "clearly positive clauses, since aspect labels also mark praise). "
-            f"{seconds} s in all (embeddings cached)."
+            "A document's labels are the labels its clauses fire, as the Analyzer tags them "
+            "(here without the rule that skips clearly positive clauses, since aspect labels "
+            f"also mark praise). {seconds} s in all (embeddings cached)."
         ),
         command="voc train root-causes",
         data=data,
         sections=[
             (
-                "Micro-F1 / macro-F1 on the dev splits",
+                "Leave one dataset out: micro-F1 on a taxonomy never seen",
+                "Zero-shot's constants fitted on the other datasets' train splits only, scored "
+                "on the left-out dataset's dev split: with a plain threshold (the rule before "
+                "rank-and-abstain) and with rank-and-abstain (the cosine margin / floor chosen "
+                "without the dataset). Few-shot fits nothing on other datasets, so its column "
+                "is its dev score.\n\n"
+                + markdown_table(
+                    [
+                        "left-out dataset",
+                        "labels",
+                        "zero-shot, threshold",
+                        "zero-shot, rank-and-abstain",
+                        "margin / floor",
+                        "few-shot",
+                    ],
+                    lodo_rows,
+                ),
+            ),
+            (
+                "Micro-F1 / macro-F1 on the dev splits (constants fitted on every train split)",
                 markdown_table(["dataset", "labels", "dev docs", *MODES], rows),
-            )
+            ),
         ],
     )
 

@@ -12,7 +12,10 @@ becomes a `LinearTagger`: one sigmoid per label over centred clause vectors.
   directory (`voc train root-causes --data` registers a version that carries it).
 
 e5 similarities are bunched (unrelated sentences ~0.72), so vectors are centred on the mean
-embedding of real feedback before scoring; that spreads them enough for one global threshold.
+embedding of real feedback before scoring. Centring spreads them, but not enough for one global
+threshold on a taxonomy never seen: a prompt's similarity to clauses depends on its wording
+as much as on the clause. So zero-shot ranks and abstains (`Abstention`): a clause gets its best
+label and any label close to it, and nothing when even its best label is far.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -66,6 +69,37 @@ def _prompt(label: str, description: str) -> str:
 
 
 @dataclass(frozen=True)
+class Abstention:
+    """Which labels of a clause fire, given its (clauses, labels) probabilities.
+
+    A label fires when its logit is within `margin` of the clause's best label's logit (rank)
+    and its probability reaches `floor` (abstain). `margin=None` keeps only the floor: the
+    plain threshold of few-shot and trained heads, whose probabilities are fitted per label.
+    For a zero-shot tagger the logit is the slope times the centred cosine (plus one offset),
+    so the margin is a cosine margin; a clause naming two complaints is near both labels.
+    """
+
+    margin: float | None
+    floor: float
+
+    def fires(self, proba: np.ndarray) -> np.ndarray:
+        proba = np.clip(np.asarray(proba, dtype=np.float64), 1e-12, 1 - 1e-12)
+        logits = np.log(proba) - np.log1p(-proba)
+        floor = float(np.log(self.floor) - np.log1p(-self.floor))
+        return rank_and_abstain(logits, margin=self.margin, floor=floor)
+
+
+def rank_and_abstain(scores: np.ndarray, *, margin: float | None, floor: float) -> np.ndarray:
+    """(clauses, labels) scores -> which fire: at least `floor` and, unless `margin` is None,
+    within `margin` of the row's best score. In any unit (logits, cosines) as long as the
+    margin and floor are in the same one: `Abstention` and its fitting share it."""
+    fired = scores >= floor
+    if margin is None or scores.size == 0:
+        return fired
+    return fired & (scores >= scores.max(axis=-1, keepdims=True) - margin)
+
+
+@dataclass(frozen=True)
 class Calibration:
     """Global constants of the tagger, fitted by `voc train root-causes` and committed.
 
@@ -73,7 +107,9 @@ class Calibration:
     sample of those embeddings, the "none of these labels" negatives of few-shot heads (so
     praise or small talk does not land on the nearest label); `scale`/`offset` turn a centred
     cosine into a zero-shot probability; `few_shot_c` is the regularisation of few-shot heads
-    and `threshold` the probability from which a tag is reported.
+    and `threshold` the probability from which a few-shot or trained tag is reported;
+    `zero_shot` is zero-shot's rank-and-abstain rule (chosen on other datasets than the ones
+    it is measured on; a calibration without one keeps the plain threshold).
     """
 
     centre: np.ndarray
@@ -84,6 +120,13 @@ class Calibration:
     few_shot_prompt_weight: float
     threshold: float
     version: str
+    zero_shot: Abstention | None = None
+
+    def abstention(self, mode: str) -> Abstention:
+        """The rule that turns a tagger's probabilities into tags, by the tagger's mode."""
+        if mode == "zero-shot" and self.zero_shot is not None:
+            return self.zero_shot
+        return Abstention(None, self.threshold)
 
     @classmethod
     def load(cls, artifact_dir: Path) -> Calibration:
@@ -98,6 +141,7 @@ class Calibration:
             few_shot_prompt_weight=float(config["few_shot_prompt_weight"]),
             threshold=float(config["threshold"]),
             version=config["version"],
+            zero_shot=Abstention(**config["zero_shot"]) if "zero_shot" in config else None,
         )
 
     def save(self, artifact_dir: Path, extra: dict) -> None:
@@ -113,6 +157,7 @@ class Calibration:
             "few_shot_prompt_weight": self.few_shot_prompt_weight,
             "threshold": self.threshold,
             "version": self.version,
+            **({"zero_shot": asdict(self.zero_shot)} if self.zero_shot else {}),
             **extra,
         }
         (artifact_dir / CALIBRATION_FILE).write_text(json.dumps(config, indent=2) + "\n")
@@ -302,7 +347,7 @@ def tag_root_causes(
     proba: np.ndarray,
     clause_sentiment: np.ndarray,
     *,
-    threshold: float,
+    rule: Abstention,
 ) -> tuple[RootCauseTag, ...]:
     """One document's root causes from its clauses' tag probabilities (clauses x causes).
 
@@ -310,14 +355,13 @@ def tag_root_causes(
     delivery but the screen arrived cracked" the first clause is about delivery speed, but
     praised, and only the second is evidence (of the damage). Sorted by score.
     """
-    positive = SENTIMENT_LABELS.index("positive")
     labels = np.asarray(clause_sentiment).argmax(axis=1) if len(clauses) else np.zeros(0)
+    complaint = labels != SENTIMENT_LABELS.index("positive")
+    fired = rule.fires(proba) & complaint[:, None]
     tags = []
     for k, cause in enumerate(taxonomy.root_causes):
-        hits = [
-            i for i in range(len(clauses)) if proba[i, k] >= threshold and labels[i] != positive
-        ]
-        if not hits:
+        hits = np.flatnonzero(fired[:, k])
+        if not len(hits):
             continue
         best = max(hits, key=lambda i: proba[i, k])
         tags.append(
@@ -339,13 +383,14 @@ def tag_touchpoints(
     root_causes: Sequence[RootCauseTag],
     metadata_touchpoint: str | None,
     *,
-    threshold: float,
+    rule: Abstention,
 ) -> tuple[TouchpointTag, ...]:
     """One document's touchpoints, each from its strongest source.
 
     `metadata.touchpoint` is taken as given (score 1); root causes bring their own
     touchpoint at their score; the text itself (the clause x touchpoint probabilities
-    `proba`, whatever the clause's sentiment) adds any touchpoint above the threshold.
+    `proba`, whatever the clause's sentiment: praise is somewhere in the journey too) adds
+    the touchpoints `rule` fires on any clause.
     """
     found: dict[str, TouchpointTag] = {}
 
@@ -361,9 +406,10 @@ def tag_touchpoints(
     for cause in root_causes:  # sorted by score: the first per touchpoint is the strongest
         if cause.touchpoint is not None:
             add(cause.touchpoint, cause.score, "root_cause")
+    fired = rule.fires(proba).any(axis=0) if len(proba) else np.zeros(len(journey.touchpoints))
     best = proba.max(axis=0) if len(proba) else np.zeros(len(journey.touchpoints))
     for k in np.argsort(-best):
-        if best[k] >= threshold:
+        if fired[k]:
             add(journey.touchpoints[k].id, float(best[k]), "text")
     return tuple(found.values())
 
@@ -447,7 +493,6 @@ class RootCauseTagger:
         through each tagger as one matrix."""
         taxonomy = taxonomy or self.default_taxonomy
         journey = journey or self.default_journey
-        threshold = self.calibration.threshold
         sizes = [len(d.clauses) for d in documents]
         features = self.calibration.features(
             np.concatenate(
@@ -455,8 +500,11 @@ class RootCauseTagger:
             )
         )
         offsets = np.cumsum([0, *sizes])
-        cause_proba = self.taxonomy_tagger(taxonomy).predict_proba(features)
-        touch_proba = self.journey_tagger(journey).predict_proba(features) if touchpoints else None
+        cause_tagger = self.taxonomy_tagger(taxonomy)
+        cause_proba = cause_tagger.predict_proba(features)
+        cause_rule = self.calibration.abstention(cause_tagger.mode)
+        touch_tagger = self.journey_tagger(journey) if touchpoints else None
+        touch_proba = touch_tagger.predict_proba(features) if touch_tagger else None
         results = []
         for n, document in enumerate(documents):
             rows = slice(offsets[n], offsets[n + 1])
@@ -465,7 +513,7 @@ class RootCauseTagger:
                 document.clauses,
                 cause_proba[rows],
                 document.sentiment,
-                threshold=threshold,
+                rule=cause_rule,
             )
             results.append(
                 (
@@ -475,9 +523,9 @@ class RootCauseTagger:
                         touch_proba[rows],
                         causes,
                         document.metadata_touchpoint,
-                        threshold=threshold,
+                        rule=self.calibration.abstention(touch_tagger.mode),
                     )
-                    if touch_proba is not None
+                    if touch_tagger is not None
                     else None,
                 )
             )

@@ -23,7 +23,7 @@ from voc.nlp.evaluation import classification_report, multilabel_report
 from voc.nlp.language import LABELS as LANGUAGE_LABELS
 from voc.nlp.language import LanguageIdentifier
 from voc.nlp.root_cause_data import category_label
-from voc.nlp.root_cause_train import MODES, best_clause
+from voc.nlp.root_cause_train import MODES, document_tags
 from voc.nlp.root_causes import (
     CALIBRATION_FILE,
     HEAD_CONFIG,
@@ -249,7 +249,15 @@ def describe_root_causes(artifact_dir: Path) -> dict[str, Any]:
             "args": args,
             "calibration": {
                 k: config[k]
-                for k in ("scale", "offset", "few_shot_c", "few_shot_prompt_weight", "threshold")
+                for k in (
+                    "scale",
+                    "offset",
+                    "few_shot_c",
+                    "few_shot_prompt_weight",
+                    "threshold",
+                    "zero_shot",
+                )
+                if k in config
             },
             "calibration_version": config["version"],
             "trained_heads": {
@@ -271,8 +279,8 @@ def _root_cause_tags(analyzer: Analyzer, examples: list[Example], labels: list[s
     """The version's calibration on its own: the file's categories as a zero-shot taxonomy
     (their names only: examples and trained heads belong to a user's taxonomy, measured on the
     card), tagged as the card measures, a document carrying a label when one of its clauses
-    reaches the threshold (without the rule that skips praised clauses, since aspect labels
-    also mark praise)."""
+    fires (zero-shot's rank-and-abstain rule; without the rule that skips praised clauses,
+    since aspect labels also mark praise)."""
     calibration = analyzer.root_causes.calibration
     texts = [e.text for e in examples]
     sentences = analyzer.segmenter.segment_batch(texts, [e.lang for e in examples])
@@ -283,8 +291,7 @@ def _root_cause_tags(analyzer: Analyzer, examples: list[Example], labels: list[s
         calibration,
     )
     proba = head.predict_proba(calibration.features(np.concatenate(clauses)))
-    best = best_clause(proba, [len(c) for c in clauses])
-    return (best >= calibration.threshold).astype(np.int8)
+    return document_tags(proba, [len(c) for c in clauses], calibration.abstention(head.mode))
 
 
 # --- topics -------------------------------------------------------------------------------------
