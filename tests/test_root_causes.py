@@ -9,7 +9,13 @@ import pytest
 from feedback_samples import write_aspect_file
 
 from voc.config import Limits
-from voc.nlp.root_causes import LabelSpec, LinearTagger, few_shot_tagger, zero_shot_tagger
+from voc.nlp.root_causes import (
+    Abstention,
+    LabelSpec,
+    LinearTagger,
+    few_shot_tagger,
+    zero_shot_tagger,
+)
 from voc.nlp.taxonomy import parse_taxonomy
 from voc.nlp.types import Feedback
 
@@ -91,6 +97,63 @@ def test_praise_gives_no_root_cause_but_keeps_its_touchpoint(analyzer, text):
     analysis = analyse(analyzer, text)
     assert analysis.root_causes == ()
     assert "delivery" in {t.id for t in analysis.touchpoints if t.source == "text"}
+
+
+THREE_CAUSES = {
+    "id": "inline-three-causes",
+    "root_causes": [
+        {
+            "id": "late_delivery",
+            "label": "Late delivery",
+            "description": "The parcel arrived late, days or weeks after the promised date.",
+        },
+        {
+            "id": "damaged_item",
+            "label": "Damaged item",
+            "description": "The item arrived broken, cracked or damaged.",
+        },
+        {
+            "id": "refund_delay",
+            "label": "Refund not received",
+            "description": "The money has not been paid back yet.",
+        },
+    ],
+}
+
+
+def three_cause_ids(analyzer, text: str) -> list[str]:
+    taxonomy = parse_taxonomy(THREE_CAUSES, limits=Limits(), journey=None, version=1)
+    return [c.id for c in analyse(analyzer, text, taxonomy=taxonomy).root_causes]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My parcel arrived two weeks late.",
+        "Colis reçu avec deux semaines de retard.",
+        "Paketnya telat dua minggu baru sampai.",
+    ],
+)
+def test_zero_shot_gives_only_the_cause_named(analyzer, text):
+    """With no examples, a delivery complaint gets the delivery cause, not all three."""
+    assert three_cause_ids(analyzer, text) == ["late_delivery"]
+
+
+def test_zero_shot_finds_both_complaints_of_one_clause(analyzer):
+    ids = three_cause_ids(analyzer, "Barang rosak dan duit belum dipulangkan")
+    assert set(ids) == {"damaged_item", "refund_delay"}, ids
+
+
+def test_zero_shot_abstains_when_no_label_is_near(analyzer):
+    assert three_cause_ids(analyzer, "The store opens at nine on Sundays.") == []
+
+
+def test_abstention_ranks_within_a_margin_above_a_floor():
+    proba = np.array([[0.9, 0.85, 0.3], [0.4, 0.2, 0.1], [0.7, 0.2, 0.69]])
+    fired = Abstention(margin=0.5, floor=0.5).fires(proba)
+    # row 0: 0.85 is within 0.5 logit of 0.9; row 1: below the floor; row 2: 0.69 is near 0.7
+    assert fired.tolist() == [[True, True, False], [False, False, False], [True, False, True]]
+    assert Abstention(margin=None, floor=0.5).fires(proba).tolist() == (proba >= 0.5).tolist()
 
 
 def test_touchpoint_from_metadata_comes_first(analyzer):
