@@ -50,7 +50,7 @@ bench: model
 bench-topics: model
 	$(BIN)/python bench/bench_topics.py
 
-# A report of 2,000 real comments and a screenshot of it (var/report/report.png) for the README.
+# A report of 2,000 real comments and a screenshot of it (var/report/report.png).
 screenshot: model browser
 	$(BIN)/python bench/report_screenshot.py --out var/report/report.png
 

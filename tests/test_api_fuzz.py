@@ -1,6 +1,6 @@
 """Schemathesis against the served `/openapi.json`, through the real server: every operation,
 generated valid and invalid requests, no server error, every answer as documented (status
-code, content type, body schema). `st run` does the same at volume (README)."""
+code, content type, body schema). `st run` does the same at volume (docs/development.md)."""
 
 from __future__ import annotations
 

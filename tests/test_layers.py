@@ -24,7 +24,7 @@ LAYERS = (
     ("voc.cli",),
 )
 """Lowest first: a module imports only from its own layer or lower ones. The one statement of
-the intended layering (README "Architecture" points here)."""
+the intended layering (docs/architecture.md, "Layers", points here)."""
 
 
 def module_name(path: Path) -> str:
@@ -179,3 +179,13 @@ def test_relative_and_package_imports_resolve():
     node = ast.parse("from voc.service import jobs").body[0]
     assert imported_modules("voc.cli", node) == ["voc.service.jobs"]
     assert layer("voc.service.jobs") > layer("voc.jobs.store") > layer("voc.storage")
+
+
+def test_the_architecture_page_states_these_layers():
+    """docs/architecture.md writes the layers as `config, paths, logging < storage < ...`;
+    it must name the same layers, in the same order, as LAYERS."""
+    page = (ROOT.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    sentence = " ".join(page.split("Layers point one way:", 1)[1].split(";", 1)[0].split())
+    documented = [{name.strip() for name in group.split(",")} for group in sentence.split("<")]
+    expected = [{n.removeprefix("voc.") for n in names if n != "voc"} for names in LAYERS]
+    assert documented == expected
