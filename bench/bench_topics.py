@@ -3,7 +3,9 @@
 (a) baseline: `BERTopic()` with its defaults (UMAP + HDBSCAN, default CountVectorizer), given
     voc's embeddings (no encoder pass);
 (b) voc: `voc.topics.fit.fit_topics` (BERTopic with PCA + MiniBatchKMeans, per-language
-    centring, multilingual stop words, nearest-centroid settling).
+    centring, the committed sentiment head's directions projected out, multilingual stop
+    words, nearest-centroid settling); `--keep-sentiment` adds a row without that projection
+    (the before/after of removing sentiment, in the same run).
 Each runs in its own process (peak RSS measured there). Both are scored on the labelled
 subsets of the corpus (NMI per labelled file, then the mean), NPMI coherence of the top-10
 unigram keywords over the corpus, and topic diversity. Finally the cost of online topic
@@ -32,14 +34,26 @@ from topic_corpus import Corpus, build_corpus, corpus_embeddings
 from voc.nlp.topic_quality import coherence_and_diversity, nmi_per_file
 
 
-def _run_voc(path: str, texts: list[str], languages: list[str]) -> dict:
+def _run_voc(
+    path: str, texts: list[str], languages: list[str], remove_sentiment: bool = True
+) -> dict:
     import bertopic  # noqa: F401  imported before the clock starts, as for the baseline
 
-    from voc.topics.fit import TopicSettings, fit_topics
+    from voc import paths
+    from voc.nlp.sentiment import SentimentHead
+    from voc.topics.fit import TopicSettings, fit_topics, sentiment_directions
 
+    head = SentimentHead.load(paths.ARTIFACTS_DIR / "sentiment")
+    directions = sentiment_directions(head.weight) if remove_sentiment else None
     embeddings = np.load(path)
     started = time.perf_counter()
-    model = fit_topics(texts, embeddings, languages=languages, settings=TopicSettings(seed=0))
+    model = fit_topics(
+        texts,
+        embeddings,
+        languages=languages,
+        settings=TopicSettings(seed=0),
+        removed_directions=directions,
+    )
     seconds = time.perf_counter() - started
     labels = [a.id for a in model.assign(embeddings, languages)]
     return {
@@ -117,6 +131,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--online-texts", type=int, default=512, help="0 skips the online part")
+    parser.add_argument(
+        "--keep-sentiment", action="store_true", help="also fit voc without the projection"
+    )
     args = parser.parse_args()
     corpus = build_corpus(args.size)
     embeddings = corpus_embeddings(corpus.texts)
@@ -125,8 +142,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = str(Path(tmp) / "embeddings.npy")
         np.save(path, embeddings)
-        for name, target in (("voc", _run_voc), ("bertopic_defaults", _run_bertopic_defaults)):
-            rows[name] = _score(_in_process(target, path, corpus.texts, corpus.languages), corpus)
+        runs = [("voc", _run_voc, ()), ("bertopic_defaults", _run_bertopic_defaults, ())]
+        if args.keep_sentiment:
+            runs.insert(0, ("voc_keep_sentiment", _run_voc, (False,)))
+        for name, target, extra in runs:
+            result = _in_process(target, path, corpus.texts, corpus.languages, *extra)
+            rows[name] = _score(result, corpus)
             _print_row(name, rows[name])
             if name == "voc" and args.online_texts:
                 online = online_cost(

@@ -6,6 +6,10 @@ reaches the size asked. Embeddings are computed once with voc's encoder (the ser
 5,000 texts at a time, and cached per text under `var/cache/embeddings`
 (`voc.nlp.train.embed_cached`), so an interrupted run resumes where it stopped.
 
+A size under the number of distinct texts (e.g. `--size 2000` for a quick comparison) takes an
+equal, seeded share of every file instead, without sentences, so a small corpus still mixes
+every source and language.
+
 Run on its own to warm the cache: `.venv/bin/python bench/topic_corpus.py --size 100000`.
 """
 
@@ -83,6 +87,9 @@ def _build_corpus(size: int, data_dir: Path) -> Corpus:
         how = LABELLED.get(row["source"] + ".jsonl")
         if how and (category := _category(row, how)):
             categories[row["source"] + ".jsonl"][index[row["text"]]] = category
+    if size < len(texts):
+        texts, languages, categories = _balanced_sample(rows, texts, languages, categories, size)
+        return Corpus(texts, languages, _codes(categories, len(texts)))
     segmenter = Segmenter()
     sentences = segmenter.segment_batch(list(texts), list(languages))
     for lang, doc_sentences in zip(list(languages), sentences, strict=True):
@@ -95,12 +102,43 @@ def _build_corpus(size: int, data_dir: Path) -> Corpus:
                 index[sentence.text] = len(texts)
                 texts.append(sentence.text)
                 languages.append(lang)
+    labels = _codes(categories, len(texts))
+    return Corpus(texts[:size], languages[:size], {k: v[:size] for k, v in labels.items()})
+
+
+def _codes(categories: dict[str, dict[int, str]], n: int) -> dict[str, list[int | None]]:
     labels = {}
     for name, by_index in categories.items():
-        names = sorted(set(by_index.values()))
-        codes = {c: i for i, c in enumerate(names)}
-        labels[name] = [codes[by_index[i]] if i in by_index else None for i in range(len(texts))]
-    return Corpus(texts[:size], languages[:size], {k: v[:size] for k, v in labels.items()})
+        codes = {c: i for i, c in enumerate(sorted(set(by_index.values())))}
+        labels[name] = [codes[by_index[i]] if i in by_index else None for i in range(n)]
+    return labels
+
+
+def _balanced_sample(
+    rows: list[dict],
+    texts: list[str],
+    languages: list[str],
+    categories: dict[str, dict[int, str]],
+    size: int,
+) -> tuple[list[str], list[str], dict[str, dict[int, str]]]:
+    """`size` distinct texts, an equal seeded share from every source file."""
+    by_source: dict[str, list[int]] = {}
+    seen: set[str] = set()
+    for row in rows:
+        if row["text"] not in seen:
+            seen.add(row["text"])
+            by_source.setdefault(row["source"], []).append(len(seen) - 1)
+    rng = np.random.default_rng(0)
+    share = size // len(by_source)
+    chosen = sorted(
+        i for indices in by_source.values() for i in rng.permutation(indices)[:share].tolist()
+    )
+    new = {old: new for new, old in enumerate(chosen)}
+    sampled = {
+        name: {new[i]: c for i, c in by_index.items() if i in new}
+        for name, by_index in categories.items()
+    }
+    return [texts[i] for i in chosen], [languages[i] for i in chosen], sampled
 
 
 def corpus_embeddings(texts: list[str], *, reverse: bool = False) -> np.ndarray:

@@ -7,6 +7,10 @@ time call the same `assign`, so a text gets the same topic in both.
 
 A comment whose best similarity is under `min_similarity` goes to the explicit "other" topic
 (id -1); the threshold is set at fit time (`voc.topics.fit`, from `TopicSettings.outlier_share`).
+
+Before comparing, `centre` also projects out `removed_directions` (the sentiment head's
+directions): "late, and I am furious" and "late, no big deal" then meet in one theme instead
+of splitting by tone.
 """
 
 from __future__ import annotations
@@ -69,6 +73,9 @@ class TopicModel:
     sample_vectors: tuple[np.ndarray, ...] = ()
     stats: dict[str, Any] = field(default_factory=dict)
     edits: tuple[dict[str, Any], ...] = ()
+    removed_directions: np.ndarray | None = None
+    """Orthonormal rows (m, 384) projected out of every centred vector (the sentiment
+    directions, see `voc.topics.fit.sentiment_directions`); None keeps every direction."""
 
     @property
     def centroids(self) -> np.ndarray:
@@ -82,12 +89,15 @@ class TopicModel:
         raise KeyError(f"no topic {topic_id}; ids: {[t.id for t in self.topics]}")
 
     def centre(self, embeddings: np.ndarray, languages: Sequence[str] | None = None) -> np.ndarray:
-        """Unit vectors after subtracting each text's language mean (or the corpus mean)."""
+        """Unit vectors after subtracting each text's language mean (or the corpus mean) and
+        projecting out `removed_directions`."""
         vectors = np.asarray(embeddings, dtype=np.float32)
         if languages is None:
-            return _unit(vectors - self.mean)
-        means = np.stack([self.language_means.get(lang, self.mean) for lang in languages])
-        return _unit(vectors - means.reshape(len(vectors), -1))
+            centred = vectors - self.mean
+        else:
+            means = np.stack([self.language_means.get(lang, self.mean) for lang in languages])
+            centred = vectors - means.reshape(len(vectors), -1)
+        return _unit(without_directions(centred, self.removed_directions))
 
     def similarities(
         self, embeddings: np.ndarray, languages: Sequence[str] | None = None
@@ -123,6 +133,8 @@ class TopicModel:
         tensors = {"mean": self.mean, "member_means": self.member_means}
         tensors |= {f"language_mean.{k}": v for k, v in self.language_means.items()}
         tensors |= {f"samples.{i}": v for i, v in enumerate(self.sample_vectors)}
+        if self.removed_directions is not None:
+            tensors["removed_directions"] = self.removed_directions
         save_tensors(
             {k: np.asarray(v, dtype=np.float32) for k, v in tensors.items()}, directory / TENSORS
         )
@@ -172,7 +184,15 @@ class TopicModel:
             sample_vectors=tuple(tensors[f"samples.{i}"] for i in range(len(config["samples"]))),
             stats=config["stats"],
             edits=tuple(config["edits"]),
+            removed_directions=tensors.get("removed_directions"),
         )
+
+
+def without_directions(vectors: np.ndarray, directions: np.ndarray | None) -> np.ndarray:
+    """`vectors` minus their projection on orthonormal `directions` (rows)."""
+    if directions is None or len(directions) == 0:
+        return vectors
+    return vectors - (vectors @ directions.T) @ directions
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:

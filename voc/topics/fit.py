@@ -24,8 +24,9 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from voc.nlp.pii import masked, without_personal_data
+from voc.nlp.pii import masked
 from voc.nlp.topic_model import OTHER_ID, Topic, TopicModel, _unit
+from voc.topics.labels import for_keywords, phrase_label
 from voc.topics.stopwords import stop_words
 
 log = logging.getLogger(__name__)
@@ -105,11 +106,14 @@ def fit_topics(
     languages: list[str] | None = None,
     settings: TopicSettings | None = None,
     centred: bool = False,
+    removed_directions: np.ndarray | None = None,
 ) -> TopicModel:
     """Topics over `texts` (units) with their voc embeddings, one row per text.
 
-    `languages` (one code per text) enables per-language centring; `centred=True` says the
-    embeddings are already centred unit vectors of a parent model (used by split).
+    `languages` (one code per text) enables per-language centring; `removed_directions`
+    (orthonormal rows, e.g. `sentiment_directions`) are projected out before clustering and
+    at every assignment; `centred=True` says the embeddings are already centred unit vectors
+    of a parent model (used by split).
     """
     settings = settings or TopicSettings()
     if len(texts) != len(embeddings):
@@ -147,6 +151,7 @@ def fit_topics(
         min_similarity=-1.0,
         temperature=settings.temperature,
         next_id=0,
+        removed_directions=None if centred else removed_directions,
     )
     vectors = draft.centre(raw, None if languages is None else [languages[i] for i in keep])
     labels = _cluster(unit_texts, vectors, settings)
@@ -158,17 +163,21 @@ def fit_topics(
     final = np.where(best < min_similarity, OTHER_ID, final)
     # Clusters read the texts as given; what the model keeps (keywords, labels, examples,
     # samples) never holds personal data, whatever the deployment's redaction mode.
-    keywords = _keywords([without_personal_data(t) for t in unit_texts], final)
-    weights = Counter(normalize_unit(t) for t in texts if has_content(t))
-    topics, samples, sample_vectors = [], [], []
+    keywords = _keywords([for_keywords(t) for t in unit_texts], final)
+    orders = []  # each topic's members, most central first
     for index in range(len(member_means)):
         members = np.flatnonzero(final == index)
-        order = members[np.argsort(-sims[members, index])]
+        orders.append(members[np.argsort(-sims[members, index])])
+    labels = _labels(unit_texts, orders, keywords)
+    weights = Counter(normalize_unit(t) for t in texts if has_content(t))
+    topics, samples, sample_vectors = [], [], []
+    for index, order in enumerate(orders):
+        members = np.sort(order)
         topic_keywords = keywords.get(index, ())
         topics.append(
             Topic(
                 id=index,
-                label=readable_label(topic_keywords) or f"topic {index}",
+                label=labels[index],
                 keywords=topic_keywords,
                 size=int(sum(weights[normalize_unit(unit_texts[m])] for m in members)),
                 examples=tuple(masked(unit_texts[m]) for m in order[:EXAMPLES_PER_TOPIC]),
@@ -209,9 +218,21 @@ def fit_topics(
         samples=tuple(samples),
         sample_vectors=tuple(sample_vectors),
         stats=stats,
+        removed_directions=draft.removed_directions,
     )
     log.info("topics.fitted", extra={k: v for k, v in stats.items() if k != "settings"})
     return model
+
+
+def sentiment_directions(weight: np.ndarray) -> np.ndarray:
+    """Orthonormal rows spanning what a linear sentiment head reads ((classes, dims) weights).
+
+    Softmax ignores a shift shared by every class, so only the differences between class
+    weights carry sentiment: 2 directions for negative/neutral/positive.
+    """
+    differences = np.asarray(weight, np.float64) - np.asarray(weight, np.float64).mean(axis=0)
+    _, singular, rows = np.linalg.svd(differences, full_matrices=False)
+    return rows[singular > 1e-6 * singular.max()].astype(np.float32)
 
 
 def _settle(
@@ -302,6 +323,21 @@ def _keywords(texts: list[str], labels: np.ndarray, top_n: int = 10) -> dict[int
             (str(words[i]), round(float(scores[row, i]), 4)) for i in order if scores[row, i] > 0
         )
     return out
+
+
+def _labels(texts: list[str], orders: list[np.ndarray], keywords: dict[int, tuple]) -> list[str]:
+    """A phrase label per topic (`voc.topics.labels`), larger topics choosing first so that
+    two topics never share one; keywords when no phrase holds one."""
+    labels = [""] * len(orders)
+    for index in sorted(range(len(orders)), key=lambda i: -len(orders[i])):
+        topic_keywords = keywords.get(index, ())
+        members = [texts[m] for m in orders[index]]
+        labels[index] = (
+            phrase_label(members, topic_keywords, taken=labels)
+            or readable_label(topic_keywords)
+            or f"topic {index}"
+        )
+    return labels
 
 
 def readable_label(keywords: tuple[tuple[str, float], ...], parts: int = 3) -> str:

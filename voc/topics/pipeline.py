@@ -3,7 +3,9 @@
 Language id, segmentation and clause vectors come from the same functions `Analyzer.analyze`
 uses (`embed_documents`: every distinct clause embedded once; a one-clause text embedded
 whole), so the units clustered here are exactly the vectors `/v1/analyze` assigns online, and
-each document's fit-time topics come from the same `document_topics`.
+each document's fit-time topics come from the same `document_topics`. The sentiment head's
+directions are projected out (themes by subject, not by tone) when the head reads the shared
+encoder, the space topics live in.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from voc.nlp.topic_model import TopicModel
 from voc.nlp.types import Feedback
 from voc.nlp.vectors import embed_documents
 from voc.topics.align import align_to_previous
-from voc.topics.fit import TopicSettings, fit_topics
+from voc.topics.fit import TopicSettings, fit_topics, sentiment_directions
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,15 @@ def fit_documents(
     units = [u for d in documents for u in d.texts]
     languages = [d.language for d in documents for _ in d.texts]
     vectors = np.vstack([d.vectors for d in documents] or [np.zeros((0, 1), np.float32)])
-    model = fit_topics(units, vectors, languages=languages, settings=settings)
+    # The head's directions mean sentiment only in the space it reads: the shared encoder's.
+    directions = (
+        sentiment_directions(analyzer.sentiment.weight)
+        if analyzer.sentiment_encoder is None
+        else None
+    )
+    model = fit_topics(
+        units, vectors, languages=languages, settings=settings, removed_directions=directions
+    )
     if previous is not None:
         model = align_to_previous(model, previous, match_threshold=settings.match_threshold)
     corpus = {
