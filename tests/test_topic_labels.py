@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from voc.nlp.sentiment import SentimentHead
-from voc.topics.fit import TopicSettings, sentiment_directions
+from voc.topics.fit import MAX_THEMES, TopicSettings, sentiment_directions
 from voc.topics.labels import MAX_WORDS, MIN_WORDS, for_keywords, phrase_label, segments
 from voc.topics.pipeline import document_units, fit_documents
 
@@ -124,3 +124,17 @@ def test_themes_group_by_subject_across_languages(labelled):
         majority[theme] = top
     assert len(set(majority.values())) == 3
     assert model.removed_directions is not None and model.removed_directions.shape[0] == 2
+
+
+def test_many_topics_are_grouped_into_few_labelled_themes(analyzer):
+    texts = [t for rows in THEMES.values() for t in rows]
+    settings = TopicSettings(n_topics=14, min_topic_size=1, outlier_share=0.0)
+    model, _ = fit_documents(analyzer, texts, settings=settings)
+    assert len(model.topics) > MAX_THEMES
+    themes = {t.theme for t in model.topics}
+    assert "" not in themes and 2 <= len(themes) <= MAX_THEMES
+    clauses = " | ".join(
+        " ".join(u.lower().split()) for d in document_units(analyzer, texts) for u in d.texts
+    )
+    for theme in themes:
+        assert theme.lower() in clauses and not FORBIDDEN.search(theme), theme

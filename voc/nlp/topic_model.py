@@ -45,6 +45,9 @@ class Topic:
     is_new: bool = False
     origin: str = "fit"
     """How the topic came to be: fit, matched (kept id across a refit), merge, split."""
+    theme: str = ""
+    """The top-level theme this topic is a subtopic of ("" when the topics are few enough to
+    be the top level themselves, see `voc.topics.fit.MAX_THEMES`)."""
 
 
 @dataclass(frozen=True)
@@ -211,4 +214,5 @@ def topic_to_dict(topic: Topic) -> dict[str, Any]:
         "label_source": topic.label_source,
         "is_new": topic.is_new,
         "origin": topic.origin,
+        "theme": topic.theme,
     }

@@ -288,6 +288,7 @@ def _topic_blocks(
                 "label": model_topic.label if model_topic else by_topic.labels[t],
                 "keywords": [w for w, _ in model_topic.keywords] if model_topic else [],
                 "is_new": model_topic.is_new if model_topic else False,
+                "theme": model_topic.theme if model_topic else "",
                 **_theme_block(by_topic.members[t], score_type),
             }
         )

@@ -348,13 +348,21 @@ def _schemas(settings: Settings) -> dict[str, Any]:
             "type": "object",
             "properties": {
                 "id": {"type": "integer"},
-                "label": {"type": "string"},
+                "label": {
+                    "type": "string",
+                    "description": "auto: a 2-6 word phrase from the topic's own clauses "
+                    "(keywords when no phrase holds one); analyst: as renamed",
+                },
                 "keywords": {"type": "array", "items": {"type": "string"}},
                 "size": {"type": "integer", "minimum": 0},
                 "examples": {"type": "array", "items": {"type": "string"}},
                 "label_source": {"type": "string", "enum": ["auto", "analyst"]},
                 "is_new": {"type": "boolean"},
                 "origin": {"type": "string", "description": "fit, matched, merge, split:ID"},
+                "theme": {
+                    "type": "string",
+                    "description": "the top-level theme's label; empty when topics are at most 12",
+                },
             },
             "required": ["id", "label", "keywords", "size", "examples", "label_source", "is_new"],
         },

@@ -120,6 +120,7 @@ def split(model: TopicModel, topic_id: int, parts: int = 2, *, seed: int = 0) ->
             examples=child.examples,
             is_new=True,
             origin=f"split:{topic_id}",
+            theme=parent.theme,
         )
         for n, child in enumerate(sub.topics)
     ]

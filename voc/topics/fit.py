@@ -45,6 +45,9 @@ class TooFewDocumentsError(ValueError):
 
 
 MAX_AUTO_TOPICS = 150
+MAX_THEMES = 12
+"""More topics than this are grouped into at most this many top-level themes (a page an analyst
+can read); each topic stays a subtopic of its theme."""
 
 
 @dataclass(frozen=True)
@@ -163,12 +166,14 @@ def fit_topics(
     final = np.where(best < min_similarity, OTHER_ID, final)
     # Clusters read the texts as given; what the model keeps (keywords, labels, examples,
     # samples) never holds personal data, whatever the deployment's redaction mode.
-    keywords = _keywords([for_keywords(t) for t in unit_texts], final)
+    keyword_texts = [for_keywords(t) for t in unit_texts]
+    keywords = _keywords(keyword_texts, final)
     orders = []  # each topic's members, most central first
     for index in range(len(member_means)):
         members = np.flatnonzero(final == index)
         orders.append(members[np.argsort(-sims[members, index])])
     labels = _labels(unit_texts, orders, keywords)
+    themes = _themes(unit_texts, keyword_texts, vectors, final, member_means)
     weights = Counter(normalize_unit(t) for t in texts if has_content(t))
     topics, samples, sample_vectors = [], [], []
     for index, order in enumerate(orders):
@@ -181,6 +186,7 @@ def fit_topics(
                 keywords=topic_keywords,
                 size=int(sum(weights[normalize_unit(unit_texts[m])] for m in members)),
                 examples=tuple(masked(unit_texts[m]) for m in order[:EXAMPLES_PER_TOPIC]),
+                theme=themes[index],
             )
         )
         chosen = np.sort(
@@ -323,6 +329,34 @@ def _keywords(texts: list[str], labels: np.ndarray, top_n: int = 10) -> dict[int
             (str(words[i]), round(float(scores[row, i]), 4)) for i in order if scores[row, i] > 0
         )
     return out
+
+
+def _themes(
+    texts: list[str],
+    keyword_texts: list[str],
+    vectors: np.ndarray,
+    final: np.ndarray,
+    member_means: np.ndarray,
+) -> list[str]:
+    """Each topic's top-level theme label: topics whose centroids are close (average-linkage
+    cosine) are grouped into about 1.5 x sqrt(topics) themes, at most `MAX_THEMES`, each
+    labelled like a topic from its members; "" for every topic when there are few."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    k = len(member_means)
+    if k <= MAX_THEMES:
+        return [""] * k
+    count = int(min(MAX_THEMES, max(2, round(1.5 * np.sqrt(k)))))
+    tree = linkage(_unit(member_means), method="average", metric="cosine")
+    groups = fcluster(tree, t=count, criterion="maxclust") - 1
+    unit_groups = np.where(final >= 0, groups[np.maximum(final, 0)], OTHER_ID)
+    group_means, _ = _member_means(vectors, unit_groups, k=int(groups.max()) + 1)
+    orders = []
+    for group in range(len(group_means)):
+        members = np.flatnonzero(unit_groups == group)
+        orders.append(members[np.argsort(-(vectors[members] @ _unit(group_means[group])))])
+    labels = _labels(texts, orders, _keywords(keyword_texts, unit_groups))
+    return [labels[g] for g in groups]
 
 
 def _labels(texts: list[str], orders: list[np.ndarray], keywords: dict[int, tuple]) -> list[str]:
