@@ -302,7 +302,7 @@ def test_pending_alerts_resume_after_a_restart(make_service):
         restarted = make_service("restart", webhook_backoff_s=0.05)
         (alert,) = _wait_for(restarted, "delivered")
     assert alert["id"] == pending["id"] and alert["attempts"] == 2
-    assert restarted.rules.rules[0].id == "churn"
+    assert restarted.rules().rules[0].id == "churn"
 
 
 def test_alert_endpoints(client, validate_schema):

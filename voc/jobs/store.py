@@ -46,7 +46,7 @@ from voc.jobs.ingest import IngestError, Row
 from voc.jobs.types import FINISHED, RECEIVING, RUNNABLE, ResultRow
 from voc.nlp.batch import feedback_to_json
 from voc.nlp.pii import detect, mask
-from voc.storage import DEFAULT_TENANT, metadata
+from voc.storage import DEFAULT_TENANT, metadata, owned_by, tenant_column_value
 
 log = logging.getLogger(__name__)
 
@@ -252,7 +252,7 @@ class JobStore:
                         warnings=json.dumps(warnings or []),
                         idempotency_key=idempotency_key,
                         fingerprint=fingerprint,
-                        tenant=None if tenant == DEFAULT_TENANT else tenant,
+                        tenant=tenant_column_value(tenant),
                         created_at=now,
                         received_at=now,
                     )
@@ -589,8 +589,7 @@ class JobStore:
     def list(
         self, *, limit: int = 50, status: str | None = None, tenant: str = DEFAULT_TENANT
     ) -> list[Job]:
-        owner = jobs.c.tenant.is_(None) if tenant == DEFAULT_TENANT else jobs.c.tenant == tenant
-        query = select(jobs).where(jobs.c.status != RECEIVING, owner)
+        query = select(jobs).where(jobs.c.status != RECEIVING, owned_by(jobs, tenant))
         if status:
             query = query.where(jobs.c.status == status)
         with self.engine.connect() as conn:

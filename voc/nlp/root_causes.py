@@ -309,13 +309,17 @@ def few_shot_tagger(
 
 
 class TaggerCache:
-    """Taggers per label-set key (`taxonomy:id@version`), built once, bounded, thread-safe."""
+    """Taggers per label set, built once, bounded, thread-safe.
+
+    Keyed by the set's name (`taxonomy:id@version`) and its content: two stored objects may
+    share a name (each tenant numbers its own `acme` from 1) and must never share a tagger.
+    """
 
     def __init__(self, embed: Embed, calibration: Calibration, *, size: int = 64) -> None:
         self._embed = embed
         self.calibration = calibration
         self._size = size
-        self._taggers: OrderedDict[str, LinearTagger] = OrderedDict()
+        self._taggers: OrderedDict[tuple[str, tuple[LabelSpec, ...]], LinearTagger] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(
@@ -326,16 +330,17 @@ class TaggerCache:
         trained: LinearTagger | None = None,
         background: bool = True,
     ) -> LinearTagger:
+        key_and_content = (key, tuple(specs))
         with self._lock:
-            tagger = self._taggers.get(key)
+            tagger = self._taggers.get(key_and_content)
             if tagger is not None:
-                self._taggers.move_to_end(key)
+                self._taggers.move_to_end(key_and_content)
                 return tagger
         tagger = trained or few_shot_tagger(
             specs, self._embed, self.calibration, background=background
         )
         with self._lock:
-            self._taggers[key] = tagger
+            self._taggers[key_and_content] = tagger
             while len(self._taggers) > self._size:
                 self._taggers.popitem(last=False)
         return tagger

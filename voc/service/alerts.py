@@ -8,6 +8,10 @@ retrying failures with exponential backoff. A slow or failing receiver therefore
 slows or fails an analysis. Alerts still pending when the process stops are picked up
 again at the next start (they are in the database).
 
+Rules, like the alerts they raise, belong to a tenant (the `tenant` column, NULL for the
+default tenant): an analysis is checked against its tenant's latest rules, or the shipped
+ones while the tenant has stored none. Each tenant's versions count from 1.
+
 Endpoints: `GET /v1/alerts` (filter by status, paginated), `GET/PUT /v1/alert-rules`.
 """
 
@@ -57,7 +61,7 @@ from voc.nlp.batch import result_dict
 from voc.nlp.journey import Journey, Touchpoint
 from voc.nlp.types import Analysis, Feedback
 from voc.service import webhooks
-from voc.storage import DEFAULT_TENANT, metadata
+from voc.storage import DEFAULT_TENANT, metadata, owned_by, tenant_column_value
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +98,7 @@ alert_rules_table = Table(
     Column("version", Integer, primary_key=True, autoincrement=True),
     Column("body", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("tenant", String(64), comment="whose rules; NULL: the default tenant"),
 )
 
 
@@ -137,7 +142,10 @@ class AlertService:
         self._engine = engine
         self._events = events
         self._key = signing_key(settings)
-        self._rules = self._stored_rules() or load_default_rules()
+        self._default_rules = load_default_rules()
+        self._rules = self._stored_rules()
+        """Each tenant's latest rules, all loaded now so that `submit` never reads the
+        database; tenants absent use `_default_rules`."""
         self._heap: list[tuple[float, int, str | _NewAlert]] = []
         self._counter = itertools.count()
         self._condition = threading.Condition()
@@ -152,30 +160,52 @@ class AlertService:
 
     # -- rules ------------------------------------------------------------------------------
 
-    @property
-    def rules(self) -> RuleSet:
-        return self._rules
+    def rules(self, tenant: str = DEFAULT_TENANT) -> RuleSet:
+        """The rules in force for `tenant`'s analyses: its latest, else the shipped ones."""
+        return self._rules.get(tenant, self._default_rules)
 
-    def replace_rules(self, raw: Any) -> RuleSet:
-        """Validate and store a new version of the rules; raises `InvalidFieldError`."""
+    def replace_rules(self, raw: Any, *, tenant: str = DEFAULT_TENANT) -> RuleSet:
+        """Validate and store a new version of `tenant`'s rules; raises `InvalidFieldError`."""
         parse_rules(raw)
         body = json.dumps(raw, ensure_ascii=False, sort_keys=True)
         with self._engine.begin() as connection:
-            version = connection.execute(
-                insert(alert_rules_table).values(body=body, created_at=_now())
-            ).inserted_primary_key[0]
-        self._rules = parse_rules(raw, version=version)
-        log.info(
-            "alerts.rules.replaced", extra={"version": version, "rules": len(self._rules.rules)}
-        )
-        return self._rules
-
-    def _stored_rules(self) -> RuleSet | None:
-        with self._engine.connect() as connection:
             row = connection.execute(
-                select(alert_rules_table).order_by(alert_rules_table.c.version.desc()).limit(1)
-            ).first()
-        return None if row is None else parse_rules(json.loads(row.body), version=row.version)
+                insert(alert_rules_table).values(
+                    body=body, created_at=_now(), tenant=tenant_column_value(tenant)
+                )
+            ).inserted_primary_key[0]
+            version = connection.execute(
+                select(func.count())
+                .select_from(alert_rules_table)
+                .where(owned_by(alert_rules_table, tenant), alert_rules_table.c.version <= row)
+            ).scalar_one()
+        rules = parse_rules(raw, version=version)
+        self._rules[tenant] = rules
+        log.info("alerts.rules.replaced", extra={"version": version, "rules": len(rules.rules)})
+        return rules
+
+    def _stored_rules(self) -> dict[str, RuleSet]:
+        """Every tenant's latest rules; the version is the tenant's own count of versions (the
+        table's row number would tell one tenant how often the others change theirs)."""
+        table = alert_rules_table
+        latest = (
+            select(
+                table.c.tenant,
+                func.max(table.c.version).label("row"),
+                func.count().label("versions"),
+            )
+            .group_by(table.c.tenant)
+            .subquery()
+        )
+        query = select(latest.c.tenant, latest.c.versions, table.c.body).join(
+            table, table.c.version == latest.c.row
+        )
+        with self._engine.connect() as connection:
+            rows = connection.execute(query).all()
+        return {
+            row.tenant or DEFAULT_TENANT: parse_rules(json.loads(row.body), version=row.versions)
+            for row in rows
+        }
 
     # -- intake (request thread) ------------------------------------------------------------
 
@@ -191,9 +221,10 @@ class AlertService:
         """Schedule an alert for every (document, matching rule), routed to the owners in
         `journey` (the one the analysis used); returns how many. Rules read the analysis in
         memory; what is stored and sent is redacted as `redact` asks (default: the deployment's
-        `Settings.redact`). The alerts belong to `tenant` (only its keys list them). Never
-        raises and never waits on the database or a receiver."""
+        `Settings.redact`). The rules are `tenant`'s and the alerts belong to it (only its
+        keys list them). Never raises and never waits on the database or a receiver."""
         redact = redact or self._settings.redact
+        rules = self.rules(tenant)
         try:
             drafts = [
                 replace(
@@ -201,7 +232,7 @@ class AlertService:
                     tenant=tenant,
                 )
                 for f, a in zip(feedback, analyses, strict=True)
-                for rule in self._rules.matching(f, a)
+                for rule in rules.matching(f, a)
             ]
         except Exception:
             log.exception("alerts.submit.failed")
@@ -312,7 +343,7 @@ class AlertService:
             connection.execute(
                 insert(alerts_table).values(
                     id=alert.id,
-                    tenant=None if alert.tenant == DEFAULT_TENANT else alert.tenant,
+                    tenant=tenant_column_value(alert.tenant),
                     rule_id=alert.rule_id,
                     document_id=alert.document_id,
                     touchpoint=alert.touchpoint_id,
@@ -408,11 +439,7 @@ class AlertService:
     def list_alerts(
         self, *, status: str | None, limit: int, offset: int, tenant: str = DEFAULT_TENANT
     ) -> dict[str, Any]:
-        owner = (
-            alerts_table.c.tenant.is_(None)
-            if tenant == DEFAULT_TENANT
-            else alerts_table.c.tenant == tenant
-        )
+        owner = owned_by(alerts_table, tenant)
         where = [owner] if status is None else [owner, alerts_table.c.status == status]
         with self._engine.connect() as connection:
             total = connection.execute(

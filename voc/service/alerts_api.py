@@ -1,5 +1,5 @@
 """The alert endpoints: `GET /v1/alerts`, `GET/PUT /v1/alert-rules` over the app's
-`AlertService` (`voc.service.alerts`, which stores and delivers)."""
+`AlertService` (`voc.service.alerts`, which stores and delivers), each for the caller's tenant."""
 
 from __future__ import annotations
 
@@ -35,14 +35,14 @@ def list_alerts():
 
 @bp.get("/v1/alert-rules")
 def get_alert_rules():
-    return jsonify(rules_to_dict(_service().rules))
+    return jsonify(rules_to_dict(_service().rules(principal().tenant)))
 
 
 @bp.put("/v1/alert-rules")
 def put_alert_rules():
     raw = json_body(request)
     try:
-        rules = _service().replace_rules(raw)
+        rules = _service().replace_rules(raw, tenant=principal().tenant)
     except InvalidFieldError as err:
         raise ApiError(400, "InvalidAlertRules", str(err)) from err
     return jsonify(rules_to_dict(rules))

@@ -35,8 +35,9 @@ def analyze():
     except Overloaded as err:
         raise _overloaded(err) from err
     request_body = parse_analyze_request(json_body(request), services.settings.limits)
+    tenant = principal().tenant
     taxonomy, journey = resolve_for_analysis(
-        services.config_store, request_body.taxonomy, request_body.journey
+        services.config_store, request_body.taxonomy, request_body.journey, tenant=tenant
     )
     try:
         analyses, model_versions = (
@@ -70,7 +71,7 @@ def analyze():
     errors = [*request_body.errors, *failed]
     redact = request_body.redact or services.settings.redact
     services.alerts.submit(
-        [f for f, _ in analysed], analyses, journey, redact=redact, tenant=principal().tenant
+        [f for f, _ in analysed], analyses, journey, redact=redact, tenant=tenant
     )
     services.metrics.documents.labels("analyzed").inc(len(analyses))
     services.metrics.documents.labels("rejected").inc(len(errors))

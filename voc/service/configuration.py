@@ -1,7 +1,9 @@
 """`/v1/taxonomies` and `/v1/journeys`: configuration as data, versioned, validated at the door.
 
 Also resolves the `taxonomy` / `journey` of an analysis request ("default", a stored id, or an
-inline object) into validated values, with the same errors as the endpoints.
+inline object) into validated values, with the same errors as the endpoints. Everything stored
+belongs to the caller's tenant (`ConfigStore`): another tenant's id answers 404 like an unknown
+one; the shipped "default" ones are everyone's, read-only.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from voc.config import Limits
 from voc.nlp.fields import InvalidFieldError
 from voc.nlp.journey import Journey, journey_to_dict
 from voc.nlp.taxonomy import Taxonomy, check_touchpoints, parse_taxonomy, taxonomy_to_dict
+from voc.service.auth import principal
 from voc.service.config_store import DEFAULT_ID, ConfigStore, ReservedIdError, UnknownConfigError
 from voc.service.errors import ApiError
 from voc.service.schemas import json_body
@@ -53,7 +56,7 @@ def _not_found(err: UnknownConfigError, kind: str) -> ApiError:
 
 def _put(put, config_id: str, to_dict) -> Any:
     try:
-        stored, created = put(config_id, json_body(request))
+        stored, created = put(config_id, json_body(request), tenant=principal().tenant)
     except InvalidFieldError as err:
         raise invalid(err) from err
     except ReservedIdError as err:
@@ -69,14 +72,16 @@ def put_taxonomy(taxonomy_id: str):
 @bp.get("/v1/taxonomies/<taxonomy_id>")
 def get_taxonomy(taxonomy_id: str):
     try:
-        return jsonify(taxonomy_to_dict(_store().taxonomy(taxonomy_id, _version_arg())))
+        taxonomy = _store().taxonomy(taxonomy_id, _version_arg(), tenant=principal().tenant)
+        return jsonify(taxonomy_to_dict(taxonomy))
     except UnknownConfigError as err:
         raise _not_found(err, "taxonomies") from err
 
 
 @bp.get("/v1/taxonomies")
 def list_taxonomies():
-    return jsonify({"taxonomies": [taxonomy_to_dict(t) for t in _store().list_taxonomies()]})
+    listed = _store().list_taxonomies(tenant=principal().tenant)
+    return jsonify({"taxonomies": [taxonomy_to_dict(t) for t in listed]})
 
 
 @bp.put("/v1/journeys/<journey_id>")
@@ -87,23 +92,30 @@ def put_journey(journey_id: str):
 @bp.get("/v1/journeys/<journey_id>")
 def get_journey(journey_id: str):
     try:
-        return jsonify(journey_to_dict(_store().journey(journey_id, _version_arg())))
+        journey = _store().journey(journey_id, _version_arg(), tenant=principal().tenant)
+        return jsonify(journey_to_dict(journey))
     except UnknownConfigError as err:
         raise _not_found(err, "journeys") from err
 
 
 @bp.get("/v1/journeys")
 def list_journeys():
-    return jsonify({"journeys": [journey_to_dict(j) for j in _store().list_journeys()]})
+    listed = _store().list_journeys(tenant=principal().tenant)
+    return jsonify({"journeys": [journey_to_dict(j) for j in listed]})
 
 
 def resolve_for_analysis(
-    store: ConfigStore, taxonomy_ref: str | dict | None, journey_ref: str | dict | None
+    store: ConfigStore,
+    taxonomy_ref: str | dict | None,
+    journey_ref: str | dict | None,
+    *,
+    tenant: str,
 ) -> tuple[Taxonomy, Journey]:
-    """The taxonomy and journey an analysis request names, checked to fit together.
+    """The taxonomy and journey an analysis request by `tenant` names, checked to fit together.
 
-    Each is "default" (or absent), a stored id (404 when unknown), or an inline object (400
-    naming `taxonomy.<field>` when invalid). Without a `journey`, the taxonomy's own is used.
+    Each is "default" (or absent), one of the tenant's stored ids (404 when unknown to it), or
+    an inline object (400 naming `taxonomy.<field>` when invalid). Without a `journey`, the
+    taxonomy's own is used (the tenant's, or the default).
     """
     if isinstance(taxonomy_ref, dict):
         try:  # its touchpoints are checked below, against the journey actually used
@@ -117,7 +129,7 @@ def resolve_for_analysis(
             raise invalid(err, "taxonomy") from err
     else:
         try:
-            taxonomy = store.taxonomy(taxonomy_ref or DEFAULT_ID)
+            taxonomy = store.taxonomy(taxonomy_ref or DEFAULT_ID, tenant=tenant)
         except UnknownConfigError as err:
             raise _not_found(err, "taxonomies") from err
     if isinstance(journey_ref, dict):
@@ -127,7 +139,7 @@ def resolve_for_analysis(
             raise invalid(err, "journey") from err
     else:
         try:
-            journey = store.journey(journey_ref or taxonomy.journey)
+            journey = store.journey(journey_ref or taxonomy.journey, tenant=tenant)
         except UnknownConfigError as err:
             raise _not_found(err, "journeys") from err
     try:
@@ -137,10 +149,15 @@ def resolve_for_analysis(
     return taxonomy, journey
 
 
-def pin_configuration(store: ConfigStore, options: dict[str, Any]) -> dict[str, Any]:
-    """A job's options with its taxonomy and journey resolved now and stored whole (with their
-    versions), so a job analyses every chunk alike even if a new version is stored meanwhile."""
-    taxonomy, journey = resolve_for_analysis(store, options.get("taxonomy"), options.get("journey"))
+def pin_configuration(
+    store: ConfigStore, options: dict[str, Any], *, tenant: str
+) -> dict[str, Any]:
+    """A job's options with its taxonomy and journey resolved now (within `tenant`) and stored
+    whole (with their versions), so a job analyses every chunk alike even if a new version is
+    stored meanwhile."""
+    taxonomy, journey = resolve_for_analysis(
+        store, options.get("taxonomy"), options.get("journey"), tenant=tenant
+    )
     return {**options, "taxonomy": taxonomy_to_dict(taxonomy), "journey": journey_to_dict(journey)}
 
 
@@ -291,14 +308,15 @@ def _config_paths(kind: str, schema: str, list_schema: str, param: str) -> dict[
     return {
         f"/v1/{kind}": {
             "get": {
-                "summary": "The shipped default and the latest version of every stored "
-                f"{schema.lower()}",
+                "summary": "The shipped default and the latest version of every "
+                f"{schema.lower()} the caller's tenant stored",
                 "responses": {"200": answer("List", list_schema)},
             }
         },
         f"/v1/{kind}/{{{param}}}": {
             "put": {
-                "summary": f'Store a new version ({param} "default" is reserved)',
+                "summary": f'Store a new version for the caller\'s tenant ({param} "default" '
+                "is reserved); another tenant's object with this id is a different one",
                 "parameters": [new_id],
                 "requestBody": {
                     "required": True,
@@ -316,12 +334,17 @@ def _config_paths(kind: str, schema: str, list_schema: str, param: str) -> dict[
                 },
             },
             "get": {
-                "summary": f"One stored {schema.lower()} (latest version unless ?version=)",
+                "summary": f"One {schema.lower()} of the caller's tenant, or the shipped "
+                '"default" (latest version unless ?version=)',
                 "parameters": [path_param, version],
                 "responses": {
                     "200": answer(schema, schema),
                     "400": answer("InvalidVersion", "Error"),
-                    "404": answer("No such id or version", "Error"),
+                    "404": answer(
+                        "NotFound: no such id or version for this tenant (another tenant's "
+                        "reads the same)",
+                        "Error",
+                    ),
                 },
             },
         },

@@ -172,7 +172,9 @@ def _job_options(payload: dict[str, Any]) -> dict[str, Any]:
     """Validated options with the configuration pinned and the redaction mode fixed now (the
     deployment's unless the request names one), so every chunk is treated alike."""
     services = state(current_app)
-    pinned = pin_configuration(services.config_store, parse_options(payload))
+    pinned = pin_configuration(
+        services.config_store, parse_options(payload), tenant=principal().tenant
+    )
     return {"redact": services.settings.redact, **pinned}
 
 

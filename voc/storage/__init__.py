@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Engine, MetaData, create_engine, event, inspect, text
+from sqlalchemy import ColumnElement, Engine, MetaData, Table, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 
 from voc import paths
@@ -14,6 +14,18 @@ from voc import paths
 DEFAULT_TENANT = "default"
 """The tenant of rows stored without one: while the service runs open (no API key), and
 everything stored before keys existed (their tenant column is NULL)."""
+
+
+def owned_by(table: Table, tenant: str) -> ColumnElement[bool]:
+    """The condition selecting `tenant`'s rows of a table with a `tenant` column."""
+    column = table.c.tenant
+    return column.is_(None) if tenant == DEFAULT_TENANT else column == tenant
+
+
+def tenant_column_value(tenant: str) -> str | None:
+    """What a row of `tenant` stores in its `tenant` column (NULL for the default tenant)."""
+    return None if tenant == DEFAULT_TENANT else tenant
+
 
 metadata = MetaData()
 """Every table voc stores. Feature modules declare theirs on it; `create_schema` creates them."""
