@@ -28,9 +28,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def analyzer(settings: Settings):
     """Every model, loaded once per session; apps built by tests are given this one.
 
-    Its root-cause tagger caches the taggers of taxonomies and journeys by `id@version`, which
-    is unique within one database only: a taxonomy or journey that a test stores, or parses
-    with a version, needs an id that no other test uses with other content."""
+    Its root-cause tagger caches the taggers of taxonomies and journeys by `id@version` and
+    content, so tests (and tenants) may store different objects under one id."""
     from voc.registry.loader import load_analyzer
 
     return load_analyzer(settings)
@@ -50,6 +49,25 @@ def app(settings: Settings, analyzer):
 @pytest.fixture()
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture(scope="module")
+def secured(tmp_path_factory, analyzer):
+    """A fresh app on its own database, for the module's tests of API keys and tenants: open
+    (loopback, no key) until a test creates a key. No in-process job worker."""
+    from voc.service import create_app
+
+    root = tmp_path_factory.mktemp("secured")
+    settings = Settings.from_env(
+        {
+            "database_url": f"sqlite:///{root / 'voc.sqlite3'}",
+            "topics_dir": root / "topics",
+            "in_process_worker": False,
+        }
+    )
+    app = create_app(settings, analyzer=analyzer)
+    yield app
+    app.extensions["voc"].batcher.close()
 
 
 @pytest.fixture(scope="session")

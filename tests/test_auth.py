@@ -5,30 +5,10 @@ from __future__ import annotations
 import io
 import time
 
-import pytest
-
-from voc.config import Settings
-from voc.service import create_app
 from voc.service.auth import MODE_CACHE_S, Guard, KeyStore, RateLimiter
 from voc.storage import create_schema, make_engine
 
 DOCS = {"documents": [{"id": "a", "text": "Great service, thank you"}], "features": ["language"]}
-
-
-@pytest.fixture(scope="module")
-def secured(tmp_path_factory, analyzer):
-    """A fresh app: open at first (loopback, no key), then with keys for three tenants."""
-    root = tmp_path_factory.mktemp("auth")
-    settings = Settings.from_env(
-        {
-            "database_url": f"sqlite:///{root / 'voc.sqlite3'}",
-            "topics_dir": root / "topics",
-            "in_process_worker": False,
-        }
-    )
-    app = create_app(settings, analyzer=analyzer)
-    yield app
-    app.extensions["voc"].batcher.close()
 
 
 def _error(response, status: int, code: str) -> None:
