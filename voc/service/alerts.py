@@ -627,11 +627,13 @@ OPENAPI_PATHS: dict[str, Any] = {
     },
     "/v1/alert-rules": {
         "get": {
-            "summary": "The alert rules in force",
+            "summary": "The alert rules in force for the caller's tenant: its own, or the "
+            "shipped ones until it stores some",
             "responses": {"200": _json("Rules with their version", "AlertRules")},
         },
         "put": {
-            "summary": "Replace the alert rules (a new version)",
+            "summary": "Replace the caller's tenant's alert rules (a new version; each tenant "
+            "counts its own from 1)",
             "requestBody": {
                 "required": True,
                 "content": {

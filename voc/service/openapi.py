@@ -17,7 +17,7 @@ from voc.nlp.types import DOCUMENT_SENTIMENT_LABELS, SENTIMENT_LABELS, SUPPORTED
 from voc.nlp.validation import SCORE_RANGES
 from voc.service import alerts, configuration, openapi_models
 from voc.service.openapi_jobs import job_paths, job_schemas
-from voc.service.openapi_parts import error_response, json_response, ref
+from voc.service.openapi_parts import UNKNOWN_CONFIGURATION, error_response, json_response, ref
 
 PROBABILITIES = {
     "type": "object",
@@ -471,7 +471,7 @@ def openapi_document(settings: Settings, *, open_access: bool = True) -> dict[st
                             "Invalid body (InvalidJson, InvalidEncoding, InvalidRequest, "
                             "BatchTooLarge, UnknownFeature)"
                         ),
-                        "404": error_response("No stored taxonomy or journey with that id"),
+                        "404": UNKNOWN_CONFIGURATION,
                         "413": error_response("Body larger than max_request_bytes"),
                         "415": error_response("Body is not application/json"),
                         "429": error_response("Overloaded: too many documents in flight"),

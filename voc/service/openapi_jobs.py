@@ -7,7 +7,7 @@ from typing import Any
 from voc.jobs.types import STATUSES
 from voc.nlp.pii import REDACT_MODES
 from voc.report.export import XLSX_MIMETYPE
-from voc.service.openapi_parts import error_response, json_response, ref
+from voc.service.openapi_parts import UNKNOWN_CONFIGURATION, error_response, json_response, ref
 
 MAX_LIST = 500
 """The most jobs `GET /v1/jobs` lists at once."""
@@ -268,7 +268,7 @@ def job_paths() -> dict[str, Any]:
                         "Invalid body or file (EmptyFile, InvalidEncoding, MissingColumn, "
                         "UnsupportedFormat, InvalidRequest, UnknownFeature)"
                     ),
-                    "404": error_response("No stored taxonomy or journey with that id"),
+                    "404": UNKNOWN_CONFIGURATION,
                     "409": error_response("Idempotency-Key reused for a different request"),
                     "413": error_response("Larger than max_upload_bytes / max_job_json_bytes"),
                     "415": error_response("Neither application/json nor multipart/form-data"),

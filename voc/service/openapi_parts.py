@@ -15,3 +15,10 @@ def json_response(description: str, schema: dict[str, Any]) -> dict[str, Any]:
 
 def error_response(description: str) -> dict[str, Any]:
     return json_response(description, ref("Error"))
+
+
+UNKNOWN_CONFIGURATION = error_response(
+    "NotFound: the caller's tenant stored no taxonomy or journey with that id (another "
+    "tenant's answers the same)"
+)
+"""The 404 of the operations that name a stored taxonomy or journey (analyze, jobs)."""
