@@ -3,14 +3,21 @@ tenants store objects under the same ids and neither sees, uses nor changes the 
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
 import pytest
+from sqlalchemy import text
 from test_api_configuration import AIRLINE_JOURNEY, AIRLINE_TAXONOMY
 
+from voc.config import Settings
+from voc.nlp.journey import load_default_journey
+from voc.nlp.taxonomy import load_default_taxonomy
 from voc.service.alerts import AlertService
 from voc.service.auth import MODE_CACHE_S, KeyStore
+from voc.service.config_store import ConfigStore, UnknownConfigError
+from voc.storage import create_schema, make_engine, metadata
 
 CABIN_JOURNEY = {
     "name": "Cabin only",
@@ -107,10 +114,10 @@ def test_a_tenants_taxonomy_and_journey_are_invisible_and_unusable_to_another(se
     late = _analyze(client, alpha, LATE, taxonomy="airline").get_json()
     assert late["model_versions"]["taxonomy"] == "airline@1"
     assert "late_flight" in _causes(late)
-    for text, expected in ((LATE, set()), (RUDE, {"rude_crew"})):
-        answer = _analyze(client, beta, text, taxonomy="airline").get_json()
+    for comment, expected in ((LATE, set()), (RUDE, {"rude_crew"})):
+        answer = _analyze(client, beta, comment, taxonomy="airline").get_json()
         assert answer["model_versions"]["taxonomy"] == "airline@1"
-        assert _causes(answer) == expected, text
+        assert _causes(answer) == expected, comment
 
 
 def _causes(answer: dict) -> set[str]:
@@ -177,3 +184,44 @@ def test_alert_rules_are_each_tenants_own_and_fire_only_on_its_analyses(secured,
 def _alerts(client, headers, document_id: str) -> list[dict]:
     listed = client.get("/v1/alerts?limit=200", headers=headers).get_json()["alerts"]
     return [a for a in listed if a["document_id"] == document_id]
+
+
+def test_a_database_from_before_tenants_keeps_its_configuration_as_the_default_tenants(
+    tmp_path,
+):
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    metadata.create_all(engine)
+    old_journey = json.dumps({**AIRLINE_JOURNEY, "id": "airline"})
+    with engine.begin() as conn:  # the tables and rows as voc stored them before tenants
+        for table in ("taxonomies", "journeys", "alert_rules"):
+            conn.execute(text(f"ALTER TABLE {table} DROP COLUMN tenant"))
+        conn.execute(
+            text("INSERT INTO journeys VALUES ('airline', 1, :doc, CURRENT_TIMESTAMP)"),
+            {"doc": old_journey},
+        )
+        conn.execute(
+            text("INSERT INTO alert_rules (body, created_at) VALUES (:body, CURRENT_TIMESTAMP)"),
+            {"body": json.dumps(CATCH_ALL)},
+        )
+    create_schema(engine)
+    settings = Settings(database_url=str(engine.url), webhook_secret="tenants-test")
+    journey = load_default_journey(settings.limits)
+    store = ConfigStore(
+        engine,
+        settings,
+        default_taxonomy=load_default_taxonomy(journey, settings.limits),
+        default_journey=journey,
+    )
+    assert store.journey("airline").version == 1
+    assert [j.id for j in store.list_journeys(tenant="alpha")] == ["default"]
+    with pytest.raises(UnknownConfigError):
+        store.journey("airline", tenant="alpha")
+    assert store.put_journey("airline", CABIN_JOURNEY, tenant="alpha")[0].version == 1
+    assert store.put_journey("airline", AIRLINE_JOURNEY)[0].version == 2
+    assert store.journey("airline", tenant="alpha").touchpoint_ids == ("cabin",)
+    alerts = AlertService(settings, engine)
+    try:
+        assert alerts.rules().version == 1 and alerts.rules().rules[0].id == "everything"
+        assert "everything" not in {r.id for r in alerts.rules("alpha").rules}
+    finally:
+        alerts.close()
