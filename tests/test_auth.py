@@ -44,6 +44,7 @@ def test_keys_are_required_once_one_exists_and_tenants_never_meet(secured):
     _, alpha = keys.create("alpha", ["analyze", "jobs"])
     _, beta = keys.create("beta", ["jobs"])
     _, ops = keys.create("ops", ["configure"])
+    _, admin = keys.create("ops", ["admin"])
     revoked_id, revoked = keys.create("alpha", ["analyze"])
     assert keys.revoke(revoked_id)
     time.sleep(MODE_CACHE_S + 0.1)
@@ -80,8 +81,9 @@ def test_keys_are_required_once_one_exists_and_tenants_never_meet(secured):
         "/v1/jobs", json=DOCS, headers={**auth(beta), "Idempotency-Key": "same-key"}
     )
     assert theirs.status_code == 202 and theirs.get_json()["job_id"] != job_id
-    fit = client.post("/v1/topics/fit", json={"job_id": job_id}, headers=auth(ops))
-    _error(fit, 404, "JobNotFound")
+    fit = {"job_id": job_id}
+    _error(client.post("/v1/topics/fit", json=fit, headers=auth(ops)), 403, "Forbidden")
+    _error(client.post("/v1/topics/fit", json=fit, headers=auth(admin)), 404, "JobNotFound")
 
 
 def test_beyond_loopback_keys_are_required_even_when_none_exists(tmp_path):

@@ -3,8 +3,9 @@
 A key is `voc_<id>_<secret>`: the id finds the row, the secret is stored only as its SHA-256
 (32 random bytes need no slow hash) and compared in constant time. Each key belongs to one
 tenant and carries scopes: `analyze` (POST /v1/analyze), `jobs` (/v1/jobs...), `configure`
-(changes to taxonomies, journeys, alert rules, topics; reading alerts, which hold feedback
-text), `admin` (model activation, metrics). Reading configuration needs a key of any scope;
+(changes to the tenant's taxonomies, journeys, alert rules; reading alerts, which hold
+feedback text), `admin` (model activation, topic-model changes, erasure, metrics: what every
+tenant's analyses share). Reading configuration needs a key of any scope;
 health, readiness, limits and the API's description need none.
 
 Keys are required whenever the service listens beyond loopback or any key exists. On
@@ -52,7 +53,8 @@ ENDPOINT_SCOPES = {
     "topics.get_topics": ANY,
 }
 """Endpoints not listed: the `jobs` blueprint needs `jobs`, `configuration` reads need any
-key and writes `configure`, `topics` changes `configure`, everything else `admin`."""
+key and writes `configure`, `topics` changes `admin` (one topic model serves every tenant),
+everything else `admin`."""
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 LOOPBACK_NAMES = ("localhost",)
 MODE_CACHE_S = 2.0
@@ -249,8 +251,10 @@ def _required_scope(endpoint: str, method: str) -> str:
     blueprint = endpoint.split(".", 1)[0]
     if blueprint == "jobs":
         return "jobs"
-    if blueprint in ("configuration", "topics"):
+    if blueprint == "configuration":
         return ANY if method in SAFE_METHODS else "configure"
+    if blueprint == "topics":
+        return ANY if method in SAFE_METHODS else "admin"
     return "admin"
 
 
