@@ -3,7 +3,8 @@
 Without `--data`: fit the global calibration (feedback centre, zero-shot slope and offset) on
 the train splits of the aspect datasets in `../shared/data`, then measure zero-shot, few-shot
 (at most 20 examples per category) and trained heads on each dataset's dev split, with a
-taxonomy built from that dataset's own categories; write the calibration and its card.
+taxonomy built from that dataset's own categories, beside the baseline of issue #10 fitted on
+the same texts; write the calibration and its card.
 With `--data FILE`: fit a trained head on a labelled file and store it under the taxonomy id.
 Both write into a directory the registry then registers as a new version
 (`voc.registry.training.train_root_causes_version`).
@@ -14,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import time
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
@@ -54,6 +56,10 @@ CENTRE_FILES = (
     "nusax_senti_en_id.jsonl",
 )
 MODES = ("zero-shot", "few-shot", "trained")
+BASELINES = {"few-shot": "few-shot baseline", "trained": "trained baseline"}
+"""Supervised mode -> the metrics key of its baseline, fitted on that mode's training texts.
+Zero-shot has none: its labels are never seen, and nothing supervised can learn them."""
+DEV_COLUMNS = ("zero-shot", "few-shot", "few-shot baseline", "trained", "trained baseline")
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,8 @@ class RootCauseTrainingArgs:
     few_shot_c: float = 1.0
     few_shot_prompt_weight: float = 1.0
     threshold: float = 0.5
+    baseline_c: float = 1.0
+    """C of the baseline's logistic regressions (sklearn's default, as the heads' C)."""
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -173,6 +181,61 @@ def f1_scores(y: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
     }
 
 
+def baseline_proba(
+    train_vectors: np.ndarray, train_targets: np.ndarray, dev_vectors: np.ndarray, *, c: float
+) -> np.ndarray:
+    """The reference of issue #10: a one-vs-rest logistic regression (classes balanced) on the
+    encoder's whole-text vectors, what a user would build without voc: no clauses, no
+    centring, no prompts, no background negatives. Returns (dev texts, labels) probabilities."""
+    import warnings
+
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+
+    model = OneVsRestClassifier(LogisticRegression(C=c, class_weight="balanced", max_iter=1000))
+    with warnings.catch_warnings():
+        # a label without train texts (only in dev) gets a constant "no", which sklearn warns of
+        warnings.filterwarnings("ignore", message="Label .* is present in all training examples")
+        model.fit(train_vectors, train_targets)
+    return model.predict_proba(dev_vectors)
+
+
+def few_shot_rows(
+    taxonomy: Taxonomy, train: list[tuple[Example, tuple[str, ...]]]
+) -> list[tuple[Example, tuple[str, ...]]]:
+    """The train documents voc's few-shot head learns from (the taxonomy's examples), each
+    once and with all its categories: the few-shot baseline's training set."""
+    examples = {text for cause in taxonomy.root_causes for text in cause.examples}
+    rows: dict[str, tuple[Example, tuple[str, ...]]] = {}
+    for example, labels in train:
+        if example.text in examples:
+            rows.setdefault(example.text, (example, labels))
+    return list(rows.values())
+
+
+def baseline_scores(
+    split: Split,
+    vectors: Vectors,
+    taxonomy: Taxonomy,
+    names: dict[str, str],
+    args: RootCauseTrainingArgs,
+) -> dict[str, dict[str, float]]:
+    """Micro/macro-F1 of the baseline fitted on each supervised mode's training documents
+    (few-shot: its examples; trained: the train split), on the same dev documents, whole."""
+    ids = [c.id for c in taxonomy.root_causes]
+    dev = vectors([e.text for e, _ in split.dev])
+    training = {"few-shot": few_shot_rows(taxonomy, split.train), "trained": split.train}
+    scores = {}
+    for mode, rows in training.items():
+        proba = baseline_proba(
+            vectors([e.text for e, _ in rows]), _targets(rows, ids, names), dev, c=args.baseline_c
+        )
+        scores[BASELINES[mode]] = f1_scores(
+            _targets(split.dev, ids, names), (proba >= args.threshold).astype(np.int8)
+        )
+    return scores
+
+
 def taggers_for(
     split: Split, vectors: Vectors, calibration: Calibration, args: RootCauseTrainingArgs
 ) -> tuple[Taxonomy, dict[str, str], dict[str, LinearTagger]]:
@@ -214,6 +277,7 @@ def evaluate_split(
     for mode, tagger in taggers.items():
         proba = clause_proba(tagger, split, vectors, calibration)
         report[mode] = f1_scores(y, document_tags(proba, sizes, calibration.abstention(mode)))
+    report.update(baseline_scores(split, vectors, taxonomy, names, args))
     return report
 
 
@@ -369,7 +433,8 @@ def leave_one_dataset_out(
     """Zero-shot on each dataset's dev split with constants fitted on the other datasets'
     train splits only: what a taxonomy never seen gets. Twice: with the plain threshold
     (margin None, the rule before rank-and-abstain) and with rank-and-abstain. Few-shot's
-    constants are not fitted on data, so its LODO score is its dev score (`metrics`)."""
+    constants are not fitted on data, so its LODO score is its dev score (`metrics`), and so
+    is its baseline's."""
     report = {}
     for n, split in enumerate(splits):
         others = scores[:n] + scores[n + 1 :]
@@ -381,7 +446,8 @@ def leave_one_dataset_out(
                 "margin": fit.margin,
                 "floor": round(fit.floor, 4),
             }
-        row["few-shot"] = metrics[split.dataset.name]["few-shot"]
+        for mode in ("few-shot", BASELINES["few-shot"]):
+            row[mode] = metrics[split.dataset.name][mode]
         report[split.dataset.name] = row
     return report
 
@@ -412,7 +478,7 @@ def _write_card(
             name,
             m["labels"],
             m["dev_documents"],
-            *(f"{m[mode]['micro_f1']:.3f} / {m[mode]['macro_f1']:.3f}" for mode in MODES),
+            *(f"{m[mode]['micro_f1']:.3f} / {m[mode]['macro_f1']:.3f}" for mode in DEV_COLUMNS),
         )
         for name, m in metrics.items()
     ]
@@ -424,6 +490,7 @@ def _write_card(
             f"{r['rank-and-abstain']['micro_f1']:.3f}",
             f"{r['rank-and-abstain']['margin']} / {r['rank-and-abstain']['floor']:.3f}",
             f"{r['few-shot']['micro_f1']:.3f}",
+            f"{r[BASELINES['few-shot']]['micro_f1']:.3f}",
         )
         for name, r in lodo.items()
     ]
@@ -449,9 +516,23 @@ def _write_card(
             f"categories (few-shot: at most {args.max_examples} random train examples each). "
             "A document's labels are the labels its clauses fire, as the Analyzer tags them "
             "(here without the rule that skips clearly positive clauses, since aspect labels "
-            f"also mark praise). {seconds} s in all (embeddings cached)."
+            f"also mark praise). {seconds} s in all (embeddings cached).\n\n"
+            "Baseline (issue #10), fitted in the same run on the same texts: one-vs-rest "
+            f"logistic regression (C={args.baseline_c}, classes balanced) on the encoder's "
+            "vectors of whole texts (no clauses, no centring, no prompts, no background), "
+            "labels = each document's categories, tags = probability >= "
+            f"{args.threshold}. The few-shot baseline learns from the documents drawn as "
+            "few-shot examples (with all their categories, so a label can have more than "
+            f"{args.max_examples} positives), the trained baseline from the same train texts as "
+            "the trained head. Zero-shot has no supervised baseline: its labels are never seen, "
+            "so the few-shot baseline is the reference a user would otherwise build, with "
+            "a few labelled examples."
         ),
-        command="voc train root-causes",
+        command=(
+            f"voc train root-causes  # {seconds} s on {os.cpu_count()} CPU cores, "
+            "embeddings cached in var/cache\n"
+            f"voc models promote root_causes {calibration.version}"
+        ),
         data=data,
         sections=[
             (
@@ -460,7 +541,7 @@ def _write_card(
                 "on the left-out dataset's dev split: with a plain threshold (the rule before "
                 "rank-and-abstain) and with rank-and-abstain (the cosine margin / floor chosen "
                 "without the dataset). Few-shot fits nothing on other datasets, so its column "
-                "is its dev score.\n\n"
+                "is its dev score, as is its baseline's.\n\n"
                 + markdown_table(
                     [
                         "left-out dataset",
@@ -469,16 +550,36 @@ def _write_card(
                         "zero-shot, rank-and-abstain",
                         "margin / floor",
                         "few-shot",
+                        "few-shot baseline",
                     ],
                     lodo_rows,
                 ),
             ),
             (
                 "Micro-F1 / macro-F1 on the dev splits (constants fitted on every train split)",
-                markdown_table(["dataset", "labels", "dev docs", *MODES], rows),
+                markdown_table(["dataset", "labels", "dev docs", *DEV_COLUMNS], rows)
+                + "\n\n"
+                + baseline_reading(metrics),
             ),
         ],
     )
+
+
+def baseline_reading(metrics: dict) -> str:
+    """Where each supervised mode beats its baseline and where not, from the measured
+    micro-F1 (so the card's reading stays true to its table when it is rebuilt)."""
+    sentences = []
+    for mode, baseline in BASELINES.items():
+        delta = {name: m[mode]["micro_f1"] - m[baseline]["micro_f1"] for name, m in metrics.items()}
+        macro_wins = sum(m[mode]["macro_f1"] > m[baseline]["macro_f1"] for m in metrics.values())
+        behind = [f"{name} ({d:+.3f})" for name, d in delta.items() if d <= 0]
+        sentences.append(
+            f"{mode.capitalize()} beats its baseline in micro-F1 on "
+            f"{sum(d > 0 for d in delta.values())} of {len(delta)} datasets "
+            f"(mean difference {np.mean(list(delta.values())):+.3f}; macro-F1 on {macro_wins})"
+            + (f"; it does not on {', '.join(behind)}." if behind else ".")
+        )
+    return " ".join(sentences)
 
 
 def default_taxonomy_id(data_file: Path) -> str:
