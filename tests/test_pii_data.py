@@ -10,7 +10,7 @@ from collections import Counter
 from datetime import date
 
 import pytest
-from pii_samples import LANGUAGES, TYPES, clean, heldout, parse, personal
+from pii_samples import LANGUAGES, TYPES, clean, heldout, heldout2, parse, personal
 
 
 def _digits(value: str) -> str:
@@ -70,7 +70,7 @@ def test_sets_have_the_size_the_issue_asks_for():
     assert min(Counter(s.language for s in negatives).values()) >= 25
 
 
-@pytest.mark.parametrize("sample", personal() + heldout(), ids=lambda s: s.text[:40])
+@pytest.mark.parametrize("sample", personal() + heldout() + heldout2(), ids=lambda s: s.text[:40])
 def test_spans_are_exact_and_structured_values_valid(sample):
     assert "{{" not in sample.text and "}}" not in sample.text
     previous_end = 0
