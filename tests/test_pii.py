@@ -55,6 +55,38 @@ def test_lookalikes_are_not_personal_data(text):
     assert detect(text) == []
 
 
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Tadi dibantu sama kak Wati, cepat sekali.", "Wati"),  # lower-case honorific
+        ("Le gérant, Mr Dubreuil, nous a offert le café.", "Dubreuil"),  # apposition
+        ("The man at the ticket office, Gordon, shrugged.", "Gordon"),
+        ("L'agent Mathis a été efficace.", "Mathis"),  # elided article before the role
+        ("A woman named Priscilla answered the hotline.", "Priscilla"),
+        ("Yang layan saya namanya Hakimi, sangat sopan.", "Hakimi"),
+        ("Late again, second week in a row. -- Nigel Ashby", "Nigel Ashby"),
+        ("Rakan saya Syazwan pun kena caj yang sama.", "Syazwan"),
+        ("Salam, Ong Mei Xin", "Ong Mei Xin"),  # a month word inside a name
+    ],
+)
+def test_names_after_varied_cues(text, name):
+    found = [text[s.start : s.end] for s in detect(text) if s.type == "NAME"]
+    assert found == [name]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thanks Facebook for nothing, my ad account is still blocked.",
+        "Merci Orange, la fibre tombe encore.",
+        "Regards, March was a bad month for deliveries.",
+        "Sejak Jumaat lepas internet perlahan.",
+    ],
+)
+def test_brands_and_months_after_a_cue_are_not_names(text):
+    assert [s for s in detect(text) if s.type == "NAME"] == []
+
+
 def test_mask_moves_offsets_to_the_returned_text():
     text = "Call Jean on 06 12 34 56 78 or write to jean@exemple.fr."
     spans = detect(text)

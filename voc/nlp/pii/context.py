@@ -8,7 +8,10 @@ hand-written sets in tests/data/pii:
 - a name is one to four capitalised words after a cue: a self-introduction ("my name is",
   "je m'appelle", "nama saya"), an honorific (Mr, Mme, Encik, Puan, Pak, Bu...), a staff role
   ("the agent", "le conseiller", "teknisi bernama"), a relative ("my wife", "ma fille"), a
-  closing ("Regards,", "Cordialement,", "Terima kasih,"); "X, Y and Z" continues the list;
+  closing ("Regards,", "Cordialement,", "Terima kasih,", a "--" signature), "named"/"bernama"/
+  "s'appelle", a lower-case chat honorific ("mbak Lia"), or an apposition after a person noun
+  or role ("the guy at the kiosk, Jason, was"); "X, Y and Z" continues the list; months, days,
+  holidays and common brands never start a name;
 - an address is a street (a number and a street word: "12 rue de la Paix", "14 Baker Street",
   "Jl. Sudirman No. 45", "No. 12, Jalan SS2/24") extended over the comma-separated unit,
   district, postcode and city parts around it; a street with no number anywhere ("Jalan Braga",
@@ -79,7 +82,10 @@ NAME_CUES = _words(
     "bien cordialement,", "bien à vous,", "salutations,", "signé :", "signé:", "merci à",
     "merci", "terima kasih", "terima kasih,", "salam,", "hormat saya,", "hormat kami,",
     "yang benar,", "wassalam,", "especially", "notamment", "surtout", "terutama", "terutamanya",
-    "khususnya", "thanks to", "grâce à",
+    "khususnya", "thanks to", "grâce à", "best wishes,", "warm regards,", "regards", "cheers",
+    "thanks", "many thanks", "merci beaucoup", "bien à toi,", "amitiés,", "bisous,",
+    "terima kasih banyak", "makasih", "makasih banyak", "trima kasih", "tq", "salam hormat,",
+    "dengan hormat,", "salam sejahtera,",
     # who to ask for, on whose behalf
     "ask for", "speak to", "demandez", "demander", "minta", "cari", "on behalf of",
     "de la part de", "au nom de", "atas nama", "invoice to", "bill to", "attention",
@@ -92,29 +98,65 @@ NAME_CUES = _words(
     "adviser", "representative", "rep", "manager", "staff member", "conseiller", "conseillère",
     "vendeur", "vendeuse", "livreur", "livreuse", "technicien", "technicienne", "caissier",
     "caissière", "teknisi", "kurir", "kurirnya", "kurier", "sopir", "kasir", "petugas",
-    "juruteknik", "despatch", "penghantar", "jurujual",
+    "juruteknik", "despatch", "penghantar", "jurujual", "assistant", "colleague", "coworker",
+    "supervisor", "receptionist", "waiter", "waitress", "nurse", "doctor", "neighbour",
+    "neighbor", "friend", "boss", "collègue", "voisin", "voisine", "ami", "amie", "copain",
+    "copine", "patron", "patronne", "infirmière", "infirmier", "un certain", "une certaine",
+    "a certain", "cs", "staf", "staff", "pegawai", "karyawan", "pelayan", "satpam", "ojol",
+    "driver ojol", "kawan", "teman", "rakan", "jiran", "tetangga", "pekerja",
     # relatives
     "mother", "father", "wife", "husband", "son", "daughter", "brother", "sister", "mum", "mom",
     "dad", "partner", "mère", "père", "femme", "mari", "fils", "fille", "frère", "sœur",
     "istri", "isteri", "suami", "anak", "adik", "kakak", "abang", "ayah", "emak",
 )  # fmt: skip
 SENTENCE_CUE = re.compile(
-    r"(?:^|[.!?,;:]\s*|\b(?:adik|suami|istri|isteri|anak|kakak|abang|ayah|ibu|emak|teman|kawan)\s+)"
+    r"(?:^|[.!?,;:]\s*|\b(?:adik|suami|istri|isteri|anak|kakak|abang|ayah|ibu|emak|teman|kawan|"
+    r"rakan|sahabat|jiran|tetangga|bos)\s+)"
     r"(?:saya|aku|this is)\s+",
     re.IGNORECASE,
 )
 """Weak cues, taken only where they open a sentence or follow a relative ("Adik saya Dian")."""
 NAMED = _words("named", "called", "nommé", "nommée", "appelé", "appelée", "bernama", "yang bernama")
+NAMED_ALONE = _words(
+    "named", "nommé", "nommée", "bernama", "yang bernama", "namanya", "s'appelle", "s’appelle",
+    "s'appelait", "s’appelait", "s'appelle", "dipanggil",
+)  # fmt: skip
+PERSON_NOUNS = _words(
+    "guy", "lady", "man", "woman", "girl", "boy", "gentleman", "chap", "bloke", "someone",
+    "somebody", "person", "quelqu'un", "quelqu’un", "monsieur", "dame", "femme", "homme",
+    "jeune homme", "jeune femme", "seorang", "orang", "lelaki", "perempuan", "cewek", "cowok",
+    "wanita", "pria", "budak",
+)  # fmt: skip
+"""Person nouns: a name follows them only through "named"/"called" ("a lady called Margaret")
+or as an apposition between commas ("the guy at the kiosk, Jason, was")."""
 NAME_CUE = re.compile(
-    rf"(?<![\w'’@])(?:{NAME_CUES})(?:(?<=\W)|(?![\w'’]))"
+    rf"(?:(?<![\w'’@])|(?<=\b[lLdD]['’]))(?:{NAME_CUES})(?:(?<=\W)|(?![\w'’]))"
     rf"(?:\s+(?:{NAMED}))?[\s,:]*"
     rf"(?:(?:{HONORIFICS})(?![\w'’])\s*)*",
     re.IGNORECASE,
 )
 HONORIFIC = re.compile(rf"(?<![\w'’])(?:{HONORIFICS})(?![\w'’])\s*(?:(?:{HONORIFICS})\s*)*")
+SPOKEN_HONORIFIC = re.compile(
+    r"(?<![\w'’])(?:pak|bu|bapak|ibu|mbak|mas|kak|kakak|abang|bang|encik|puan|cik|tuan|dik|"
+    r"adik|tante)\s+(?=[^\W\d_a-z])"
+)
+"""Honorifics as typed in chats, lower-case ("mbak Lia", "kak Ros"); a capital must follow."""
+NAMED_CUE = re.compile(
+    rf"(?<![\w'’@])(?:(?:{PERSON_NOUNS})\s+(?:{NAMED})|{NAMED_ALONE})(?![\w'’])\s*",
+    re.IGNORECASE,
+)
+APPOSITION = re.compile(
+    rf"(?<![\w'’@])(?:{PERSON_NOUNS}|{NAME_CUES})(?![\w'’])[^,.!?;:\n]{{0,40}},\s*"
+    r"(?-i:(?=[^\W\d_a-z][\w'’-]*(?:\s+[^\W\d_a-z][\w'’-]*){0,2}\s*(?:,|\)|—|–| - )))",
+    re.IGNORECASE,
+)
+"""A name between commas after a person noun or a role: "the guy at the kiosk, Jason, was"."""
+SIGNATURE = re.compile(r"(?:^|\s)(?:--|—|–|-)\s*(?=[^\W\d_][^\n]{0,40}$)")
+"""A sign-off dash at the end of a comment: "... -- Harriet Lowe"."""
 NAME_AT = re.compile(
-    r"(?:at the|au|à la|di|dari) (?:counter|desk|till|store|shop|reception|caisse|comptoir|"
-    r"accueil|kasir|kaunter|cawangan|gerai|toko|kedai)\b"
+    r"(?:at the|au|à la|à l'|di|dari|from|du|de l'|de la) ?(?:counter|desk|till|store|shop|"
+    r"reception|kiosk|billing|support|caisse|comptoir|accueil|boutique|magasin|agence|guichet|"
+    r"rayon|kasir|kaunter|cawangan|gerai|toko|kedai|loket|CS)\b"
 )
 """A capitalised word right before this is a staff member: "Priya at the counter"."""
 NAME_WORD = re.compile(r"[^\W\d_][\w'’-]*")
@@ -140,7 +182,23 @@ NOT_NAMES = {
     "menteri", "president", "minister", "notice", "seller", "penjual", "admin", "agan", "gan",
     "sis", "min", "kak", "bos", "boss",
     "sent", "here", "ici", "sini", "today", "aujourd'hui", "hari", "iphone", "android",
+    "everyone", "everybody", "staff", "tout", "semua", "mereka", "someone",
+    "facebook", "instagram", "whatsapp", "tiktok", "twitter", "youtube", "netflix", "telegram",
+    "gopay", "ovo", "foodpanda", "astro", "unifi", "maxis", "celcom", "digi",
+    "telkomsel", "indihome", "orange", "free", "sfr", "bouygues", "fnac", "darty", "carrefour",
 }  # fmt: skip
+CALENDAR_WORDS = {
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december", "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre", "januari", "februari",
+    "maret", "mac", "mei", "juni", "juli", "julai", "agustus", "ogos", "oktober", "disember",
+    "desember", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+    "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche", "senin", "selasa",
+    "rabu", "kamis", "khamis", "jumat", "jumaat", "sabtu", "minggu", "ahad", "isnin",
+    "christmas", "noël", "easter", "pâques", "ramadan", "ramadhan", "raya", "lebaran",
+}  # fmt: skip
+"""Months, days and holidays: capitalised, never the first word of a name (a later word may be
+one: "Tan Mei Ling")."""
 
 
 def names(text: str) -> Iterator[Found]:
@@ -152,13 +210,17 @@ def names(text: str) -> Iterator[Found]:
     starts |= {
         m.end() for m in HONORIFIC.finditer(text) if m.start() == 0 or text[m.start() - 1] != "'"
     }
+    if not title_case:
+        for pattern in (SPOKEN_HONORIFIC, NAMED_CUE, APPOSITION, SIGNATURE):
+            starts |= {m.end() for m in pattern.finditer(text)}
     for m in () if title_case else NAME_AT.finditer(text):
         before = list(NAME_WORD.finditer(text[max(0, m.start() - 30) : m.start()]))
         if before and before[-1].end() == min(30, m.start()) - 1:
             starts.add(max(0, m.start() - 30) + before[-1].start())
     starts |= set() if title_case else {m.end() for m in PEOPLE_LIST.finditer(text)}
     for start in sorted(starts):
-        yield from _name_list(text, start)
+        honorific = HONORIFIC.match(text, start)
+        yield from _name_list(text, honorific.end() if honorific else start)
 
 
 def _name_list(text: str, start: int) -> Iterator[Found]:
@@ -186,6 +248,8 @@ def _name_end(text: str, start: int, *, single: bool = False) -> int:
     while count < (1 if single else 4):
         word = NAME_WORD.match(text, position)
         if not word or not _is_name_word(word.group()):
+            break
+        if not count and word.group().lower() in CALENDAR_WORDS:
             break
         end, count = word.end(), count + 1
         gap = CONNECTOR.match(text, end)
