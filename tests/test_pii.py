@@ -8,6 +8,7 @@ import pytest
 from pii_samples import clean, personal
 
 from voc.nlp.pii import PII_TYPES, PiiSpan, detect, mask, redact
+from voc.nlp.pii.metadata import redact_metadata
 from voc.nlp.pii.scoring import SpanScores
 
 
@@ -102,3 +103,32 @@ def test_spans_never_overlap():
         spans = detect(sample.text)
         assert all(a.end <= b.start for a, b in pairwise(spans))
         assert all(isinstance(s, PiiSpan) and s.type in PII_TYPES for s in spans)
+
+
+def test_metadata_is_masked_by_key_and_by_content():
+    metadata = {
+        "customer_id": "C-77",
+        "customerName": "Nur Aisyah",
+        "nama_lengkap": "Budi Santoso",
+        "product_name": "Galaxy Buds",
+        "no_telefon": 60123456789,
+        "contact": {"e-mail": "a.b@contoh.my", "city": "Ipoh"},
+        "comment_extra": "Sila hubungi Puan Rohani di 012-345 6789",
+        "segment": "premium",
+        "score": 9,
+    }
+    assert redact_metadata(metadata, "mask") == {
+        "customer_id": "C-77",
+        "customerName": "[NAME]",
+        "nama_lengkap": "[NAME]",
+        "product_name": "Galaxy Buds",
+        "no_telefon": "[PHONE]",
+        "contact": {"e-mail": "[EMAIL]", "city": "Ipoh"},
+        "comment_extra": "Sila hubungi Puan [NAME] di [PHONE]",
+        "segment": "premium",
+        "score": 9,
+    }
+    dropped = redact_metadata(metadata, "drop_text")
+    assert dropped["customerName"] is None and dropped["comment_extra"] is None
+    assert dropped["segment"] == "premium" and dropped["customer_id"] == "C-77"
+    assert redact_metadata(metadata, "none") == metadata

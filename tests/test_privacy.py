@@ -143,3 +143,67 @@ def test_retention_sweep_removes_an_expired_job_completely(client, app, wait_for
     with engine.connect() as connection:
         (logged,) = connection.execute(select(deletions).where(deletions.c.target == job_id)).all()
     assert logged.kind == "retention"
+
+
+PERSONAL_METADATA = {
+    "customer_id": "cust-meta-9",
+    "customer_name": "Odile Vasseur",
+    "email": "odile.vasseur@exemple.fr",
+    "telephone": "06 98 12 45 77",
+    "note": "rappeler au 06 98 12 45 77 ou odile.vasseur@exemple.fr",
+    "segment": "premium",
+    "score": 2,
+    "score_type": "csat",
+}
+PERSONAL_VALUES = ("Odile", "Vasseur", "odile.vasseur@exemple.fr", "06 98 12 45 77")
+
+
+def test_metadata_personal_data_is_masked_everywhere(client, app, wait_for_job):
+    job_id = _submit(
+        client,
+        [{"id": "md-1", "text": "Livraison lente, carton abîmé.", "metadata": PERSONAL_METADATA}],
+    )
+    wait_for_job(client, job_id)
+    analyzed = client.post(
+        "/v1/analyze",
+        json={
+            "documents": [{"id": "md-alert", "text": CHURN_TEXT, "metadata": PERSONAL_METADATA}],
+        },
+    )
+    assert analyzed.status_code == 200
+    _wait_for_alert(app, "md-alert")
+    alerts = app.extensions["voc"].alerts.list_alerts(status=None, limit=500, offset=0)
+    quoted = [
+        analyzed.get_data(as_text=True),
+        client.get(f"/v1/jobs/{job_id}/results").get_data(as_text=True),
+        client.get(f"/v1/jobs/{job_id}/report.json").get_data(as_text=True),
+        json.dumps(alerts, ensure_ascii=False),
+        _everything(app),
+    ]
+    for where in quoted:
+        for value in PERSONAL_VALUES:
+            assert value not in where
+    everything = quoted[-1]
+    assert '"customer_name": "[NAME]"' in everything and '"email": "[EMAIL]"' in everything
+    assert '"note": "rappeler au [PHONE] ou [EMAIL]"' in everything
+    assert '"segment": "premium"' in everything and "cust-meta-9" in everything
+
+    response = client.post("/v1/erasure", json={"customer_id": "cust-meta-9"})
+    assert response.status_code == 200
+    removed = response.get_json()["removed"]
+    assert removed["job_documents"] == 1 and removed["alerts"] >= 1
+    assert "cust-meta-9" not in _everything(app)
+
+
+def test_drop_text_drops_metadata_strings_with_personal_data(client, app, wait_for_job):
+    job_id = _submit(
+        client,
+        [{"id": "mdd-1", "text": "Colis en retard.", "metadata": PERSONAL_METADATA}],
+        redact="drop_text",
+    )
+    wait_for_job(client, job_id)
+    everything = _everything(app)
+    for value in PERSONAL_VALUES:
+        assert value not in everything
+    assert '"customer_name": null' in everything and '"note": null' in everything
+    assert '"segment": "premium"' in everything and "cust-meta-9" in everything

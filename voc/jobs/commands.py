@@ -131,7 +131,12 @@ def _analyze(args: argparse.Namespace) -> int:
         print(f"voc: warning: {warning}", file=sys.stderr)
     if analyzer is not None:
         documents = analysed_documents(
-            args.file, summary.file, args.output, columns=_columns(args), settings=settings
+            args.file,
+            summary.file,
+            args.output,
+            columns=_columns(args),
+            settings=settings,
+            redact=options["redact"],
         )
         prepared = prepare_documents(analyzer, documents, refused=summary.failed)
         if args.report:

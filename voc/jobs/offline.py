@@ -27,6 +27,7 @@ from voc.jobs.output import csv_lines, jsonl_lines, read_results
 from voc.jobs.types import ResultRow
 from voc.jobs.worker import analyze_rows
 from voc.nlp.analyzer import Analyzer
+from voc.nlp.pii.metadata import redact_metadata
 from voc.registry.loader import load_analyzer
 
 Chunk = list[tuple[int, Row]]
@@ -164,19 +165,27 @@ def analyze_file(
 
 
 def analysed_documents(
-    path: Path, info: FileInfo, out: Path, *, columns: Columns, settings: Settings
+    path: Path,
+    info: FileInfo,
+    out: Path,
+    *,
+    columns: Columns,
+    settings: Settings,
+    redact: str = "none",
 ) -> Iterator[dict[str, Any]]:
     """The results in OUT with the text and metadata of their input rows (`info` from the
     run's `Summary.file`), refused rows left out: what `voc analyze --report` and `--export`
     build from, after the run. A result that carries its text as returned (the `pii` feature:
-    masked, or None under "drop_text") keeps it: the report never shows what was redacted."""
+    masked, or None under "drop_text") keeps it, and the metadata is redacted as `redact`
+    asks: the report never shows what was redacted."""
     with path.open("rb") as stream:
         rows = _rows(stream, info, columns, settings)
         for row, result in zip(rows, read_results(out), strict=True):
             if row.feedback is not None and "error" not in result:
                 feedback = row.feedback
                 text = result.get("text", feedback.text)
-                yield {**result, "text": text or "", "metadata": feedback.metadata}
+                metadata = redact_metadata(feedback.metadata, redact)
+                yield {**result, "text": text or "", "metadata": metadata}
 
 
 def check_input(path: Path, out: Path, columns: Columns, settings: Settings) -> FileInfo:

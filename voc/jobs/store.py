@@ -46,6 +46,7 @@ from voc.jobs.ingest import IngestError, Row
 from voc.jobs.types import FINISHED, RECEIVING, RUNNABLE, ResultRow
 from voc.nlp.batch import feedback_to_json
 from voc.nlp.pii import detect, mask
+from voc.nlp.pii.metadata import redact_metadata
 from voc.storage import DEFAULT_TENANT, metadata, owned_by, tenant_column_value
 
 log = logging.getLogger(__name__)
@@ -263,7 +264,7 @@ class JobStore:
                 raise
             return existing
         try:
-            total = self._store_rows(job_id, rows, chunk_size)
+            total = self._store_rows(job_id, rows, chunk_size, options.get("redact") or "none")
             if total == 0:
                 raise IngestError("EmptyFile", "the input has no rows (a header alone is not data)")
         except BaseException:
@@ -292,7 +293,7 @@ class JobStore:
             raise JobNotReady(f"job {row.id} under this Idempotency-Key is still being received")
         return _job(row, replayed=True)
 
-    def _store_rows(self, job_id: str, rows: Iterable[Row], chunk_size: int) -> int:
+    def _store_rows(self, job_id: str, rows: Iterable[Row], chunk_size: int, redact: str) -> int:
         position, documents, chunks = 0, [], []
         conn = self.engine.connect()
         try:
@@ -300,7 +301,9 @@ class JobStore:
             for row in rows:
                 if position % chunk_size == 0:
                     chunks.append({"job_id": job_id, "chunk": position // chunk_size})
-                documents.append(_document_row(job_id, position, position // chunk_size, row))
+                documents.append(
+                    _document_row(job_id, position, position // chunk_size, row, redact)
+                )
                 position += 1
                 if len(documents) >= INSERT_BATCH:
                     _flush(conn, documents, chunks)
@@ -661,14 +664,19 @@ class JobStore:
             ).scalar_one()
 
 
-def _document_row(job_id: str, position: int, chunk: int, row: Row) -> dict[str, Any]:
+def _document_row(job_id: str, position: int, chunk: int, row: Row, redact: str) -> dict[str, Any]:
+    """A row as stored. Its metadata is redacted now (the analysis reads only its score and
+    touchpoint, never personal data); its text once its chunk is analysed."""
     if row.feedback is not None:
+        body = feedback_to_json(row.feedback)
+        if "metadata" in body:
+            body["metadata"] = redact_metadata(body["metadata"], redact)
         return {
             "job_id": job_id,
             "position": position,
             "chunk": chunk,
             "doc_id": row.feedback.id,
-            "body": json.dumps(feedback_to_json(row.feedback), ensure_ascii=False),
+            "body": json.dumps(body, ensure_ascii=False),
             "error_code": None,
             "error_message": None,
         }

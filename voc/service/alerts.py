@@ -59,6 +59,7 @@ from voc.alerts.rules import (
 from voc.config import Settings
 from voc.nlp.batch import result_dict
 from voc.nlp.journey import Journey, Touchpoint
+from voc.nlp.pii.metadata import redact_metadata
 from voc.nlp.types import Analysis, Feedback
 from voc.service import webhooks
 from voc.storage import DEFAULT_TENANT, metadata, owned_by, tenant_column_value
@@ -304,7 +305,7 @@ class AlertService:
                     else {"id": touchpoint.id, "label": touchpoint.label},
                     "document": {
                         **result_dict(feedback, analysis, redact, with_text=True),
-                        "metadata": feedback.metadata,
+                        "metadata": redact_metadata(feedback.metadata, redact),
                     },
                 },
             },
