@@ -162,7 +162,10 @@ def _schemas(settings: Settings) -> dict[str, Any]:
         },
         "Metadata": {
             "type": "object",
-            "description": "Free keys allowed; these have a meaning.",
+            "description": "Free keys allowed; these have a meaning. Under `redact` mask or "
+            "drop_text, personal data in string values (a name, e-mail, phone or address key, "
+            "or found in the value) is masked or dropped before it is stored or sent in an "
+            "alert; customer_id is kept (erasure matches on it).",
             "properties": {
                 "score": {"type": ["number", "null"]},
                 "score_type": {
