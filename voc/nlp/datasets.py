@@ -31,6 +31,70 @@ class Example:
     labels: dict[str, Any] = field(default_factory=dict)
 
 
+SENTIMENT_SOURCES = (
+    "en_uci_sentiment_labelled_sentences.jsonl",
+    "nusax_senti_en_id.jsonl",
+    "fr_allocine_tvseries_sentiment.jsonl",
+    "fr_tripadvisor_restaurants_absa.jsonl",
+    "indonlu_smsa.jsonl",
+    "id_prdect_tokopedia.jsonl",
+    "ms_news_sentiment.jsonl",
+    "ms_translated_uci_sentences.jsonl",
+    "id_shopee_app_reviews_gplay.jsonl",
+    "ms_shopee_my_cililado_reviews.jsonl",
+)
+"""Files with a sentiment label or a star rating (stars are weak labels: `WEAK_LABEL_WEIGHT`)."""
+
+MATCHING_SOURCES = {
+    "mams_absa_en.jsonl": "aspects",
+    "semeval14_absa_en.jsonl": "aspects",
+    "semeval15_absa_en.jsonl": "aspects",
+    "semeval16_absa_en.jsonl": "aspects",
+    "indonlu_casa.jsonl": "aspects",
+    "indonlu_hoasa.jsonl": "aspects",
+    "fr_tripadvisor_restaurants_absa.jsonl": "aspects",
+    "en_bitext_customer_support.jsonl": "intent",
+    "en_cfpb_complaints_sample.jsonl": "issue",
+}
+"""Files whose rows carry categories, and where: `aspects[].category` or a `labels` key."""
+
+FOLDS = (
+    ("en_uci_sentiment_labelled_sentences.jsonl", "ms_translated_uci_sentences.jsonl"),
+    ("nusax_senti_en_id.jsonl",),
+    ("fr_allocine_tvseries_sentiment.jsonl",),
+    ("fr_tripadvisor_restaurants_absa.jsonl",),
+    ("indonlu_smsa.jsonl",),
+    ("id_prdect_tokopedia.jsonl",),
+    ("ms_news_sentiment.jsonl",),
+    ("id_shopee_app_reviews_gplay.jsonl",),
+    ("ms_shopee_my_cililado_reviews.jsonl",),
+    (
+        "mams_absa_en.jsonl",
+        "semeval14_absa_en.jsonl",
+        "semeval15_absa_en.jsonl",
+        "semeval16_absa_en.jsonl",
+    ),
+    ("indonlu_casa.jsonl",),
+    ("indonlu_hoasa.jsonl",),
+    ("en_bitext_customer_support.jsonl",),
+    ("en_cfpb_complaints_sample.jsonl",),
+)
+"""Leave-one-dataset-out folds. Files that share sentences are left out together (the UCI
+sentences and their Malay translation; MAMS and the SemEval years, see the data README), or
+the left-out file would be partly seen in training."""
+
+WEAK_LABEL_WEIGHT = 0.5
+"""Weight of a label derived from stars (1-2 negative, 3 neutral, 4-5 positive) against a
+label a person gave: stars and text disagree on some reviews."""
+
+
+def stars_to_sentiment(stars: float) -> str:
+    """1-2 stars negative, 3 neutral, 4-5 positive."""
+    if stars <= 2:
+        return "negative"
+    return "neutral" if stars < 4 else "positive"
+
+
 class DataMissingError(FileNotFoundError):
     """The labelled data directory or one of its files is absent."""
 
@@ -84,6 +148,16 @@ def _csv_row(row: dict[str, str]) -> dict[str, Any]:
     aspects = out.pop("aspects", "") or ""
     out["aspects"] = [{"category": c.strip()} for c in aspects.split(";") if c.strip()]
     return out
+
+
+def sample_rows(examples: list[Example], limit: int | None) -> list[Example]:
+    """At most `limit` rows of one file, chosen by a hash of their ids (stable across runs,
+    independent of file order), in file order."""
+    if limit is None or len(examples) <= limit:
+        return examples
+    ranked = sorted(examples, key=lambda e: hashlib.sha256(e.id.encode()).hexdigest())
+    keep = {e.id for e in ranked[:limit]}
+    return [e for e in examples if e.id in keep]
 
 
 def file_fingerprint(path: Path) -> dict[str, str]:

@@ -32,13 +32,13 @@ from voc.nlp.evaluation import classification_report, report_markdown
 from voc.nlp.sentiment import ADAPTER_DIR, SentimentHead
 from voc.nlp.train import (
     SentimentTrainingArgs,
-    balanced_weights,
     calibration_split,
     document_vectors,
     fit_temperature,
     load_sentiment_split,
     sentiment_command,
     train_sentiment,
+    training_weights,
 )
 from voc.nlp.types import SENTIMENT_LABELS
 
@@ -195,7 +195,9 @@ def fine_tune_sentiment(
     train, train_y, dev, dev_y = load_sentiment_split(data_dir, args)
     fit_idx, cal_idx = calibration_split(train, train_y, args)
     labels = np.array([SENTIMENT_LABELS.index(train_y[i]) for i in fit_idx])
-    weights = balanced_weights([train[i] for i in fit_idx], [train_y[i] for i in fit_idx])
+    weights = training_weights(
+        [train[i] for i in fit_idx], [train_y[i] for i in fit_idx], args.weighting
+    )
     model, weight, bias, facts = _train_adapter(
         settings,
         [train[i].text for i in fit_idx],
@@ -223,7 +225,14 @@ def fine_tune_sentiment(
     digest = hashlib.sha256(
         weight.tobytes() + bias.tobytes() + (adapter_dir / "adapter_model.safetensors").read_bytes()
     ).hexdigest()[:8]
-    head = SentimentHead(weight, bias, temperature, args.mixed_threshold, f"sentiment@ft-{digest}")
+    head = SentimentHead(
+        weight,
+        bias,
+        temperature,
+        args.mixed_threshold,
+        f"sentiment@ft-{digest}",
+        complaint_threshold=frozen_head.complaint_threshold,
+    )
     report = classification_report(
         dev,
         dev_y,

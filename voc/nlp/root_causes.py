@@ -351,18 +351,19 @@ def tag_root_causes(
     clauses: Sequence[Segment],
     proba: np.ndarray,
     clause_sentiment: np.ndarray,
+    complaint: np.ndarray,
     *,
     rule: Abstention,
 ) -> tuple[RootCauseTag, ...]:
     """One document's root causes from its clauses' tag probabilities (clauses x causes).
 
-    A cause explains dissatisfaction, so a clearly positive clause gives none: in "fast
-    delivery but the screen arrived cracked" the first clause is about delivery speed, but
-    praised, and only the second is evidence (of the damage). Sorted by score.
+    A cause explains dissatisfaction, so only a complaint clause (`complaint`, from the
+    sentiment head) gives one: in "fast delivery but the screen arrived cracked" the first
+    clause is about delivery speed, but praised, and only the second is evidence (of the
+    damage); "I ordered a phone last week." is about ordering, but no complaint. Sorted by
+    score.
     """
-    labels = np.asarray(clause_sentiment).argmax(axis=1) if len(clauses) else np.zeros(0)
-    complaint = labels != SENTIMENT_LABELS.index("positive")
-    fired = rule.fires(proba) & complaint[:, None]
+    fired = rule.fires(proba) & np.asarray(complaint, dtype=bool)[:, None]
     tags = []
     for k, cause in enumerate(taxonomy.root_causes):
         hits = np.flatnonzero(fired[:, k])
@@ -374,7 +375,7 @@ def tag_root_causes(
                 id=cause.id,
                 label=cause.label,
                 score=float(proba[best, k]),
-                sentiment=SENTIMENT_LABELS[int(labels[best])],
+                sentiment=SENTIMENT_LABELS[int(np.argmax(clause_sentiment[best]))],
                 touchpoint=cause.touchpoint,
                 evidence=tuple(clauses[i] for i in hits),
             )
@@ -428,6 +429,8 @@ class DocumentClauses:
     """(clauses, dim) unit embeddings, as the Analyzer computed them."""
     sentiment: np.ndarray
     """(clauses, 3) sentiment probabilities in `SENTIMENT_LABELS` order."""
+    complaint: np.ndarray
+    """(clauses,) True where the clause is a complaint (`SentimentHead.complaints`)."""
     metadata_touchpoint: str | None = None
 
 
@@ -518,6 +521,7 @@ class RootCauseTagger:
                 document.clauses,
                 cause_proba[rows],
                 document.sentiment,
+                document.complaint,
                 rule=cause_rule,
             )
             results.append(

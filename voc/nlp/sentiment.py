@@ -33,6 +33,10 @@ class SentimentHead:
     temperature: float
     mixed_threshold: float
     version: str
+    complaint_threshold: float = 0.5
+    """P(negative) from which a clause counts as a complaint: root causes are only looked for
+    in complaints, so a neutral, factual clause ("I ordered a phone last week.") gets none.
+    Fitted by `voc train sentiment` on complaint-labelled tweets no head trains on."""
 
     @classmethod
     def load(cls, artifact_dir: Path) -> SentimentHead:
@@ -46,6 +50,7 @@ class SentimentHead:
             temperature=float(config["temperature"]),
             mixed_threshold=float(config["mixed_threshold"]),
             version=config["version"],
+            complaint_threshold=float(config["complaint_threshold"]),
         )
 
     def save(self, artifact_dir: Path, extra_config: dict) -> None:
@@ -55,10 +60,15 @@ class SentimentHead:
             "labels": list(SENTIMENT_LABELS),
             "temperature": self.temperature,
             "mixed_threshold": self.mixed_threshold,
+            "complaint_threshold": self.complaint_threshold,
             "version": self.version,
             **extra_config,
         }
         (artifact_dir / CONFIG).write_text(json.dumps(config, indent=2) + "\n")
+
+    def complaints(self, proba: np.ndarray) -> np.ndarray:
+        """Which rows of (n, 3) probabilities are complaints (see `complaint_threshold`)."""
+        return proba[:, SENTIMENT_LABELS.index("negative")] >= self.complaint_threshold
 
     def predict_proba(self, vectors: np.ndarray) -> np.ndarray:
         """(n, 384) embeddings -> (n, 3) probabilities in `SENTIMENT_LABELS` order."""

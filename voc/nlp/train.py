@@ -11,7 +11,7 @@ import hashlib
 import logging
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,7 +19,15 @@ import numpy as np
 
 from voc import paths
 from voc.nlp.cards import markdown_table, write_card
-from voc.nlp.datasets import Example, file_fingerprint, iter_examples
+from voc.nlp.datasets import (
+    SENTIMENT_SOURCES,
+    WEAK_LABEL_WEIGHT,
+    Example,
+    file_fingerprint,
+    iter_examples,
+    sample_rows,
+    stars_to_sentiment,
+)
 from voc.nlp.encoder import DIM, Encoder
 from voc.nlp.evaluation import classification_report, report_markdown, sentiment_metrics
 from voc.nlp.segment import Segmenter
@@ -29,31 +37,19 @@ from voc.nlp.vectors import embed_documents
 
 log = logging.getLogger(__name__)
 
-SENTIMENT_FILES = (
-    "en_uci_sentiment_labelled_sentences.jsonl",
-    "nusax_senti_en_id.jsonl",
-    "fr_allocine_tvseries_sentiment.jsonl",
-    "fr_tripadvisor_restaurants_absa.jsonl",
-    "indonlu_smsa.jsonl",
-    "id_prdect_tokopedia.jsonl",
-    "ms_news_sentiment.jsonl",
-    "ms_translated_uci_sentences.jsonl",
-)
-
-
-def stars_to_sentiment(stars: float) -> str:
-    """TripAdvisor gives stars, not sentiment: 1-2 negative, 3 neutral, 4-5 positive."""
-    if stars <= 2:
-        return "negative"
-    return "neutral" if stars < 4 else "positive"
-
 
 def sentiment_label(example: Example) -> str | None:
+    """The label a person gave, else the one the stars imply (a weak label), else None."""
     if example.sentiment is not None:
         return example.sentiment
     if example.score_type == "stars5" and example.score is not None:
         return stars_to_sentiment(example.score)
     return None
+
+
+def label_weight(example: Example) -> float:
+    """1 for a label a person gave, `WEAK_LABEL_WEIGHT` for one derived from stars."""
+    return 1.0 if example.sentiment is not None else WEAK_LABEL_WEIGHT
 
 
 def embed_cached(
@@ -108,22 +104,33 @@ def document_vectors(encoder: Encoder, examples: list[Example]) -> np.ndarray:
     return np.stack([v.document for v in vectors])
 
 
+WEIGHTINGS = ("sqrt", "balanced", "none")
+
+
 @dataclass(frozen=True)
 class SentimentTrainingArgs:
     """Validated options of `voc train sentiment`."""
 
-    max_train_per_file: int = 3000
+    max_train_per_file: int | None = None
+    """Rows per file (a seeded sample); None: every row (the default: the cap cost neutral
+    precision and the sources it under-sampled)."""
     calibration_fraction: float = 0.1
-    c_grid: tuple[float, ...] = (0.5, 2.0, 8.0)
+    c_grid: tuple[float, ...] = (0.5, 2.0, 8.0, 32.0)
+    weighting: str = "sqrt"
+    """`sqrt`: each file and each class weighs by the square root of its row count (large
+    sources count more, not in proportion); `balanced`: every (language, label) cell weighs
+    the same; `none`. Star-derived labels weigh `WEAK_LABEL_WEIGHT` in every scheme."""
     mixed_threshold: float = 0.7
     seed: int = 0
     max_dev_per_file: int | None = None
     """Evaluate on a seeded sample of each dev split (None: all of it, the comparable default)."""
-    files: tuple[str, ...] = field(default=SENTIMENT_FILES)
+    files: tuple[str, ...] = field(default=SENTIMENT_SOURCES)
 
     def __post_init__(self) -> None:
-        if self.max_train_per_file < 50:
-            raise ValueError("max_train_per_file must be >= 50")
+        if self.max_train_per_file is not None and self.max_train_per_file < 50:
+            raise ValueError("max_train_per_file must be >= 50 (or None for every row)")
+        if self.weighting not in WEIGHTINGS:
+            raise ValueError(f"weighting must be one of {WEIGHTINGS}")
         if self.max_dev_per_file is not None and self.max_dev_per_file < 10:
             raise ValueError("max_dev_per_file must be >= 10 (or None for the whole dev split)")
         if not 0 < self.calibration_fraction < 0.5:
@@ -135,16 +142,18 @@ class SentimentTrainingArgs:
 def load_sentiment_split(
     data_dir: Path, args: SentimentTrainingArgs
 ) -> tuple[list[Example], list[str], list[Example], list[str]]:
-    rng = np.random.default_rng(args.seed)
     dev_rng = np.random.default_rng([args.seed, 1])  # independent of the train sample
     train, train_y, dev, dev_y = [], [], [], []
     for name in args.files:
         rows = [(e, sentiment_label(e)) for e in iter_examples(data_dir / name)]
         rows = [(e, y) for e, y in rows if y is not None]
-        file_train = [r for r in rows if r[0].split == "train"]
-        if len(file_train) > args.max_train_per_file:
-            keep = rng.choice(len(file_train), args.max_train_per_file, replace=False)
-            file_train = [file_train[i] for i in sorted(keep)]
+        kept = {
+            e.id
+            for e in sample_rows(
+                [e for e, _ in rows if e.split == "train"], args.max_train_per_file
+            )
+        }
+        file_train = [r for r in rows if r[0].id in kept]
         for e, y in file_train:
             train.append(e)
             train_y.append(y)
@@ -173,10 +182,21 @@ def calibration_split(
     )
 
 
-def balanced_weights(examples: list[Example], labels: list[str]) -> np.ndarray:
-    """Each (language, label) cell weighs the same in total, so no language or class dominates."""
-    cells = Counter((e.lang, y) for e, y in zip(examples, labels, strict=True))
-    weights = np.array([1.0 / cells[(e.lang, y)] for e, y in zip(examples, labels, strict=True)])
+def training_weights(examples: list[Example], labels: list[str], scheme: str) -> np.ndarray:
+    """Per-row sample weights (mean 1) under `scheme` (see `SentimentTrainingArgs.weighting`)."""
+    if scheme == "balanced":
+        cells = Counter((e.lang, y) for e, y in zip(examples, labels, strict=True))
+        weights = np.array(
+            [1.0 / cells[(e.lang, y)] for e, y in zip(examples, labels, strict=True)]
+        )
+    elif scheme == "sqrt":
+        files, classes = Counter(e.source for e in examples), Counter(labels)
+        weights = np.array(
+            [(files[e.source] * classes[y]) ** -0.5 for e, y in zip(examples, labels, strict=True)]
+        )
+    else:
+        weights = np.ones(len(examples))
+    weights = weights * np.array([label_weight(e) for e in examples])
     return weights * len(weights) / weights.sum()
 
 
@@ -213,6 +233,77 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
     return float(min(grid, key=nll))
 
 
+def fit_sentiment_head(
+    x: np.ndarray,
+    y: np.ndarray,
+    examples: list[Example],
+    fit_idx: np.ndarray,
+    cal_idx: np.ndarray,
+    args: SentimentTrainingArgs,
+) -> tuple[SentimentHead, float]:
+    """Logistic regression on `fit_idx` rows weighted by `args.weighting`, C chosen by the mean
+    macro-F1 per source file on `cal_idx` rows, temperature fitted on the same rows.
+
+    `y` indexes `SENTIMENT_LABELS`. The LODO evaluation and `voc train sentiment` both call
+    this, so what is measured is what is trained.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    fit_examples = [examples[i] for i in fit_idx]
+    weights = training_weights(
+        fit_examples, [SENTIMENT_LABELS[k] for k in y[fit_idx]], args.weighting
+    )
+    cal_examples = [examples[i] for i in cal_idx]
+    cal_gold = [SENTIMENT_LABELS[k] for k in y[cal_idx]]
+    best = None
+    for c in args.c_grid:
+        model = LogisticRegression(C=c, max_iter=3000)
+        model.fit(x[fit_idx], y[fit_idx], sample_weight=weights)
+        held_out = sentiment_metrics(
+            cal_examples, cal_gold, [SENTIMENT_LABELS[k] for k in model.predict(x[cal_idx])]
+        )
+        score = np.mean([v["macro_f1"] for k, v in held_out.items() if k.startswith("file:")])
+        if best is None or score > best[0]:
+            best = (score, c, model)
+    _, c, model = best
+    weight, bias = three_class_weights(model)
+    temperature = fit_temperature(x[cal_idx] @ weight.T + bias, y[cal_idx])
+    digest = hashlib.sha256(weight.tobytes() + bias.tobytes()).hexdigest()[:8]
+    head = SentimentHead(weight, bias, temperature, args.mixed_threshold, f"sentiment@{digest}")
+    return head, c
+
+
+COMPLAINT_FILE = "en_complaints_social_media.jsonl"
+"""Tweets to companies that people labelled complaint or not: where the complaint threshold is
+fitted (train split) and measured (dev split). No sentiment head trains on this file."""
+
+
+def complaint_rows(data_dir: Path, split: str) -> tuple[list[Example], np.ndarray]:
+    """The complaint file's rows of one split and whether each is a complaint."""
+    rows = [e for e in iter_examples(data_dir / COMPLAINT_FILE) if e.split == split]
+    return rows, np.array([bool(e.labels.get("complaint")) for e in rows])
+
+
+def fit_complaint_threshold(p_negative: np.ndarray, is_complaint: np.ndarray) -> float:
+    """The P(negative) threshold with the best complaint F1 (grid of 0.05 steps)."""
+    from sklearn.metrics import f1_score
+
+    grid = np.round(np.arange(0.1, 0.9, 0.05), 2)
+    return float(max(grid, key=lambda t: f1_score(is_complaint, p_negative >= t)))
+
+
+def complaint_metrics(p_negative: np.ndarray, is_complaint: np.ndarray, threshold: float) -> dict:
+    from sklearn.metrics import f1_score, precision_score, recall_score
+
+    flagged = p_negative >= threshold
+    return {
+        "n": len(flagged),
+        "f1": round(float(f1_score(is_complaint, flagged)), 4),
+        "precision": round(float(precision_score(is_complaint, flagged)), 4),
+        "recall": round(float(recall_score(is_complaint, flagged)), 4),
+    }
+
+
 def train_sentiment(
     data_dir: Path,
     out_dir: Path,
@@ -221,8 +312,6 @@ def train_sentiment(
     args: SentimentTrainingArgs | None = None,
 ) -> dict:
     """Fit, calibrate and evaluate the sentiment head; write artifact + card; return the metrics."""
-    from sklearn.linear_model import LogisticRegression
-
     args = args or SentimentTrainingArgs()
     started = time.perf_counter()
     train, train_y, dev, dev_y = load_sentiment_split(data_dir, args)
@@ -230,30 +319,21 @@ def train_sentiment(
     x_dev = document_vectors(encoder, dev)
     y_all = np.array([SENTIMENT_LABELS.index(y) for y in train_y])
     fit_idx, cal_idx = calibration_split(train, train_y, args)
-    weights = balanced_weights(train, train_y)
-
-    best = None
-    for c in args.c_grid:
-        model = LogisticRegression(C=c, max_iter=2000)
-        model.fit(x_all[fit_idx], y_all[fit_idx], sample_weight=weights[fit_idx])
-        predicted = model.predict(x_all[cal_idx])
-        held_out = sentiment_metrics(
-            [train[i] for i in cal_idx],
-            [train_y[i] for i in cal_idx],
-            [SENTIMENT_LABELS[k] for k in predicted],
-        )
-        score = np.mean([v["macro_f1"] for k, v in held_out.items() if k.startswith("lang:")])
-        if best is None or score > best[0]:
-            best = (score, c, model)
-    _, c, model = best
-    weight, bias = three_class_weights(model)
-    temperature = fit_temperature(x_all[cal_idx] @ weight.T + bias, y_all[cal_idx])
-    digest = hashlib.sha256(weight.tobytes() + bias.tobytes()).hexdigest()[:8]
-    head = SentimentHead(weight, bias, temperature, args.mixed_threshold, f"sentiment@{digest}")
+    head, c = fit_sentiment_head(x_all, y_all, train, fit_idx, cal_idx, args)
+    negative = SENTIMENT_LABELS.index("negative")
+    tweets, is_complaint = complaint_rows(data_dir, "train")
+    threshold = fit_complaint_threshold(
+        head.predict_proba(document_vectors(encoder, tweets))[:, negative], is_complaint
+    )
+    head = replace(head, complaint_threshold=threshold)
+    tweets, is_complaint = complaint_rows(data_dir, "dev")
+    complaints_dev = complaint_metrics(
+        head.predict_proba(document_vectors(encoder, tweets))[:, negative], is_complaint, threshold
+    )
 
     report = classification_report(dev, dev_y, head.predict_proba(x_dev), SENTIMENT_LABELS)
     texts = [e.text for e in dev]
-    data = [file_fingerprint(data_dir / name) for name in args.files]
+    data = [file_fingerprint(data_dir / name) for name in (*args.files, COMPLAINT_FILE)]
     metrics = {
         "dev": report["groups"],
         "per_class": report["per_class"],
@@ -263,8 +343,10 @@ def train_sentiment(
             for name, predict in (("vader", vader_labels), ("asent", asent_labels))
         },
         "dev_ece": report["calibration_error"],
+        "complaint_threshold": threshold,
+        "complaints_dev": complaints_dev,
         "chosen_c": c,
-        "temperature": round(temperature, 4),
+        "temperature": round(head.temperature, 4),
         "train_examples": len(fit_idx),
         "calibration_examples": len(cal_idx),
         "train_label_counts": dict(
@@ -332,12 +414,18 @@ def _write_sentiment_card(
             "int8, the serving path). A document's vector is what the analyzer computes: each "
             "clause encoded once and the document pooled from its clauses (length-weighted "
             "mean; a one-clause text is encoded whole), so training sees what serving sees. "
-            "Classes negative/neutral/positive, each (language, label) "
-            "cell weighted equally; C chosen and temperature fitted on a held-out 10% of train. "
-            "TripAdvisor stars map to labels (1-2 negative, 3 neutral, 4-5 positive); binary "
+            f"Classes negative/neutral/positive, weighting `{args.weighting}` "
+            "(`SentimentTrainingArgs.weighting`); C chosen (mean macro-F1 per file) and "
+            "temperature fitted on a held-out 10% of train. Star ratings are weak labels "
+            "(1-2 negative, 3 neutral, 4-5 positive, half weight); binary "
             "datasets have no neutral class, so their macro-F1 averages over the two gold "
             "classes. `mixed` is a document rule: one clause with P(positive) and another with "
-            f"P(negative) >= {args.mixed_threshold}.\n\n"
+            f"P(negative) >= {args.mixed_threshold}. A clause is a complaint (where root causes "
+            f"are looked for) from P(negative) >= {metrics['complaint_threshold']}, fitted on "
+            f"the train split of `{COMPLAINT_FILE}`; on its dev split complaint F1 "
+            f"{metrics['complaints_dev']['f1']} (precision "
+            f"{metrics['complaints_dev']['precision']}, recall "
+            f"{metrics['complaints_dev']['recall']}).\n\n"
             f"Chosen C {metrics['chosen_c']}, temperature {metrics['temperature']}, dev ECE "
             f"{metrics['dev_ece']}, {metrics['train_examples']} training examples, "
             f"{metrics['seconds']} s to train (embeddings included). Evaluated on {dev_note}."
@@ -366,11 +454,13 @@ def _write_sentiment_card(
 
 def sentiment_command(args: SentimentTrainingArgs, *, fine_tune: bool = False) -> str:
     """The `voc train sentiment` command line that rebuilds a version trained with `args`."""
-    command = (
-        f"voc train sentiment --max-train-per-file {args.max_train_per_file} --seed {args.seed}"
-    )
+    command = f"voc train sentiment --seed {args.seed}"
+    if args.max_train_per_file is not None:
+        command += f" --max-train-per-file {args.max_train_per_file}"
     if args.max_dev_per_file is not None:
         command += f" --max-dev-per-file {args.max_dev_per_file}"
-    if args.files != SENTIMENT_FILES:
+    if args.weighting != "sqrt":
+        command += f" --weighting {args.weighting}"
+    if args.files != SENTIMENT_SOURCES:
         command += " --files " + " ".join(args.files)
     return command + (" --fine-tune" if fine_tune else "")

@@ -11,8 +11,9 @@ from typing import Any
 from voc.config import Settings
 from voc.nlp.finetune import FineTuneArgs
 from voc.nlp.root_cause_train import RootCauseTrainingArgs
+from voc.nlp.datasets import SENTIMENT_SOURCES
 from voc.nlp.topic_quality import topics_markdown
-from voc.nlp.train import SENTIMENT_FILES, SentimentTrainingArgs
+from voc.nlp.train import SentimentTrainingArgs
 from voc.registry import training
 from voc.registry.evaluate import (
     compare_markdown,
@@ -142,12 +143,13 @@ def _print_entry(entry) -> None:
 
 def _train_sentiment(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
-    default_train, default_dev = (400, 150) if args.fine_tune else (3000, None)
+    default_train, default_dev = (400, 150) if args.fine_tune else (None, None)
     sentiment_args = SentimentTrainingArgs(
         max_train_per_file=args.max_train_per_file or default_train,
         max_dev_per_file=args.max_dev_per_file or default_dev,
         seed=args.seed,
-        files=tuple(args.files or SENTIMENT_FILES),
+        weighting=args.weighting,
+        files=tuple(args.files or SENTIMENT_SOURCES),
     )
     registry = _registry(settings)
     if args.fine_tune:
@@ -236,13 +238,23 @@ def add_train_commands(train: Any) -> None:
         "sentiment", help="sentiment head (frozen encoder, or --fine-tune with LoRA adapters)"
     )
     sentiment.add_argument(
-        "--max-train-per-file", type=int, default=None, help="default 3000 (400 with --fine-tune)"
+        "--max-train-per-file", type=int, default=None, help="default all (400 with --fine-tune)"
     )
     sentiment.add_argument(
         "--max-dev-per-file", type=int, default=None, help="default all (150 with --fine-tune)"
     )
-    sentiment.add_argument("--files", nargs="+", help="data file names (default: all eight)")
+    sentiment.add_argument(
+        "--files",
+        nargs="+",
+        help="data file names (default: every file with sentiment labels or stars)",
+    )
     sentiment.add_argument("--seed", type=int, default=0)
+    sentiment.add_argument(
+        "--weighting",
+        choices=("sqrt", "balanced", "none"),
+        default="sqrt",
+        help="how files and classes weigh in training (default sqrt, see SentimentTrainingArgs)",
+    )
     sentiment.add_argument(
         "--fine-tune", action="store_true", help="train LoRA adapters on the encoder as well"
     )

@@ -65,7 +65,7 @@ def build(models: Models) -> Pipeline:
             SentimentProbaComponent(models.sentiment, models.sentiment_encoder),
             SentimentComponent(models.sentiment.mixed_threshold),
             SentencesComponent(),
-            RootCausesComponent(models.root_causes),
+            RootCausesComponent(models.root_causes, models.sentiment),
             TopicsComponent(models.topics),
             ExpectationGapsComponent(models.expectations),
             ChurnRiskComponent(models.churn),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from voc.nlp.pipeline import Batch, Component
 from voc.nlp.root_causes import DocumentClauses, RootCauseTagger
+from voc.nlp.sentiment import SentimentHead
 from voc.nlp.types import RootCauseTag, TouchpointTag
 
 
@@ -12,8 +13,9 @@ class RootCausesComponent(Component):
     requires = ("segments", "clause_vectors", "sentiment_proba")
     provides = ("root_causes", "touchpoints")
 
-    def __init__(self, tagger: RootCauseTagger) -> None:
+    def __init__(self, tagger: RootCauseTagger, sentiment: SentimentHead) -> None:
         self.tagger = tagger
+        self.sentiment = sentiment
 
     def predict(
         self, batch: Batch
@@ -26,9 +28,9 @@ class RootCausesComponent(Component):
         )
         return [causes for causes, _ in tags], [touchpoints for _, touchpoints in tags]
 
-    @staticmethod
-    def documents(batch: Batch) -> list[DocumentClauses]:
-        """What the tagger reads of each document: its clauses, their vectors and sentiment."""
+    def documents(self, batch: Batch) -> list[DocumentClauses]:
+        """What the tagger reads of each document: its clauses, their vectors, their sentiment
+        and which of them are complaints (the sentiment head's `complaints`)."""
         documents = []
         for f, sentences, vectors, proba in zip(
             batch.feedback,
@@ -46,6 +48,7 @@ class RootCausesComponent(Component):
                     # a one-clause text has one vector per sentence, all the text's own
                     vectors=vectors.clauses[: len(clauses)],
                     sentiment=clause_proba,
+                    complaint=self.sentiment.complaints(clause_proba),
                     metadata_touchpoint=touchpoint if isinstance(touchpoint, str) else None,
                 )
             )

@@ -1,0 +1,52 @@
+"""Root causes on the hand-written sets in tests/data (written before any tuning):
+neutral factual statements (a cause on one is a false alarm) and two-cause complaints (both
+causes expected), with the shipped default taxonomy, in en/fr/id/ms.
+
+Targets (issue 10): a cause on <= 5% of neutral statements; multi-cause clauses get both.
+Run: `.venv/bin/python bench/root_causes_handwritten.py`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+from voc.config import Settings
+from voc.nlp.analyzer import Analyzer
+from voc.nlp.types import Feedback
+
+DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
+
+
+def read(name: str) -> list[dict]:
+    return [json.loads(line) for line in (DATA / name).read_text(encoding="utf-8").splitlines()]
+
+
+def causes(analyzer: Analyzer, rows: list[dict]) -> list[list[str]]:
+    feedback = [Feedback(str(i), r["text"]) for i, r in enumerate(rows)]
+    results = analyzer.analyze(feedback, features=("language", "sentiment", "root_causes"))
+    return [[c.id for c in r.root_causes] for r in results]
+
+
+def main() -> None:
+    analyzer = Analyzer.load(Settings.from_env())
+    neutral = read("root_causes_neutral.jsonl")
+    flagged = defaultdict(list)
+    for row, found in zip(neutral, causes(analyzer, neutral), strict=True):
+        flagged[row["lang"]].append(bool(found))
+    total = sum(sum(v) for v in flagged.values())
+    print(f"neutral statements with a cause: {total}/{len(neutral)} = {total / len(neutral):.3f}")
+    for lang, hits in sorted(flagged.items()):
+        print(f"  {lang}: {sum(hits)}/{len(hits)}")
+    multi = read("root_causes_multi.jsonl")
+    both = one = 0
+    for row, found in zip(multi, causes(analyzer, multi), strict=True):
+        hits = len(set(row["causes"]) & set(found))
+        both += hits == 2
+        one += hits >= 1
+    print(f"two-cause complaints: both causes {both}/{len(multi)}, at least one {one}/{len(multi)}")
+
+
+if __name__ == "__main__":
+    main()
