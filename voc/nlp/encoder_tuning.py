@@ -97,9 +97,11 @@ class TuningArgs:
 
 
 def _task_rows(data_dir: Path, max_rows_per_file: int | None) -> tuple[list[dict], list[str]]:
-    """Every text with its file, split, language, sentiment (and weight) and categories."""
+    """Every text with its file, split, language, sentiment (and weight) and categories, from
+    the task files present in `data_dir`."""
     files = list(dict.fromkeys([*SENTIMENT_SOURCES, *MATCHING_SOURCES]))
     rows = []
+    files = [name for name in files if (data_dir / name).exists()]
     for name in files:
         count = 0
         with (data_dir / name).open(encoding="utf-8") as fh:

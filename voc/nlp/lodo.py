@@ -14,6 +14,7 @@ and a document is `mixed` when one clause is clearly positive and another clearl
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from voc.nlp.datasets import FOLDS, SENTIMENT_SOURCES, Example, iter_examples, sample_rows
 from voc.nlp.cards import markdown_table
+from voc.nlp.datasets import FOLDS, SENTIMENT_SOURCES, Example, iter_examples, sample_rows
 from voc.nlp.evaluation import expected_calibration_error
 from voc.nlp.segment import Segmenter
 from voc.nlp.sentiment import SentimentHead, document_sentiment
@@ -44,6 +45,8 @@ class SentimentRows:
     """Every sentiment row of the evaluated files with the vectors both systems read."""
 
     examples: list[Example]
+    files: list[str]
+    """The data file each row comes from (what folds name)."""
     labels: np.ndarray
     """Index into `SENTIMENT_LABELS` (stars mapped), per row."""
     human: np.ndarray
@@ -60,7 +63,7 @@ class SentimentRows:
             [
                 i
                 for i, e in enumerate(self.examples)
-                if e.source in files and (split is None or e.split == split)
+                if self.files[i] in files and (split is None or e.split == split)
             ],
             dtype=int,
         )
@@ -75,17 +78,19 @@ def load_sentiment_rows(
 ) -> SentimentRows:
     """Read the files, segment every text and embed clauses and whole texts (cached by
     `embed`, so the clause and whole-text passes share the one-clause texts)."""
-    examples = []
+    examples, names = [], []
     for name in files:
         rows = [e for e in iter_examples(data_dir / name) if sentiment_label(e) is not None]
         # the same training sample as `voc train sentiment --max-train-per-file`, every dev row
         examples += sample_rows([e for e in rows if e.split == "train"], max_train_per_file)
         examples += [e for e in rows if e.split == "dev"]
+        names += [name] * (len(examples) - len(names))
     texts = [e.text for e in examples]
     sentences = Segmenter().segment_batch(texts, [e.lang for e in examples])
     vectors = embed_documents(embed, texts, sentences)
     return SentimentRows(
         examples=examples,
+        files=names,
         labels=np.array([SENTIMENT_LABELS.index(sentiment_label(e)) for e in examples]),
         human=np.array([e.sentiment is not None for e in examples]),
         weights=np.array([label_weight(e) for e in examples]),
@@ -165,7 +170,7 @@ def sentiment_lodo(
     Returns {"folds": [{held_out, n, voc, baseline}...], "dev": {...}, "summary": {...}}.
     """
     started = time.perf_counter()
-    present = {e.source for e in rows.examples}
+    present = set(rows.files)
     report: dict[str, Any] = {"folds": []}
     for fold in folds:
         held_out = set(fold) & present
@@ -265,3 +270,36 @@ def lodo_markdown(report: dict[str, Any]) -> str:
         f"(worst fold margin {s['lodo_worst_margin']:+.3f}); mean over dev splits: voc "
         f"{s['dev_voc']}, baseline {s['dev_baseline']}.\n"
     )
+
+
+def record_lodo(artifact_dir: Path, report: dict[str, Any]) -> None:
+    """Add the LODO report to a sentiment version: `metrics.lodo` in its config (the registry's
+    `lodo` evaluation reads it) and the table at the top of its card's metric sections."""
+    config_path = artifact_dir / "config.json"
+    config = json.loads(config_path.read_text())
+    config["metrics"]["lodo"] = report
+    config_path.write_text(json.dumps(config, indent=2) + "\n")
+    card_path = artifact_dir / "CARD.md"
+    card = card_path.read_text()
+    section = (
+        "## Leave-one-dataset-out (headline), beside a same-run baseline\n\n"
+        "Each fold trains on every other file and scores the left-out one; the baseline is a "
+        "logistic regression on whole-text vectors of the human-labelled rows (C on the "
+        "training files' dev splits), computed in the same run on the same rows. voc is "
+        "scored as it serves (pooled clause vectors, `mixed` counted as neutral). "
+        "Protocol: `voc.nlp.lodo`.\n\n" + lodo_markdown(report) + "\n"
+    )
+    head, _, rest = card.partition("\n## Macro-F1")
+    card_path.write_text(head + "\n" + section + "## Macro-F1" + rest if rest else card + section)
+
+
+def lodo_groups(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The registry's `lodo` evaluation groups: per left-out file, voc's and the baseline's."""
+    return {
+        f"file:{f['held_out']}": {
+            "n": f["n"],
+            "macro_f1": f["voc"]["macro_f1"],
+            "baseline_macro_f1": f["baseline"]["macro_f1"],
+        }
+        for f in report["folds"]
+    }

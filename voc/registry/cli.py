@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from voc.config import Settings
+from voc.nlp.datasets import SENTIMENT_SOURCES
 from voc.nlp.finetune import FineTuneArgs
 from voc.nlp.root_cause_train import RootCauseTrainingArgs
-from voc.nlp.datasets import SENTIMENT_SOURCES
 from voc.nlp.topic_quality import topics_markdown
 from voc.nlp.train import SentimentTrainingArgs
 from voc.registry import training
@@ -160,7 +160,7 @@ def _train_sentiment(args: argparse.Namespace) -> int:
             FineTuneArgs(epochs=args.epochs, max_length=args.max_length, lora_rank=args.lora_rank),
         )
     else:
-        entry = training.train_sentiment_version(registry, settings, sentiment_args)
+        entry = training.train_sentiment_version(registry, settings, sentiment_args, lodo=args.lodo)
     _print_entry(entry)
     return 0
 
@@ -254,6 +254,11 @@ def add_train_commands(train: Any) -> None:
         choices=("sqrt", "balanced", "none"),
         default="sqrt",
         help="how files and classes weigh in training (default sqrt, see SentimentTrainingArgs)",
+    )
+    sentiment.add_argument(
+        "--lodo",
+        action="store_true",
+        help="also measure leave-one-dataset-out beside a same-run baseline (card headline)",
     )
     sentiment.add_argument(
         "--fine-tune", action="store_true", help="train LoRA adapters on the encoder as well"

@@ -22,6 +22,7 @@ from voc.nlp.datasets import Example
 from voc.nlp.evaluation import classification_report, multilabel_report
 from voc.nlp.language import LABELS as LANGUAGE_LABELS
 from voc.nlp.language import LanguageIdentifier
+from voc.nlp.lodo import lodo_groups
 from voc.nlp.root_cause_data import category_label
 from voc.nlp.root_cause_train import MODES, document_tags
 from voc.nlp.root_causes import (
@@ -118,6 +119,20 @@ def describe_sentiment(artifact_dir: Path) -> dict[str, Any]:
     metrics = config["metrics"]
     args = config["args"]
     extra = {k: metrics[k] for k in ("per_class", "confusion", "baselines_dev") if k in metrics}
+    lodo = (
+        [
+            evaluation(
+                "lodo",
+                config["data"],
+                "macro_f1",
+                lodo_groups(metrics["lodo"]),
+                selection={"max_train_per_file": args.get("max_train_per_file")},
+                summary=metrics["lodo"]["summary"],
+            )
+        ]
+        if "lodo" in metrics
+        else []
+    )
     return {
         "version": config["version"],
         "config": {
@@ -136,7 +151,8 @@ def describe_sentiment(artifact_dir: Path) -> dict[str, Any]:
                 selection=dev_selection(args.get("max_dev_per_file"), args["seed"]),
                 calibration_error=metrics["dev_ece"],
                 **extra,
-            )
+            ),
+            *lodo,
         ],
         "created_at": config["created_at"],
     }

@@ -14,6 +14,7 @@ from voc.config import Settings
 from voc.nlp.encoder import Encoder
 from voc.nlp.finetune import FineTuneArgs, fine_tune_sentiment
 from voc.nlp.language import train_language_identifier
+from voc.nlp.lodo import load_sentiment_rows, record_lodo, sentiment_lodo
 from voc.nlp.root_cause_train import (
     RootCauseTrainingArgs,
     add_head_to_card,
@@ -22,7 +23,7 @@ from voc.nlp.root_cause_train import (
     train_from_file,
 )
 from voc.nlp.root_causes import Calibration
-from voc.nlp.train import SentimentTrainingArgs, train_sentiment
+from voc.nlp.train import SentimentTrainingArgs, embed_cached, train_sentiment
 from voc.registry.components import component
 from voc.registry.entry import MANIFEST, Entry
 from voc.registry.store import Registry
@@ -42,13 +43,25 @@ def train_sentiment_version(
     *,
     data_dir: Path | None = None,
     encoder: Encoder | None = None,
+    lodo: bool = False,
 ) -> Entry:
-    """Train a sentiment head on frozen embeddings and register it as a new version."""
+    """Train a sentiment head on frozen embeddings and register it as a new version; with
+    `lodo`, also measure the same training leave-one-dataset-out (the card's headline and the
+    registry's `lodo` evaluation)."""
     data_dir = data_dir or paths.shared_data_dir()
     encoder = encoder or serving_encoder(settings)
+    args = args or SentimentTrainingArgs()
 
     def build(directory: Path) -> dict:
         train_sentiment(data_dir, directory, encoder=encoder, args=args)
+        if lodo:
+            rows = load_sentiment_rows(
+                data_dir,
+                lambda texts: embed_cached(encoder, texts),
+                files=args.files,
+                max_train_per_file=args.max_train_per_file,
+            )
+            record_lodo(directory, sentiment_lodo(rows, args))
         return component("sentiment").describe(directory)
 
     return registry.register("sentiment", build)
