@@ -66,19 +66,19 @@ def label_phrase(category: str) -> str:
 class TuningArgs:
     """Validated options of `voc train encoder`."""
 
-    steps: int = 600
+    steps: int = 1000
     """Optimiser steps of the final adapter (each fold trains `fold_steps`)."""
-    fold_steps: int = 300
+    fold_steps: int = 250
     sentiment_batch: int = 64
     matching_batch: int = 48
-    learning_rate: float = 3e-4
+    learning_rate: float = 5e-4
     lora_rank: int = 16
     lora_alpha: int = 32
     lora_dropout: float = 0.1
     target_modules: tuple[str, ...] = ("query", "key", "value", "dense")
     distill_weight: float = 4.0
     max_length: int = MAX_LENGTH
-    lr_rows_per_file: int = 3000
+    lr_rows_per_file: int = 2000
     """Rows per training file for the evaluation's logistic regressions (keeps folds fast)."""
     seed: int = 0
 

@@ -8,7 +8,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from voc import paths
 from voc.config import Settings
+from voc.nlp import encoder_tuning
 from voc.nlp.datasets import SENTIMENT_SOURCES
 from voc.nlp.finetune import FineTuneArgs
 from voc.nlp.root_cause_train import RootCauseTrainingArgs
@@ -184,6 +186,27 @@ def _train_root_causes(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train_encoder_pack(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    meta = encoder_tuning.write_pack(paths.shared_data_dir(), settings.base_model_dir, args.out)
+    print(json.dumps({k: meta[k] for k in ("rows", "sentiment_rows", "matching_rows")}))
+    return 0
+
+
+def _train_encoder(args: argparse.Namespace) -> int:
+    report = encoder_tuning.run_pack(
+        args.pack,
+        args.out,
+        args=encoder_tuning.TuningArgs(
+            steps=args.steps, fold_steps=args.fold_steps, learning_rate=args.learning_rate
+        ),
+        folds=() if args.no_folds else encoder_tuning.FOLDS,
+        deadline_seconds=args.deadline,
+    )
+    print(json.dumps({"device": report["device"], "seconds": report["seconds"]}))
+    return 0
+
+
 def add_model_commands(models: Any) -> None:
     """`voc models list|show|activate|rollback` under the existing `voc models` group."""
     listing = models.add_parser("list", help="every version of every model; * marks the active")
@@ -284,3 +307,26 @@ def add_train_commands(train: Any) -> None:
     causes.add_argument("--max-examples", type=int, default=20, help="few-shot examples")
     causes.add_argument("--seed", type=int, default=0)
     causes.set_defaults(func=_train_root_causes)
+    pack = train.add_parser(
+        "encoder-pack",
+        help="tokenize every labelled row and write the compact base weights the encoder "
+        "fine-tune reads (about 40 MB; carry it to a GPU machine)",
+    )
+    pack.add_argument("--out", type=Path, required=True)
+    pack.set_defaults(func=_train_encoder_pack)
+    encoder = train.add_parser(
+        "encoder",
+        help="multi-task LoRA fine-tune of the encoder from a pack (GPU when present): the "
+        "final adapter, then leave-one-dataset-out folds beside the base encoder (lodo.json)",
+    )
+    encoder.add_argument("--pack", type=Path, required=True)
+    encoder.add_argument("--out", type=Path, required=True)
+    defaults = encoder_tuning.TuningArgs()
+    encoder.add_argument("--steps", type=int, default=defaults.steps)
+    encoder.add_argument("--fold-steps", type=int, default=defaults.fold_steps)
+    encoder.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
+    encoder.add_argument("--no-folds", action="store_true", help="only the final adapter")
+    encoder.add_argument(
+        "--deadline", type=float, default=None, help="seconds after which no new fold starts"
+    )
+    encoder.set_defaults(func=_train_encoder)
