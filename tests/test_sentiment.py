@@ -33,13 +33,16 @@ def test_probabilities_sum_to_one_and_score_is_bounded(head):
         assert sentiment.label == SENTIMENT_LABELS[int(row.argmax())]
 
 
-def test_mixed_needs_a_strong_positive_and_a_strong_negative_clause():
+def test_mixed_needs_opposite_strong_clauses_and_an_undecided_document():
     doc = np.array([0.4, 0.2, 0.4])
     strong_both = np.array([[0.9, 0.05, 0.05], [0.05, 0.05, 0.9]])
     only_negative = np.array([[0.9, 0.05, 0.05], [0.5, 0.3, 0.2]])
     assert document_sentiment(doc, strong_both, mixed_threshold=0.7).label == "mixed"
     assert document_sentiment(doc, only_negative, mixed_threshold=0.7).label != "mixed"
     assert document_sentiment(doc, strong_both[:1], mixed_threshold=0.7).label != "mixed"
+    negative_overall = np.array([0.8, 0.1, 0.1])
+    decided = document_sentiment(negative_overall, strong_both, mixed_threshold=0.7)
+    assert decided.label == "negative"
     mixed = document_sentiment(doc, strong_both, mixed_threshold=0.7)
     assert sum(mixed.probabilities.values()) == pytest.approx(1.0)
 
