@@ -151,6 +151,7 @@ def _train_sentiment(args: argparse.Namespace) -> int:
         max_dev_per_file=args.max_dev_per_file or default_dev,
         seed=args.seed,
         weighting=args.weighting,
+        star_labels=args.star_labels,
         files=tuple(args.files or SENTIMENT_SOURCES),
     )
     registry = _registry(settings)
@@ -277,6 +278,11 @@ def add_train_commands(train: Any) -> None:
         choices=("sqrt", "balanced", "none"),
         default="sqrt",
         help="how files and classes weigh in training (default sqrt, see SentimentTrainingArgs)",
+    )
+    sentiment.add_argument(
+        "--star-labels",
+        action="store_true",
+        help="train on labels derived from star ratings too (see SentimentTrainingArgs)",
     )
     sentiment.add_argument(
         "--lodo",
