@@ -3,8 +3,10 @@
 Why: linear heads on the frozen encoder were below a plain whole-text logistic regression on
 feedback from sources they never saw. Fine-tuning the encoder itself on every labelled file
 moves what the vectors encode; a distillation term keeps them close to the base vectors, so
-topics, touchpoints and similarity (which read the same vectors) stay sound, and serving still
-runs one int8 pass once the adapter is merged (`voc models build-encoder`).
+topics, touchpoints and similarity (which read the same vectors) stay sound. Merging the
+adapter into the exported int8 encoder (so serving keeps one pass) is not built yet, and no
+adapter is committed: on the folds measured so far it only matched the baseline
+(docs/models.md).
 
 Three tasks share the LoRA adapter:
 - sentiment: a 3-class linear head on the pooled vector (star ratings are weak labels);
