@@ -430,7 +430,7 @@ class DocumentClauses:
     sentiment: np.ndarray
     """(clauses, 3) sentiment probabilities in `SENTIMENT_LABELS` order."""
     complaint: np.ndarray
-    """(clauses,) True where the clause is a complaint (`SentimentHead.complaints`)."""
+    """(clauses,) True where the clause may hold a complaint (`SentimentHead.complaints`)."""
     metadata_touchpoint: str | None = None
 
 

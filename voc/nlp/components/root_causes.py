@@ -48,7 +48,7 @@ class RootCausesComponent(Component):
                     # a one-clause text has one vector per sentence, all the text's own
                     vectors=vectors.clauses[: len(clauses)],
                     sentiment=clause_proba,
-                    complaint=self.sentiment.complaints(clause_proba),
+                    complaint=self.sentiment.complaints(proba[0], clause_proba),
                     metadata_touchpoint=touchpoint if isinstance(touchpoint, str) else None,
                 )
             )
