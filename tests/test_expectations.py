@@ -266,6 +266,7 @@ def test_analyze_endpoint_returns_gaps_and_churn_in_the_documented_shape(client,
     assert gap["quantities"]["gap"] == {"value": 6.0, "unit": "day"}
     assert text[gap["evidence"][0]["start"] : gap["evidence"][0]["end"]].startswith("dijanjikan")
     assert [s["type"] for s in first["churn_risk"]["signals"]] == ["never_again"]
-    assert first["churn_risk"]["score"] > 0.8
+    # the never-again signal and the detractor score make it high whatever sentiment reads
+    assert first["churn_risk"]["score"] > 0.7 > 0.2 > second["churn_risk"]["score"]
     assert second["expectation_gaps"] == [] and second["churn_risk"]["signals"] == []
     assert second["churn_risk"]["score"] < 0.3
