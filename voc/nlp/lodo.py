@@ -229,28 +229,22 @@ def summarize(report: dict[str, Any]) -> dict[str, float]:
 
 def lodo_markdown(report: dict[str, Any]) -> str:
     """The folds and dev splits as one table for cards and the bench."""
-    rows = [
-        (
-            f"LODO {f['held_out']}",
-            f["n"],
-            f["baseline"]["macro_f1"],
-            f["voc"]["macro_f1"],
-            f"{f['voc']['macro_f1'] - f['baseline']['macro_f1']:+.3f}",
-            f["baseline"]["ece"],
-            f["voc"]["ece"],
+
+    def row(name: str, scored: dict[str, Any]) -> tuple:
+        voc, baseline = scored["voc"], scored["baseline"]
+        margin = f"{voc['macro_f1'] - baseline['macro_f1']:+.3f}"
+        return (
+            name,
+            scored["n"],
+            baseline["macro_f1"],
+            voc["macro_f1"],
+            margin,
+            baseline["ece"],
+            voc["ece"],
         )
-        for f in report["folds"]
-    ] + [
-        (
-            f"dev {name}",
-            d["n"],
-            d["baseline"]["macro_f1"],
-            d["voc"]["macro_f1"],
-            f"{d['voc']['macro_f1'] - d['baseline']['macro_f1']:+.3f}",
-            d["baseline"]["ece"],
-            d["voc"]["ece"],
-        )
-        for name, d in report["dev"].items()
+
+    rows = [row(f"LODO {f['held_out']}", f) for f in report["folds"]] + [
+        row(f"dev {name}", d) for name, d in report["dev"].items()
     ]
     s = report["summary"]
     return (
