@@ -5,6 +5,7 @@ Validated once, here; everything else receives a `Settings` and trusts it.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -16,6 +17,12 @@ TRUE = ("1", "true", "yes", "on")
 Backend = Literal["onnx-int8", "onnx-fp32", "torch"]
 BACKENDS: tuple[Backend, ...] = ("onnx-int8", "onnx-fp32", "torch")
 """How the encoder runs (`voc.nlp.encoder`); a setting, so it is validated here."""
+
+
+def is_tenant_name(name: object) -> bool:
+    """A tenant is named by 1 to 64 letters, digits or '-': what an API key carries, and what
+    a setting that names tenants must match."""
+    return isinstance(name, str) and 0 < len(name) <= 64 and name.replace("-", "").isalnum()
 
 
 class ConfigError(ValueError):
@@ -108,7 +115,11 @@ class Settings:
     """Personal data in what voc returns, stores, alerts and logs, unless a request or job says
     otherwise: "mask" ("[EMAIL]", "[PHONE]", "[NAME]"...), "drop_text" or "none"."""
     retention_days: float = 0.0
-    """Job data (documents, results) older than this is deleted by the worker sweep; 0 = kept."""
+    """Job data (documents, results) older than this is deleted by the worker sweep; 0 = kept.
+    The period of every tenant not in `tenant_retention_days`, the default tenant included."""
+    tenant_retention_days: dict[str, float] = field(default_factory=dict)
+    """A tenant's own retention period in days (> 0), replacing `retention_days` for its jobs:
+    a contract may ask one customer's data to go sooner, or be kept longer, than the rest."""
 
     def __post_init__(self) -> None:
         if self.encoder_backend not in BACKENDS:
@@ -123,8 +134,11 @@ class Settings:
             object.__setattr__(self, name, Path(getattr(self, name)))  # overrides may be str
         if self.redact not in ("none", "mask", "drop_text"):
             raise ConfigError(f"redact must be none, mask or drop_text, not {self.redact!r}")
-        if self.retention_days < 0:
-            raise ConfigError("retention_days must be >= 0 (0 = keep job data)")
+        if not (math.isfinite(self.retention_days) and self.retention_days >= 0):
+            raise ConfigError("retention_days must be a number >= 0 (0 = keep job data)")
+        object.__setattr__(
+            self, "tenant_retention_days", _valid_tenant_days(self.tenant_retention_days)
+        )
         if self.model_refresh_seconds < 0:
             raise ConfigError("model_refresh_seconds must be >= 0 (0 = never)")
         if self.max_queued_documents < 1:
@@ -183,7 +197,9 @@ class Settings:
         if "VOC_REDACT" in env:
             values["redact"] = env["VOC_REDACT"]
         if "VOC_RETENTION_DAYS" in env:
-            values["retention_days"] = _int_env("VOC_RETENTION_DAYS")
+            values["retention_days"] = _float_env("VOC_RETENTION_DAYS")
+        if "VOC_TENANT_RETENTION_DAYS" in env:
+            values["tenant_retention_days"] = _tenant_days_env("VOC_TENANT_RETENTION_DAYS")
         if "VOC_JOB_LEASE_SECONDS" in env:
             values["job_lease_seconds"] = _int_env("VOC_JOB_LEASE_SECONDS")
         overrides = dict(overrides or {})
@@ -207,3 +223,48 @@ def _int_env(name: str) -> int:
         return int(os.environ[name])
     except ValueError as err:
         raise ConfigError(f"{name} must be an integer, not {os.environ[name]!r}") from err
+
+
+def _float_env(name: str) -> float:
+    try:
+        return float(os.environ[name])
+    except ValueError as err:
+        raise ConfigError(f"{name} must be a number, not {os.environ[name]!r}") from err
+
+
+def _tenant_days_env(name: str) -> dict[str, str]:
+    """`acme=30,beta=7.5` as {"acme": "30", "beta": "7.5"}; `_valid_tenant_days` reads the
+    days, so that an error quotes the entry as written."""
+    parsed: dict[str, str] = {}
+    value = os.environ[name].strip()
+    for entry in value.split(",") if value else []:
+        tenant, sep, days = (part.strip() for part in entry.partition("="))
+        if not sep:
+            raise ConfigError(f"{name}: entry {entry.strip()!r} must be tenant=days")
+        if tenant in parsed:
+            raise ConfigError(f"{name}: tenant {tenant!r} is given twice")
+        parsed[tenant] = days
+    return parsed
+
+
+def _valid_tenant_days(periods: Any) -> dict[str, float]:
+    """`tenant_retention_days` checked entry by entry: a tenant name and days > 0 (a number,
+    or its text as the environment gives it)."""
+    if not isinstance(periods, dict):
+        raise ConfigError("tenant_retention_days must map tenant names to days")
+    valid: dict[str, float] = {}
+    for tenant, days in periods.items():
+        entry = f"{tenant}={days}"
+        if not is_tenant_name(tenant):
+            raise ConfigError(
+                f"tenant_retention_days: entry {entry!r} needs a tenant name of 1 to 64 "
+                "letters, digits or '-'"
+            )
+        try:
+            number = float(days) if isinstance(days, str | int | float) else math.nan
+        except ValueError:
+            number = math.nan
+        if isinstance(days, bool) or not (math.isfinite(number) and number > 0):
+            raise ConfigError(f"tenant_retention_days: entry {entry!r} needs a number of days > 0")
+        valid[tenant] = number
+    return valid

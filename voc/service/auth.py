@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 from flask import Flask, g, request
 from sqlalchemy import Column, Engine, Float, String, Table, insert, select, update
 
-from voc.config import Settings
+from voc.config import Settings, is_tenant_name
 from voc.service.errors import ApiError
 from voc.storage import DEFAULT_TENANT, metadata
 
@@ -89,7 +89,7 @@ class KeyStore:
         unknown = sorted(set(scopes) - set(SCOPES))
         if unknown or not scopes:
             raise ValueError(f"scopes must be some of {list(SCOPES)}, not {scopes}")
-        if not tenant or len(tenant) > 64 or not tenant.replace("-", "").isalnum():
+        if not is_tenant_name(tenant):
             raise ValueError("tenant must be 1-64 letters, digits or '-'")
         key_id, secret = uuid.uuid4().hex[:12], secrets.token_urlsafe(32)
         with self.engine.begin() as connection:
