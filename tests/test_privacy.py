@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 
 from sqlalchemy import select, update
 
 from voc.jobs.deletions import customer_hash, deletions
 from voc.jobs.store import jobs as jobs_table
+from voc.jobs.worker import Worker
 from voc.service import jobs
+from voc.service.auth import MODE_CACHE_S, KeyStore
 from voc.storage import metadata
 
 SECRET_TEXT = (
@@ -19,8 +22,8 @@ SECRET_TEXT = (
 CHURN_TEXT = "Paket telat 2 minggu, saya mau pindah ke toko lain, gak mau beli lagi. Zanzibar-7731"
 
 
-def _submit(client, documents, **options):
-    response = client.post("/v1/jobs", json={"documents": documents, **options})
+def _submit(client, documents, headers=None, **options):
+    response = client.post("/v1/jobs", json={"documents": documents, **options}, headers=headers)
     assert response.status_code == 202, response.get_data(as_text=True)
     return response.get_json()["job_id"]
 
@@ -143,6 +146,60 @@ def test_retention_sweep_removes_an_expired_job_completely(client, app, wait_for
     with engine.connect() as connection:
         (logged,) = connection.execute(select(deletions).where(deletions.c.target == job_id)).all()
     assert logged.kind == "retention"
+
+
+def _age_jobs(app, job_ids: list[str], days: float) -> None:
+    with app.extensions["voc"].engine.begin() as connection:
+        connection.execute(
+            update(jobs_table)
+            .where(jobs_table.c.id.in_(job_ids))
+            .values(created_at=time.time() - days * 86_400)
+        )
+
+
+def test_retention_sweep_uses_each_tenants_own_period(secured, analyzer):
+    """acme keeps job data 30 days, every other tenant (the default one too) the deployment's
+    period: the worker's sweep removes acme's 100-day-old job completely and keeps the others
+    of the same age until the deployment's period is shorter than their age."""
+    client = secured.test_client()
+    open_job = _submit(client, [{"id": "d-1", "text": "Vieux colis Popocatepetl-31 arrivé."}])
+    store = KeyStore(secured.extensions["voc"].engine)
+    acme = {"X-API-Key": store.create("acme", ["jobs"])[1]}
+    beta = {"X-API-Key": store.create("beta", ["jobs"])[1]}
+    time.sleep(MODE_CACHE_S + 0.1)  # the guard notices that keys exist
+    acme_job = _submit(client, [{"id": "a-1", "text": "Barang Kinabalu-77 lambat sampai."}], acme)
+    beta_job = _submit(client, [{"id": "b-1", "text": "Parcel Ben-Nevis-12 was late."}], beta)
+    settings = secured.extensions["voc"].settings
+    worker = Worker(jobs.job_store(secured), settings, analyzer=lambda: analyzer)
+    while worker.run_once():  # the real worker analyses them: results are stored too
+        pass
+    assert "Kinabalu-77" in _everything(secured)
+    _age_jobs(secured, [open_job, acme_job, beta_job], days=100)
+
+    worker.settings = replace(settings, retention_days=365, tenant_retention_days={"acme": 30})
+    worker.sweep_expired()
+    assert client.get(f"/v1/jobs/{acme_job}", headers=acme).status_code == 404
+    everything = _everything(secured)
+    assert "Kinabalu-77" not in everything
+    with secured.extensions["voc"].engine.connect() as connection:
+        logged = connection.execute(select(deletions)).all()
+    assert [(row.kind, row.target, row.actor) for row in logged] == [("retention", acme_job, None)]
+    assert json.loads(logged[0].removed) == {
+        "jobs": 1,
+        "job_chunks": 1,
+        "job_documents": 1,
+        "job_results": 1,
+    }
+    kept = client.get(f"/v1/jobs/{beta_job}/results", headers=beta)
+    assert kept.status_code == 200, kept.get_data(as_text=True)
+    assert "Ben-Nevis-12" in everything and "Popocatepetl-31" in everything
+
+    worker.settings = replace(
+        settings, retention_days=60, tenant_retention_days={"acme": 30, "beta": 400}
+    )
+    worker.sweep_expired()  # the default tenant now expires on the deployment's 60 days
+    everything = _everything(secured)
+    assert "Popocatepetl-31" not in everything and "Ben-Nevis-12" in everything
 
 
 PERSONAL_METADATA = {

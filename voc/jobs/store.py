@@ -15,7 +15,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -350,14 +350,28 @@ class JobStore:
                 deletions.record(conn, kind, job_id, removed, actor)
         return removed
 
-    def sweep_expired(self, retention_seconds: float) -> int:
-        """Delete every job created more than `retention_seconds` ago (0: keep everything)."""
-        if retention_seconds <= 0:
+    def sweep_expired(
+        self, retention_seconds: float, tenant_retention_seconds: Mapping[str, float] | None = None
+    ) -> int:
+        """Delete every job older than its tenant's period: `tenant_retention_seconds[tenant]`
+        for the tenants listed there, `retention_seconds` for every other tenant, the default
+        one included (0: keep theirs). Returns how many jobs were deleted."""
+        periods = dict(tenant_retention_seconds or {})
+        now = time.time()
+        expired_conditions = [
+            and_(owned_by(jobs, tenant), jobs.c.created_at < now - seconds)
+            for tenant, seconds in periods.items()
+        ]
+        if retention_seconds > 0:
+            # NULL stores the default tenant: coalesce so that its rows count as unlisted too
+            unlisted = func.coalesce(jobs.c.tenant, DEFAULT_TENANT).not_in(list(periods))
+            expired_conditions.append(and_(unlisted, jobs.c.created_at < now - retention_seconds))
+        if not expired_conditions:
             return 0
-        cutoff = time.time() - retention_seconds
         with self.engine.connect() as conn:
-            expired = conn.execute(select(jobs.c.id).where(jobs.c.created_at < cutoff)).scalars()
-            expired = list(expired)
+            expired = list(
+                conn.execute(select(jobs.c.id).where(or_(*expired_conditions))).scalars()
+            )
         for job_id in expired:
             self.delete(job_id, kind="retention")
         if expired:

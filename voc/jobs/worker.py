@@ -29,6 +29,8 @@ from voc.registry.provider import ActiveModels
 
 log = logging.getLogger(__name__)
 
+DAY_SECONDS = 86_400
+
 
 def analyze_rows(
     analyzer: Analyzer, rows: Sequence[tuple[int, Row]], options: Mapping[str, Any]
@@ -150,6 +152,14 @@ class Worker:
         )
         return True
 
+    def sweep_expired(self) -> None:
+        """Delete the jobs past their retention period: their tenant's, else the deployment's."""
+        days = self.settings.tenant_retention_days
+        self.store.sweep_expired(
+            self.settings.retention_days * DAY_SECONDS,
+            {tenant: period * DAY_SECONDS for tenant, period in days.items()},
+        )
+
     def run(self, stop: threading.Event) -> None:
         """Work until `stop` is set; an idle worker polls, a database hiccup is retried."""
         log.info("worker.started", extra={"worker_id": self.worker_id})
@@ -159,7 +169,7 @@ class Worker:
                 if not worked:
                     self.store.settle_stopping()
                     self.store.sweep_abandoned(self.settings.job_abandoned_ingest_seconds)
-                    self.store.sweep_expired(self.settings.retention_days * 86_400)
+                    self.sweep_expired()
             except SQLAlchemyError as err:
                 log.warning("worker.database_error", extra={"error_type": type(err).__name__})
                 worked = False
