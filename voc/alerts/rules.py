@@ -10,9 +10,17 @@ A rule is an id, a description and `when`, a set of conditions that must all hol
   detractor                  metadata.score is a detractor score (nps <= 6, csat/stars5 <= 2,
                              ces <= 3) when true, or not when false
   customer_value_at_least    metadata.customer_value >= this
+  emerging                   true: the rule matches emerging issues, not documents (below)
 
 A condition on a feature the request did not compute does not hold. `route_to` (optional)
 sends the alert to that touchpoint's owner instead of the document's own touchpoint.
+
+Emerging issues: when a finished batch job's report is built, each root cause the report
+flags as emerging (its last-period count significantly above its baseline, the binomial test
+of `voc.report.comparisons`) is an `EmergingIssue`, checked against the rules with
+`emerging: true`, which may narrow it with `root_causes` and `touchpoints` (the cause's
+touchpoint) and nothing else: the other conditions read one document. Such a rule never
+matches a document, and a rule without it never matches an emerging issue.
 The shipped rules are `voc/data/alert_rules.json`; `PUT /v1/alert-rules` replaces them.
 """
 
@@ -48,7 +56,10 @@ CONDITIONS = (
     *ID_LIST_CONDITIONS,
     "detractor",
     "customer_value_at_least",
+    "emerging",
 )
+EMERGING_CONDITIONS = ("emerging", "root_causes", "touchpoints")
+"""The conditions an emerging-issue rule may hold."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +68,41 @@ class AlertRule:
     description: str
     when: dict[str, Any]
     route_to: str | None = None
+
+    @property
+    def emerging(self) -> bool:
+        return self.when.get("emerging") is True
+
+
+@dataclass(frozen=True)
+class EmergingIssue:
+    """A root cause significantly above its baseline in a job's last period (report.json
+    `emerging.themes`), with the touchpoint its taxonomy ties it to."""
+
+    cause: str
+    label: str
+    touchpoint: str | None
+    period: str
+    count: int
+    period_comments: int
+    share: float
+    baseline_count: int
+    baseline_comments: int
+    baseline_share: float
+    p_value: float
+
+
+EMERGING_COUNTS = (
+    "period",
+    "count",
+    "period_comments",
+    "share",
+    "baseline_count",
+    "baseline_comments",
+    "baseline_share",
+    "p_value",
+)
+"""The `EmergingIssue` fields read as they are from a report's emerging theme."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +115,9 @@ class RuleSet:
     def matching(self, feedback: Feedback, analysis: Analysis) -> list[AlertRule]:
         return [rule for rule in self.rules if rule_matches(rule, feedback, analysis)]
 
+    def matching_emerging(self, issue: EmergingIssue) -> list[AlertRule]:
+        return [rule for rule in self.rules if emerging_rule_matches(rule, issue)]
+
 
 def is_detractor(metadata: dict[str, Any]) -> bool | None:
     """True/False for a known score scale; None when the document has no score."""
@@ -79,7 +128,18 @@ def is_detractor(metadata: dict[str, Any]) -> bool | None:
 
 
 def rule_matches(rule: AlertRule, feedback: Feedback, analysis: Analysis) -> bool:
+    if rule.emerging:
+        return False
     return all(_holds(name, value, feedback, analysis) for name, value in rule.when.items())
+
+
+def emerging_rule_matches(rule: AlertRule, issue: EmergingIssue) -> bool:
+    if not rule.emerging:
+        return False
+    causes, touchpoints = rule.when.get("root_causes"), rule.when.get("touchpoints")
+    return (causes is None or issue.cause in causes) and (
+        touchpoints is None or issue.touchpoint in touchpoints
+    )
 
 
 def _holds(name: str, value: Any, feedback: Feedback, analysis: Analysis) -> bool:
@@ -129,6 +189,14 @@ def _rule(raw: Any, path: str) -> AlertRule:
     reject_unknown_keys(when, set(CONDITIONS), when_path)
     if not when:
         raise InvalidFieldError(when_path, f"needs at least one condition of {list(CONDITIONS)}")
+    if "emerging" in when:
+        for name in when:
+            if name not in EMERGING_CONDITIONS:
+                raise InvalidFieldError(
+                    join(when_path, name),
+                    "reads one document; a rule with emerging: true matches emerging issues "
+                    f"and may only add {list(EMERGING_CONDITIONS[1:])}",
+                )
     return AlertRule(
         id=read_id(obj, "id", path),
         description=read_text(obj, "description", path, max_chars=500, required=False),
@@ -156,6 +224,10 @@ def _condition(name: str, value: Any, path: str) -> Any:
             if not ID_PATTERN.match(item):
                 raise InvalidFieldError(join(path, i), f"{item!r:.80} is not a valid id")
         return frozenset(ids)
+    if name == "emerging":
+        if value is not True:
+            raise InvalidFieldError(path, "must be true (leave it out for a rule on documents)")
+        return value
     if name == "detractor":
         if not isinstance(value, bool):
             raise InvalidFieldError(path, "must be true or false")

@@ -111,7 +111,10 @@ def emerging_themes(
                     "label": label,
                     "period": last,
                     "count": k,
+                    "period_comments": n,
                     "share": round(k / n, 4),
+                    "baseline_count": before,
+                    "baseline_comments": baseline_n,
                     "baseline_share": round(before / baseline_n, 4) if baseline_n else 0.0,
                     "p_value": float(f"{p:.3g}"),
                 }

@@ -12,6 +12,10 @@ Rules, like the alerts they raise, belong to a tenant (the `tenant` column, NULL
 default tenant): an analysis is checked against its tenant's latest rules, or the shipped
 ones while the tenant has stored none. Each tenant's versions count from 1.
 
+A finished batch job's report also raises alerts: `submit_emerging` checks each emerging root
+cause against the rules with `emerging: true` (`voc.alerts.rules`). Those alerts have an id
+derived from (tenant, job, rule, cause, period), so building the report again raises none.
+
 Endpoints: `GET /v1/alerts` (filter by status, paginated), `GET/PUT /v1/alert-rules`.
 """
 
@@ -29,7 +33,7 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,6 +47,7 @@ from sqlalchemy import (
     Table,
     Text,
     delete,
+    exc,
     func,
     insert,
     select,
@@ -51,6 +56,8 @@ from sqlalchemy import (
 
 from voc import paths
 from voc.alerts.rules import (
+    AlertRule,
+    EmergingIssue,
     RuleSet,
     document_touchpoints,
     load_default_rules,
@@ -58,9 +65,10 @@ from voc.alerts.rules import (
 )
 from voc.config import Settings
 from voc.nlp.batch import result_dict
-from voc.nlp.journey import Journey, Touchpoint
+from voc.nlp.journey import Journey, Owner, Touchpoint
 from voc.nlp.pii.metadata import redact_metadata
 from voc.nlp.types import Analysis, Feedback
+from voc.report.comparisons import EMERGING_TEST
 from voc.service import webhooks
 from voc.storage import DEFAULT_TENANT, metadata, owned_by, tenant_column_value
 
@@ -249,6 +257,38 @@ class AlertService:
         self._count("dropped", len(dropped))
         return len(accepted)
 
+    def submit_emerging(
+        self,
+        job_id: str,
+        issues: Sequence[EmergingIssue],
+        journey: Journey,
+        *,
+        tenant: str = DEFAULT_TENANT,
+    ) -> int:
+        """Schedule an alert for every (emerging issue of job `job_id`, matching rule of
+        `tenant`) not raised before, routed to the owner of the cause's touchpoint in `journey`
+        (the job's); returns how many. The payload holds counts and the test, no comment."""
+        drafts = {
+            draft.id: draft
+            for issue in issues
+            for rule in self.rules(tenant).matching_emerging(issue)
+            for draft in [self._emerging_draft(job_id, issue, rule, journey, tenant)]
+        }
+        if not drafts:
+            return 0
+        with self._engine.connect() as connection:
+            raised = set(
+                connection.execute(
+                    select(alerts_table.c.id).where(alerts_table.c.id.in_(list(drafts)))
+                ).scalars()
+            )
+        fresh = [d for alert_id, d in drafts.items() if alert_id not in raised]
+        with self._condition:
+            for draft in fresh:
+                self._push(time.monotonic(), draft)
+        self._count("scheduled", len(fresh))
+        return len(fresh)
+
     def erase_customer(self, customer_id: str) -> int:
         """Delete the stored alerts about documents whose metadata `customer_id` is this one
         (the alert payload quotes the document); returns how many."""
@@ -262,7 +302,10 @@ class AlertService:
             doomed = [
                 alert_id
                 for alert_id, payload in rows
-                if json.loads(payload)["data"]["document"].get("metadata", {}).get("customer_id")
+                if json.loads(payload)["data"]
+                .get("document", {})
+                .get("metadata", {})
+                .get("customer_id")
                 == customer_id
             ]
             if doomed:
@@ -311,6 +354,36 @@ class AlertService:
             },
         )
 
+    def _emerging_draft(
+        self, job_id: str, issue: EmergingIssue, rule: AlertRule, journey: Journey, tenant: str
+    ) -> _NewAlert:
+        touchpoint_id = rule.route_to or issue.touchpoint
+        touchpoint = journey.touchpoint(touchpoint_id) if touchpoint_id else None
+        key = json.dumps([tenant, job_id, rule.id, issue.cause, issue.period])
+        alert_id = f"msg_{hashlib.sha256(key.encode()).hexdigest()[:32]}"
+        return _NewAlert(
+            id=alert_id,
+            rule_id=rule.id,
+            document_id=job_id,
+            touchpoint=touchpoint,
+            touchpoint_id=touchpoint_id,
+            tenant=tenant,
+            payload={
+                "type": "voc.alert.emerging",
+                "timestamp": _now().isoformat(),
+                "data": {
+                    "alert_id": alert_id,
+                    "rule": {"id": rule.id, "description": rule.description},
+                    "journey": {"id": journey.id, "version": journey.version},
+                    "touchpoint": None
+                    if touchpoint is None
+                    else {"id": touchpoint.id, "label": touchpoint.label},
+                    "job": {"id": job_id},
+                    "emerging": {**asdict(issue), "test": EMERGING_TEST},
+                },
+            },
+        )
+
     # -- schedule and workers ---------------------------------------------------------------
 
     def _push(self, due: float, item: str | _NewAlert) -> None:
@@ -340,6 +413,22 @@ class AlertService:
         owner = alert.touchpoint.owner if alert.touchpoint else None
         url = owner.webhook_url if owner else None
         now = _now()
+        try:
+            self._insert(alert, owner, url, now)
+        except exc.IntegrityError:  # an emerging issue raised twice at once: keep the first
+            log.info("alerts.duplicate", extra={"alert_id": alert.id})
+            return None
+        log.info(
+            "alerts.recorded",
+            extra={"alert_id": alert.id, "rule_id": alert.rule_id, "routed": bool(url)},
+        )
+        if not url:
+            self._count("unroutable")
+        return alert.id if url else None
+
+    def _insert(
+        self, alert: _NewAlert, owner: Owner | None, url: str | None, now: datetime
+    ) -> None:
         with self._engine.begin() as connection:
             connection.execute(
                 insert(alerts_table).values(
@@ -359,13 +448,6 @@ class AlertService:
                     updated_at=now,
                 )
             )
-        log.info(
-            "alerts.recorded",
-            extra={"alert_id": alert.id, "rule_id": alert.rule_id, "routed": bool(url)},
-        )
-        if not url:
-            self._count("unroutable")
-        return alert.id if url else None
 
     def _attempt(self, alert_id: str) -> None:
         with self._engine.connect() as connection:

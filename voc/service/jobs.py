@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request, stream_with_context
 
+from voc.alerts.rules import EMERGING_COUNTS, EmergingIssue
 from voc.jobs.ingest import (
     Columns,
     IngestError,
@@ -24,13 +25,15 @@ from voc.jobs.ingest import (
 )
 from voc.jobs.output import csv_lines, jsonl_lines
 from voc.jobs.store import IdempotencyConflict, Job, JobNotReady, JobStore
-from voc.jobs.types import STATUSES
+from voc.jobs.types import FINISHED, STATUSES
 from voc.jobs.worker import WorkerThread
+from voc.nlp.journey import journey_from_dict
+from voc.nlp.taxonomy import taxonomy_from_dict
 from voc.report.export import XLSX_MIMETYPE, coded_xlsx_bytes
 from voc.report.html import render_report_html, report_csp
 from voc.report.prepare import prepare_documents, report_of
 from voc.service.auth import caller, principal
-from voc.service.configuration import pin_configuration
+from voc.service.configuration import pin_configuration, resolve_for_analysis
 from voc.service.errors import ApiError
 from voc.service.headers import html_response
 from voc.service.openapi_jobs import MAX_LIST
@@ -275,7 +278,39 @@ def _report(job: Job) -> dict[str, Any]:
         rows = store.analysed_documents(job.id)
         return report_of(prepare_documents(analyzer, rows, refused=job.failed), title=title)
 
-    return current_app.extensions[EXTENSION]["reports"].get(key, lambda: model_work.run(build))
+    def build_and_alert() -> dict[str, Any]:
+        report = model_work.run(build)
+        if job.status in FINISHED:
+            _alert_emerging(job, report)
+        return report
+
+    return current_app.extensions[EXTENSION]["reports"].get(key, build_and_alert)
+
+
+def _alert_emerging(job: Job, report: dict[str, Any]) -> None:
+    """Raise the alerts of the root causes emerging in a finished job's last period, routed
+    through the job's own taxonomy and journey (pinned at submission; the tenant's defaults
+    for a job without them). Only a finished job: a partial last period would cry wolf."""
+    services = state(current_app)
+    if "taxonomy" in job.options and "journey" in job.options:
+        taxonomy = taxonomy_from_dict(job.options["taxonomy"])
+        journey = journey_from_dict(job.options["journey"])
+    else:
+        taxonomy, journey = resolve_for_analysis(
+            services.config_store, None, None, tenant=job.tenant
+        )
+    touchpoints = {cause.id: cause.touchpoint for cause in taxonomy.root_causes}
+    issues = [
+        EmergingIssue(
+            cause=theme["id"],
+            label=theme["label"],
+            touchpoint=touchpoints.get(theme["id"]),
+            **{field: theme[field] for field in EMERGING_COUNTS},
+        )
+        for theme in report["emerging"]["themes"]
+        if theme["kind"] == "root_cause"  # topics have no touchpoint to route to
+    ]
+    services.alerts.submit_emerging(job.id, issues, journey, tenant=job.tenant)
 
 
 @bp.post("/v1/jobs/<job_id>/stop")
@@ -289,8 +324,8 @@ def stop(job_id: str):
 
 @bp.delete("/v1/jobs/<job_id>")
 def delete_job(job_id: str):
-    """Remove the job, its documents, chunks, results and cached reports (jobs raise no
-    alerts); the deletion is recorded without the data."""
+    """Remove the job, its documents, chunks, results and cached reports (its emerging-issue
+    alerts stay: they hold counts, no comment); the deletion is recorded without the data."""
     _job_or_404(job_id)
     removed = _store().delete(job_id, kind="job", actor=caller())
     forget_reports(current_app, [job_id])
