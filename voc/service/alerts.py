@@ -267,7 +267,8 @@ class AlertService:
     ) -> int:
         """Schedule an alert for every (emerging issue of job `job_id`, matching rule of
         `tenant`) not raised before, routed to the owner of the cause's touchpoint in `journey`
-        (the job's); returns how many. The payload holds counts and the test, no comment."""
+        (the job's); returns how many. The payload holds counts and the test, no comment.
+        Never raises for the database: the report it follows is answered regardless."""
         drafts = {
             draft.id: draft
             for issue in issues
@@ -276,12 +277,16 @@ class AlertService:
         }
         if not drafts:
             return 0
-        with self._engine.connect() as connection:
-            raised = set(
-                connection.execute(
-                    select(alerts_table.c.id).where(alerts_table.c.id.in_(list(drafts)))
-                ).scalars()
-            )
+        try:
+            with self._engine.connect() as connection:
+                raised = set(
+                    connection.execute(
+                        select(alerts_table.c.id).where(alerts_table.c.id.in_(list(drafts)))
+                    ).scalars()
+                )
+        except exc.SQLAlchemyError:  # the report is still answered; the next build retries
+            log.exception("alerts.submit_emerging.failed")
+            return 0
         fresh = [d for alert_id, d in drafts.items() if alert_id not in raised]
         with self._condition:
             for draft in fresh:
@@ -616,6 +621,12 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
                                 "expectation_gap_kinds": _CONDITION_IDS,
                                 "detractor": {"type": "boolean"},
                                 "customer_value_at_least": {"type": "number", "minimum": 0},
+                                "emerging": {
+                                    "const": True,
+                                    "description": "match the root causes emerging in a "
+                                    "finished job's report instead of documents; combine only "
+                                    "with root_causes and touchpoints",
+                                },
                             },
                         },
                     },
@@ -630,7 +641,10 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
         "properties": {
             "id": {"type": "string", "description": "also the webhook-id header"},
             "rule_id": {"type": "string"},
-            "document_id": {"type": "string"},
+            "document_id": {
+                "type": "string",
+                "description": "the document that raised it; the job, for an emerging issue",
+            },
             "touchpoint": {"type": ["string", "null"]},
             "owner": {
                 "oneOf": [
@@ -652,7 +666,12 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
             "created_at": {"type": "string", "format": "date-time"},
             "updated_at": {"type": "string", "format": "date-time"},
             "delivered_at": {"type": ["string", "null"], "format": "date-time"},
-            "payload": {"type": "object", "description": "the webhook body"},
+            "payload": {
+                "type": "object",
+                "description": "the webhook body: type voc.alert (data.document) or "
+                "voc.alert.emerging (data.job, data.emerging: cause, period counts, baseline, "
+                "p_value, test)",
+            },
         },
         "required": ["id", "rule_id", "document_id", "status", "attempts", "payload"],
     },

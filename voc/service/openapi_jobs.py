@@ -198,10 +198,31 @@ def job_schemas() -> dict[str, Any]:
                 },
                 "emerging": {
                     "type": "object",
-                    "description": "Themes significantly above their baseline in the last period",
+                    "description": "Themes significantly above their baseline in the last "
+                    "period; in a finished job, its root causes raise the alerts of rules with "
+                    "`emerging: true`",
                     "properties": {
                         "test": {"type": "string"},
-                        "themes": {"type": "array"},
+                        "themes": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "kind": {"type": "string", "enum": ["topic", "root_cause"]},
+                                    "id": {"type": "string"},
+                                    "label": {"type": "string"},
+                                    "period": {"type": "string"},
+                                    "count": {"type": "integer"},
+                                    "period_comments": {"type": "integer"},
+                                    "share": {"type": "number"},
+                                    "baseline_count": {"type": "integer"},
+                                    "baseline_comments": {"type": "integer"},
+                                    "baseline_share": {"type": "number"},
+                                    "p_value": {"type": "number"},
+                                },
+                                "required": ["kind", "id", "period", "count", "p_value"],
+                            },
+                        },
                     },
                     "required": ["test", "themes"],
                 },
