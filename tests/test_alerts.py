@@ -18,12 +18,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import create_engine, select
 
-from voc.alerts.rules import load_default_rules, parse_rules
+from voc.alerts.rules import EmergingIssue, load_default_rules, parse_rules
 from voc.config import Settings
 from voc.nlp.churn import ChurnDetector
 from voc.nlp.fields import InvalidFieldError
 from voc.nlp.journey import parse_journey
-from voc.nlp.types import Analysis, Feedback, Sentiment
+from voc.nlp.types import Analysis, Feedback, RootCauseTag, Sentiment
 from voc.service.alerts import AlertService, alerts_table
 from voc.storage import metadata
 
@@ -196,12 +196,87 @@ def test_default_rules_match_a_churning_valuable_detractor():
             "rules[1].id",
         ),
         ({"rules": "all"}, "rules"),
+        ({"rules": [{"id": "a", "when": {"emerging": "yes"}}]}, "rules[0].when.emerging"),
+        ({"rules": [{"id": "a", "when": {"emerging": False}}]}, "rules[0].when.emerging"),
+        (
+            {"rules": [{"id": "a", "when": {"emerging": True, "sentiment": ["negative"]}}]},
+            "rules[0].when.sentiment",
+        ),
     ],
 )
 def test_invalid_rules_name_the_bad_field(rules, path):
     with pytest.raises(InvalidFieldError) as err:
         parse_rules(rules)
     assert err.value.path == path
+
+
+def _late_delivery_spike(cause: str = "late_delivery") -> EmergingIssue:
+    return EmergingIssue(
+        cause=cause,
+        label="Late delivery",
+        touchpoint="delivery",
+        period="2026-11-05",
+        count=6,
+        period_comments=8,
+        share=0.75,
+        baseline_count=0,
+        baseline_comments=32,
+        baseline_share=0.0,
+        p_value=1.2e-9,
+    )
+
+
+EMERGING_RULES = {
+    "rules": [
+        {"id": "late-spike", "when": {"emerging": True, "root_causes": ["late_delivery"]}},
+        {"id": "any-late", "when": {"root_causes": ["late_delivery"]}},
+    ]
+}
+
+
+def test_emerging_rules_match_issues_and_document_rules_match_documents():
+    rules = parse_rules(EMERGING_RULES)
+    assert [r.id for r in rules.matching_emerging(_late_delivery_spike())] == ["late-spike"]
+    assert rules.matching_emerging(_late_delivery_spike("billing_error")) == []
+    feedback, analysis = _churning_document()
+    late = replace(
+        analysis,
+        root_causes=(
+            RootCauseTag("late_delivery", "Late delivery", 0.9, "negative", "delivery", ()),
+        ),
+    )
+    assert [r.id for r in rules.matching(feedback, late)] == ["any-late"]
+    with pytest.raises(InvalidFieldError) as err:
+        parse_rules({"rules": [{"id": "a", "when": {"emerging": "yes"}}]})
+    assert "must be true" in str(err.value)
+
+
+def test_emerging_issue_alerts_once_per_job_without_comments(make_service):
+    with Receiver() as receiver:
+        service = make_service()
+        service.replace_rules(EMERGING_RULES)
+        journey = _journey(receiver.url)
+        assert service.submit_emerging("job-1", [_late_delivery_spike()], journey) == 1
+        (alert,) = _wait_for(service, "delivered")
+        assert service.submit_emerging("job-1", [_late_delivery_spike()], journey) == 0
+        assert service.submit_emerging("job-2", [_late_delivery_spike()], journey) == 1
+        while len(service.list_alerts(status="delivered", limit=50, offset=0)["alerts"]) < 2:
+            time.sleep(0.02)
+    assert service.list_alerts(status=None, limit=50, offset=0)["total"] == 2
+    assert (alert["rule_id"], alert["touchpoint"]) == ("late-spike", "delivery")
+    assert alert["owner"]["name"] == "Logistics"
+    request = next(r for r in receiver.received if r["headers"]["webhook-id"] == alert["id"])
+    assert _signature_ok(request["headers"], request["body"])
+    body = json.loads(request["body"])
+    assert body["type"] == "voc.alert.emerging" and "document" not in body["data"]
+    emerging = body["data"]["emerging"]
+    assert (emerging["cause"], emerging["count"], emerging["period_comments"]) == (
+        "late_delivery",
+        6,
+        8,
+    )
+    assert emerging["baseline_share"] == 0.0 and emerging["p_value"] < 0.01
+    assert "binomial" in emerging["test"]
 
 
 def test_signed_webhook_reaches_the_touchpoint_owner(make_service):
