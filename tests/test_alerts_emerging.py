@@ -1,0 +1,135 @@
+"""Emerging-issue alerts end to end: a real app analyses a dated job whose last day has a
+spike of late deliveries; building its report alerts the delivery owner's real receiver once."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import replace
+
+import pytest
+from test_alerts import SECRET, Receiver, _signature_ok
+
+PRAISE = [
+    "Great service, thank you so much!",
+    "Très bon service, merci beaucoup.",
+    "Pelayanan bagus, terima kasih banyak.",
+    "Perkhidmatan sangat baik, terima kasih.",
+]
+LATE = [
+    "My parcel arrived two weeks late.",
+    "The delivery was a week late, still annoyed.",
+    "Ma commande est arrivée avec dix jours de retard.",
+    "Paket saya telat dua minggu, kecewa.",
+    "Pesanan saya lewat sampai, sudah seminggu menunggu.",
+    "The courier was late again, my order came days after the promised date.",
+]
+RULES = {
+    "rules": [
+        {
+            "id": "late-spike",
+            "description": "late deliveries surging",
+            "when": {"emerging": True, "root_causes": ["late_delivery"]},
+        },
+        {"id": "any-late", "when": {"root_causes": ["late_delivery"]}},
+    ]
+}
+
+
+def _documents() -> list[dict]:
+    """Four calm days of praise, then a day with six late-delivery complaints."""
+    calm = [
+        {
+            "id": f"d{day}-{n}",
+            "text": PRAISE[n % len(PRAISE)],
+            "metadata": {"created_at": f"2026-11-0{day}T09:00:00Z"},
+        }
+        for day in range(1, 5)
+        for n in range(8)
+    ]
+    spike = [
+        {"id": f"late-{n}", "text": text, "metadata": {"created_at": "2026-11-05T09:00:00Z"}}
+        for n, text in enumerate(LATE)
+    ]
+    return calm + spike
+
+
+@pytest.fixture(scope="module")
+def emerging_app(settings, analyzer, tmp_path_factory):
+    """A real app on its own database (its alerts are the only ones) that may call localhost."""
+    from voc.service import create_app, jobs
+
+    database = tmp_path_factory.mktemp("emerging") / "voc.sqlite3"
+    app = create_app(
+        replace(
+            settings,
+            database_url=f"sqlite:///{database}",
+            allow_private_webhooks=True,
+            webhook_secret=SECRET,
+            webhook_timeout_s=2.0,
+        ),
+        analyzer=analyzer,
+    )
+    yield app
+    app.extensions["voc"].batcher.close()
+    app.extensions["voc"].alerts.close()
+    jobs.close(app)
+
+
+def _alerts(client) -> list[dict]:
+    return client.get("/v1/alerts?limit=200").get_json()["alerts"]
+
+
+def test_a_spike_in_a_jobs_last_period_alerts_its_touchpoint_owner_once(
+    emerging_app, wait_for_job, validate_schema
+):
+    from voc.service.jobs import forget_reports
+
+    client = emerging_app.test_client()
+    with Receiver() as logistics:
+        journey = client.get("/v1/journeys/default").get_json()
+        for touchpoint in journey["touchpoints"]:
+            if touchpoint["id"] == "delivery":
+                touchpoint["owner"] = {"name": "Logistics", "webhook_url": logistics.url}
+        journey = {k: v for k, v in journey.items() if k != "version"}
+        assert client.put("/v1/journeys/shop", json={**journey, "id": "shop"}).status_code in (
+            200,
+            201,
+        )
+        assert client.put("/v1/alert-rules", json=RULES).status_code == 200
+        submitted = client.post("/v1/jobs", json={"documents": _documents(), "journey": "shop"})
+        assert submitted.status_code == 202
+        job_id = submitted.get_json()["job_id"]
+        assert wait_for_job(client, job_id)["status"] == "COMPLETED"
+        assert _alerts(client) == []  # analysing a job raises no document alerts
+
+        report = client.get(f"/v1/jobs/{job_id}/report.json").get_json()
+        validate_schema("Report", report)
+        emerging = [(t["kind"], t["id"]) for t in report["emerging"]["themes"]]
+        assert ("root_cause", "late_delivery") in emerging
+        deadline = time.monotonic() + 10
+        while not logistics.received and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+        forget_reports(emerging_app, [job_id])  # built again from scratch: no second alert
+        assert client.get(f"/v1/jobs/{job_id}/report.json").status_code == 200
+        time.sleep(0.5)
+    page = client.get("/v1/alerts?limit=200").get_json()
+    validate_schema("AlertList", page)
+    (alert,) = page["alerts"]
+    assert (alert["rule_id"], alert["touchpoint"], alert["document_id"]) == (
+        "late-spike",
+        "delivery",
+        job_id,
+    )
+    assert alert["status"] == "delivered" and alert["owner"]["name"] == "Logistics"
+    (request,) = logistics.received
+    assert _signature_ok(request["headers"], request["body"])
+    body = json.loads(request["body"])
+    assert body["type"] == "voc.alert.emerging" and body["data"]["job"] == {"id": job_id}
+    issue = body["data"]["emerging"]
+    theme = next(t for t in report["emerging"]["themes"] if t["id"] == "late_delivery")
+    assert issue["cause"] == "late_delivery" and issue["period"] == "2026-11-05"
+    assert issue["count"] == theme["count"] >= 5 and issue["period_comments"] == 6
+    assert issue["baseline_comments"] == 32 and issue["p_value"] == theme["p_value"] < 0.01
+    assert not any(text in request["body"].decode() for text in LATE + PRAISE)
