@@ -20,8 +20,10 @@ import argparse
 import http.client
 import json
 import socket
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -134,7 +136,8 @@ def http_latency(texts: list[str], requests: int) -> dict[str, float]:
 
     from voc.service import create_app
 
-    app = create_app(Settings.from_env({"database_url": "sqlite://"}))
+    database = Path(tempfile.mkdtemp(prefix="voc-bench-")) / "voc.sqlite3"
+    app = create_app(Settings.from_env({"database_url": f"sqlite:///{database}"}))
     port = _free_port()
     server = create_server(app, host="127.0.0.1", port=port, threads=4)
     threading.Thread(target=server.run, daemon=True).start()

@@ -65,3 +65,16 @@ def test_tenant_periods_set_in_code_are_validated_too():
         Settings.from_env({"tenant_retention_days": {"acme": True}})
     with pytest.raises(ConfigError, match="must map tenant names to days"):
         Settings.from_env({"tenant_retention_days": "acme=30"})
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:"])
+def test_an_in_memory_database_is_refused(url):
+    """Each connection of an in-memory SQLite database sees its own empty one: the service's
+    threads would lose keys, jobs and alerts between requests (it answered 500)."""
+    with pytest.raises(ConfigError, match="in-memory SQLite"):
+        Settings.from_env({"database_url": url})
+
+
+def test_a_database_url_that_is_not_one_is_refused():
+    with pytest.raises(ConfigError, match="not a database URL"):
+        Settings.from_env({"database_url": "voc.sqlite3"})

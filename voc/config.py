@@ -172,6 +172,12 @@ class Settings:
         if not self.database_url:
             db = paths.var_dir() / "voc.sqlite3"
             object.__setattr__(self, "database_url", f"sqlite:///{db}")
+        if _is_in_memory_sqlite(self.database_url):
+            raise ConfigError(
+                f"database_url {self.database_url!r} is an in-memory SQLite database, which "
+                "each connection sees empty (keys, jobs and alerts would vanish between "
+                "threads): give a file, sqlite:///path/voc.sqlite3, or PostgreSQL"
+            )
 
     @classmethod
     def from_env(cls, overrides: dict[str, Any] | None = None) -> Settings:
@@ -268,3 +274,14 @@ def _valid_tenant_days(periods: Any) -> dict[str, float]:
             raise ConfigError(f"tenant_retention_days: entry {entry!r} needs a number of days > 0")
         valid[tenant] = number
     return valid
+
+
+def _is_in_memory_sqlite(database_url: str) -> bool:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(database_url)
+    except ArgumentError as err:
+        raise ConfigError(f"database_url {database_url!r} is not a database URL: {err}") from err
+    return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
