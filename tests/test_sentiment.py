@@ -90,3 +90,19 @@ def test_saved_head_round_trips_column_major_weights(tmp_path):
     weight = np.asfortranarray(np.arange(3 * 384, dtype=np.float32).reshape(3, 384))
     SentimentHead(weight, np.zeros(3, np.float32), 1.0, 0.7, "test").save(tmp_path, {})
     assert np.array_equal(SentimentHead.load(tmp_path).weight, weight)
+
+
+def test_complaint_clauses_skip_praise_and_plain_facts_unless_the_document_complains():
+    head = SentimentHead.load(ARTIFACT)
+    clauses = np.array(
+        [
+            [0.1, 0.2, 0.7],  # praise
+            [0.1, 0.8, 0.1],  # a plain fact
+            [0.35, 0.4, 0.25],  # a problem stated flatly
+            [0.9, 0.05, 0.05],  # displeasure
+        ]
+    )
+    calm_document = np.array([0.1, 0.7, 0.2])
+    complaining_document = np.array([0.8, 0.1, 0.1])
+    assert head.complaints(calm_document, clauses).tolist() == [False, False, True, True]
+    assert head.complaints(complaining_document, clauses).tolist() == [False, True, True, True]

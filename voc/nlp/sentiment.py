@@ -111,8 +111,8 @@ def document_sentiment(
     at least `mixed_threshold`).
 
     The last condition matters: a review that praises one thing and condemns another is still
-    negative when the whole text says so, and labelling it `mixed` cost 0.035 mean macro-F1 over
-    the leave-one-dataset-out folds (0.630 -> 0.661, `bench/lodo_sentiment.py`). The
+    negative when the whole text says so, and labelling it `mixed` cost 0.031 mean macro-F1 over
+    the leave-one-dataset-out folds (0.630 -> 0.661, docs/models.md). The
     probabilities stay the document's own; only the label changes, so they still sum to 1.
     """
     sentiment = sentiment_from_proba(document_proba)
