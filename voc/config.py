@@ -11,6 +11,9 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 from voc import paths
 
 TRUE = ("1", "true", "yes", "on")
@@ -277,9 +280,6 @@ def _valid_tenant_days(periods: Any) -> dict[str, float]:
 
 
 def _is_in_memory_sqlite(database_url: str) -> bool:
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
     try:
         url = make_url(database_url)
     except ArgumentError as err:
