@@ -30,7 +30,7 @@ class RootCausesComponent(Component):
 
     def documents(self, batch: Batch) -> list[DocumentClauses]:
         """What the tagger reads of each document: its clauses, their vectors, their sentiment
-        and which of them are complaints (the sentiment head's `complaints`)."""
+        and which of them may hold a complaint (the sentiment head's `complaints`)."""
         documents = []
         for f, sentences, vectors, proba in zip(
             batch.feedback,
