@@ -277,7 +277,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     jobs = commands.add_parser("jobs", help="talk to a running service").add_subparsers(
         dest="jobs_command", required=True
     )
-    submit = jobs.add_parser("submit", help="submit a file (.csv/.jsonl/.parquet) or .json body")
+    submit = jobs.add_parser(
+        "submit", help="submit a file (.csv, .tsv, .jsonl, .parquet, .xlsx) or a .json body"
+    )
     submit.add_argument("file", type=Path)
     _add_column_options(submit)
     submit.add_argument("--idempotency-key", default=None)
