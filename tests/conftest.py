@@ -37,13 +37,33 @@ def analyzer(settings: Settings):
 
 @pytest.fixture(scope="session")
 def app(settings: Settings, analyzer):
-    from voc.service import create_app, jobs
+    from voc.service import close_app, create_app
 
     app = create_app(settings, analyzer=analyzer)
     app.config["TESTING"] = True
     yield app
-    app.extensions["voc"].batcher.close()
-    jobs.close(app)
+    close_app(app)
+
+
+@pytest.fixture(scope="module")
+def own_app(settings: Settings, analyzer, tmp_path_factory: pytest.TempPathFactory):
+    """`own_app(**overrides)`: a real app on a database of its own, so what its tests store
+    (rules, journeys, alerts) is never seen by another test; closed with the module."""
+    from dataclasses import replace
+
+    from voc.service import close_app, create_app
+
+    apps = []
+
+    def make(**overrides):
+        database = tmp_path_factory.mktemp("own-app") / "voc.sqlite3"
+        own = replace(settings, database_url=f"sqlite:///{database}", **overrides)
+        apps.append(create_app(own, analyzer=analyzer))
+        return apps[-1]
+
+    yield make
+    for app in apps:
+        close_app(app)
 
 
 @pytest.fixture()
@@ -55,7 +75,7 @@ def client(app):
 def secured(tmp_path_factory, analyzer):
     """A fresh app on its own database, for the module's tests of API keys and tenants: open
     (loopback, no key) until a test creates a key. No in-process job worker."""
-    from voc.service import create_app
+    from voc.service import close_app, create_app
 
     root = tmp_path_factory.mktemp("secured")
     settings = Settings.from_env(
@@ -67,7 +87,7 @@ def secured(tmp_path_factory, analyzer):
     )
     app = create_app(settings, analyzer=analyzer)
     yield app
-    app.extensions["voc"].batcher.close()
+    close_app(app)
 
 
 @pytest.fixture(scope="session")

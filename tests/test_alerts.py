@@ -418,26 +418,15 @@ def test_alert_endpoints(client, validate_schema):
 
 
 @pytest.fixture(scope="module")
-def webhook_app(settings, analyzer, tmp_path_factory):
+def webhook_app(own_app):
     """A second real app that may call localhost receivers, with fast retries."""
-    from voc.service import create_app
-
-    database = tmp_path_factory.mktemp("webhooks") / "voc.sqlite3"
-    app = create_app(
-        replace(
-            settings,
-            database_url=f"sqlite:///{database}",
-            allow_private_webhooks=True,
-            webhook_secret=SECRET,
-            webhook_timeout_s=0.5,
-            webhook_backoff_s=0.1,
-            webhook_max_attempts=2,
-        ),
-        analyzer=analyzer,
+    return own_app(
+        allow_private_webhooks=True,
+        webhook_secret=SECRET,
+        webhook_timeout_s=0.5,
+        webhook_backoff_s=0.1,
+        webhook_max_attempts=2,
     )
-    yield app
-    app.extensions["voc"].batcher.close()
-    app.extensions["voc"].alerts.close()
 
 
 @pytest.mark.slow

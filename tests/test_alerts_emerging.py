@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import replace
 
 import pytest
 from test_alerts import SECRET, Receiver, _signature_ok
@@ -55,25 +54,9 @@ def _documents() -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def emerging_app(settings, analyzer, tmp_path_factory):
+def emerging_app(own_app):
     """A real app on its own database (its alerts are the only ones) that may call localhost."""
-    from voc.service import create_app, jobs
-
-    database = tmp_path_factory.mktemp("emerging") / "voc.sqlite3"
-    app = create_app(
-        replace(
-            settings,
-            database_url=f"sqlite:///{database}",
-            allow_private_webhooks=True,
-            webhook_secret=SECRET,
-            webhook_timeout_s=2.0,
-        ),
-        analyzer=analyzer,
-    )
-    yield app
-    app.extensions["voc"].batcher.close()
-    app.extensions["voc"].alerts.close()
-    jobs.close(app)
+    return own_app(allow_private_webhooks=True, webhook_secret=SECRET, webhook_timeout_s=2.0)
 
 
 def _alerts(client) -> list[dict]:

@@ -5,7 +5,6 @@ code, content type, body schema). `st run` does the same at volume (docs/develop
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
 
 import hypothesis
 import pytest
@@ -29,20 +28,15 @@ CHECKS = [
 
 
 @pytest.fixture(scope="module")
-def api_schema(settings, analyzer, tmp_path_factory):
+def api_schema(own_app):
     """A server of its own, on its own database: generated requests store rules, journeys and
     taxonomies, and the session's app must not serve them to the tests that follow."""
-    from voc.service import create_app, jobs
-
-    database = tmp_path_factory.mktemp("fuzz") / "voc.sqlite3"
-    settings = replace(settings, database_url=f"sqlite:///{database}")
-    app = create_app(settings, analyzer=analyzer)
+    app = own_app()
+    settings = app.extensions["voc"].settings
     server = make_server(app, settings, host="127.0.0.1", port=0, threads=8)
     threading.Thread(target=server.run, daemon=True).start()
     yield schemathesis.openapi.from_url(f"http://127.0.0.1:{server.effective_port}/openapi.json")
     server.close()
-    app.extensions["voc"].batcher.close()
-    jobs.close(app)
 
 
 def test_every_operation_answers_as_documented(api_schema):

@@ -25,7 +25,7 @@ DOCS = [
 def live(tmp_path_factory, analyzer):
     """An app that polls the activation log every 0.2 s, and two registered fixture versions.
     Its files are where `VOC_VAR_DIR=root` puts them, so the CLI can run on the same state."""
-    from voc.service import create_app
+    from voc.service import close_app, create_app
 
     root = tmp_path_factory.mktemp("live")
     settings = isolated_settings(root, model_refresh_seconds=0.2)
@@ -36,8 +36,7 @@ def live(tmp_path_factory, analyzer):
         services.models.registry, services.analyzer.encoder, rotate_labels=True
     )
     yield app, settings, good, bad, root
-    services.models.close()
-    services.batcher.close()
+    close_app(app)
 
 
 def test_models_lists_active_versions_with_metrics(live, validate_schema):

@@ -17,13 +17,12 @@ from voc.topics.store import NAME, TopicStore
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory, analyzer):
-    from voc.service import create_app, jobs
+    from voc.service import close_app, create_app
 
     root = tmp_path_factory.mktemp("topics_api")
     app = create_app(isolated_settings(root, model_refresh_seconds=0), analyzer=analyzer)
     yield app
-    app.extensions["voc"].batcher.close()
-    jobs.close(app)
+    close_app(app)
 
 
 def serving(app):

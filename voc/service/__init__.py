@@ -92,3 +92,15 @@ def create_app(
     app.register_blueprint(topics.bp)
     log.info("app.ready", extra={"model_versions": analyzer.model_versions})
     return app
+
+
+def close_app(app: Flask) -> None:
+    """Stop every thread `create_app` started: the in-process job worker, the model refresh,
+    the batcher, alert delivery and model work. For processes that build and drop apps (the
+    tests); alerts still pending resume when an app on the same database starts."""
+    services: Services = app.extensions[EXTENSION]
+    jobs.close(app)
+    services.models.close()
+    services.batcher.close()
+    services.alerts.close()
+    services.model_work.close()
