@@ -31,7 +31,6 @@ from voc.nlp.sentiment import SentimentHead, document_sentiment
 from voc.nlp.train import (
     SentimentTrainingArgs,
     fit_sentiment_head,
-    label_weight,
     sentiment_label,
 )
 from voc.nlp.types import SENTIMENT_LABELS
@@ -51,7 +50,6 @@ class SentimentRows:
     """Index into `SENTIMENT_LABELS` (stars mapped), per row."""
     human: np.ndarray
     """True where a person gave the label (the baseline trains on these only)."""
-    weights: np.ndarray
     pooled: np.ndarray
     """The document vectors voc serves (clauses encoded once, pooled)."""
     clause_vectors: list[np.ndarray]
@@ -93,7 +91,6 @@ def load_sentiment_rows(
         files=names,
         labels=np.array([SENTIMENT_LABELS.index(sentiment_label(e)) for e in examples]),
         human=np.array([e.sentiment is not None for e in examples]),
-        weights=np.array([label_weight(e) for e in examples]),
         pooled=np.stack([v.document for v in vectors]),
         clause_vectors=[v.clauses for v in vectors],
         whole=embed(texts),
