@@ -134,7 +134,9 @@ def voc_head(
     return head
 
 
-def voc_labels(rows: SentimentRows, head: SentimentHead, index: np.ndarray) -> np.ndarray:
+def voc_labels(
+    rows: SentimentRows, head: SentimentHead, index: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Document labels as served (mixed -> neutral) and the document probabilities."""
     proba = head.predict_proba(rows.pooled[index])
     labels = []
