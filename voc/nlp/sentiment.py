@@ -126,10 +126,3 @@ def document_sentiment(
     if strong_negative.any() and strong_positive.any() and not document_decided:
         return Sentiment("mixed", sentiment.score, sentiment.probabilities)
     return sentiment
-    negative = SENTIMENT_LABELS.index("negative")
-    positive = SENTIMENT_LABELS.index("positive")
-    strong_negative = clause_probas[:, negative] >= mixed_threshold
-    strong_positive = clause_probas[:, positive] >= mixed_threshold
-    if strong_negative.any() and strong_positive.any():
-        return Sentiment("mixed", sentiment.score, sentiment.probabilities)
-    return sentiment
