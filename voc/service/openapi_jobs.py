@@ -199,8 +199,8 @@ def job_schemas() -> dict[str, Any]:
                 "emerging": {
                     "type": "object",
                     "description": "Themes significantly above their baseline in the last "
-                    "period; in a finished job, its root causes raise the alerts of rules with "
-                    "`emerging: true`",
+                    "period; a job's emerging root causes raise the alerts of rules with "
+                    "`emerging: true` when it completes (once; building the report repeats none)",
                     "properties": {
                         "test": {"type": "string"},
                         "themes": {
