@@ -56,7 +56,7 @@ def init_app(app: Flask) -> None:
             store,
             services.settings,
             services.models.models,
-            on_finished=lambda job_id: alert_emerging_at_completion(app, job_id),
+            on_finished=lambda job_id: _alert_at_completion(app, job_id),
         )
         if services.settings.in_process_worker
         else None
@@ -286,14 +286,14 @@ def _report(job: Job) -> dict[str, Any]:
 
     def build_and_alert() -> dict[str, Any]:
         report = model_work.run(build)
-        if job.status in FINISHED:  # a job some `voc worker` process ended: its alerts are due
+        if job.status in FINISHED:  # none twice; a job a `voc worker` ended raises its own here
             _alert_emerging(current_app, job, report["emerging"]["themes"])
         return report
 
     return current_app.extensions[EXTENSION]["reports"].get(key, build_and_alert)
 
 
-def alert_emerging_at_completion(app: Flask, job_id: str) -> None:
+def _alert_at_completion(app: Flask, job_id: str) -> None:
     """The in-process worker's completion hook: test the finished job's root causes for
     emerging issues (`emerging_root_causes`, the report's own test, without topics) and raise
     their alerts now, with no report requested. Alert ids are derived from (tenant, job, rule,
