@@ -1,5 +1,6 @@
 """Emerging-issue alerts end to end: a real app analyses a dated job whose last day has a
-spike of late deliveries; building its report alerts the delivery owner's real receiver once."""
+spike of late deliveries; the job's completion alerts the delivery owner's real receiver, with
+no report requested, and building its report later (twice) raises nothing more."""
 
 from __future__ import annotations
 
@@ -63,7 +64,7 @@ def _alerts(client) -> list[dict]:
     return client.get("/v1/alerts?limit=200").get_json()["alerts"]
 
 
-def test_a_spike_in_a_jobs_last_period_alerts_its_touchpoint_owner_once(
+def test_a_spike_in_a_jobs_last_period_alerts_its_touchpoint_owner_at_completion_once(
     emerging_app, wait_for_job, validate_schema
 ):
     from voc.service.jobs import forget_reports
@@ -84,15 +85,19 @@ def test_a_spike_in_a_jobs_last_period_alerts_its_touchpoint_owner_once(
         assert submitted.status_code == 202
         job_id = submitted.get_json()["job_id"]
         assert wait_for_job(client, job_id)["status"] == "COMPLETED"
-        assert _alerts(client) == []  # analysing a job raises no document alerts
+        deadline = time.monotonic() + 10
+        while not logistics.received and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(logistics.received) == 1  # at completion: no report was asked for
+        # Only the emerging rule: analysing a job raises no document alerts ("any-late").
+        assert [a["rule_id"] for a in _alerts(client)] == ["late-spike"]
 
         report = client.get(f"/v1/jobs/{job_id}/report.json").get_json()
         validate_schema("Report", report)
         emerging = [(t["kind"], t["id"]) for t in report["emerging"]["themes"]]
         assert ("root_cause", "late_delivery") in emerging
-        deadline = time.monotonic() + 10
-        while not logistics.received and time.monotonic() < deadline:
-            time.sleep(0.05)
+        late = next(r for r in report["period_change"]["rows"] if r["id"] == "late_delivery")
+        assert late["previous_count"] == 0 and late["count"] >= 5 and late["significant"]
 
         forget_reports(emerging_app, [job_id])  # built again from scratch: no second alert
         assert client.get(f"/v1/jobs/{job_id}/report.json").status_code == 200
@@ -116,3 +121,39 @@ def test_a_spike_in_a_jobs_last_period_alerts_its_touchpoint_owner_once(
     assert issue["count"] == theme["count"] >= 5 and issue["period_comments"] == 6
     assert issue["baseline_comments"] == 32 and issue["p_value"] == theme["p_value"] < 0.01
     assert not any(text in request["body"].decode() for text in LATE + PRAISE)
+
+
+def test_a_job_ended_by_a_separate_worker_alerts_when_its_report_is_built(
+    own_app, analyzer, wait_for_job
+):
+    """`voc worker` processes have no alert delivery: the job they end raises its emerging
+    alerts when the service first builds its report, and only then, once."""
+    from voc.jobs.worker import Worker
+    from voc.service.jobs import forget_reports, job_store
+    from voc.service.state import state
+
+    app = own_app(in_process_worker=False)
+    client = app.test_client()
+    assert client.put("/v1/alert-rules", json=RULES).status_code == 200
+    submitted = client.post("/v1/jobs", json={"documents": _documents()})
+    job_id = submitted.get_json()["job_id"]
+    worker = Worker(job_store(app), state(app).settings, analyzer=lambda: analyzer)
+    while worker.run_once():  # as a `voc worker` process would: no completion hook
+        pass
+    assert wait_for_job(client, job_id, timeout=5)["status"] == "COMPLETED"
+    time.sleep(0.5)
+    assert _alerts(client) == []
+
+    assert client.get(f"/v1/jobs/{job_id}/report.json").status_code == 200
+    deadline = time.monotonic() + 10
+    while not _alerts(client) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    forget_reports(app, [job_id])
+    assert client.get(f"/v1/jobs/{job_id}/report.json").status_code == 200
+    time.sleep(0.5)
+    (alert,) = _alerts(client)
+    assert (alert["rule_id"], alert["document_id"], alert["status"]) == (
+        "late-spike",
+        job_id,
+        "unroutable",  # the default journey names no owner webhook for delivery
+    )

@@ -153,3 +153,22 @@ def test_a_table_downloads_as_csv(browser, page_file, tmp_path):
     assert len(table) == rows
     assert page.locator("button.csv").count() == page.locator("main table").count()
     page.close()
+
+
+def test_the_period_change_table_sorts_by_a_clicked_column(browser, page_file):
+    page = browser.new_page()
+    page.goto(page_file.as_uri())
+    table = page.locator("#table-period-change")
+    assert table.locator("tr").count() >= 3  # a header and at least two themes
+    header = table.locator("th", has_text="change (pp)")
+    column = 6  # theme, kind, then comments and share of the two periods
+
+    def changes() -> list[float]:
+        cells = table.locator(f"tr td:nth-child({column + 1})").all_text_contents()
+        return [float(c) for c in cells]
+
+    header.click()
+    assert changes() == sorted(changes(), reverse=True)
+    header.click()
+    assert changes() == sorted(changes())
+    page.close()

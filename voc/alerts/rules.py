@@ -15,9 +15,10 @@ A rule is an id, a description and `when`, a set of conditions that must all hol
 A condition on a feature the request did not compute does not hold. `route_to` (optional)
 sends the alert to that touchpoint's owner instead of the document's own touchpoint.
 
-Emerging issues: when a finished batch job's report is built, each root cause the report
-flags as emerging (its last-period count significantly above its baseline, the binomial test
-of `voc.report.comparisons`) is an `EmergingIssue`, checked against the rules with
+Emerging issues: when a batch job completes (and again, without repeating an alert, when
+its report is built), each root cause flagged as emerging (its last-period count
+significantly above its baseline, the binomial test of `voc.report.comparisons`) is an
+`EmergingIssue`, checked against the rules with
 `emerging: true`, which may narrow it with `root_causes` and `touchpoints` (the cause's
 touchpoint) and nothing else: the other conditions read one document. Such a rule never
 matches a document, and a rule without it never matches an emerging issue.

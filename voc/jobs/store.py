@@ -534,8 +534,9 @@ class JobStore:
             job_chunks.c.owner == claim.owner,
         )
 
-    def settle(self, job_id: str) -> None:
-        """Finish the job when every chunk is done, or stop it once no chunk is in hand."""
+    def settle(self, job_id: str) -> bool:
+        """Finish the job when every chunk is done, or stop it once no chunk is in hand; True
+        when this call ended it (of concurrent calls, exactly one does)."""
         now = time.time()
         pending = exists().where(job_chunks.c.job_id == job_id, job_chunks.c.state != "done")
         in_hand = exists().where(
@@ -544,7 +545,7 @@ class JobStore:
             job_chunks.c.lease_until >= now,
         )
         with self.engine.begin() as conn:
-            conn.execute(
+            finished = conn.execute(
                 update(jobs)
                 .where(
                     jobs.c.id == job_id,
@@ -567,11 +568,12 @@ class JobStore:
                     finished_at=now,
                 )
             )
-            conn.execute(
+            stopped = conn.execute(
                 update(jobs)
                 .where(jobs.c.id == job_id, jobs.c.status == "STOP_REQUESTED", ~in_hand)
                 .values(status="STOPPED", finished_at=now)
             )
+        return bool(finished.rowcount or stopped.rowcount)
 
     def settle_stopping(self) -> None:
         """Stop jobs whose stop was requested while a now-dead worker held one of their chunks."""

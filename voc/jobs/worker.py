@@ -120,13 +120,17 @@ class Worker:
         *,
         analyzer: Callable[[], Analyzer],
         worker_id: str | None = None,
+        on_finished: Callable[[str], None] | None = None,
     ) -> None:
         """`analyzer()` is asked before each chunk, so a chunk runs on the active versions
-        (`ActiveModels`: the service's own inside `voc serve`, the process's in `voc worker`)."""
+        (`ActiveModels`: the service's own inside `voc serve`, the process's in `voc worker`).
+        `on_finished(job_id)` runs once per job, in the worker that ends it (inside `voc serve`:
+        the emerging-issue alerts of `voc.service.jobs`)."""
         self.store = store
         self.settings = settings
         self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._analyzer = analyzer
+        self._on_finished = on_finished
 
     def run_once(self) -> bool:
         """Process one chunk if there is one; True when a chunk was handled."""
@@ -139,7 +143,8 @@ class Worker:
             analyzer = self._analyzer()
             results = analyze_rows(analyzer, claim_rows(claim), claim.options)
         committed = self.store.complete(claim, results, analyzer.model_versions)
-        self.store.settle(claim.job_id)
+        if self.store.settle(claim.job_id):
+            self._finished(claim.job_id)
         log.info(
             "job.chunk_done" if committed else "job.chunk_lease_lost",
             extra={
@@ -151,6 +156,17 @@ class Worker:
             },
         )
         return True
+
+    def _finished(self, job_id: str) -> None:
+        """Run the job's completion hook, if any; its failure is logged, never the worker's."""
+        if self._on_finished is None:
+            return
+        try:
+            self._on_finished(job_id)
+        except Exception as err:
+            log.exception(
+                "job.on_finished_failed", extra={"job_id": job_id, "error_type": type(err).__name__}
+            )
 
     def sweep_expired(self) -> None:
         """Delete the jobs past their retention period: their tenant's, else the deployment's."""
@@ -181,8 +197,16 @@ class Worker:
 class WorkerThread:
     """The in-process worker of `voc serve`: one daemon thread on the service's models."""
 
-    def __init__(self, store: JobStore, settings: Settings, models: ActiveModels) -> None:
-        self.worker = Worker(store, settings, analyzer=lambda: models.analyzer)
+    def __init__(
+        self,
+        store: JobStore,
+        settings: Settings,
+        models: ActiveModels,
+        on_finished: Callable[[str], None] | None = None,
+    ) -> None:
+        self.worker = Worker(
+            store, settings, analyzer=lambda: models.analyzer, on_finished=on_finished
+        )
         self._stop = threading.Event()
         self._thread = threading.Thread(
             target=self.worker.run, args=(self._stop,), name="voc-job-worker", daemon=True

@@ -17,7 +17,12 @@ from typing import Any
 import numpy as np
 
 from voc.nlp.topic_model import OTHER_ID, TopicModel
-from voc.report.comparisons import EMERGING_TEST, emerging_themes, segment_table
+from voc.report.comparisons import (
+    EMERGING_TEST,
+    emerging_themes,
+    period_change,
+    segment_table,
+)
 from voc.report.data_notes import data_notes, root_cause_coverage
 from voc.report.drivers import (
     CHURN_RISK_MIN,
@@ -350,20 +355,36 @@ def _scored(docs: list[Doc]) -> list[ScoredDoc]:
     ]
 
 
+def _dated(docs: list[Doc], keys: list[frozenset]) -> tuple[str, list[tuple[str, frozenset]]]:
+    """The period the dated documents are bucketed by, and (bucket, themes) per dated one."""
+    period = _period(docs)
+    return period, [
+        (_bucket(d.created_at, period), k) for d, k in zip(docs, keys, strict=True) if d.created_at
+    ]
+
+
 def _comparisons(docs: list[Doc], scored: list[ScoredDoc], themes: list[Theme]) -> dict[str, Any]:
-    """Themes by customer segment, and themes emerging in the latest period."""
+    """Themes by customer segment, themes emerging in the latest period, and each theme's
+    change from the period before."""
     labels = {(t.kind, t.id): t.label for t in themes}
     keyed = [(d.segment, s.themes) for d, s in zip(docs, scored, strict=True)]
-    period = _period(docs)
-    dated = [
-        (_bucket(d.created_at, period), s.themes)
-        for d, s in zip(docs, scored, strict=True)
-        if d.created_at
-    ]
+    period, dated = _dated(docs, [s.themes for s in scored])
+    rows = [(t.kind, t.id, t.label) for t in themes]
     return {
-        "segments": segment_table(keyed, [(t.kind, t.id, t.label) for t in themes]),
+        "segments": segment_table(keyed, rows),
         "emerging": {"test": EMERGING_TEST, "themes": emerging_themes(dated, labels)},
+        "period_change": period_change(dated, rows, period if dated else None),
     }
+
+
+def emerging_root_causes(documents: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The root causes the report would flag as emerging (its `emerging.themes` of kind
+    `root_cause`, same periods, counts and p-values), without fitting topics: what a job can
+    test the moment it completes, since every analysed document carries its root causes."""
+    docs = [normalize_document(r) for r in documents]
+    labels = _group(docs, lambda d: d.root_causes).labels
+    _, dated = _dated(docs, [frozenset(("root_cause", c) for c, _ in d.root_causes) for d in docs])
+    return emerging_themes(dated, {("root_cause", c): label for c, label in labels.items()})
 
 
 def _heatmap(topics: list[dict[str, Any]], touchpoints: list[dict[str, Any]]) -> dict[str, Any]:
@@ -442,6 +463,7 @@ def build_report(
         "coverage": root_cause_coverage(docs),
         "segments": comparisons["segments"],
         "emerging": comparisons["emerging"],
+        "period_change": comparisons["period_change"],
         "expectation_gaps": _gap_blocks(by_gap),
         "trend": _trend(docs, [t["id"] for t in topics if t["id"] != OTHER_ID][:8]),
         "comments": _comments(

@@ -1,4 +1,4 @@
-"""Comparisons and change: themes by segment, and emerging themes.
+"""Comparisons and change: themes by segment, emerging themes, period-over-period change.
 
 Segments (the `segment` metadata key, `voc analyze --segment-column`): for every theme, its
 share of each segment's comments, with a two-proportion z-test of that share against the
@@ -9,6 +9,12 @@ Emerging: with dated comments, the last period is compared with all earlier ones
 emerging when its last-period count k out of n comments is at least `MIN_COUNT` and a
 one-sided binomial test against its baseline share (earlier periods, add-one smoothed:
 (b + 1) / (N + 2)) gives p < `EMERGING_P`.
+
+Period-over-period change: with dated comments in at least two periods, each theme's share of
+the last period's comments against its share of the period before it (the latest earlier one
+that has comments), in percentage points. The change is significant when Fisher's exact test
+(two-sided, on the 2x2 table of theme / other comments in the two periods) gives
+p < `CHANGE_P` and the larger of the two counts is at least `MIN_COUNT`.
 """
 
 from __future__ import annotations
@@ -18,11 +24,12 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from scipy.stats import binomtest
+from scipy.stats import binomtest, fisher_exact
 
 Z_CRITICAL = 1.96
 MIN_COUNT = 5
 EMERGING_P = 0.01
+CHANGE_P = 0.05
 MAX_SEGMENTS = 12
 
 
@@ -126,3 +133,69 @@ EMERGING_TEST = (
     f"one-sided binomial test of the last period's count against the earlier periods' share "
     f"(add-one smoothed), p < {EMERGING_P}, at least {MIN_COUNT} comments"
 )
+
+
+CHANGE_TEST = (
+    f"Fisher's exact test (two-sided) of the theme's share in the last period against the "
+    f"period before, p < {CHANGE_P}, at least {MIN_COUNT} comments in one of the two periods"
+)
+
+
+def period_change(
+    dated: Sequence[tuple[str, frozenset[ThemeKey]]],
+    themes: Sequence[tuple[str, str, str]],
+    unit: str | None,
+) -> dict[str, Any]:
+    """Each theme's count and share in the last period against the period before (see the
+    module docstring); without two periods, no rows and a note that says why.
+
+    `dated`: (period, themes) per dated comment, periods sortable in time order; `themes`:
+    (kind, id, label); `unit`: what a period is ("day", "week", "month")."""
+    periods = sorted({period for period, _ in dated})
+    change: dict[str, Any] = {
+        "period": unit,
+        "last": periods[-1] if periods else None,
+        "previous": periods[-2] if len(periods) > 1 else None,
+        "last_comments": 0,
+        "previous_comments": 0,
+        "test": CHANGE_TEST,
+        "rows": [],
+        "note": None,
+    }
+    if len(periods) < 2:
+        change["note"] = (
+            f"Every dated comment falls in one {unit} ({periods[0]}): no earlier period "
+            "to compare with."
+            if periods
+            else "No comment carries a date (created_at): no period to compare."
+        )
+        return change
+    last, previous = periods[-1], periods[-2]
+    sizes = Counter(period for period, _ in dated if period in (last, previous))
+    counts = {
+        period: Counter(key for p, keys in dated if p == period for key in keys)
+        for period in (last, previous)
+    }
+    n, n_before = sizes[last], sizes[previous]
+    rows = []
+    for kind, theme_id, label in themes:
+        k, k_before = counts[last][(kind, theme_id)], counts[previous][(kind, theme_id)]
+        if not k and not k_before:
+            continue
+        p = fisher_exact([[k, n - k], [k_before, n_before - k_before]]).pvalue
+        rows.append(
+            {
+                "kind": kind,
+                "id": theme_id,
+                "label": label,
+                "count": k,
+                "share": round(k / n, 4),
+                "previous_count": k_before,
+                "previous_share": round(k_before / n_before, 4),
+                "change_pp": round(100 * (k / n - k_before / n_before), 1),
+                "p_value": float(f"{p:.3g}"),
+                "significant": bool(p < CHANGE_P and max(k, k_before) >= MIN_COUNT),
+            }
+        )
+    rows.sort(key=lambda r: (not r["significant"], -abs(r["change_pp"])))
+    return {**change, "last_comments": n, "previous_comments": n_before, "rows": rows}

@@ -12,9 +12,10 @@ Rules, like the alerts they raise, belong to a tenant (the `tenant` column, NULL
 default tenant): an analysis is checked against its tenant's latest rules, or the shipped
 ones while the tenant has stored none. Each tenant's versions count from 1.
 
-A finished batch job's report also raises alerts: `submit_emerging` checks each emerging root
-cause against the rules with `emerging: true` (`voc.alerts.rules`). Those alerts have an id
-derived from (tenant, job, rule, cause, period), so building the report again raises none.
+A batch job also raises alerts when it completes (and when its report is built, for a job
+another process ended): `submit_emerging` checks each emerging root cause against the rules
+with `emerging: true` (`voc.alerts.rules`). Those alerts have an id derived from (tenant, job,
+rule, cause, period), so checking the same job again raises none.
 
 Endpoints: `GET /v1/alerts` (filter by status, paginated), `GET/PUT /v1/alert-rules`.
 """

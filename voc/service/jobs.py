@@ -29,6 +29,7 @@ from voc.jobs.types import FINISHED, STATUSES
 from voc.jobs.worker import WorkerThread
 from voc.nlp.journey import journey_from_dict
 from voc.nlp.taxonomy import taxonomy_from_dict
+from voc.report.builder import emerging_root_causes
 from voc.report.export import XLSX_MIMETYPE, coded_xlsx_bytes
 from voc.report.html import render_report_html, report_csp
 from voc.report.prepare import prepare_documents, report_of
@@ -51,7 +52,12 @@ def init_app(app: Flask) -> None:
     services = state(app)
     store = JobStore(services.engine)
     worker = (
-        WorkerThread(store, services.settings, services.models.models)
+        WorkerThread(
+            store,
+            services.settings,
+            services.models.models,
+            on_finished=lambda job_id: _alert_at_completion(app, job_id),
+        )
         if services.settings.in_process_worker
         else None
     )
@@ -280,18 +286,31 @@ def _report(job: Job) -> dict[str, Any]:
 
     def build_and_alert() -> dict[str, Any]:
         report = model_work.run(build)
-        if job.status in FINISHED:
-            _alert_emerging(job, report)
+        if job.status in FINISHED:  # none twice; a job a `voc worker` ended raises its own here
+            _alert_emerging(current_app, job, report["emerging"]["themes"])
         return report
 
     return current_app.extensions[EXTENSION]["reports"].get(key, build_and_alert)
 
 
-def _alert_emerging(job: Job, report: dict[str, Any]) -> None:
-    """Raise the alerts of the root causes emerging in a finished job's last period, routed
-    through the job's own taxonomy and journey (pinned at submission; the tenant's defaults
-    for a job without them). Only a finished job: a partial last period would cry wolf."""
-    services = state(current_app)
+def _alert_at_completion(app: Flask, job_id: str) -> None:
+    """The in-process worker's completion hook: test the finished job's root causes for
+    emerging issues (`emerging_root_causes`, the report's own test, without topics) and raise
+    their alerts now, with no report requested. Alert ids are derived from (tenant, job, rule,
+    cause, period), so the report built later raises none again."""
+    job = job_store(app).get(job_id)
+    if job is None or not any(r.emerging for r in state(app).alerts.rules(job.tenant).rules):
+        return  # gone, or no rule to raise: the documents need not be read
+    themes = emerging_root_causes(job_store(app).analysed_documents(job_id))
+    _alert_emerging(app, job, themes)
+
+
+def _alert_emerging(app: Flask, job: Job, themes: list[dict[str, Any]]) -> None:
+    """Raise the alerts of the root causes emerging in a finished job's last period (report.json
+    `emerging.themes`), routed through the job's own taxonomy and journey (pinned at submission;
+    the tenant's defaults for a job without them). Only a finished job: a partial last period
+    would cry wolf."""
+    services = state(app)
     if "taxonomy" in job.options and "journey" in job.options:
         taxonomy = taxonomy_from_dict(job.options["taxonomy"])
         journey = journey_from_dict(job.options["journey"])
@@ -307,7 +326,7 @@ def _alert_emerging(job: Job, report: dict[str, Any]) -> None:
             touchpoint=touchpoints.get(theme["id"]),
             **{field: theme[field] for field in EMERGING_COUNTS},
         )
-        for theme in report["emerging"]["themes"]
+        for theme in themes
         if theme["kind"] == "root_cause"  # topics have no touchpoint to route to
     ]
     services.alerts.submit_emerging(job.id, issues, journey, tenant=job.tenant)

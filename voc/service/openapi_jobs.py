@@ -199,8 +199,8 @@ def job_schemas() -> dict[str, Any]:
                 "emerging": {
                     "type": "object",
                     "description": "Themes significantly above their baseline in the last "
-                    "period; in a finished job, its root causes raise the alerts of rules with "
-                    "`emerging: true`",
+                    "period; a job's emerging root causes raise the alerts of rules with "
+                    "`emerging: true` when it completes (once; building the report repeats none)",
                     "properties": {
                         "test": {"type": "string"},
                         "themes": {
@@ -225,6 +225,51 @@ def job_schemas() -> dict[str, Any]:
                         },
                     },
                     "required": ["test", "themes"],
+                },
+                "period_change": {
+                    "type": "object",
+                    "description": "Each theme's count and share in the last period against "
+                    "the period before, the change in percentage points and whether Fisher's "
+                    "exact test marks it significant; no rows and a `note` without two periods",
+                    "properties": {
+                        "period": {
+                            "type": ["string", "null"],
+                            "enum": ["day", "week", "month", None],
+                        },
+                        "last": {"type": ["string", "null"]},
+                        "previous": {"type": ["string", "null"]},
+                        "last_comments": {"type": "integer"},
+                        "previous_comments": {"type": "integer"},
+                        "test": {"type": "string"},
+                        "note": {"type": ["string", "null"]},
+                        "rows": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "kind": {"type": "string", "enum": ["topic", "root_cause"]},
+                                    "id": {"type": "string"},
+                                    "label": {"type": "string"},
+                                    "count": {"type": "integer"},
+                                    "share": {"type": "number"},
+                                    "previous_count": {"type": "integer"},
+                                    "previous_share": {"type": "number"},
+                                    "change_pp": {"type": "number"},
+                                    "p_value": {"type": "number"},
+                                    "significant": {"type": "boolean"},
+                                },
+                                "required": [
+                                    "kind",
+                                    "id",
+                                    "count",
+                                    "previous_count",
+                                    "change_pp",
+                                    "significant",
+                                ],
+                            },
+                        },
+                    },
+                    "required": ["period", "last", "previous", "test", "rows", "note"],
                 },
             },
             "required": [

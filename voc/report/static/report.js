@@ -105,6 +105,26 @@
   document.getElementById("comment-prev").addEventListener("click", function () { page -= 1; render(); });
   document.getElementById("comment-next").addEventListener("click", function () { page += 1; render(); });
   render();
+  // A sortable table sorts by the column whose header is clicked (a second click reverses).
+  document.querySelectorAll("main table.sortable").forEach(function (table) {
+    var head = table.rows[0];
+    Array.prototype.forEach.call(head.cells, function (th, column) {
+      th.style.cursor = "pointer"; th.title = "click to sort";
+      th.addEventListener("click", function () {
+        var down = th.dataset.sorted !== "down";
+        Array.prototype.forEach.call(head.cells, function (other) { delete other.dataset.sorted; });
+        th.dataset.sorted = down ? "down" : "up";
+        var rows = Array.prototype.slice.call(table.rows, 1);
+        rows.sort(function (a, b) {
+          var x = a.cells[column].textContent.trim(), y = b.cells[column].textContent.trim();
+          var nx = parseFloat(x), ny = parseFloat(y);
+          var order = isNaN(nx) || isNaN(ny) ? x.localeCompare(y) : nx - ny;
+          return down ? -order : order;
+        });
+        rows.forEach(function (row) { row.parentNode.appendChild(row); });
+      });
+    });
+  });
   // Every table can be downloaded as CSV: what it shows, one row per line.
   function csvCell(text) {
     var t = text.replace(/\s+/g, " ").trim();
