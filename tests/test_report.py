@@ -6,6 +6,7 @@ import csv
 import json
 import re
 
+import numpy as np
 import pytest
 from report_samples import analysed_documents
 
@@ -255,6 +256,9 @@ def test_coded_comments_csv_is_flat(tmp_path):
         "cfpb",
     )
     assert rows[1]["score"] == "0" and rows[1]["theme"] == ""
+    write_coded(docs, path, {3: "Account security"})  # a two-level topic model
+    first = next(csv.DictReader(path.open(encoding="utf-8")))
+    assert (first["theme"], first["subtopic"]) == ("Account security", "account taken over")
     with pytest.raises(ValueError, match=r"\.csv or \.xlsx"):
         write_coded(docs, tmp_path / "coded.json")
 
@@ -325,3 +329,42 @@ def test_emerging_themes_use_a_binomial_test_with_a_minimum_count():
     # Four is below the minimum count: however unusual, not flagged.
     assert build_report(docs + spike[2:])["emerging"]["themes"] == []
     assert "Emerging in 2026-11-11" in render_report_html(build_report(docs + spike))
+
+
+def test_top_level_themes_group_their_subtopics_on_the_page():
+    from voc.nlp.topic_model import Topic, TopicModel
+
+    subtopics = {0: "delivery", 1: "delivery", 2: "refunds", 3: "app"}
+    labels = {0: "parcel arrived late", 1: "courier never came", 2: "refund pending", 3: "login"}
+    model = TopicModel(
+        version="topics@test",
+        topics=tuple(Topic(i, labels[i], (), 1, (), theme=subtopics[i]) for i in sorted(subtopics)),
+        mean=np.zeros(384, np.float32),
+        language_means={},
+        member_means=np.eye(4, 384, dtype=np.float32),
+        min_similarity=0.0,
+        temperature=1.0,
+        next_id=4,
+    )
+    texts = {
+        0: ["Parcel arrived a week late.", "Colis arrivé en retard.", "Paket telat seminggu."],
+        1: ["The courier never came.", "Kurier tak datang langsung."],
+        2: ["Refund still pending.", "Duit belum dipulangkan."],
+        3: ["Cannot log in to the app."],
+    }
+    docs = []
+    for topic_id, group in texts.items():
+        for n, text in enumerate(group):
+            doc = _analysed(f"{topic_id}-{n}", text, sentiment="negative")
+            doc["topic"] = {"id": topic_id, "label": labels[topic_id], "probability": 0.9}
+            docs.append(doc)
+    docs[0]["topics"] = [docs[0]["topic"], {"id": 1, "label": labels[1], "probability": 0.5}]
+    report = build_report(docs, topic_model=model)
+    themes = {t["label"]: t for t in report["top_themes"]}
+    assert [t["label"] for t in report["top_themes"]] == ["delivery", "refunds", "app"]
+    assert [s["label"] for s in themes["delivery"]["subtopics"]] == [labels[0], labels[1]]
+    assert themes["delivery"]["size"] == 5  # the comment in both subtopics counts once
+    html = render_report_html(report)
+    assert 'id="table-themes"' in html and "courier never came" in html
+    flat = build_report([d | {"topics": [d["topic"]]} for d in docs])  # no model: one level
+    assert flat["top_themes"] == [] and 'id="table-themes"' not in render_report_html(flat)

@@ -143,7 +143,8 @@ def _analyze(args: argparse.Namespace) -> int:
             report = report_of(prepared, title=args.title)
             args.report.write_text(render_report_html(report), encoding="utf-8")
         if args.export:
-            write_coded(prepared.documents, args.export)
+            model = prepared.topic_model
+            write_coded(prepared.documents, args.export, model.themes if model else None)
     print(
         json.dumps(
             {

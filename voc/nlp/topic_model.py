@@ -85,6 +85,11 @@ class TopicModel:
         """Unit centroids: members' mean of centred vectors (kept as `member_means`)."""
         return _unit(self.member_means)
 
+    @property
+    def themes(self) -> dict[int, str]:
+        """Each topic's top-level theme by topic id ("" with one level)."""
+        return {t.id: t.theme for t in self.topics}
+
     def topic(self, topic_id: int) -> Topic:
         for topic in self.topics:
             if topic.id == topic_id:

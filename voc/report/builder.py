@@ -300,6 +300,29 @@ def _topic_blocks(
     return topics
 
 
+def _top_themes(
+    topics: list[dict[str, Any]], by_topic: _Groups, score_type: str | None
+) -> list[dict[str, Any]]:
+    """The two-level view: each top-level theme of the topic model with its subtopics (ids and
+    labels, largest first) and the numbers of the comments in any of them, largest theme first.
+    Empty when the model has one level (few topics) or the documents carry no model's topics."""
+    subtopics: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for topic in topics:
+        if topic["theme"]:
+            subtopics[topic["theme"]].append(topic)
+    blocks = []
+    for label, members in subtopics.items():
+        docs = list({id(d): d for t in members for d in by_topic.members[t["id"]]}.values())
+        blocks.append(
+            {
+                "label": label,
+                "subtopics": [{"id": t["id"], "label": t["label"]} for t in members],
+                **_theme_block(docs, score_type),
+            }
+        )
+    return sorted(blocks, key=lambda b: -b["size"])
+
+
 def _theme_blocks(groups: _Groups, score_type: str | None) -> list[dict[str, Any]]:
     """Root causes or touchpoints, most frequent first."""
     return [
@@ -454,6 +477,7 @@ def build_report(
         "notes": list(notes),
         "summary": _summary(docs, score_type, topic_model),
         "topics": topics,
+        "top_themes": _top_themes(topics, by_topic, score_type),
         "topic_map": _topic_map(topic_model, topics),
         "root_causes": root_causes,
         "touchpoints": touchpoints,

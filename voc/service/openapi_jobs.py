@@ -131,6 +131,10 @@ def job_schemas() -> dict[str, Any]:
                         "properties": {
                             "id": {"type": "integer"},
                             "label": {"type": "string"},
+                            "theme": {
+                                "type": "string",
+                                "description": "the top-level theme ('' with one level)",
+                            },
                             "keywords": {"type": "array", "items": {"type": "string"}},
                             "size": {"type": "integer"},
                             "sentiment": {"type": "object"},
@@ -146,6 +150,31 @@ def job_schemas() -> dict[str, Any]:
                             "touchpoints",
                             "examples",
                         ],
+                    },
+                },
+                "top_themes": {
+                    "type": "array",
+                    "description": "Top-level themes, each with its subtopics (the topics of "
+                    "`topics` whose `theme` it is), largest first; empty when topics are few "
+                    "enough to read without a second level",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "label": {"type": "string"},
+                            "subtopics": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "properties": {
+                                        "id": {"type": "integer"},
+                                        "label": {"type": "string"},
+                                    },
+                                },
+                            },
+                            "size": {"type": "integer"},
+                            "sentiment": {"type": "object"},
+                        },
+                        "required": ["label", "subtopics", "size", "sentiment"],
                     },
                 },
                 "root_causes": {"type": "array"},
