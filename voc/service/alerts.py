@@ -294,14 +294,15 @@ class AlertService:
         self._count("scheduled", len(fresh))
         return len(fresh)
 
-    def erase_customer(self, customer_id: str) -> int:
-        """Delete the stored alerts about documents whose metadata `customer_id` is this one
-        (the alert payload quotes the document); returns how many."""
+    def erase_customer(self, customer_id: str, *, tenant: str) -> int:
+        """Delete `tenant`'s stored alerts about documents whose metadata `customer_id` is this
+        one (the alert payload quotes the document); returns how many."""
         needle = json.dumps({"customer_id": customer_id}, ensure_ascii=False)[1:-1]
         with self._engine.begin() as connection:
             rows = connection.execute(
                 select(alerts_table.c.id, alerts_table.c.payload).where(
-                    alerts_table.c.payload.contains(needle, autoescape=True)
+                    owned_by(alerts_table, tenant),
+                    alerts_table.c.payload.contains(needle, autoescape=True),
                 )
             ).all()
             doomed = [
