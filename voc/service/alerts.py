@@ -269,15 +269,18 @@ class AlertService:
         `tenant`) not raised before, routed to the owner of the cause's touchpoint in `journey`
         (the job's); returns how many. The payload holds counts and the test, no comment.
         Never raises for the database: the report it follows is answered regardless."""
-        drafts = {
-            draft.id: draft
-            for issue in issues
-            for rule in self.rules(tenant).matching_emerging(issue)
-            for draft in [self._emerging_draft(job_id, issue, rule, journey, tenant)]
-        }
-        if not drafts:
+        if not issues:
             return 0
         try:
+            rules = self.rules(tenant)
+            drafts = {
+                draft.id: draft
+                for issue in issues
+                for rule in rules.matching_emerging(issue)
+                for draft in [self._emerging_draft(job_id, issue, rule, journey, tenant)]
+            }
+            if not drafts:
+                return 0
             with self._engine.connect() as connection:
                 raised = set(
                     connection.execute(
