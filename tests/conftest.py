@@ -48,7 +48,9 @@ def app(settings: Settings, analyzer):
 @pytest.fixture(scope="module")
 def own_app(settings: Settings, analyzer, tmp_path_factory: pytest.TempPathFactory):
     """`own_app(**overrides)`: a real app on a database of its own, so what its tests store
-    (rules, journeys, alerts) is never seen by another test; closed with the module."""
+    (rules, journeys, alerts) is never seen by another test; closed with the module. Give
+    `database_url` to build a second app on a first one's database, as another process of
+    the same deployment."""
     from dataclasses import replace
 
     from voc.service import close_app, create_app
@@ -57,7 +59,7 @@ def own_app(settings: Settings, analyzer, tmp_path_factory: pytest.TempPathFacto
 
     def make(**overrides):
         database = tmp_path_factory.mktemp("own-app") / "voc.sqlite3"
-        own = replace(settings, database_url=f"sqlite:///{database}", **overrides)
+        own = replace(settings, **{"database_url": f"sqlite:///{database}", **overrides})
         apps.append(create_app(own, analyzer=analyzer))
         return apps[-1]
 

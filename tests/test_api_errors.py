@@ -122,13 +122,28 @@ def test_limits_are_published(client, settings):
     assert body["max_root_causes_per_taxonomy"] == settings.limits.max_root_causes_per_taxonomy
 
 
+def _refusals(client) -> float:
+    exposition = client.get("/metrics").get_data(as_text=True)
+    line = 'voc_http_requests_total{endpoint="/v1/analyze",method="POST",status="429"} '
+    return next(
+        (float(row[len(line) :]) for row in exposition.splitlines() if row.startswith(line)), 0
+    )
+
+
 def test_overload_answers_429_with_retry_after(app, client):
+    """Refused before the body is read (this one is not even JSON), counted in the metrics."""
     batcher = app.extensions["voc"].batcher
-    saved = batcher.max_queued_documents
+    saved, before = batcher.max_queued_documents, _refusals(client)
     batcher.max_queued_documents = 0
     try:
         response = client.post("/v1/analyze", json={"documents": [GOOD]})
+        unread = client.post("/v1/analyze", data=b"{not json", content_type="application/json")
+        health = client.get("/healthz")
     finally:
         batcher.max_queued_documents = saved
-    assert_error(response, 429, "Overloaded")
-    assert response.headers["Retry-After"] == "1"
+    for refused in (response, unread):
+        assert_error(refused, 429, "Overloaded")
+        assert refused.headers["Retry-After"] == "1"
+        assert refused.headers["X-Content-Type-Options"] == "nosniff"
+    assert health.status_code == 200 and health.get_json() == {"status": "ok"}
+    assert _refusals(client) == before + 2

@@ -285,3 +285,31 @@ def test_export_and_report_show_masked_texts(tmp_path, capsys):
     table = {row["id"]: row for row in csv.DictReader(coded.open(encoding="utf-8"))}
     assert "jane.doe@example.com" not in table["m1"]["text"] and "[EMAIL]" in table["m1"]["text"]
     assert "jane.doe@example.com" not in page.read_text(encoding="utf-8")
+
+
+def test_the_cli_sends_its_api_key_and_acts_for_that_keys_tenant(secured, monkeypatch, capsys):
+    from sqlalchemy import select
+
+    from voc.jobs.deletions import deletions
+    from voc.service.auth import MODE_CACHE_S, KeyStore
+
+    services = secured.extensions["voc"]
+    key = KeyStore(services.engine).create("acme", ["jobs", "admin"])[1]
+    time.sleep(MODE_CACHE_S + 0.1)  # the guard notices that a key exists
+    server = make_server(secured, services.settings, host="127.0.0.1", port=0, threads=4)
+    threading.Thread(target=server.run, daemon=True).start()
+    url = ["--url", f"http://127.0.0.1:{server.effective_port}"]
+    try:
+        monkeypatch.delenv("VOC_API_KEY", raising=False)
+        assert main(["erasure", "cust-cli-1", *url]) == 2
+        assert "401 Unauthorized" in capsys.readouterr().err
+        monkeypatch.setenv("VOC_API_KEY", key)
+        assert main(["erasure", "cust-cli-1", *url]) == 0
+        assert json.loads(capsys.readouterr().out)["jobs"] == []
+        assert main(["jobs", "list", *url]) == 0
+        assert json.loads(capsys.readouterr().out) == {"jobs": []}
+    finally:
+        server.close()
+    with services.engine.connect() as connection:
+        (logged,) = connection.execute(select(deletions)).all()
+    assert (logged.kind, logged.tenant) == ("erasure", "acme")

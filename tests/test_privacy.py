@@ -37,11 +37,11 @@ def _everything(app) -> str:
         )
 
 
-def _wait_for_alert(app, document_id: str, timeout: float = 20.0) -> None:
+def _wait_for_alert(app, document_id: str, timeout: float = 20.0, tenant: str = "default") -> None:
     alerts = app.extensions["voc"].alerts
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        listed = alerts.list_alerts(status=None, limit=500, offset=0)["alerts"]
+        listed = alerts.list_alerts(status=None, limit=500, offset=0, tenant=tenant)["alerts"]
         if any(a["document_id"] == document_id for a in listed):
             return
         time.sleep(0.05)
@@ -200,6 +200,71 @@ def test_retention_sweep_uses_each_tenants_own_period(secured, analyzer):
     worker.sweep_expired()  # the default tenant now expires on the deployment's 60 days
     everything = _everything(secured)
     assert "Popocatepetl-31" not in everything and "Ben-Nevis-12" in everything
+
+
+def test_erasure_removes_only_the_callers_tenants_customer(secured, analyzer):
+    """alpha and beta each have a customer "cust-shared-1" (two different people): alpha's
+    erasure removes alpha's documents, results and alerts about them, and leaves beta's."""
+    client = secured.test_client()
+    store = KeyStore(secured.extensions["voc"].engine)
+    scopes = ["analyze", "jobs", "configure", "admin"]
+    alpha = {"X-API-Key": store.create("alpha", scopes)[1]}
+    beta = {"X-API-Key": store.create("beta", scopes)[1]}
+    time.sleep(MODE_CACHE_S + 0.1)  # the guard notices that keys exist
+    customer = {"customer_id": "cust-shared-1", "score": 1, "score_type": "nps"}
+    submitted = {}
+    for name, headers, mark in (("alpha", alpha, "Matterhorn-11"), ("beta", beta, "Eiger-22")):
+        document = {"id": f"{name}-1", "text": f"{CHURN_TEXT} {mark}", "metadata": customer}
+        submitted[name] = _submit(client, [document], headers, redact="none")
+        alert = {**document, "id": f"{name}-alert"}
+        analyzed = client.post(
+            "/v1/analyze", json={"documents": [alert], "redact": "none"}, headers=headers
+        )
+        assert analyzed.status_code == 200, analyzed.get_data(as_text=True)
+        _wait_for_alert(secured, f"{name}-alert", tenant=name)
+    worker = Worker(
+        jobs.job_store(secured), secured.extensions["voc"].settings, analyzer=lambda: analyzer
+    )
+    while worker.run_once():
+        pass
+
+    erased = client.post("/v1/erasure", json={"customer_id": "cust-shared-1"}, headers=alpha)
+    assert erased.status_code == 200, erased.get_data(as_text=True)
+    body = erased.get_json()
+    assert body["jobs"] == [submitted["alpha"]]
+    assert body["removed"] == {"job_documents": 1, "job_results": 1, "alerts": 1}
+    everything = _everything(secured)
+    assert "Matterhorn-11" not in everything and "Eiger-22" in everything
+    kept = client.get(f"/v1/jobs/{submitted['beta']}/results", headers=beta)
+    assert "Eiger-22" in kept.get_data(as_text=True)
+    alerts = client.get("/v1/alerts?limit=200", headers=beta).get_json()["alerts"]
+    assert [a["document_id"] for a in alerts if a["document_id"] == "beta-alert"] == ["beta-alert"]
+    with secured.extensions["voc"].engine.connect() as connection:
+        logged = connection.execute(select(deletions).where(deletions.c.kind == "erasure")).all()
+    assert [(row.tenant, row.target) for row in logged] == [
+        ("alpha", customer_hash("cust-shared-1"))
+    ]
+
+    again = client.post("/v1/erasure", json={"customer_id": "cust-shared-1"}, headers=beta)
+    assert again.get_json()["removed"] == {"job_documents": 1, "job_results": 1, "alerts": 1}
+    assert "Eiger-22" not in _everything(secured)
+
+
+def test_an_erasure_through_one_app_reaches_the_reports_another_has_cached(own_app, wait_for_job):
+    first = own_app()
+    second = own_app(database_url=first.extensions["voc"].settings.database_url)
+    documents = [
+        {"id": "c-1", "text": SECRET_TEXT, "metadata": {"customer_id": "cust-cached-5"}},
+        {"id": "c-2", "text": "Livraison rapide, merci.", "metadata": {"customer_id": "c-6"}},
+    ]
+    job_id = _submit(first.test_client(), documents, redact="none")
+    wait_for_job(first.test_client(), job_id)
+    report = f"/v1/jobs/{job_id}/report.json"
+    assert "Zanzibar-7731" in first.test_client().get(report).get_data(as_text=True)  # cached
+
+    erased = second.test_client().post("/v1/erasure", json={"customer_id": "cust-cached-5"})
+    assert erased.get_json()["jobs"] == [job_id]
+    assert "Zanzibar-7731" not in first.test_client().get(report).get_data(as_text=True)
 
 
 PERSONAL_METADATA = {

@@ -8,7 +8,7 @@ import re
 import time
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from test_api_configuration import AIRLINE_JOURNEY, AIRLINE_TAXONOMY
 
 from voc.config import Settings
@@ -193,6 +193,7 @@ def test_a_database_from_before_tenants_keeps_its_configuration_as_the_default_t
     metadata.create_all(engine)
     old_journey = json.dumps({**AIRLINE_JOURNEY, "id": "airline"})
     with engine.begin() as conn:  # the tables and rows as voc stored them before tenants
+        conn.execute(text("DROP INDEX ix_alert_rules_tenant_version"))
         for table in ("taxonomies", "journeys", "alert_rules"):
             conn.execute(text(f"ALTER TABLE {table} DROP COLUMN tenant"))
         conn.execute(
@@ -204,6 +205,8 @@ def test_a_database_from_before_tenants_keeps_its_configuration_as_the_default_t
             {"body": json.dumps(CATCH_ALL)},
         )
     create_schema(engine)
+    indexes = {index["name"] for index in inspect(engine).get_indexes("alert_rules")}
+    assert "ix_alert_rules_tenant_version" in indexes  # added with the column it reads
     settings = Settings(database_url=str(engine.url), webhook_secret="tenants-test")
     journey = load_default_journey(settings.limits)
     store = ConfigStore(

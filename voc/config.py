@@ -108,6 +108,9 @@ class Settings:
     dead process: idle workers delete it (an ingest commits every 10,000 rows)."""
     service_url: str = "http://127.0.0.1:8080"
     """Where `voc jobs ...` finds a running service (`VOC_URL`)."""
+    api_key: str = field(default="", repr=False)
+    """The key `voc jobs ...` and `voc erasure` send (`VOC_API_KEY`); its tenant is whose jobs
+    they see and whose customer they erase. Empty: none, for a service running open."""
     in_process_worker: bool = True
     """`create_app` starts a job worker thread (what `voc serve` runs; `voc worker` is separate)."""
     registry_dir: Path = field(default_factory=paths.registry_dir)
@@ -201,6 +204,8 @@ class Settings:
             values["max_queued_documents"] = _int_env("VOC_MAX_QUEUED_DOCUMENTS")
         if "VOC_URL" in env:
             values["service_url"] = env["VOC_URL"]
+        if "VOC_API_KEY" in env:
+            values["api_key"] = env["VOC_API_KEY"]
         if "VOC_JOB_CHUNK_SIZE" in env:
             values["job_chunk_size"] = _int_env("VOC_JOB_CHUNK_SIZE")
         if "VOC_REDACT" in env:

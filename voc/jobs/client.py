@@ -1,5 +1,7 @@
 """A small HTTP client for `voc jobs ...` (stdlib only): submit, status, results, stop, list.
 
+Every request carries the API key given (`Authorization: Bearer`), when one is.
+
 Files are uploaded as a streamed multipart body (never read into memory whole).
 """
 
@@ -21,14 +23,16 @@ class ServiceError(RuntimeError):
 
 
 class JobsClient:
-    def __init__(self, base_url: str, *, timeout: float = 600) -> None:
+    def __init__(self, base_url: str, *, api_key: str = "", timeout: float = 600) -> None:
         self.base_url = base_url.rstrip("/")
+        self.api_key = api_key
         self.timeout = timeout
 
     def _open(self, method: str, path: str, *, body: Any = None, headers=None) -> IO[bytes]:
-        request = Request(
-            self.base_url + path, data=body, method=method, headers=dict(headers or {})
-        )
+        headers = dict(headers or {})
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        request = Request(self.base_url + path, data=body, method=method, headers=headers)
         try:
             return urlopen(request, timeout=self.timeout)
         except HTTPError as err:

@@ -162,7 +162,8 @@ def _analyze(args: argparse.Namespace) -> int:
 
 
 def _client(args: argparse.Namespace):
-    return JobsClient(args.url or Settings.from_env().service_url)
+    settings = Settings.from_env()
+    return JobsClient(args.url or settings.service_url, api_key=settings.api_key)
 
 
 def _jobs_submit(args: argparse.Namespace) -> int:

@@ -2,7 +2,8 @@
 
 Deleting a job, a customer's erasure and the retention sweep each add one row. An erasure's
 customer id is itself personal data, so only its SHA-256 is kept (enough to answer "was this
-customer erased, and when?" for someone who knows the id)."""
+customer erased, and when?" for someone who knows the id), with the tenant whose customer it
+is (another tenant's customer of the same id is someone else)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Column, Float, String, Table, Text, insert
 
-from voc.storage import metadata
+from voc.storage import DEFAULT_TENANT, metadata, tenant_column_value
 
 deletions = Table(
     "deletions",
@@ -25,6 +26,7 @@ deletions = Table(
     Column("target", String(200), nullable=False, comment="job id, or sha256 of a customer id"),
     Column("actor", String(200), comment="the API key or CLI user that asked; NULL: the sweep"),
     Column("removed", Text, nullable=False, comment="JSON counts per table"),
+    Column("tenant", String(64), comment="whose data; NULL: the default tenant"),
 )
 
 
@@ -33,7 +35,13 @@ def customer_hash(customer_id: str) -> str:
 
 
 def record(
-    conn: Any, kind: str, target: str, removed: dict[str, Any], actor: str | None = None
+    conn: Any,
+    kind: str,
+    target: str,
+    removed: dict[str, Any],
+    actor: str | None = None,
+    *,
+    tenant: str = DEFAULT_TENANT,
 ) -> None:
     conn.execute(
         insert(deletions).values(
@@ -43,5 +51,6 @@ def record(
             target=target,
             actor=actor,
             removed=json.dumps(removed, sort_keys=True),
+            tenant=tenant_column_value(tenant),
         )
     )

@@ -78,6 +78,12 @@ jobs = Table(
         comment="when the ingest last committed rows; a RECEIVING job whose ingest stops "
         "committing was abandoned by a dead process (`sweep_abandoned`)",
     ),
+    Column(
+        "erased",
+        Integer,
+        comment="documents removed by customer erasures; NULL: none (reports cached by any "
+        "process are keyed on it)",
+    ),
 )
 Index("ix_jobs_created_at", jobs.c.created_at)
 
@@ -162,6 +168,8 @@ class Job:
     finished_at: float | None
     error: str | None
     tenant: str = DEFAULT_TENANT
+    erased: int = 0
+    """How many of its documents customer erasures removed."""
     replayed: bool = field(default=False, compare=False)
     model_versions: tuple[dict[str, str], ...] = ()
     """The model versions that analysed its chunks, each distinct set once in chunk order
@@ -187,6 +195,7 @@ def _job(row: Any, *, replayed: bool = False) -> Job:
         finished_at=row.finished_at,
         error=row.error,
         tenant=row.tenant or DEFAULT_TENANT,
+        erased=row.erased or 0,
         replayed=replayed,
     )
 
@@ -343,11 +352,12 @@ class JobStore:
         table. With `kind` ("job", "retention") the deletion is recorded (`voc.jobs.deletions`)."""
         removed: dict[str, int] = {}
         with self.engine.begin() as conn:
+            owner = conn.execute(select(jobs.c.tenant).where(jobs.c.id == job_id)).scalar()
             for table in (job_results, job_documents, job_chunks, jobs):
                 key = table.c.id if table is jobs else table.c.job_id
                 removed[table.name] = conn.execute(delete(table).where(key == job_id)).rowcount
             if kind is not None and removed["jobs"]:
-                deletions.record(conn, kind, job_id, removed, actor)
+                deletions.record(conn, kind, job_id, removed, actor, tenant=owner or DEFAULT_TENANT)
         return removed
 
     def sweep_expired(
@@ -378,17 +388,22 @@ class JobStore:
             log.info("jobs.retention_deleted", extra={"count": len(expired)})
         return len(expired)
 
-    def erase_customer(self, customer_id: str) -> dict[str, Any]:
-        """Delete every stored document (and its result) whose metadata `customer_id` is
-        `customer_id`; returns the rows removed and the jobs they belonged to."""
+    def erase_customer(self, customer_id: str, *, tenant: str) -> dict[str, Any]:
+        """Delete every stored document (and its result) of `tenant`'s jobs whose metadata
+        `customer_id` is `customer_id`; returns the rows removed and the jobs they belonged
+        to, whose `erased` count grows by as many documents. Other tenants' documents are
+        never touched: a customer id names a customer of one tenant."""
         needle = json.dumps({"customer_id": customer_id}, ensure_ascii=False)[1:-1]
         removed = {"job_documents": 0, "job_results": 0}
-        touched: set[str] = set()
+        touched: dict[str, int] = {}
         with self.engine.begin() as conn:
             candidates = conn.execute(
-                select(
-                    job_documents.c.job_id, job_documents.c.position, job_documents.c.body
-                ).where(job_documents.c.body.contains(needle, autoescape=True))
+                select(job_documents.c.job_id, job_documents.c.position, job_documents.c.body)
+                .join(jobs, jobs.c.id == job_documents.c.job_id)
+                .where(
+                    owned_by(jobs, tenant),
+                    job_documents.c.body.contains(needle, autoescape=True),
+                )
             ).all()
             for job_id, position, body in candidates:
                 if json.loads(body).get("metadata", {}).get("customer_id") != customer_id:
@@ -397,7 +412,13 @@ class JobStore:
                     removed[table.name] += conn.execute(
                         delete(table).where(table.c.job_id == job_id, table.c.position == position)
                     ).rowcount
-                touched.add(job_id)
+                touched[job_id] = touched.get(job_id, 0) + 1
+            for job_id, count in touched.items():
+                conn.execute(
+                    update(jobs)
+                    .where(jobs.c.id == job_id)
+                    .values(erased=func.coalesce(jobs.c.erased, 0) + count)
+                )
         return {"removed": removed, "jobs": sorted(touched)}
 
     # -- working -------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from voc.service import (
 )
 from voc.service.batcher import Batcher
 from voc.service.config_store import ConfigStore
+from voc.service.fast_paths import FastPaths
 from voc.service.model_switch import ModelSwitch
 from voc.service.model_work import ModelWork
 from voc.service.state import EXTENSION, Services
@@ -80,6 +81,7 @@ def create_app(
         model_work=ModelWork(),
     )
     app.extensions[EXTENSION].models.start()
+    app.wsgi_app = FastPaths(app.wsgi_app, batcher, app_metrics)
     errors.init_app(app)
     headers.init_app(app)
     app.register_blueprint(analyze.bp)

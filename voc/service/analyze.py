@@ -18,12 +18,13 @@ bp = Blueprint("analyze", __name__)
 RETRY_AFTER_SECONDS = "1"
 
 
+def overloaded_message(err: Overloaded) -> str:
+    return f"{err}; retry after {RETRY_AFTER_SECONDS} s or send large batches to POST /v1/jobs"
+
+
 def _overloaded(err: Overloaded) -> ApiError:
     return ApiError(
-        429,
-        "Overloaded",
-        f"{err}; retry after {RETRY_AFTER_SECONDS} s or send large batches to POST /v1/jobs",
-        {"Retry-After": RETRY_AFTER_SECONDS},
+        429, "Overloaded", overloaded_message(err), {"Retry-After": RETRY_AFTER_SECONDS}
     )
 
 

@@ -274,10 +274,12 @@ def report_html(job_id: str):
 
 def _report(job: Job) -> dict[str, Any]:
     """The analyst's report over the job's committed results (all of them once it has ended),
-    cached per job, progress and model versions (`ReportCache`)."""
+    cached per job, progress, erasures and model versions (`ReportCache`): an erasure made
+    through another process changes the key here too."""
     analyzer = state(current_app).analyzer
     title = f"Job {job.id} ({job.status.lower().replace('_', ' ')})"
-    key = (job.id, job.status, job.done, job.failed, tuple(sorted(analyzer.model_versions.items())))
+    versions = tuple(sorted(analyzer.model_versions.items()))
+    key = (job.id, job.status, job.done, job.failed, job.erased, versions)
     store, model_work = _store(), state(current_app).model_work
 
     def build() -> dict[str, Any]:

@@ -36,7 +36,11 @@ def job_schemas() -> dict[str, Any]:
             "properties": {
                 "customer": {"type": "string", "description": "sha256 of the customer id"},
                 "removed": COUNTS,
-                "jobs": {"type": "array", "items": {"type": "string"}},
+                "jobs": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "the caller's jobs that held the customer's documents",
+                },
             },
             "required": ["customer", "removed", "jobs"],
         },
@@ -462,7 +466,9 @@ def job_paths() -> dict[str, Any]:
         "/v1/erasure": {
             "post": {
                 "summary": "Delete every stored document, result and alert of one customer "
-                "(the customer_id metadata key)",
+                "(the customer_id metadata key) of the caller's tenant",
+                "description": "Only the caller's tenant's data: the same customer_id in "
+                "another tenant names another tenant's customer and is left as it is.",
                 "requestBody": {
                     "required": True,
                     "content": {"application/json": {"schema": ref("ErasureRequest")}},

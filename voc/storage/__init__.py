@@ -32,8 +32,9 @@ metadata = MetaData()
 
 
 def create_schema(engine: Engine) -> None:
-    """Create missing tables, and add the nullable columns a newer voc declares to the tables
-    an older one created (the only schema change voc makes: columns are never dropped)."""
+    """Create missing tables, and add the nullable columns and the indexes a newer voc
+    declares to the tables an older one created (the only schema changes voc makes: columns
+    are never dropped)."""
     metadata.create_all(engine)
     existing = inspect(engine)
     with engine.begin() as conn:
@@ -43,6 +44,10 @@ def create_schema(engine: Engine) -> None:
                 if column.name not in present and column.nullable:
                     kind = column.type.compile(dialect=engine.dialect)
                     conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"))
+            indexed = {i["name"] for i in existing.get_indexes(table.name)}
+            for index in table.indexes:
+                if index.name not in indexed:
+                    index.create(conn)
 
 
 def make_engine(database_url: str) -> Engine:
