@@ -4,7 +4,8 @@ Target (issue 13): `voc analyze FILE --report` takes at most 1.3x `voc analyze F
 5,000 comments; the report must not encode the comments a second time. Each run is a fresh
 `voc analyze` process on an empty runtime directory (no active topic model, so the report
 fits one). `--tree` names source trees to compare (a checkout from before a change, say):
-their runs alternate, so a busy machine slows every variant alike; medians are reported.
+their runs alternate, so a busy machine slows every variant alike; medians of wall time and
+of CPU time (user + system, steadier than wall time on a shared machine) are reported.
 
 Run: `.venv/bin/python bench/bench_report.py --texts 1000 --repeats 3 --tree before=/tmp/old
 --tree after=.` (texts: an equal share from four datasets of `../shared/data`, en/fr/id/ms).
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -51,7 +53,8 @@ def mixed_comments(n: int) -> list[dict]:
     return rows[:n]
 
 
-def timed_run(tree: Path, data: Path, work: Path, report: bool) -> float:
+def timed_run(tree: Path, data: Path, work: Path, report: bool) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + system) of one `voc analyze` process."""
     var = Path(tempfile.mkdtemp(dir=work))
     command = [sys.executable, "-m", "voc.cli", "analyze", str(data), "-o", str(var / "out.jsonl")]
     if report:
@@ -62,9 +65,11 @@ def timed_run(tree: Path, data: Path, work: Path, report: bool) -> float:
         "VOC_VAR_DIR": str(var),
         "VOC_BASE_MODEL_DIR": str(paths.base_model_dir().resolve()),
     }
-    started = time.perf_counter()
+    before, started = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
     subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    return time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return time.perf_counter() - started, cpu
 
 
 def main() -> None:
@@ -78,23 +83,27 @@ def main() -> None:
         work = Path(scratch)
         data = work / "comments.jsonl"
         data.write_text("".join(json.dumps(r) + "\n" for r in mixed_comments(args.texts)))
-        times: dict[tuple[str, bool], list[float]] = {}
+        times: dict[tuple[str, bool], list[tuple[float, float]]] = {}
         for repeat in range(args.repeats):
             for name, tree in trees.items():
                 for report in (False, True):
-                    seconds = timed_run(Path(tree).resolve(), data, work, report)
-                    times.setdefault((name, report), []).append(seconds)
-                    print(f"run {repeat} {name} report={report}: {seconds:.1f} s", flush=True)
+                    wall, cpu = timed_run(Path(tree).resolve(), data, work, report)
+                    times.setdefault((name, report), []).append((wall, cpu))
+                    print(
+                        f"run {repeat} {name} report={report}: {wall:.1f} s wall, {cpu:.1f} s cpu",
+                        flush=True,
+                    )
     summary = {}
     for name in trees:
-        alone = statistics.median(times[(name, False)])
-        with_report = statistics.median(times[(name, True)])
-        summary[name] = {
-            "analyze_s": round(alone, 1),
-            "analyze_report_s": round(with_report, 1),
-            "ratio": round(with_report / alone, 2),
-            "runs": {str(k[1]): [round(s, 1) for s in v] for k, v in times.items() if k[0] == name},
-        }
+        summary[name] = {}
+        for i, clock in enumerate(("wall", "cpu")):
+            alone = statistics.median(t[i] for t in times[(name, False)])
+            with_report = statistics.median(t[i] for t in times[(name, True)])
+            summary[name][clock] = {
+                "analyze_s": round(alone, 1),
+                "analyze_report_s": round(with_report, 1),
+                "ratio": round(with_report / alone, 2),
+            }
     print(json.dumps({"texts": args.texts, "repeats": args.repeats, **summary}, indent=1))
 
 

@@ -282,10 +282,10 @@ def _report(job: Job) -> dict[str, Any]:
     versions = tuple(sorted(analyzer.model_versions.items()))
     key = (job.id, job.status, job.done, job.failed, job.erased, versions)
     store, model_work = _store(), state(current_app).model_work
+    topics = TopicStore(state(current_app).models.registry)  # a fit is saved, not activated
 
-    def build() -> dict[str, Any]:
+    def build() -> dict[str, Any]:  # runs on the model-work thread, outside the app context
         rows = store.analysed_documents(job.id)
-        topics = TopicStore(state(current_app).models.registry)
         prepared = prepare_documents(analyzer, rows, refused=job.failed, store=topics)
         return report_of(prepared, title=title)
 
