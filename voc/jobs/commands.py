@@ -26,6 +26,7 @@ from voc.jobs.store import JobStore
 from voc.jobs.worker import Worker
 from voc.nlp.analyzer import FEATURES
 from voc.nlp.pii import REDACT_MODES
+from voc.nlp.topic_assignment import UnitsByText
 from voc.registry.loader import load_analyzer
 from voc.registry.provider import ActiveModels
 from voc.registry.store import Registry
@@ -34,6 +35,7 @@ from voc.report.export import export_format, write_coded
 from voc.report.html import render_report_html
 from voc.report.prepare import prepare_documents, report_of
 from voc.storage import create_schema, make_engine
+from voc.topics.store import TopicStore
 
 log = logging.getLogger(__name__)
 
@@ -108,12 +110,16 @@ def _analyze(args: argparse.Namespace) -> int:
             writable_folder(extra)
     if args.export:
         export_format(args.export)
-    # One Analyzer serves the local engine, the report and the export (Ray actors load their own).
+    # One Analyzer serves the local engine, the report and the export (Ray actors load their own),
+    # and the local engine keeps the clause vectors it computed for the report's topic fit.
     analyzer = load_analyzer(settings) if args.report or args.export else None
+    units: UnitsByText = {}
     if args.engine == "ray":
         engine = ray_engine(settings, options, actors=args.actors)
     else:
-        engine = local_engine(settings, options, analyzer=analyzer)
+        engine = local_engine(
+            settings, options, analyzer=analyzer, units=units if analyzer is not None else None
+        )
     summary = analyze_file(
         args.file,
         args.output,
@@ -129,6 +135,7 @@ def _analyze(args: argparse.Namespace) -> int:
     )
     for warning in summary.file.warnings:
         print(f"voc: warning: {warning}", file=sys.stderr)
+    topic_version = None
     if analyzer is not None:
         documents = analysed_documents(
             args.file,
@@ -138,7 +145,14 @@ def _analyze(args: argparse.Namespace) -> int:
             settings=settings,
             redact=options["redact"],
         )
-        prepared = prepare_documents(analyzer, documents, refused=summary.failed)
+        prepared = prepare_documents(
+            analyzer,
+            documents,
+            refused=summary.failed,
+            units=units,
+            store=TopicStore.from_settings(settings),
+        )
+        topic_version = prepared.topic_model.version if prepared.topic_model else None
         if args.report:
             report = report_of(prepared, title=args.title)
             args.report.write_text(render_report_html(report), encoding="utf-8")
@@ -155,6 +169,7 @@ def _analyze(args: argparse.Namespace) -> int:
                 "resumed_from": summary.resumed_from,
                 "report": str(args.report) if args.report else None,
                 "export": str(args.export) if args.export else None,
+                "topic_model": topic_version,
             }
         )
     )

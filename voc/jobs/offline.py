@@ -28,6 +28,7 @@ from voc.jobs.types import ResultRow
 from voc.jobs.worker import analyze_rows
 from voc.nlp.analyzer import Analyzer
 from voc.nlp.pii.metadata import redact_metadata
+from voc.nlp.topic_assignment import UnitsByText
 from voc.registry.loader import load_analyzer
 
 Chunk = list[tuple[int, Row]]
@@ -53,16 +54,21 @@ def chunks_of(rows: Iterable[Row], size: int, *, start: int = 0) -> Iterator[Chu
 
 
 def local_engine(
-    settings: Settings, options: Mapping[str, Any], *, analyzer: Analyzer | None = None
+    settings: Settings,
+    options: Mapping[str, Any],
+    *,
+    analyzer: Analyzer | None = None,
+    units: UnitsByText | None = None,
 ) -> Engine:
-    """Analyse chunk after chunk in this process (one Analyzer, loaded on first use)."""
+    """Analyse chunk after chunk in this process (one Analyzer, loaded on first use); `units`
+    receives every analysed text's topic units, which the report's topic fit reuses."""
 
     def run(chunks: Iterable[Chunk]) -> Iterator[list[ResultRow]]:
         loaded = analyzer
         for chunk in chunks:
             if loaded is None:
                 loaded = load_analyzer(settings)
-            yield analyze_rows(loaded, chunk, options)
+            yield analyze_rows(loaded, chunk, options, units=units)
 
     return run
 

@@ -24,6 +24,7 @@ from voc.jobs.store import Claim, JobStore
 from voc.jobs.types import ResultRow
 from voc.nlp.analyzer import Analyzer
 from voc.nlp.batch import analyze_batch, feedback_from_json
+from voc.nlp.topic_assignment import UnitsByText
 from voc.nlp.validation import DocumentError
 from voc.registry.provider import ActiveModels
 
@@ -33,19 +34,24 @@ DAY_SECONDS = 86_400
 
 
 def analyze_rows(
-    analyzer: Analyzer, rows: Sequence[tuple[int, Row]], options: Mapping[str, Any]
+    analyzer: Analyzer,
+    rows: Sequence[tuple[int, Row]],
+    options: Mapping[str, Any],
+    *,
+    units: UnitsByText | None = None,
 ) -> list[ResultRow]:
     """One chunk of (position, row) -> its results in order: refused rows keep their reason.
 
     Every engine (job worker, `voc analyze`, Ray) analyses the same chunks through this, so
-    the encoder sees the same batches and the answers are identical.
+    the encoder sees the same batches and the answers are identical. `units` receives the
+    chunk's topic units (`Analyzer.analyze`), for a report fitted after the run.
     """
     valid = [(position, row.feedback) for position, row in rows if row.feedback is not None]
     try:
-        analyses = analyze_batch(analyzer, [f for _, f in valid], options)
+        analyses = analyze_batch(analyzer, [f for _, f in valid], options, units=units)
     except Exception:
         log.exception("chunk.analysis_failed", extra={"documents": len(valid)})
-        analyses = [_analyze_one(analyzer, f, options) for _, f in valid]
+        analyses = [_analyze_one(analyzer, f, options, units) for _, f in valid]
     by_position = {position: a for (position, _), a in zip(valid, analyses, strict=True)}
     results = []
     for position, row in rows:
@@ -60,10 +66,12 @@ def analyze_rows(
     return results
 
 
-def _analyze_one(analyzer: Analyzer, feedback, options: Mapping[str, Any]):
+def _analyze_one(
+    analyzer: Analyzer, feedback, options: Mapping[str, Any], units: UnitsByText | None
+):
     """After a failed chunk: analyse alone, so one bad document fails alone."""
     try:
-        return analyze_batch(analyzer, [feedback], options)[0]
+        return analyze_batch(analyzer, [feedback], options, units=units)[0]
     except Exception as err:
         log.exception("document.analysis_failed", extra={"error_type": type(err).__name__})
         return DocumentError(

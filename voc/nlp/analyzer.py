@@ -31,6 +31,7 @@ from voc.nlp.root_causes import RootCauseTagger
 from voc.nlp.segment import Segmenter
 from voc.nlp.sentiment import ADAPTER_DIR, SentimentHead
 from voc.nlp.taxonomy import Taxonomy
+from voc.nlp.topic_assignment import UnitsByText, topic_units
 from voc.nlp.topic_model import TopicModel
 from voc.nlp.types import SENTIMENT_LABELS, SUPPORTED_LANGUAGES, Analysis, Feedback
 
@@ -171,17 +172,29 @@ class Analyzer:
         features: Collection[str] = FEATURES,
         taxonomy: Taxonomy | None = None,
         journey: Journey | None = None,
+        units: UnitsByText | None = None,
     ) -> list[Analysis]:
         """Analyse a batch; lists in, lists out, in the same order. Only `features` are in
         the answers (what they need is computed, and dropped unless asked for).
 
-        `taxonomy` / `journey` default to the shipped ones (`RootCauseTagger`)."""
+        `taxonomy` / `journey` default to the shipped ones (`RootCauseTagger`). `units`, when
+        given, receives each document's topic units from this call's one encoder pass (a
+        report fits its topics on them instead of encoding the texts again); the answers are
+        the same with or without it."""
         unknown = set(features) - set(FEATURES)
         if unknown:
             raise UnknownFeatureError(f"unknown features {sorted(unknown)}; known: {FEATURES}")
         if not feedback:
             return []
-        batch = components.build(self).run(feedback, features, taxonomy=taxonomy, journey=journey)
+        wanted = (*features, "clause_vectors") if units is not None else features
+        batch = components.build(self).run(feedback, wanted, taxonomy=taxonomy, journey=journey)
+        if units is not None:
+            for f, sentences, vectors, language in zip(
+                feedback, batch["segments"], batch["clause_vectors"], batch["language"], strict=True
+            ):
+                units[(f.text, language.code)] = topic_units(
+                    f.text, sentences, vectors, language.code
+                )
         asked = [name for name in FEATURES if name in features]
         return [
             Analysis(id=f.id, **{name: batch[name][i] for name in asked})

@@ -18,6 +18,7 @@ from voc.nlp.pii import detect as detect_pii
 from voc.nlp.pii.redaction import redact_result
 from voc.nlp.serialize import analysis_to_dict
 from voc.nlp.taxonomy import taxonomy_from_dict
+from voc.nlp.topic_assignment import UnitsByText
 from voc.nlp.types import Analysis, Feedback
 
 OPTION_KEYS = ("features", "taxonomy", "journey", "redact")
@@ -30,9 +31,14 @@ def request_options(payload: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def analyze_batch(
-    analyzer: Analyzer, feedback: Sequence[Feedback], options: Mapping[str, Any]
+    analyzer: Analyzer,
+    feedback: Sequence[Feedback],
+    options: Mapping[str, Any],
+    *,
+    units: UnitsByText | None = None,
 ) -> list[dict[str, Any]]:
-    """Analyse one batch with the options of its request; lists in, lists out, same order."""
+    """Analyse one batch with the options of its request; lists in, lists out, same order.
+    `units` receives the batch's topic units (`Analyzer.analyze`)."""
     features = options.get("features") or FEATURES
     taxonomy, journey = options.get("taxonomy"), options.get("journey")
     analyses = analyzer.analyze(
@@ -40,6 +46,7 @@ def analyze_batch(
         features=features,
         taxonomy=taxonomy_from_dict(taxonomy) if isinstance(taxonomy, dict) else None,
         journey=journey_from_dict(journey) if isinstance(journey, dict) else None,
+        units=units,
     )
     mode = options.get("redact") or "none"
     return [

@@ -8,11 +8,38 @@ them (not "other" unless every unit is). Fit time and online time both go throug
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from voc.nlp.topic_model import OTHER_ID, Assignment, TopicModel
+from voc.nlp.types import Sentence
+from voc.nlp.vectors import DocumentVectors
+
+
+@dataclass(frozen=True)
+class TopicUnits:
+    """One document's topic units: their texts (its clauses, or the whole text when it is one
+    clause), their vectors (its clause vectors) and the document's language code."""
+
+    texts: list[str]
+    vectors: np.ndarray
+    language: str
+
+
+UnitsByText = MutableMapping[tuple[str, str], TopicUnits]
+"""(text, language code) -> the text's topic units: what an analysis already encoded, kept for a
+topic fit on the same texts (a report's) so that it does not encode them again."""
+
+
+def topic_units(
+    text: str, sentences: tuple[Sentence, ...], vectors: DocumentVectors, language: str
+) -> TopicUnits:
+    """A document's topic units from its segmentation and the analysis' clause vectors."""
+    clauses = [c.text for s in sentences for c in s.clauses]
+    texts = clauses if len(clauses) > 1 else [text] * len(vectors.clauses)
+    return TopicUnits(texts, vectors.clauses, language)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,8 @@
-"""`voc topics fit | show | rename | merge | split`: topic models from the command line."""
+"""`voc topics fit | show | rename | merge | split`: topic models from the command line.
+
+`show` and the edits act on the active version, or on the one `--version` names (a report's
+topic model, which is saved but not activated). An edit of the active version is activated;
+an edit of another is only saved, for `voc report --topics` to render."""
 
 from __future__ import annotations
 
@@ -70,27 +74,34 @@ def _fit(args: argparse.Namespace) -> int:
     return 0
 
 
-def _active_or_fail():
-    model = _store().active()
+def _chosen(store: TopicStore, version: str | None):
+    """The version named, else the active one."""
+    if version:
+        return store.load(version)
+    model = store.active()
     if model is None:
-        raise ValueError("no active topic model: run `voc topics fit FILE` first")
+        raise ValueError(
+            "no active topic model: run `voc topics fit FILE` first, or name a version "
+            "(--version, the one a report names)"
+        )
     return model
 
 
-def _show(_: argparse.Namespace) -> int:
-    print(_summary(_active_or_fail()))
+def _show(args: argparse.Namespace) -> int:
+    print(_summary(_chosen(_store(), args.version)))
     return 0
 
 
 def _edit(args: argparse.Namespace) -> int:
-    model = _active_or_fail()
+    store = _store()
+    source = _chosen(store, args.version)
     if args.topics_command == "rename":
-        model = edits.rename(model, args.id, args.label)
+        model = edits.rename(source, args.id, args.label)
     elif args.topics_command == "merge":
-        model = edits.merge(model, args.ids, args.label)
+        model = edits.merge(source, args.ids, args.label)
     else:
-        model = edits.split(model, args.id, args.parts)
-    _store().save(model)
+        model = edits.split(source, args.id, args.parts)
+    store.save(model, activate=source.version == store.active_version())
     print(_summary(model))
     return 0
 
@@ -122,7 +133,8 @@ def add_topic_commands(commands: argparse._SubParsersAction) -> None:
         help="write each document's topics to this JSONL file",
     )
     fit.set_defaults(func=_fit)
-    topics.add_parser("show", help="the active topic model").set_defaults(func=_show)
+    show = topics.add_parser("show", help="the active topic model (or --version)")
+    show.set_defaults(func=_show)
     rename = topics.add_parser("rename", help="set a topic's label (kept across refits)")
     rename.add_argument("id", type=int)
     rename.add_argument("label")
@@ -135,3 +147,9 @@ def add_topic_commands(commands: argparse._SubParsersAction) -> None:
     split.add_argument("id", type=int)
     split.add_argument("--parts", type=int, default=2)
     split.set_defaults(func=_edit)
+    for parser in (show, rename, merge, split):
+        parser.add_argument(
+            "--version",
+            default=None,
+            help="a saved version instead of the active one (a report's: its header names it)",
+        )

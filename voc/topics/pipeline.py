@@ -1,9 +1,10 @@
 """Fit topics on raw documents with the loaded Analyzer's own parts (one encoder, one pass).
 
-Language id, segmentation and clause vectors come from the same functions `Analyzer.analyze`
-uses (`embed_documents`: every distinct clause embedded once; a one-clause text embedded
-whole), so the units clustered here are exactly the vectors `/v1/analyze` assigns online, and
-each document's fit-time topics come from the same `document_topics`. The sentiment head's
+Language id, segmentation and clause vectors come from `Analyzer.analyze` itself (every
+distinct clause embedded once; a one-clause text embedded whole), so the units clustered here
+are exactly the vectors `/v1/analyze` assigns online, and each document's fit-time topics come
+from the same `document_topics`. A caller that has just analysed the texts (a report) passes
+the units that analysis kept, and nothing is encoded twice. The sentiment head's
 directions are projected out (themes by subject, not by tone) when the head reads the shared
 encoder, the space topics live in.
 """
@@ -11,38 +12,45 @@ encoder, the space topics live in.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 
 from voc.nlp.analyzer import Analyzer
-from voc.nlp.topic_assignment import DocumentTopics, document_topics
+from voc.nlp.topic_assignment import DocumentTopics, TopicUnits, document_topics
 from voc.nlp.topic_model import TopicModel
 from voc.nlp.types import Feedback
-from voc.nlp.vectors import embed_documents
 from voc.topics.align import align_to_previous
 from voc.topics.fit import TopicSettings, fit_topics, sentiment_directions
 
 
-@dataclass(frozen=True)
-class DocumentUnits:
-    texts: list[str]
-    vectors: np.ndarray
-    language: str
+def document_units(
+    analyzer: Analyzer,
+    texts: Sequence[str],
+    *,
+    languages: Sequence[str | None] | None = None,
+    known: Mapping[tuple[str, str], TopicUnits] | None = None,
+) -> list[TopicUnits]:
+    """Each text's topic units (clauses, or the whole text when it is one clause).
 
-
-def document_units(analyzer: Analyzer, texts: Sequence[str]) -> list[DocumentUnits]:
-    """Each text's topic units (clauses, or the whole text when it is one clause)."""
-    feedback = [Feedback(id=str(i), text=t) for i, t in enumerate(texts)]
-    languages = [a.language.code for a in analyzer.analyze(feedback, features=("language",))]
-    sentences = analyzer.segmenter.segment_batch(list(texts), languages)
-    vectors = embed_documents(analyzer.encoder.embed, list(texts), sentences)
-    out = []
-    for text, doc, doc_vectors, lang in zip(texts, sentences, vectors, languages, strict=True):
-        clauses = [c.text for s in doc for c in s.clauses]
-        unit_texts = clauses if len(clauses) > 1 else [text] * len(doc_vectors.clauses)
-        out.append(DocumentUnits(unit_texts, doc_vectors.clauses, lang))
+    A text whose language is given (`languages`, None: detect it) and whose units are in
+    `known` (what the analysis of these texts kept: `Analyzer.analyze(units=...)`) is not
+    encoded again; the others go through one analyzer pass (language id, segmentation, the
+    encoder), the same steps that produced `known`."""
+    given = list(languages) if languages is not None else [None] * len(texts)
+    known = known or {}
+    out = [
+        known.get((text, lang)) if lang is not None else None
+        for text, lang in zip(texts, given, strict=True)
+    ]
+    missing = [i for i, u in enumerate(out) if u is None]
+    fresh: dict[tuple[str, str], TopicUnits] = {}
+    feedback = [Feedback(id=str(i), text=texts[i], language=given[i] or "auto") for i in missing]
+    for i, analysis in zip(
+        missing, analyzer.analyze(feedback, features=("language",), units=fresh), strict=True
+    ):
+        out[i] = fresh[(texts[i], analysis.language.code)]
     return out
 
 
@@ -53,12 +61,14 @@ def fit_documents(
     settings: TopicSettings | None = None,
     previous: TopicModel | None = None,
     source: str = "texts",
+    languages: Sequence[str | None] | None = None,
+    known: Mapping[tuple[str, str], TopicUnits] | None = None,
 ) -> tuple[TopicModel, list[DocumentTopics]]:
     """A topic model over `texts` and each text's topics under it. `source` names the corpus
     (a file, a job) in the model's stats, with the sha256 of its texts: the training data
-    of its registry entry."""
+    of its registry entry. `languages` and `known`: see `document_units`."""
     settings = settings or TopicSettings()
-    documents = document_units(analyzer, texts)
+    documents = document_units(analyzer, texts, languages=languages, known=known)
     units = [u for d in documents for u in d.texts]
     languages = [d.language for d in documents for _ in d.texts]
     vectors = np.vstack([d.vectors for d in documents] or [np.zeros((0, 1), np.float32)])
