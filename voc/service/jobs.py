@@ -41,7 +41,6 @@ from voc.service.openapi_jobs import MAX_LIST
 from voc.service.report_cache import ReportCache
 from voc.service.schemas import json_body, parse_json, parse_options
 from voc.service.state import state
-from voc.topics.store import TopicStore
 
 bp = Blueprint("jobs", __name__)
 EXTENSION = "voc.jobs"
@@ -282,11 +281,12 @@ def _report(job: Job) -> dict[str, Any]:
     versions = tuple(sorted(analyzer.model_versions.items()))
     key = (job.id, job.status, job.done, job.failed, job.erased, versions)
     store, model_work = _store(), state(current_app).model_work
-    topics = TopicStore(state(current_app).models.registry)  # a fit is saved, not activated
 
     def build() -> dict[str, Any]:  # runs on the model-work thread, outside the app context
         rows = store.analysed_documents(job.id)
-        prepared = prepare_documents(analyzer, rows, refused=job.failed, store=topics)
+        # the fit is not saved: a topic version holds example comments, and the registry is
+        # shared by every tenant (and would gain a version at every progress step)
+        prepared = prepare_documents(analyzer, rows, refused=job.failed)
         return report_of(prepared, title=title)
 
     def build_and_alert() -> dict[str, Any]:
