@@ -12,8 +12,13 @@ on real feedback texts, timed in alternating rounds so both see the same machine
 reported throughput is the median round, the ratio the median of per-round ratios. Accuracy
 is the cosine of each int8 model's vectors to the torch fp32 vectors of the same texts.
 
+The committed sentiment head, fitted on vectors of the old export, then labels dev rows of
+its own training files with each encoder's document vectors: macro-F1 of both and how often
+they agree.
+
 Target: new/old >= 1.5 (2 cores), mean cosine to fp32 not below the old export's.
-Run: `.venv/bin/python bench/bench_encoder_export.py --texts 1000 --rounds 5`.
+Run: `.venv/bin/python bench/bench_encoder_export.py` (defaults: 1,000 texts, 5 rounds,
+2,000 sentiment dev rows).
 """
 
 from __future__ import annotations
@@ -26,13 +31,19 @@ from pathlib import Path
 
 import numpy as np
 from bench_foundation import feedback_texts
+from sklearn.metrics import f1_score
 from tokenizers import Tokenizer
 
 from voc import paths
+from voc.nlp.datasets import Example, iter_examples
 from voc.nlp.encoder import MANIFEST, ONNX_FP32, ONNX_INT8, PREFIX, Encoder, load_torch_encoder
-from voc.nlp.encoder_build import MAX_TOKENS, export_fused_fp32, quantize_int8
+from voc.nlp.encoder_build import MAX_TOKENS, export_fused_fp32, quantize_int8, sha256_file
+from voc.nlp.sentiment import SentimentHead
+from voc.nlp.train import document_vectors, sentiment_label
+from voc.nlp.types import SENTIMENT_LABELS
 
-SHARED_FILES = ("config.json", "tokenizer.json", MANIFEST)
+SHARED_FILES = ("config.json", "tokenizer.json")
+SENTIMENT_DIR = paths.ARTIFACTS_DIR / "sentiment"
 
 
 def old_export(model_dir: Path, out: Path) -> None:
@@ -71,14 +82,58 @@ def build_variants(model_dir: Path, root: Path) -> dict[str, Path]:
         else:
             export_fused_fp32(model_dir, variant / ONNX_FP32)
             quantize_int8(variant / ONNX_FP32, variant / ONNX_INT8)
+        # Its own int8 checksum, hence its own encoder version (and embedding cache).
+        manifest = json.loads((model_dir / MANIFEST).read_text())
+        manifest["files"] = {ONNX_INT8: sha256_file(variant / ONNX_INT8)}
+        (variant / MANIFEST).write_text(json.dumps(manifest))
         variants[name] = variant
     return variants
+
+
+def sentiment_dev_rows(n: int, seed: int = 0) -> list[Example]:
+    """Up to `n` labelled dev rows, evenly drawn from the files the committed head trained on."""
+    files = [d["file"] for d in json.loads((SENTIMENT_DIR / "config.json").read_text())["data"]]
+    rng = np.random.default_rng(seed)
+    per_file = -(-n // len(files))
+    rows = []
+    for name in files:
+        dev = [
+            e
+            for e in iter_examples(paths.shared_data_dir() / name)
+            if e.split == "dev" and sentiment_label(e) is not None
+        ]
+        rows += [dev[i] for i in sorted(rng.choice(len(dev), min(per_file, len(dev)), False))]
+    return rows
+
+
+def sentiment_comparison(encoders: dict[str, Encoder], n: int) -> dict:
+    """The committed sentiment head (fitted on old-export vectors) on each encoder's document
+    vectors: macro-F1 of each and how often their labels agree."""
+    head = SentimentHead.load(SENTIMENT_DIR)
+    rows = sentiment_dev_rows(n)
+    gold = [sentiment_label(e) for e in rows]
+    labels = {
+        name: [SENTIMENT_LABELS[i] for i in head.predict_proba(document_vectors(e, rows)).argmax(1)]
+        for name, e in encoders.items()
+    }
+    return {
+        "head": head.version,
+        "dev_rows": len(rows),
+        "macro_f1": {
+            name: round(float(f1_score(gold, pred, average="macro")), 4)
+            for name, pred in labels.items()
+        },
+        "label_agreement": round(
+            float(np.mean([a == b for a, b in zip(labels["old"], labels["new"], strict=True)])), 4
+        ),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--texts", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--sentiment-rows", type=int, default=2000, help="0: skip")
     args = parser.parse_args()
 
     model_dir = paths.base_model_dir()
@@ -99,12 +154,16 @@ def main() -> None:
                 started = time.perf_counter()
                 encoder.embed(texts)
                 rates[name].append(len(texts) / (time.perf_counter() - started))
+        sentiment = (
+            sentiment_comparison(encoders, args.sentiment_rows) if args.sentiment_rows else None
+        )
     tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
     tokens = [len(e.ids) for e in tokenizer.encode_batch([PREFIX + t for t in texts])]
     ratios = np.array(rates["new"]) / np.array(rates["old"])
     result = {
         "texts": len(texts),
         "mean_tokens": round(float(np.mean(tokens)), 1),
+        "encoder_versions": {name: e.version for name, e in encoders.items()},
         "rounds": args.rounds,
         "texts_per_s_median": {k: round(float(np.median(v)), 1) for k, v in rates.items()},
         "texts_per_s_rounds": {k: [round(r, 1) for r in v] for k, v in rates.items()},
@@ -112,6 +171,7 @@ def main() -> None:
         "cosine_to_torch_fp32": {
             k: {s: round(v, 5) for s, v in c.items()} for k, c in cosine.items()
         },
+        "sentiment_head_on_dev": sentiment,
         "targets": {"new_over_old": 1.5, "new_mean_cosine_at_least_old": True},
     }
     print(json.dumps(result, indent=2))
