@@ -11,7 +11,7 @@ from tiers import loads_models
 
 from voc import paths
 from voc.nlp.encoder import MANIFEST, ONNX_INT8, Encoder
-from voc.nlp.encoder_build import verify_encoder
+from voc.nlp.encoder_build import EXPORT, verify_encoder
 
 FIXTURES = [
     "The parcel arrived two weeks late.",
@@ -63,6 +63,8 @@ def test_torch_and_onnx_fp32_agree(embeddings):
 def test_int8_model_runs_fused_operators(model_dir):
     import onnx
 
+    manifest = json.loads((model_dir / MANIFEST).read_text())
+    assert manifest.get("export") == EXPORT, "exported another way: voc models build-encoder"
     graph = onnx.load(str(model_dir / ONNX_INT8)).graph
     ops = Counter(node.op_type for node in graph.node)
     assert [i.name for i in graph.input] == ["input_ids", "attention_mask"]
