@@ -241,9 +241,9 @@ def export_fused_fp32(model_dir: Path, out: Path) -> dict[str, int]:
     ONNX Runtime's BERT fusions applied (embeddings + LayerNorm, multi-head attention, bias +
     GELU, residual + LayerNorm); returns how many of each fused operator the graph holds.
 
-    The fusions need the TorchScript exporter's graph of eager attention: the dynamo
-    exporter's SDPA graph keeps attention as some thirty separate nodes per layer, which is
-    where about a third of the int8 encoder's time went (bench/bench_encoder_export.py).
+    The fusions need the TorchScript exporter's graph of eager attention: in the dynamo
+    exporter's SDPA graph they find no attention, whose Transpose/Where/Softmax/MatMul nodes
+    then took a quarter of the int8 encoder's time (docs/benchmarks.md, Encoder export).
     """
     import torch
     from onnxruntime.transformers.optimizer import optimize_model
