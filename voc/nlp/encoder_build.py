@@ -7,8 +7,7 @@ whose linear weights are Q4_0 blocks (an fp16 scale and 32 four-bit weights).
 
 The result is a transformers `BertModel` (safetensors) with a fast Unigram tokenizer, plus
 ONNX exports (fp32 with ONNX Runtime's BERT fusions, and per-channel dynamic int8 of that)
-used for serving, and a manifest of
-SHA-256 checksums that `verify_encoder` checks.
+used for serving, and a manifest of SHA-256 checksums that `verify_encoder` checks.
 """
 
 from __future__ import annotations
@@ -351,7 +350,8 @@ def build_encoder(model_dir: Path, *, force: bool = False) -> Path:
         model_max_length=MAX_TOKENS,
     ).save_pretrained(model_dir)
 
-    export_fused_fp32(model_dir, model_dir / ONNX_FP32)
+    fused = export_fused_fp32(model_dir, model_dir / ONNX_FP32)
+    log.info("encoder.build.fused", extra={"operators": fused})
     quantize_int8(model_dir / ONNX_FP32, model_dir / ONNX_INT8)
     files = sorted(p.name for p in model_dir.iterdir() if p.is_file() and p.name != MANIFEST)
     manifest = {
