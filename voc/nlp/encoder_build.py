@@ -6,8 +6,8 @@ Unigram pieces with their scores, a per-codepoint normalisation map, and a tenso
 whose linear weights are Q4_0 blocks (an fp16 scale and 32 four-bit weights).
 
 The result is a transformers `BertModel` (safetensors) with a fast Unigram tokenizer, plus
-ONNX exports (fp32 and per-channel dynamic int8) used for serving, and a manifest of
-SHA-256 checksums that `verify_encoder` checks.
+ONNX exports (fp32 with ONNX Runtime's BERT fusions, and per-channel dynamic int8 of that)
+used for serving, and a manifest of SHA-256 checksums that `verify_encoder` checks.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ import json
 import logging
 import struct
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +36,10 @@ SOURCE_SHA256 = "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782
 ENCODER_NAME = "multilingual-e5-small"
 MAX_TOKENS = 512
 QK = 32  # weights per Q4_0 block
+INT8_OP_TYPES = ("MatMul", "Gemm", "Attention")
+"""Operators given int8 weights; a fused `Attention` becomes `QAttention`."""
+EXPORT = "torchscript, onnxruntime bert fusions, per-channel dynamic int8 of MatMul/Gemm/Attention"
+"""How the ONNX files were made, kept in the manifest: a model exported another way is rebuilt."""
 
 CROSS_LINGUAL_CHECK = {
     "complaint": {
@@ -216,54 +222,104 @@ def build_tokenizer(image: E5Image):
     return tokenizer
 
 
-def _export_onnx(model_dir: Path, tokenizer) -> None:
-    import torch
-
-    module = load_torch_encoder(model_dir)  # token states; pooling happens in `Encoder`
-    sample = tokenizer.encode_batch(["query: a short example", "passage: another one here"])
-    ids = torch.tensor([e.ids[:6] for e in sample])
-    mask = torch.ones_like(ids)
-    batch, seq = torch.export.Dim("batch"), torch.export.Dim("sequence", max=MAX_TOKENS)
-    with torch.no_grad():
-        program = torch.onnx.export(
-            module,
-            (ids, mask),
-            input_names=["input_ids", "attention_mask"],
-            output_names=["token_states"],
-            dynamic_shapes={"input_ids": {0: batch, 1: seq}, "attention_mask": {0: batch, 1: seq}},
-            dynamo=True,
-            external_data=False,
-        )
-    program.save(str(model_dir / ONNX_FP32))
-
-
-def _quantize_int8(model_dir: Path) -> None:
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    # Per-channel weights: per-tensor int8 drifts to cosine ~0.95 against fp32.
+@contextmanager
+def _quiet_logs() -> Iterator[None]:
+    """Root logger at WARNING meanwhile: ONNX Runtime's optimizer and quantizer log every
+    fusion and node at INFO."""
     root = logging.getLogger()
     level = root.level
-    root.setLevel(logging.WARNING)  # the quantizer logs every node at INFO on the root logger
+    root.setLevel(logging.WARNING)
     try:
-        quantize_dynamic(
-            model_dir / ONNX_FP32,
-            model_dir / ONNX_INT8,
-            per_channel=True,
-            weight_type=QuantType.QInt8,
-            op_types_to_quantize=["MatMul", "Gemm"],
-        )
+        yield
     finally:
         root.setLevel(level)
 
 
+def export_fused_fp32(model_dir: Path, out: Path) -> dict[str, int]:
+    """Export the token states of the BertModel in `model_dir` to fp32 ONNX at `out`, with
+    ONNX Runtime's BERT fusions applied (embeddings + LayerNorm, multi-head attention, bias +
+    GELU, residual + LayerNorm); returns how many of each fused operator the graph holds.
+
+    The fusions need the TorchScript exporter's graph of eager attention: in the dynamo
+    exporter's SDPA graph they find no attention, whose Transpose/Where/Softmax/MatMul nodes
+    then took a quarter of the int8 encoder's time (docs/benchmarks.md, Encoder export).
+    """
+    import torch
+    from onnxruntime.transformers.optimizer import optimize_model
+    from tokenizers import Tokenizer
+
+    config = json.loads((model_dir / "config.json").read_text())
+    module = load_torch_encoder(model_dir)  # token states; pooling happens in `Encoder`
+    module.bert.set_attn_implementation("eager")
+    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    sample = tokenizer.encode_batch(["query: a short example", "passage: another one here"])
+    ids = torch.tensor([e.ids[:6] for e in sample])
+    axes = {0: "batch", 1: "sequence"}
+    raw = out.with_suffix(".unfused.onnx")
+    with torch.no_grad():
+        torch.onnx.export(
+            module,
+            (ids, torch.ones_like(ids)),
+            str(raw),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["token_states"],
+            dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_states": axes},
+            opset_version=17,
+            dynamo=False,
+        )
+    with _quiet_logs():
+        fused = optimize_model(
+            str(raw),
+            model_type="bert",
+            num_heads=config["num_attention_heads"],
+            hidden_size=config["hidden_size"],
+            opt_level=0,  # the Python fusions only: the file stays portable across CPUs
+        )
+    raw.unlink()
+    counts = {op: n for op, n in fused.get_fused_operator_statistics().items() if n}
+    layers = config["num_hidden_layers"]
+    expected = {
+        "EmbedLayerNormalization": 1,
+        "Attention": layers,
+        "BiasGelu": layers,
+        "SkipLayerNormalization": 2 * layers,
+    }
+    if any(counts.get(op, 0) != n for op, n in expected.items()):
+        raise RuntimeError(f"ONNX Runtime fused {counts}, expected {expected}")
+    fused.save_model_to_file(str(out))
+    return counts
+
+
+def quantize_int8(fp32: Path, out: Path, op_types: tuple[str, ...] = INT8_OP_TYPES) -> None:
+    """Dynamic int8 of `fp32` at `out`: weights per channel, activations quantised per call."""
+    from onnx import TensorProto
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    # Per-channel weights: per-tensor int8 drifts to cosine ~0.95 against fp32.
+    with _quiet_logs():
+        quantize_dynamic(
+            fp32,
+            out,
+            per_channel=True,
+            weight_type=QuantType.QInt8,
+            op_types_to_quantize=list(op_types),
+            # Shape inference cannot type the outputs of the fused (com.microsoft) operators.
+            extra_options={"DefaultTensorType": TensorProto.FLOAT},
+        )
+
+
 def build_encoder(model_dir: Path, *, force: bool = False) -> Path:
-    """Rebuild the base encoder into `model_dir` (idempotent unless `force`), then verify it."""
+    """Rebuild the base encoder into `model_dir`, then verify it; a model already built the
+    current way (`EXPORT`) is kept unless `force`."""
     import torch
     from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
 
-    if (model_dir / MANIFEST).exists() and not force:
-        log.info("encoder.build.skip", extra={"model_dir": str(model_dir)})
-        return model_dir
+    manifest_path = model_dir / MANIFEST
+    if not force and manifest_path.exists():
+        if json.loads(manifest_path.read_text()).get("export") == EXPORT:
+            log.info("encoder.build.skip", extra={"model_dir": str(model_dir)})
+            return model_dir
+        log.info("encoder.build.stale_export", extra={"model_dir": str(model_dir)})
     src = source_path()
     digest = sha256_file(src)
     if digest != SOURCE_SHA256:
@@ -294,12 +350,14 @@ def build_encoder(model_dir: Path, *, force: bool = False) -> Path:
         model_max_length=MAX_TOKENS,
     ).save_pretrained(model_dir)
 
-    _export_onnx(model_dir, tokenizer)
-    _quantize_int8(model_dir)
+    fused = export_fused_fp32(model_dir, model_dir / ONNX_FP32)
+    log.info("encoder.build.fused", extra={"operators": fused})
+    quantize_int8(model_dir / ONNX_FP32, model_dir / ONNX_INT8)
     files = sorted(p.name for p in model_dir.iterdir() if p.is_file() and p.name != MANIFEST)
     manifest = {
         "name": ENCODER_NAME,
         "source": {"package": SOURCE_PACKAGE, "file": SOURCE_FILE, "sha256": digest},
+        "export": EXPORT,
         "files": {name: sha256_file(model_dir / name) for name in files},
     }
     (model_dir / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
