@@ -59,6 +59,7 @@ def test_analyze_file_to_jsonl_and_csv(tmp_path, capsys):
         "resumed_from": 0,
         "report": None,
         "export": None,
+        "topic_model": None,
     }
     lines = read_jsonl(out)
     assert [line["id"] for line in lines] == [f"r{i}" for i in range(9)]
