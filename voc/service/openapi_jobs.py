@@ -16,6 +16,12 @@ JOB_ID = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "
 TIME = {"type": ["string", "null"], "format": "date-time"}
 
 
+THEME_KEY = {
+    "kind": {"type": "string", "enum": ["topic", "root_cause"]},
+    "id": {"type": "string"},
+    "label": {"type": "string"},
+}
+"""The properties naming a theme in the report's comparison tables."""
 COUNTS = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
 
 
@@ -241,9 +247,7 @@ def job_schemas() -> dict[str, Any]:
                             "items": {
                                 "type": "object",
                                 "properties": {
-                                    "kind": {"type": "string", "enum": ["topic", "root_cause"]},
-                                    "id": {"type": "string"},
-                                    "label": {"type": "string"},
+                                    **THEME_KEY,
                                     "period": {"type": "string"},
                                     "count": {"type": "integer"},
                                     "period_comments": {"type": "integer"},
@@ -280,9 +284,7 @@ def job_schemas() -> dict[str, Any]:
                             "items": {
                                 "type": "object",
                                 "properties": {
-                                    "kind": {"type": "string", "enum": ["topic", "root_cause"]},
-                                    "id": {"type": "string"},
-                                    "label": {"type": "string"},
+                                    **THEME_KEY,
                                     "count": {"type": "integer"},
                                     "share": {"type": "number"},
                                     "previous_count": {"type": "integer"},
