@@ -40,6 +40,7 @@ SOURCES = {
 }
 """Each file's share of the mix: complaint narratives, tweets and reviews, as analysts get."""
 MAX_THEMES = 12
+WORD = re.compile(r"\w+")
 NOISE = re.compile(r"\bX{2,}\b|@\w+|https?://\S+|www\.\S+", re.IGNORECASE)
 
 
@@ -79,9 +80,15 @@ def noise_share(texts: list[str]) -> float:
     return sum(len(m.group()) for t in texts for m in NOISE.finditer(t)) / total
 
 
+def _words(text: str) -> str:
+    """Lower-case words joined by single spaces, without redaction marks, handles and links
+    (the fit cuts those out of a clause before it takes a phrase as a label)."""
+    return " " + " ".join(WORD.findall(NOISE.sub(" ", text).lower())) + " "
+
+
 def theme_checks(report: dict) -> dict:
-    """The themes targets on the report: a label is looked for in its topic's comments (those
-    the page lists, up to 3,000) and examples, case-insensitively."""
+    """The themes targets on the report: a label is looked for, as a run of whole words, in its
+    topic's comments (those the page lists, up to 3,000) and examples."""
     topics = [t for t in report["topics"] if t["id"] != -1]
     top_level = report.get("top_themes") or topics
     texts: dict[int, list[str]] = {t["id"]: [e["text"] for e in t["examples"]] for t in topics}
@@ -91,7 +98,7 @@ def theme_checks(report: dict) -> dict:
     unfound = [
         t["label"]
         for t in topics
-        if not any(t["label"].lower() in text.lower() for text in texts[t["id"]])
+        if not any(_words(t["label"]) in _words(text) for text in texts[t["id"]])
     ]
     noisy = [t["label"] for t in topics if noise_share([e["text"] for e in t["examples"]]) > 0.3]
     return {
