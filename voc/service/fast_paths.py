@@ -17,15 +17,12 @@ from typing import Any
 
 from voc.service.analyze import RETRY_AFTER_SECONDS, overloaded_message
 from voc.service.batcher import Batcher, Overloaded
+from voc.service.headers import EVERY_ANSWER
 from voc.service.metrics import Metrics
 
 Wsgi = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-JSON_HEADERS = [
-    ("Content-Type", "application/json"),
-    ("X-Content-Type-Options", "nosniff"),
-    ("Referrer-Policy", "no-referrer"),
-]
-"""A JSON answer's headers, as `voc.service.headers` completes them."""
+JSON_HEADERS = [("Content-Type", "application/json"), *EVERY_ANSWER]
+"""A JSON answer's headers, as `voc.service.headers` completes Flask's."""
 
 
 def _json(value: Any) -> bytes:

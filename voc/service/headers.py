@@ -12,6 +12,8 @@ HTML_POLICY = (
 )
 """Pages without scripts (`/docs`); the report sends its own policy (`html_response`)."""
 NO_FRAMING = "frame-ancestors 'none'"
+EVERY_ANSWER = (("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer"))
+"""Headers every answer carries, Flask's and those `voc.service.fast_paths` gives alone."""
 
 
 def html_response(html: str, policy: str = HTML_POLICY) -> Response:
@@ -24,8 +26,8 @@ def html_response(html: str, policy: str = HTML_POLICY) -> Response:
 def init_app(app: Flask) -> None:
     @app.after_request
     def security_headers(response: Response) -> Response:
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        for name, value in EVERY_ANSWER:
+            response.headers.setdefault(name, value)
         if response.mimetype == "text/html":
             response.headers.setdefault("Content-Security-Policy", f"{HTML_POLICY}; {NO_FRAMING}")
             response.headers.setdefault("X-Frame-Options", "DENY")
