@@ -34,11 +34,15 @@ CHURN_TEXT = "Paket telat 2 minggu, saya mau pindah ke toko lain, gak mau beli l
 
 
 class Receiver:
-    """A localhost webhook receiver: answers `statuses` in turn (then 200), or hangs."""
+    """A localhost webhook receiver: answers `statuses` in turn (then 200), or hangs (the
+    first `hangs` requests, every one when None)."""
 
-    def __init__(self, statuses: list[int] | None = None, hang_s: float = 0.0) -> None:
+    def __init__(
+        self, statuses: list[int] | None = None, hang_s: float = 0.0, hangs: int | None = None
+    ) -> None:
         self.statuses = list(statuses or [])
         self.hang_s = hang_s
+        self.hangs = hangs
         self.received: list[dict] = []
         receiver = self
 
@@ -48,7 +52,9 @@ class Receiver:
                 receiver.received.append(
                     {"at": time.monotonic(), "headers": self.headers, "body": body}
                 )
-                if receiver.hang_s:
+                if receiver.hang_s and (
+                    receiver.hangs is None or len(receiver.received) <= receiver.hangs
+                ):
                     time.sleep(receiver.hang_s)
                     return
                 status = receiver.statuses.pop(0) if receiver.statuses else 200

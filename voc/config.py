@@ -92,6 +92,10 @@ class Settings:
     """Threads delivering webhooks, so one slow receiver does not hold back the others."""
     max_queued_alerts: int = 10_000
     """New alerts beyond this many waiting are dropped (and logged), never queued forever."""
+    alert_claim_lease_s: float = 60.0
+    """How long a process's claim on an alert lasts while it delivers it: another process
+    delivers an alert whose claimant died once this has passed. Longer than a delivery can
+    take (`webhook_timeout_s` per connect, send and read), or one may be repeated."""
     topics_dir: Path = field(default_factory=lambda: paths.var_dir() / "topics")
     """Registered topic model versions (fits and edits); which one is active is the registry's
     activation log, as for every model."""
@@ -168,6 +172,8 @@ class Settings:
             raise ConfigError("webhook_backoff_s must be >= 0")
         if self.alert_workers < 1 or self.max_queued_alerts < 1:
             raise ConfigError("alert_workers and max_queued_alerts must be >= 1")
+        if self.alert_claim_lease_s <= 2 * self.webhook_timeout_s:
+            raise ConfigError("alert_claim_lease_s must be more than twice webhook_timeout_s")
         if self.job_chunk_size < 1:
             raise ConfigError("job_chunk_size must be >= 1")
         timings = (self.job_lease_seconds, self.job_poll_seconds, self.job_abandoned_ingest_seconds)
@@ -214,6 +220,8 @@ class Settings:
             values["retention_days"] = _float_env("VOC_RETENTION_DAYS")
         if "VOC_TENANT_RETENTION_DAYS" in env:
             values["tenant_retention_days"] = _tenant_days_env("VOC_TENANT_RETENTION_DAYS")
+        if "VOC_ALERT_CLAIM_LEASE_S" in env:
+            values["alert_claim_lease_s"] = _float_env("VOC_ALERT_CLAIM_LEASE_S")
         if "VOC_JOB_LEASE_SECONDS" in env:
             values["job_lease_seconds"] = _int_env("VOC_JOB_LEASE_SECONDS")
         overrides = dict(overrides or {})

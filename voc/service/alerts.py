@@ -5,8 +5,15 @@ bounded in-memory schedule; worker threads record each alert in the `alerts` tab
 deliver it as a webhook POST signed the Standard Webhooks way (`webhook-id`,
 `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">`),
 retrying failures with exponential backoff. A slow or failing receiver therefore never
-slows or fails an analysis. Alerts still pending when the process stops are picked up
-again at the next start (they are in the database).
+slows or fails an analysis.
+
+Several processes may share the database, so each alert is delivered by one of them: a
+process claims the alert's row (`voc.storage.leases`: one conditional UPDATE, under a lease of
+`alert_claim_lease_s`) before each attempt, and holds it through the backoff to its next
+attempt. Every process queues, at start and then every half lease, the pending alerts nobody
+holds: those of a process that stopped (it releases its claims when it closes cleanly) or
+died (its leases run out). A delivery that outlasts its lease may therefore be repeated by
+another process; receivers deduplicate on `webhook-id`, as Standard Webhooks asks.
 
 Rules, like the alerts they raise, belong to a tenant (the `tenant` column, NULL for the
 default tenant): an analysis is checked against its tenant's latest rules, or the shipped
@@ -29,7 +36,9 @@ import hmac
 import itertools
 import json
 import logging
+import os
 import secrets
+import socket
 import threading
 import time
 import uuid
@@ -72,7 +81,7 @@ from voc.nlp.pii.metadata import redact_metadata
 from voc.nlp.types import Analysis, Feedback
 from voc.report.comparisons import EMERGING_TEST
 from voc.service import webhooks
-from voc.storage import DEFAULT_TENANT, metadata, owned_by, tenant_column_value
+from voc.storage import DEFAULT_TENANT, leases, metadata, owned_by, tenant_column_value
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +111,7 @@ alerts_table = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("delivered_at", DateTime(timezone=True)),
     Column("tenant", String(64), comment="whose analysis raised it; NULL: the default tenant"),
+    *leases.lease_columns(),
 )
 alert_rules_table = Table(
     "alert_rules",
@@ -160,17 +170,23 @@ class AlertService:
         self._rules: dict[str, tuple[int, RuleSet]] = {}
         """Each tenant's latest rules as last read, with their row (`alert_rules.version`):
         used while that row is still the tenant's latest, which `rules` checks every time."""
+        self._owner = f"{socket.gethostname()[:50]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        """This service's name in the claims it holds (two apps in one process differ)."""
+        self._lease = settings.alert_claim_lease_s
         self._heap: list[tuple[float, int, str | _NewAlert]] = []
+        self._queued: set[str] = set()
+        """Ids of stored alerts in the heap, so a sweep does not queue one twice."""
         self._counter = itertools.count()
         self._condition = threading.Condition()
         self._closed = False
+        self._stop_sweeping = threading.Event()
         self._workers = [
             threading.Thread(target=self._work, name=f"voc-alerts-{i}", daemon=True)
             for i in range(settings.alert_workers)
         ]
-        for worker in self._workers:
-            worker.start()
-        self._resume_pending()
+        self._sweeper = threading.Thread(target=self._sweep, name="voc-alerts-sweep", daemon=True)
+        for thread in (*self._workers, self._sweeper):
+            thread.start()
 
     # -- rules ------------------------------------------------------------------------------
 
@@ -397,6 +413,10 @@ class AlertService:
     # -- schedule and workers ---------------------------------------------------------------
 
     def _push(self, due: float, item: str | _NewAlert) -> None:
+        if isinstance(item, str):
+            if item in self._queued:
+                return
+            self._queued.add(item)
         heapq.heappush(self._heap, (due, next(self._counter), item))
         self._condition.notify()
 
@@ -404,7 +424,10 @@ class AlertService:
         with self._condition:
             while not self._closed:
                 if self._heap and self._heap[0][0] <= time.monotonic():
-                    return heapq.heappop(self._heap)[2]
+                    item = heapq.heappop(self._heap)[2]
+                    if isinstance(item, str):
+                        self._queued.discard(item)
+                    return item
                 wait = self._heap[0][0] - time.monotonic() if self._heap else None
                 self._condition.wait(wait)
             return None
@@ -451,6 +474,8 @@ class AlertService:
                     owner_email=owner.email if owner else None,
                     webhook_url=url,
                     status="pending" if url else "unroutable",
+                    claimed_by=self._owner if url else None,
+                    claimed_until=time.time() + self._lease if url else None,
                     attempts=0,
                     last_error=None if url else _unroutable_reason(alert),
                     payload=json.dumps(alert.payload, ensure_ascii=False),
@@ -460,33 +485,46 @@ class AlertService:
             )
 
     def _attempt(self, alert_id: str) -> None:
-        with self._engine.connect() as connection:
-            row = connection.execute(
-                select(alerts_table).where(alerts_table.c.id == alert_id)
-            ).first()
-        if row is None or row.status != "pending":
-            return
+        """One delivery attempt, made only under this service's claim on the alert."""
+        table = alerts_table
+        now = time.time()
+        with self._engine.begin() as connection:
+            pending = (table.c.status == "pending",)
+            if not leases.claim(
+                connection,
+                table,
+                alert_id,
+                owner=self._owner,
+                until=now + self._lease,
+                now=now,
+                where=pending,
+            ):
+                return  # delivered, deleted, or another process holds it
+            row = connection.execute(select(table).where(table.c.id == alert_id)).one()
         error = self._deliver(row.id, row.webhook_url, row.payload.encode("utf-8"))
         attempts = row.attempts + 1
-        now = _now()
+        delay = min(self._settings.webhook_backoff_s * 2 ** (attempts - 1), MAX_BACKOFF_S)
         if error is None:
-            values = {"status": "delivered", "delivered_at": now, "last_error": None}
-            self._count("delivered")
+            event, values = "delivered", {"status": "delivered", "delivered_at": _now()}
         elif attempts >= self._settings.webhook_max_attempts:
-            values = {"status": "failed", "last_error": error}
-            self._count("failed")
-        else:
-            values = {"last_error": error}
-            self._count("retried")
-            delay = min(self._settings.webhook_backoff_s * 2 ** (attempts - 1), MAX_BACKOFF_S)
+            event, values = "failed", {"status": "failed"}
+        else:  # held through the backoff, so no other process retries it sooner
+            event, values = "retried", {"claimed_until": time.time() + delay + self._lease}
+        if event != "retried":
+            values.update(claimed_by=None, claimed_until=None)
+        with self._engine.begin() as connection:
+            written = connection.execute(
+                update(table)
+                .where(table.c.id == alert_id, leases.held_by(table, self._owner))
+                .values(attempts=attempts, updated_at=_now(), last_error=error, **values)
+            ).rowcount
+        if not written:  # the lease ran out mid-delivery and another process took it
+            log.warning("alerts.claim_lost", extra={"alert_id": alert_id})
+            return
+        self._count(event)
+        if event == "retried":
             with self._condition:
                 self._push(time.monotonic() + delay, alert_id)
-        with self._engine.begin() as connection:
-            connection.execute(
-                update(alerts_table)
-                .where(alerts_table.c.id == alert_id)
-                .values(attempts=attempts, updated_at=now, **values)
-            )
         log.info(
             "alerts.attempt",
             extra={"alert_id": alert_id, "attempt": attempts, "ok": error is None},
@@ -510,22 +548,45 @@ class AlertService:
             timeout=self._settings.webhook_timeout_s,
         )
 
-    def _resume_pending(self) -> None:
+    def _sweep(self) -> None:
+        """Queue the pending alerts nobody holds, at start and then every half lease."""
+        while True:
+            try:
+                self._queue_unclaimed()
+            except exc.SQLAlchemyError:
+                log.exception("alerts.sweep.failed")
+            if self._stop_sweeping.wait(self._lease / 2):
+                return
+
+    def _queue_unclaimed(self) -> None:
         with self._engine.connect() as connection:
-            pending = connection.execute(
-                select(alerts_table.c.id).where(alerts_table.c.status == "pending")
+            unclaimed = connection.execute(
+                select(alerts_table.c.id).where(
+                    alerts_table.c.status == "pending",
+                    leases.is_free(alerts_table, time.time()),
+                )
             ).scalars()
             with self._condition:
-                for alert_id in pending:
+                for alert_id in unclaimed:
                     self._push(time.monotonic(), alert_id)
 
     def close(self, timeout: float = 5.0) -> None:
-        """Stop the workers (alerts still pending are resumed at the next start)."""
+        """Stop the workers and release this service's claims, so another process (or the next
+        start) delivers what is still pending without waiting for the leases to run out; a
+        worker still delivering keeps its claim until its lease ends."""
         with self._condition:
             self._closed = True
             self._condition.notify_all()
-        for worker in self._workers:
-            worker.join(timeout)
+        self._stop_sweeping.set()
+        for thread in (*self._workers, self._sweeper):
+            thread.join(timeout)
+        if any(worker.is_alive() for worker in self._workers):
+            return
+        try:
+            with self._engine.begin() as connection:
+                leases.release_all(connection, alerts_table, self._owner)
+        except exc.SQLAlchemyError:
+            log.exception("alerts.release.failed")
 
     # -- reading ----------------------------------------------------------------------------
 
