@@ -89,7 +89,7 @@ def test_keys_are_required_once_one_exists_and_tenants_never_meet(secured):
 def test_beyond_loopback_keys_are_required_even_when_none_exists(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'voc.sqlite3'}")
     create_schema(engine)
-    guard = Guard(KeyStore(engine), RateLimiter(0, 1))
+    guard = Guard(KeyStore(engine), RateLimiter(engine, 0, 1))
     guard.listening_on("127.0.0.1")
     assert guard.is_open()
     guard.listening_on("0.0.0.0")
@@ -136,7 +136,7 @@ def test_each_key_is_rate_limited_alone(secured):
     _, calm = keys.create("epsilon", ["jobs"])
     time.sleep(MODE_CACHE_S + 0.1)
     guard = secured.extensions["voc"].guard
-    saved, guard.limiter = guard.limiter, RateLimiter(rate=1, burst=2)
+    saved, guard.limiter = guard.limiter, RateLimiter(guard.keys.engine, rate=1, burst=2)
     try:
         statuses = [client.get("/v1/jobs", headers={"X-API-Key": busy}) for _ in range(3)]
         other = client.get("/v1/jobs", headers={"X-API-Key": calm})

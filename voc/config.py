@@ -73,8 +73,9 @@ class Settings:
     idle_timeout_s: float = 15.0
     """A connection with no traffic for this long (idle keep-alive, slow headers) is closed."""
     rate_limit_per_key: float = 50.0
-    """Requests per second one API key may make (bursts of twice that); beyond, 429 with
-    Retry-After. 0: no limit. Not applied while the service runs open (no key)."""
+    """Requests per second one API key may make (bursts of twice that), counted in the database
+    across every process sharing it; beyond, 429 with Retry-After. 0: no limit. Not applied
+    while the service runs open (no key)."""
     analyze_timeout_s: float = 10.0
     """A `POST /v1/analyze` request's deadline: its work is dropped if not started by then
     and the request answers 503 (send large batches to `POST /v1/jobs`)."""

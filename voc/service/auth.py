@@ -35,7 +35,7 @@ from sqlalchemy import Column, Engine, Float, String, Table, insert, select, upd
 
 from voc.config import Settings, is_tenant_name
 from voc.service.errors import ApiError
-from voc.storage import DEFAULT_TENANT, metadata
+from voc.storage import DEFAULT_TENANT, make_engine, metadata, rate_limits
 
 log = logging.getLogger(__name__)
 
@@ -152,26 +152,23 @@ def _sha256(secret: str) -> str:
 
 
 class RateLimiter:
-    """A token bucket per API key: `rate` requests per second, bursts of `burst`."""
+    """A token bucket per API key: `rate` requests per second, bursts of `burst`. The buckets
+    are rows of the database (`voc.storage.rate_limits`), so the limit holds for a key
+    whichever of the processes sharing it answer its requests. That costs one write per
+    request, made on an engine whose commits do not wait for the disk (`durable=False`: a
+    power cut may forget a few spent tokens, nothing more)."""
 
-    def __init__(self, rate: float, burst: float) -> None:
+    def __init__(self, engine: Engine, rate: float, burst: float) -> None:
+        self.engine = engine
         self.rate, self.burst = rate, burst
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
 
     def wait(self, key_id: str) -> float:
         """0 when the request may go now (a token is taken), else seconds until it may."""
         if self.rate <= 0:
             return 0.0
-        with self._lock:
-            now = time.monotonic()
-            tokens, last = self._buckets.get(key_id, (self.burst, now))
-            tokens = min(self.burst, tokens + (now - last) * self.rate)
-            if tokens >= 1:
-                self._buckets[key_id] = (tokens - 1, now)
-                return 0.0
-            self._buckets[key_id] = (tokens, now)
-            return (1 - tokens) / self.rate
+        return rate_limits.take_token(
+            self.engine, key_id, rate=self.rate, burst=self.burst, now=time.time()
+        )
 
 
 class Guard:
@@ -302,6 +299,7 @@ def caller() -> str:
 
 def init_app(app: Flask, engine: Engine, settings: Settings) -> Guard:
     rate = settings.rate_limit_per_key
-    guard = Guard(KeyStore(engine), RateLimiter(rate, burst=max(1.0, 2 * rate)))
+    counters = make_engine(settings.database_url, durable=False)
+    guard = Guard(KeyStore(engine), RateLimiter(counters, rate, burst=max(1.0, 2 * rate)))
     app.before_request(guard.check)
     return guard

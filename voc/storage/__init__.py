@@ -50,7 +50,12 @@ def create_schema(engine: Engine) -> None:
                     index.create(conn)
 
 
-def make_engine(database_url: str) -> Engine:
+def make_engine(database_url: str, *, durable: bool = True) -> Engine:
+    """An engine on the database. `durable=False` is for counters that may lose their last
+    writes to a power cut or an OS crash, never to a process dying (rate limits): its commits
+    do not wait for the disk (SQLite `synchronous=NORMAL` in WAL mode, PostgreSQL
+    `synchronous_commit=off`), 0.3 ms a write instead of 4 ms on SQLite here
+    (bench/bench_rate_limit.py). Other engines' commits stay durable."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
@@ -62,10 +67,13 @@ def make_engine(database_url: str) -> Engine:
             cursor = connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
+            if not durable:
+                cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    options = {} if durable else {"connect_args": {"options": "-c synchronous_commit=off"}}
+    return create_engine(url, pool_pre_ping=True, **options)
 
 
 def is_reachable(engine: Engine) -> bool:

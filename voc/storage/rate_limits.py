@@ -1,0 +1,54 @@
+"""Token buckets kept in the database, so a rate limit holds across every process sharing it.
+
+One row per key: the tokens left and when they were counted (epoch seconds). Taking a token is
+one `INSERT ... ON CONFLICT DO UPDATE ... WHERE ... RETURNING` (SQLite >= 3.35, PostgreSQL):
+the refill, the check and the take happen in one statement, so two processes never spend the
+same token. A process's clock behind the row's time refills nothing rather than draining.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Engine, Float, String, Table, case, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from voc.storage import metadata
+
+rate_buckets = Table(
+    "rate_buckets",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("tokens", Float, nullable=False),
+    Column("counted_at", Float, nullable=False),
+)
+
+
+def take_token(engine: Engine, key: str, *, rate: float, burst: float, now: float) -> float:
+    """Take one of `key`'s tokens (refilled at `rate` per second up to `burst`): 0 when taken,
+    else the seconds until one will be there (nothing is taken then)."""
+    table = rate_buckets
+    upsert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+    refilled = _refilled(table.c.tokens, table.c.counted_at, rate=rate, burst=burst, now=now)
+    statement = (
+        upsert(table)
+        .values(key=key, tokens=burst - 1, counted_at=now)
+        .on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={"tokens": refilled - 1, "counted_at": now},
+            where=refilled >= 1,
+        )
+        .returning(table.c.tokens)
+    )
+    with engine.begin() as connection:
+        if connection.execute(statement).first() is not None:
+            return 0.0
+        tokens, counted_at = connection.execute(
+            select(table.c.tokens, table.c.counted_at).where(table.c.key == key)
+        ).one()
+    return (1 - min(burst, tokens + max(0.0, now - counted_at) * rate)) / rate
+
+
+def _refilled(tokens, counted_at, *, rate: float, burst: float, now: float):
+    """The row's tokens at `now`, as a SQL expression (CASE: portable, unlike LEAST/MIN)."""
+    elapsed = case((counted_at < now, now - counted_at), else_=0.0)
+    grown = tokens + elapsed * rate
+    return case((grown > burst, burst), else_=grown)
