@@ -207,7 +207,7 @@ def test_erasure_removes_only_the_callers_tenants_customer(secured, analyzer):
     erasure removes alpha's documents, results and alerts about them, and leaves beta's."""
     client = secured.test_client()
     store = KeyStore(secured.extensions["voc"].engine)
-    scopes = ["analyze", "jobs", "configure", "admin"]
+    scopes = ["analyze", "jobs", "configure", "privacy"]
     alpha = {"X-API-Key": store.create("alpha", scopes)[1]}
     beta = {"X-API-Key": store.create("beta", scopes)[1]}
     time.sleep(MODE_CACHE_S + 0.1)  # the guard notices that keys exist
@@ -329,3 +329,34 @@ def test_drop_text_drops_metadata_strings_with_personal_data(client, app, wait_f
         assert value not in everything
     assert '"customer_name": null' in everything and '"note": null' in everything
     assert '"segment": "premium"' in everything and "cust-meta-9" in everything
+
+
+def test_erasure_needs_the_privacy_scope_which_grants_nothing_else(secured):
+    """A privacy key erases its tenant's customer and cannot activate a model; an admin key
+    (which can) cannot erase: scopes do not nest."""
+    client = secured.test_client()
+    store = KeyStore(secured.extensions["voc"].engine)
+    privacy_id, privacy_key = store.create("kappa", ["privacy"])
+    privacy = {"X-API-Key": privacy_key}
+    admin = {"X-API-Key": store.create("kappa", ["admin"])[1]}
+    time.sleep(MODE_CACHE_S + 0.1)  # the guard notices that keys exist
+    erase = {"customer_id": "cust-scope-1"}
+
+    erased = client.post("/v1/erasure", json=erase, headers=privacy)
+    assert erased.status_code == 200, erased.get_data(as_text=True)
+    assert erased.get_json()["jobs"] == []
+    activate = client.post("/v1/models/sentiment/activate", json={}, headers=privacy)
+    assert activate.status_code == 403
+    assert activate.get_json()["error"]["message"] == "this key lacks the 'admin' scope"
+
+    refused = client.post("/v1/erasure", json=erase, headers=admin)
+    assert refused.status_code == 403
+    assert refused.get_json()["error"] == {
+        "code": "Forbidden",
+        "message": "this key lacks the 'privacy' scope",
+    }
+    with secured.extensions["voc"].engine.connect() as connection:
+        logged = connection.execute(select(deletions)).all()
+    assert [(row.kind, row.actor) for row in logged if row.tenant == "kappa"] == [
+        ("erasure", f"key:{privacy_id} (kappa)")
+    ]

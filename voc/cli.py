@@ -20,7 +20,7 @@ from voc.nlp.encoder_build import build_encoder, verify_encoder
 from voc.registry.cli import add_eval_command, add_model_commands, add_train_commands
 from voc.report.commands import add_report_command
 from voc.service import create_app
-from voc.service.auth import KeyStore
+from voc.service.auth import SCOPES, KeyStore
 from voc.service.server import make_server
 from voc.storage import create_schema, make_engine
 from voc.topics.commands import add_topic_commands
@@ -72,7 +72,9 @@ def _add_key_commands(commands) -> None:
     create = keys.add_parser("create", help="make a key for a tenant (printed once)")
     create.add_argument("--tenant", required=True)
     create.add_argument(
-        "--scopes", required=True, help="comma-separated: analyze, jobs, configure, admin"
+        "--scopes",
+        required=True,
+        help=f"comma-separated, each granting only its endpoints: {', '.join(SCOPES)}",
     )
     listing = keys.add_parser("list", help="every key: id, tenant, scopes, revoked")
     revoke = keys.add_parser("revoke", help="revoke a key at once")

@@ -4,9 +4,13 @@ A key is `voc_<id>_<secret>`: the id finds the row, the secret is stored only as
 (32 random bytes need no slow hash) and compared in constant time. Each key belongs to one
 tenant and carries scopes: `analyze` (POST /v1/analyze), `jobs` (/v1/jobs...), `configure`
 (changes to the tenant's taxonomies, journeys, alert rules; reading alerts, which hold
-feedback text), `admin` (model activation, topic-model changes, erasure, metrics: what every
-tenant's analyses share). Reading configuration needs a key of any scope;
-health, readiness, limits and the API's description need none.
+feedback text), `privacy` (erasing one of the tenant's customers), `admin` (model activation,
+topic-model changes, metrics: what every tenant's analyses share). Reading configuration needs
+a key of any scope; health, readiness, limits and the API's description need none.
+
+Scopes do not nest: each grants its endpoints and nothing else, `admin` included. So erasure,
+which destroys a tenant's data beyond recovery, is given only to keys made for it, and a key
+made to run a privacy request cannot activate models (nor an operator's admin key erase).
 
 Keys are required whenever the service listens beyond loopback or any key exists. On
 loopback with no key it runs open (`make run`, the README's first request), says so in its
@@ -39,7 +43,15 @@ from voc.storage import DEFAULT_TENANT, make_engine, metadata, rate_limits
 
 log = logging.getLogger(__name__)
 
-SCOPES = ("analyze", "jobs", "configure", "admin")
+SCOPE_GRANTS = {
+    "analyze": "POST /v1/analyze",
+    "jobs": "/v1/jobs...",
+    "configure": "changing the tenant's taxonomies, journeys and alert rules; reading alerts",
+    "privacy": "POST /v1/erasure (the tenant's customers only)",
+    "admin": "model activation, topic-model changes, /metrics",
+}
+"""What each scope grants (the API description lists it); a key holds one or more."""
+SCOPES = tuple(SCOPE_GRANTS)
 ANY = "any"
 """Endpoints any valid key may call, whatever its scopes."""
 PUBLIC_ENDPOINTS = {"ops.healthz", "ops.readyz", "ops.openapi", "ops.docs", "ops.limits"}
@@ -51,6 +63,7 @@ ENDPOINT_SCOPES = {
     "alerts.get_alert_rules": ANY,
     "alerts.put_alert_rules": "configure",
     "topics.get_topics": ANY,
+    "privacy.erase": "privacy",
 }
 """Endpoints not listed: the `jobs` blueprint needs `jobs`, `configuration` reads need any
 key and writes `configure`, `topics` changes `admin` (one topic model serves every tenant),

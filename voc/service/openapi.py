@@ -16,6 +16,7 @@ from voc.nlp.pii import PII_TYPES, REDACT_MODES
 from voc.nlp.types import DOCUMENT_SENTIMENT_LABELS, SENTIMENT_LABELS, SUPPORTED_LANGUAGES
 from voc.nlp.validation import SCORE_RANGES
 from voc.service import alerts, configuration, openapi_models
+from voc.service.auth import SCOPE_GRANTS
 from voc.service.openapi_jobs import job_paths, job_schemas
 from voc.service.openapi_parts import UNKNOWN_CONFIGURATION, error_response, json_response, ref
 
@@ -418,9 +419,15 @@ def _complete_responses(paths: dict[str, Any]) -> None:
 
 
 PUBLIC_PATHS = ("/healthz", "/readyz", "/openapi.json", "/docs", "/v1/limits")
+SCOPES_TEXT = (
+    "A key made by `voc keys create --tenant T --scopes ...`, acting for tenant T only. Scopes "
+    "do not nest (admin grants no other): "
+    + "; ".join(f"{scope}: {grants}" for scope, grants in SCOPE_GRANTS.items())
+    + ". Reading configuration needs any key."
+)
 SECURITY_SCHEMES = {
-    "bearer": {"type": "http", "scheme": "bearer", "description": "voc keys create"},
-    "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+    "bearer": {"type": "http", "scheme": "bearer", "description": SCOPES_TEXT},
+    "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": SCOPES_TEXT},
 }
 
 

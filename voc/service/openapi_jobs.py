@@ -470,7 +470,8 @@ def job_paths() -> dict[str, Any]:
                 "summary": "Delete every stored document, result and alert of one customer "
                 "(the customer_id metadata key) of the caller's tenant",
                 "description": "Only the caller's tenant's data: the same customer_id in "
-                "another tenant names another tenant's customer and is left as it is.",
+                "another tenant names another tenant's customer and is left as it is. Needs "
+                "the privacy scope, which grants nothing else (admin does not grant it).",
                 "requestBody": {
                     "required": True,
                     "content": {"application/json": {"schema": ref("ErasureRequest")}},
@@ -478,6 +479,10 @@ def job_paths() -> dict[str, Any]:
                 "responses": {
                     "200": json_response("What was removed", ref("Erasure")),
                     "400": error_response("No customer_id"),
+                    "403": error_response(
+                        "Forbidden: the key lacks the privacy scope (admin does not grant "
+                        "it), or CrossOrigin"
+                    ),
                 },
             }
         },

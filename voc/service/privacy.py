@@ -8,7 +8,8 @@ An erasure deletes only the caller's tenant's data, and there is deliberately no
 path (not even for an operator): a customer id is an identifier of one tenant's customer, so
 the same id in another tenant names someone else, whose data an erasure by id across tenants
 would destroy. An operator acting for a tenant uses a key of that tenant
-(`voc keys create --tenant T --scopes admin`)."""
+(`voc keys create --tenant T --scopes privacy`). The `privacy` scope is needed, and it
+grants nothing else: `admin` (which activates models) does not erase."""
 
 from __future__ import annotations
 
