@@ -15,10 +15,11 @@ import sys
 import time
 from collections import Counter
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, select, text
 from test_alerts import SECRET, Receiver, _churning_document, _journey
 
 from voc.config import Settings
@@ -143,3 +144,34 @@ def test_a_claim_held_by_a_killed_process_is_delivered_when_its_lease_ends(make_
     assert second["at"] - first["at"] >= CHILD_LEASE_S - 0.5
     (delivered,) = survivor.list_alerts(status="delivered", limit=5, offset=0)["alerts"]
     assert delivered["attempts"] == 1
+
+
+def test_a_database_from_before_claims_gets_the_columns_and_its_pending_alerts_delivered(
+    tmp_path,
+):
+    database = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    engine = create_engine(database)
+    create_schema(engine)
+    with Receiver() as receiver:
+        with engine.begin() as connection:
+            for column in ("claimed_by", "claimed_until"):  # the table as voc stored it before
+                connection.execute(text(f"ALTER TABLE alerts DROP COLUMN {column}"))
+            connection.execute(
+                text(
+                    "INSERT INTO alerts (id, rule_id, document_id, webhook_url, status, "
+                    "attempts, payload, created_at, updated_at) VALUES ('msg_old', 'churn', "
+                    "'doc-old', :url, 'pending', 0, '{}', :now, :now)"
+                ),
+                {"url": receiver.url, "now": datetime.now(UTC)},
+            )
+        create_schema(engine)
+        settings = Settings(
+            database_url=database, webhook_secret=SECRET, allow_private_webhooks=True
+        )
+        service = AlertService(settings, engine)
+        try:
+            _wait_until(lambda: _count(service, "delivered") == 1)
+        finally:
+            service.close()
+    (request,) = receiver.received
+    assert request["headers"]["webhook-id"] == "msg_old"

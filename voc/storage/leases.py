@@ -4,7 +4,8 @@ Several processes share one database, and some work must happen once (an alert's
 POST). A process claims the row first with one conditional UPDATE, and acts only when that
 UPDATE changed the row: the database decides between two processes claiming at once. A claim
 lasts until `claimed_until` (epoch seconds), so a process that dies holding one blocks the
-row only until then; after that any process may claim it again.
+row only until then; after that any process may claim it again. Processes on different
+machines compare their clocks this way: keep them in sync (NTP) well within a lease.
 
 A table opts in by declaring `*lease_columns()`; it must have an `id` primary key.
 """
