@@ -29,6 +29,13 @@ TEXTS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _own_var_dir(tmp_path, monkeypatch):
+    """The CLI writes its database and topic versions under the test's own directory, not
+    under the checkout's `var/`."""
+    monkeypatch.setenv("VOC_VAR_DIR", str(tmp_path / "var"))
+
+
 def write_csv(path: Path, rows: int, *, bad_rows: tuple[int, ...] = ()) -> Path:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
