@@ -64,7 +64,10 @@ def test_committed_head_reproduces_its_dev_metrics(shared_data, analyzer):
 
     Not exactly: int8 ONNX quantises activations per batch, so a text's vector depends a little
     on what it is batched with (cosine ~0.997), and serving batches differently from training.
-    Per language (n >= 394) that moves macro-F1 by less than 0.02; a ~200-text file, by up to 0.03.
+    Measured on these dev rows with three batching rules (filled up to 8,192 tokens, cut at
+    least cost, one text per run): fr, id and ms move by at most 0.006, English (394 texts,
+    few neutral) from 0.796 to 0.817 against the card's 0.826, the 52-text Malay Shopee file
+    from 0.376 to 0.398 against 0.366: up to 0.03, or two texts' worth (2/n) on a small file.
     """
     from voc.nlp import train
     from voc.nlp.evaluation import sentiment_metrics
@@ -79,7 +82,7 @@ def test_committed_head_reproduces_its_dev_metrics(shared_data, analyzer):
     predicted = [max(SENTIMENT_LABELS, key=a.sentiment.probabilities.get) for a in analyses]
     metrics = sentiment_metrics(dev, dev_y, predicted)
     for group, reported in config["metrics"]["dev"].items():
-        tolerance = 0.02 if group.startswith("lang:") else 0.03
+        tolerance = max(0.03, 2 / reported["n"])
         assert metrics[group]["macro_f1"] == pytest.approx(reported["macro_f1"], abs=tolerance), (
             group
         )

@@ -141,7 +141,9 @@ class Analyzer:
             if reuse is not None and unchanged("root_causes")
             else _warm(
                 RootCauseTagger.load(
-                    entries["root_causes"].path, embed=encoder.embed, limits=settings.limits
+                    entries["root_causes"].path,
+                    embed=encoder.embed_alone,
+                    limits=settings.limits,
                 )
             ),
             topics=reuse.topics

@@ -303,7 +303,7 @@ def _root_cause_tags(analyzer: Analyzer, examples: list[Example], labels: list[s
     clauses = [v.clauses for v in embed_documents(analyzer.encoder.embed, texts, sentences)]
     head = zero_shot_tagger(
         [LabelSpec(label, category_label(label)) for label in labels],
-        analyzer.encoder.embed,
+        analyzer.encoder.embed_alone,
         calibration,
     )
     proba = head.predict_proba(calibration.features(np.concatenate(clauses)))
