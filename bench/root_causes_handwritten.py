@@ -37,23 +37,33 @@ def causes(analyzer: Analyzer, rows: list[dict]) -> list[list[str]]:
     return [[c.id for c in r.root_causes] for r in results]
 
 
-def main() -> None:
-    analyzer = load_analyzer(Settings.from_env())
-    neutral = read("root_causes_neutral.jsonl")
+def neutral_rate(analyzer: Analyzer, name: str) -> None:
+    rows = read(name)
     flagged = defaultdict(list)
-    for row, found in zip(neutral, causes(analyzer, neutral), strict=True):
+    for row, found in zip(rows, causes(analyzer, rows), strict=True):
         flagged[row["lang"]].append(bool(found))
     total = sum(sum(v) for v in flagged.values())
-    print(f"neutral statements with a cause: {total}/{len(neutral)} = {total / len(neutral):.3f}")
+    print(f"{name}: neutral statements with a cause {total}/{len(rows)} = {total / len(rows):.3f}")
     for lang, hits in sorted(flagged.items()):
         print(f"  {lang}: {sum(hits)}/{len(hits)}")
-    multi = read("root_causes_multi.jsonl")
+
+
+def both_causes(analyzer: Analyzer, name: str) -> None:
+    rows = read(name)
     both = one = 0
-    for row, found in zip(multi, causes(analyzer, multi), strict=True):
+    for row, found in zip(rows, causes(analyzer, rows), strict=True):
         hits = len(set(row["causes"]) & set(found))
         both += hits == 2
         one += hits >= 1
-    print(f"two-cause complaints: both causes {both}/{len(multi)}, at least one {one}/{len(multi)}")
+    print(f"{name}: two-cause complaints, both causes {both}/{len(rows)}, at least one {one}")
+
+
+def main() -> None:
+    analyzer = load_analyzer(Settings.from_env())
+    for name in ("root_causes_neutral.jsonl", "root_causes_neutral_heldout.jsonl"):
+        neutral_rate(analyzer, name)
+    for name in ("root_causes_multi.jsonl", "root_causes_multi_heldout.jsonl"):
+        both_causes(analyzer, name)
 
 
 if __name__ == "__main__":
