@@ -95,17 +95,17 @@ def test_saved_head_round_trips_column_major_weights(tmp_path):
     assert np.array_equal(SentimentHead.load(tmp_path).weight, weight)
 
 
-def test_complaint_clauses_skip_praise_and_plain_facts_unless_the_document_complains():
+def test_complaint_clauses_skip_praise_and_only_negative_ones_count_in_a_calm_document():
     head = SentimentHead.load(ARTIFACT)
     clauses = np.array(
         [
             [0.1, 0.2, 0.7],  # praise
             [0.1, 0.8, 0.1],  # a plain fact
-            [0.35, 0.4, 0.25],  # a problem stated flatly
+            [0.35, 0.4, 0.25],  # a problem stated flatly, or a plain fact
             [0.9, 0.05, 0.05],  # displeasure
         ]
     )
     calm_document = np.array([0.1, 0.7, 0.2])
     complaining_document = np.array([0.8, 0.1, 0.1])
-    assert head.complaints(calm_document, clauses).tolist() == [False, False, True, True]
+    assert head.complaints(calm_document, clauses).tolist() == [False, False, False, True]
     assert head.complaints(complaining_document, clauses).tolist() == [False, True, True, True]

@@ -232,6 +232,7 @@ def fine_tune_sentiment(
         args.mixed_threshold,
         f"sentiment@ft-{digest}",
         complaint_threshold=frozen_head.complaint_threshold,
+        clause_complaint_threshold=frozen_head.clause_complaint_threshold,
     )
     report = classification_report(
         dev,
