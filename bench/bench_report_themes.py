@@ -5,10 +5,12 @@ narratives with their XXXX redactions, tweets with @handles and links, marketpla
 reviews, restaurant and hotel reviews), then times `voc analyze FILE` and
 `voc analyze FILE --report PAGE` in their own processes (alternating, `--repeat` times) and
 checks the page's themes: at most 12 top-level themes, every topic label a phrase found in
-its own comments, no topic whose examples are mostly redaction marks, handles or links.
+its own comments, no topic whose examples are mostly redaction marks, handles or links; and
+counts the top-level themes whose subtopics are in more than one language (issue 13 found
+themes split by language; a count, not a check).
 
-Run: `.venv/bin/python bench/bench_report_themes.py [--size 5000] [--repeat 1]`. Prints the
-timings, their ratio (target <= 1.3) and the theme checks; exits 1 when a check fails.
+Run: `.venv/bin/python bench/bench_report_themes.py [--size 5000] [--repeat 1] [--page P]`.
+Prints the timings, their ratio (target <= 1.3) and the theme checks; exits 1 when a check fails.
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ import argparse
 import json
 import random
 import re
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 from voc import paths
@@ -86,6 +90,18 @@ def _words(text: str) -> str:
     return " " + " ".join(WORD.findall(NOISE.sub(" ", text).lower())) + " "
 
 
+def subtopic_languages(report: dict) -> dict[str, list[str]]:
+    """Top-level theme -> the language of each of its subtopics (the most common among the
+    subtopic's comments). A comment counts in every theme one of its clauses falls in, so a
+    theme's own comment languages mix whatever the grouping; its subtopics' do not."""
+    out: dict[str, list[str]] = {}
+    for topic in report["topics"]:
+        if topic.get("theme") and topic["languages"]:
+            language = max(topic["languages"], key=topic["languages"].get)
+            out.setdefault(topic["theme"], []).append(language)
+    return out
+
+
 def theme_checks(report: dict) -> dict:
     """The themes targets on the report: a label is looked for, as a run of whole words, in its
     topic's comments (those the page lists, up to 3,000) and examples."""
@@ -101,10 +117,13 @@ def theme_checks(report: dict) -> dict:
         if not any(_words(t["label"]) in _words(text) for text in texts[t["id"]])
     ]
     noisy = [t["label"] for t in topics if noise_share([e["text"] for e in t["examples"]]) > 0.3]
+    languages = subtopic_languages(report)
     return {
         "topics": len(topics),
         "top_level_themes": len(top_level),
         "top_level_labels": [t["label"] for t in top_level],
+        "top_level_themes_mixing_languages": sum(len(set(v)) > 1 for v in languages.values()),
+        "subtopic_languages": {k: dict(Counter(v).most_common()) for k, v in languages.items()},
         "labels_not_found_in_their_comments": unfound,
         "topics_of_redactions_handles_or_links": noisy,
         "passed": len(top_level) <= MAX_THEMES and not unfound and not noisy,
@@ -115,6 +134,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--page", type=Path, help="also keep the report page here")
     options = parser.parse_args()
     voc = [sys.executable, "-m", "voc.cli"]
     with tempfile.TemporaryDirectory() as tmp:
@@ -129,6 +149,8 @@ def main() -> None:
             analyse = [*voc, "analyze", str(source), "-o", str(folder / f"b{n}.jsonl")]
             with_report.append(timed([*analyse, "--report", str(page)]))
         checks = theme_checks(page_report(page))
+        if options.page:
+            shutil.copyfile(page, options.page)
     a, b = statistics.median(plain), statistics.median(with_report)
     print(f"{len(mix)} comments; voc analyze {a:.1f} s; with --report {b:.1f} s")
     print(f"ratio {b / a:.2f} (target <= 1.3)")

@@ -13,6 +13,7 @@ from report_samples import analysed_documents
 from voc.report.builder import build_report
 from voc.report.drivers import ScoredDoc, Theme, driver_table, headline_metric
 from voc.report.html import render_report_html
+from voc.topics.labels import holds_phrase
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +49,16 @@ def test_topics_follow_touchpoints_and_the_heatmap_shows_it(report):
     for row in heat["counts"]:
         cells = [row[i] for i in themed]
         assert max(cells) >= 0.8 * sum(cells)  # each topic sits at one themed touchpoint
+
+
+def test_each_topic_lists_a_comment_holding_its_label(report):
+    """The first example of a topic (and of a top-level theme) holds its label as a run of
+    words, and the page lists that comment."""
+    listed = {c["id"] for c in report["comments"]}
+    for block in [t for t in report["topics"] if t["id"] != -1] + report["top_themes"]:
+        first = block["examples"][0]
+        assert holds_phrase(first["text"], block["label"]), (block["label"], first["text"])
+        assert first["id"] in listed
 
 
 def test_drivers_rank_the_themes_of_detractors_first(report):

@@ -9,8 +9,16 @@ import numpy as np
 import pytest
 
 from voc.nlp.sentiment import SentimentHead
-from voc.topics.fit import MAX_THEMES, TopicSettings, sentiment_directions
-from voc.topics.labels import MAX_WORDS, MIN_WORDS, for_keywords, phrase_label, segments
+from voc.nlp.topic_quality import coherence_and_diversity
+from voc.topics.fit import MAX_THEMES, TopicSettings, _keywords, sentiment_directions
+from voc.topics.labels import (
+    MAX_WORDS,
+    MIN_WORDS,
+    for_keywords,
+    holds_phrase,
+    phrase_label,
+    segments,
+)
 from voc.topics.pipeline import document_units, fit_documents
 
 DELIVERY = [
@@ -75,6 +83,33 @@ def test_phrase_label_prefers_a_phrase_that_says_more():
     assert phrase_label(["ok", "fine"], []) == ""
 
 
+def test_a_label_never_joins_words_that_a_number_separates():
+    members = ["Mantap2 tajam sekali", "mantap2 tajam", "Pisau 100 tajam", "pisau tajam sekali"]
+    keywords = [("mantap", 0.9), ("tajam", 0.5), ("pisau", 0.4)]
+    assert phrase_label(members, keywords) == "Pisau tajam"
+    assert holds_phrase("pisau tajam sekali!", "Pisau tajam")
+    assert not holds_phrase("Mantap2 tajam sekali", "mantap tajam")
+    assert not holds_phrase("Pisau 100 tajam", "pisau tajam")
+    assert holds_phrase("C'est vraiment - dommage", "vraiment dommage")
+
+
+def test_keywords_are_words_said_together():
+    """c-TF-IDF ranks "colis" above "courier" in the delivery topic, but "colis" never shares
+    a comment with "parcel" or "late": the keywords take "courier", which does."""
+    delivery = ["parcel late"] * 4 + ["colis"] * 4 + ["parcel courier late"] * 2
+    texts = delivery + ["app crashes at login"] * 5 + ["application plante"] * 5
+    labels = np.array([0] * len(delivery) + [1] * 10)
+    chosen = [w for w, _ in _keywords(texts, labels, top_n=3)[0]]
+    scored = _keywords(texts, labels, top_n=10)[0]  # each word with its c-TF-IDF score
+    by_ctfidf = [w for w, _ in sorted(scored, key=lambda kv: -kv[1])]
+    assert by_ctfidf.index("colis") < by_ctfidf.index("courier")
+    assert chosen == ["parcel", "late", "courier"] or chosen == ["late", "parcel", "courier"]
+    assert (
+        coherence_and_diversity([chosen], texts)[0]
+        > coherence_and_diversity([by_ctfidf[:3]], texts)[0]
+    )
+
+
 def test_sentiment_directions_are_what_the_head_reads(settings):
     head = SentimentHead.load(settings.artifacts_dir / "sentiment")
     directions = sentiment_directions(head.weight)
@@ -107,6 +142,7 @@ def test_labels_are_phrases_of_member_clauses(labelled):
         words = topic.label.split()
         assert MIN_WORDS <= len(words) <= MAX_WORDS, topic.label
         assert any(topic.label.lower() in m for m in members[topic.id]), topic.label
+        assert holds_phrase(topic.examples[0], topic.label), (topic.label, topic.examples)
         assert not FORBIDDEN.search(topic.label), topic.label
         for keyword, _ in topic.keywords:
             assert not FORBIDDEN.search(keyword), keyword

@@ -34,6 +34,7 @@ from voc.report.drivers import (
     driver_table,
     headline_metric,
 )
+from voc.topics.labels import holds_phrase
 
 SENTIMENTS = ("negative", "neutral", "positive", "mixed")
 EXAMPLES = 3
@@ -149,12 +150,17 @@ def _sentiment_counts(docs: list[Doc]) -> dict[str, int]:
     return {s: counts.get(s, 0) for s in SENTIMENTS}
 
 
-def _examples(docs: list[Doc]) -> list[dict[str, str]]:
+def _examples(docs: list[Doc], label: str = "") -> list[dict[str, str]]:
+    """The most negative comments; with a model's `label`, led by the most negative one that
+    holds it as a run of words, so the page shows where the label comes from."""
     ranked = sorted(docs, key=lambda d: (d.sentiment_score is None, d.sentiment_score or 0))
+    holder = next((d for d in ranked if label and holds_phrase(d.text, label)), None)
+    if holder is not None:
+        ranked = [holder, *(d for d in ranked if d is not holder)]
     return [{"id": d.id, "text": d.text} for d in ranked[:EXAMPLES]]
 
 
-def _theme_block(docs: list[Doc], score_type: str | None) -> dict[str, Any]:
+def _theme_block(docs: list[Doc], score_type: str | None, label: str = "") -> dict[str, Any]:
     scored = [d.score for d in docs if d.score is not None and d.score_type == score_type]
     return {
         "size": len(docs),
@@ -162,7 +168,7 @@ def _theme_block(docs: list[Doc], score_type: str | None) -> dict[str, Any]:
         "mean_score": round(sum(scored) / len(scored), 3) if scored else None,
         "touchpoints": dict(Counter(t for d in docs for t, _ in d.touchpoints).most_common()),
         "languages": dict(Counter(d.language for d in docs).most_common()),
-        "examples": _examples(docs),
+        "examples": _examples(docs, label),
     }
 
 
@@ -220,9 +226,13 @@ def _comment(doc: Doc) -> dict[str, Any]:
     }
 
 
-def _comments(docs: list[Doc], groups: Iterable[list[Doc]]) -> list[dict[str, Any]]:
-    """The comments behind the numbers: the most negative ones of every theme, then the rest."""
-    chosen: dict[str, Doc] = {}
+def _comments(
+    docs: list[Doc], groups: Iterable[list[Doc]], examples: Iterable[str] = ()
+) -> list[dict[str, Any]]:
+    """The comments behind the numbers: every theme's `examples` (document ids: the comment a
+    label is read from is listed), the most negative ones of every theme, then the rest."""
+    by_id = {d.id: d for d in docs}
+    chosen: dict[str, Doc] = {i: by_id[i] for i in examples if i in by_id}
     for group in groups:
         for d in sorted(group, key=lambda d: d.sentiment_score or 0)[:COMMENTS_PER_THEME]:
             chosen.setdefault(d.id, d)
@@ -294,7 +304,9 @@ def _topic_blocks(
                 "keywords": [w for w, _ in model_topic.keywords] if model_topic else [],
                 "is_new": model_topic.is_new if model_topic else False,
                 "theme": model_topic.theme if model_topic else "",
-                **_theme_block(by_topic.members[t], score_type),
+                **_theme_block(
+                    by_topic.members[t], score_type, model_topic.label if model_topic else ""
+                ),
             }
         )
     return topics
@@ -317,7 +329,7 @@ def _top_themes(
             {
                 "label": label,
                 "subtopics": [{"id": t["id"], "label": t["label"]} for t in members],
-                **_theme_block(docs, score_type),
+                **_theme_block(docs, score_type, label),
             }
         )
     return sorted(blocks, key=lambda b: -b["size"])
@@ -468,6 +480,7 @@ def build_report(
     topics = _topic_blocks(by_topic, topic_model, score_type)
     root_causes = _theme_blocks(by_cause, score_type)
     touchpoints = _theme_blocks(by_touchpoint, score_type)
+    top_themes = _top_themes(topics, by_topic, score_type)
     themes = _themes(topics, root_causes)
     scored = _scored(docs)
     comparisons = _comparisons(docs, scored, themes)
@@ -477,7 +490,7 @@ def build_report(
         "notes": list(notes),
         "summary": _summary(docs, score_type, topic_model),
         "topics": topics,
-        "top_themes": _top_themes(topics, by_topic, score_type),
+        "top_themes": top_themes,
         "topic_map": _topic_map(topic_model, topics),
         "root_causes": root_causes,
         "touchpoints": touchpoints,
@@ -498,5 +511,6 @@ def build_report(
                 *by_touchpoint.members.values(),
                 *by_gap.values(),
             ],
+            [e["id"] for block in (*topics, *top_themes) for e in block["examples"]],
         ),
     }

@@ -2,8 +2,8 @@
 
 Fast configuration of BERTopic's sub-models: PCA for dimensionality reduction and KMeans
 (MiniBatchKMeans above 20,000 units) for clustering (both seeded, so the same data and seed
-give the same topics), c-TF-IDF keywords over a vocabulary without en/fr/id/ms stop words or
-informal forms.
+give the same topics), keywords chosen among the c-TF-IDF best words of a vocabulary without
+en/fr/id/ms stop words or informal forms for how often they occur together (`_coherent`).
 Then every unit is re-assigned to its nearest centroid with `TopicModel.assign`, the same
 function online assignment uses, and keywords are recomputed on those final assignments.
 
@@ -25,8 +25,8 @@ from datetime import UTC, datetime
 import numpy as np
 
 from voc.nlp.pii import masked
-from voc.nlp.topic_model import OTHER_ID, Topic, TopicModel, _unit
-from voc.topics.labels import for_keywords, phrase_label
+from voc.nlp.topic_model import OTHER_ID, Topic, TopicModel, _unit, without_directions
+from voc.topics.labels import MEMBERS_READ, for_keywords, holds_phrase, phrase_label
 from voc.topics.stopwords import stop_words
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,11 @@ FULL_KMEANS_MAX = 20_000
 """Up to this many distinct units, full KMeans with 10 restarts (seconds, and the same optimum
 whatever the seed); above it MiniBatchKMeans keeps a 100,000-comment fit fast."""
 EXAMPLES_PER_TOPIC = 3
+KEYWORD_CANDIDATES = 100
+"""A topic's keywords are chosen among its this many best words by c-TF-IDF (`_coherent`)."""
+RANK_WEIGHT = 0.25
+"""How much a candidate's c-TF-IDF rank counts against its co-occurrence with the keywords
+already chosen (at 10,000 texts: 0.25 gave NPMI 0.189, 0.5 gave 0.176, 0.1 gave 0.185)."""
 
 
 class TooFewDocumentsError(ValueError):
@@ -173,7 +178,9 @@ def fit_topics(
         members = np.flatnonzero(final == index)
         orders.append(members[np.argsort(-sims[members, index])])
     labels = _labels(unit_texts, orders, keywords)
-    themes = _themes(unit_texts, keyword_texts, vectors, final, member_means)
+    themes = _themes(
+        unit_texts, keyword_texts, vectors, final, member_means, language_directions(language_means)
+    )
     weights = Counter(normalize_unit(t) for t in texts if has_content(t))
     topics, samples, sample_vectors = [], [], []
     for index, order in enumerate(orders):
@@ -185,7 +192,9 @@ def fit_topics(
                 label=labels[index],
                 keywords=topic_keywords,
                 size=int(sum(weights[normalize_unit(unit_texts[m])] for m in members)),
-                examples=tuple(masked(unit_texts[m]) for m in order[:EXAMPLES_PER_TOPIC]),
+                examples=tuple(
+                    masked(unit_texts[m]) for m in _examples(unit_texts, order, labels[index])
+                ),
                 theme=themes[index],
             )
         )
@@ -241,6 +250,21 @@ def sentiment_directions(weight: np.ndarray) -> np.ndarray:
     return rows[singular > 1e-6 * singular.max()].astype(np.float32)
 
 
+def language_directions(language_means: dict[str, np.ndarray]) -> np.ndarray | None:
+    """Orthonormal rows spanning the differences between the languages' mean vectors (one
+    fewer than the languages); None with fewer than two languages.
+
+    Centring each language on its own mean moves every language's cloud to one place, but a
+    topic's centroid still leans along these directions by language: grouping topics into
+    themes without them joins "Food and service" across en/fr/id instead of one theme per
+    language (docs/benchmarks.md, the 5,000-comment readout)."""
+    if len(language_means) < 2:
+        return None
+    means = np.stack([language_means[k] for k in sorted(language_means)]).astype(np.float64)
+    _, singular, rows = np.linalg.svd(means - means.mean(axis=0), full_matrices=False)
+    return rows[singular > 1e-6 * singular.max()].astype(np.float32)
+
+
 def _settle(
     vectors: np.ndarray, labels: np.ndarray, settings: TopicSettings
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -285,9 +309,8 @@ def _cluster(texts: list[str], centred: np.ndarray, settings: TopicSettings) -> 
     model = BERTopic(
         umap_model=reducer,
         hdbscan_model=clusterer,
-        # BERTopic's own keywords are replaced by `_keywords` on the settled topics: single
-        # words are enough here and cost half of the bigram vocabulary.
-        vectorizer_model=_vectorizer(len(texts), ngram_range=(1, 1)),
+        # BERTopic's own keywords are replaced by `_keywords` on the settled topics.
+        vectorizer_model=_vectorizer(len(texts)),
         calculate_probabilities=False,
         top_n_words=10,
     )
@@ -295,20 +318,22 @@ def _cluster(texts: list[str], centred: np.ndarray, settings: TopicSettings) -> 
     return np.asarray(topics)
 
 
-def _vectorizer(n_texts: int, ngram_range: tuple[int, int] = (1, 2)):
+def _vectorizer(n_texts: int):
+    """Single words (keywords are words; labels are phrases, `voc.topics.labels`)."""
     from sklearn.feature_extraction.text import CountVectorizer
 
     return CountVectorizer(
         stop_words=sorted(stop_words()),
         token_pattern=TOKEN_PATTERN,
-        ngram_range=ngram_range,
         min_df=2 if n_texts >= 1000 else 1,
         lowercase=True,
     )
 
 
 def _keywords(texts: list[str], labels: np.ndarray, top_n: int = 10) -> dict[int, tuple]:
-    """c-TF-IDF (BERTopic's ClassTfidfTransformer) keywords of each label but "other"."""
+    """Keywords of each label but "other": its `KEYWORD_CANDIDATES` best words by c-TF-IDF
+    (BERTopic's ClassTfidfTransformer), of which `top_n` are kept by `_coherent`, each with its
+    c-TF-IDF score, in the order chosen."""
     from bertopic.vectorizers import ClassTfidfTransformer
 
     present = sorted(set(labels.tolist()) - {OTHER_ID})
@@ -322,13 +347,43 @@ def _keywords(texts: list[str], labels: np.ndarray, top_n: int = 10) -> dict[int
         return {}
     scores = ClassTfidfTransformer(reduce_frequent_words=True).fit_transform(counts).toarray()
     words = vectorizer.get_feature_names_out()
+    occurs = vectorizer.transform(texts).tocsc()  # which unit holds which word
     out = {}
     for row, topic in enumerate(present):
-        order = np.argsort(-scores[row])[:top_n]
-        out[topic] = tuple(
-            (str(words[i]), round(float(scores[row, i]), 4)) for i in order if scores[row, i] > 0
-        )
+        candidates = np.argsort(-scores[row])[:KEYWORD_CANDIDATES]
+        candidates = candidates[scores[row, candidates] > 0]
+        chosen = candidates[_coherent(occurs[:, candidates], top_n)]
+        out[topic] = tuple((str(words[i]), round(float(scores[row, i]), 4)) for i in chosen)
     return out
+
+
+def _coherent(occurs, top_n: int) -> list[int]:
+    """`top_n` of the candidate columns of `occurs` (units x words, best c-TF-IDF first): the
+    best one, then each time the word with the highest mean NPMI (document co-occurrence over
+    all units) with those already chosen, plus `RANK_WEIGHT` x its c-TF-IDF rank (1 for the
+    best candidate, towards 0 for the last).
+
+    c-TF-IDF alone picks words that are distinctive but rarely said together (in short
+    comments, a third of top-10 pairs never shared a unit: NPMI -0.106 against 0.198 for
+    BERTopic's defaults, docs/benchmarks.md); words that occur together describe one thing.
+    KeyBERTInspired and MaximalMarginalRelevance were tried and lowered NPMI (-0.190, -0.307)
+    while encoding every candidate word.
+    """
+    n = occurs.shape[0]
+    present = (occurs > 0).astype(np.float64)
+    joint = (present.T @ present).toarray()
+    frequency = np.diag(joint) / n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = joint / n
+        npmi = np.log(p / np.outer(frequency, frequency)) / -np.log(p)
+    npmi = np.where(joint == 0, -1.0, np.where(p >= 1.0, 1.0, npmi))
+    rank = 1 - np.arange(len(joint)) / max(len(joint), 1)
+    chosen = [0] if len(joint) else []
+    while len(chosen) < min(top_n, len(joint)):
+        gain = RANK_WEIGHT * rank + npmi[:, chosen].mean(axis=1)
+        gain[chosen] = -np.inf
+        chosen.append(int(gain.argmax()))
+    return chosen
 
 
 def _themes(
@@ -337,17 +392,21 @@ def _themes(
     vectors: np.ndarray,
     final: np.ndarray,
     member_means: np.ndarray,
+    languages: np.ndarray | None = None,
 ) -> list[str]:
     """Each topic's top-level theme label: topics whose centroids are close (average-linkage
-    cosine) are grouped into about 1.5 x sqrt(topics) themes, at most `MAX_THEMES`, each
-    labelled like a topic from its members; "" for every topic when there are few."""
+    cosine, without the `languages` directions, see `language_directions`) are grouped into
+    about 1.5 x sqrt(topics) themes, at most `MAX_THEMES`, each labelled like a topic from its
+    members; "" for every topic when there are few."""
     from scipy.cluster.hierarchy import fcluster, linkage
 
     k = len(member_means)
     if k <= MAX_THEMES:
         return [""] * k
     count = int(min(MAX_THEMES, max(2, round(1.5 * np.sqrt(k)))))
-    tree = linkage(_unit(member_means), method="average", metric="cosine")
+    tree = linkage(
+        _unit(without_directions(member_means, languages)), method="average", metric="cosine"
+    )
     groups = fcluster(tree, t=count, criterion="maxclust") - 1
     unit_groups = np.where(final >= 0, groups[np.maximum(final, 0)], OTHER_ID)
     group_means, _ = _member_means(vectors, unit_groups, k=int(groups.max()) + 1)
@@ -372,6 +431,14 @@ def _labels(texts: list[str], orders: list[np.ndarray], keywords: dict[int, tupl
             or f"topic {index}"
         )
     return labels
+
+
+def _examples(texts: list[str], order: np.ndarray, label: str) -> list[int]:
+    """The `EXAMPLES_PER_TOPIC` most central members, led by the most central one that holds
+    the label: a reader finds the label's words, side by side, in the first example."""
+    holder = next((m for m in order[:MEMBERS_READ] if holds_phrase(texts[m], label)), None)
+    rest = [m for m in order[:EXAMPLES_PER_TOPIC] if m != holder]
+    return ([] if holder is None else [holder]) + rest[: EXAMPLES_PER_TOPIC - (holder is not None)]
 
 
 def readable_label(keywords: tuple[tuple[str, float], ...], parts: int = 3) -> str:

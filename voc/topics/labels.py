@@ -31,6 +31,9 @@ _UNITS = (
     r"\b[xX]{2,}(?:[/-][xX]{2,})*\b",  # CFPB redactions: "XXXX", "XX/XX/XXXX"
 )
 WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+TOKEN = re.compile(r"\w+(?:['’-]\w+)*")
+"""What a reader sees as one word: a token with a digit or an underscore ("mantap2", "2x") is
+not a label word, and it breaks a run: "mantap2 tajam" never gives "Mantap tajam"."""
 
 
 @cache
@@ -60,17 +63,40 @@ def for_keywords(text: str) -> str:
     return "\n".join(segments(text))
 
 
+def _runs(text: str) -> Iterable[list[str]]:
+    """The lower-case word runs of `text`: its segments, split again at tokens that are not
+    words (numbers, "mantap2"), so a label is a run of words a reader sees side by side."""
+    for segment in segments(text):
+        run: list[str] = []
+        for token in TOKEN.findall(segment):
+            if WORD.fullmatch(token):
+                run.append(token.lower())
+            else:
+                yield run
+                run = []
+        yield run
+
+
 def _windows(text: str) -> Iterable[tuple[str, ...]]:
     """Every run of MIN_WORDS..MAX_WORDS words that starts and ends with a content word."""
     stops = stop_words()
-    for segment in segments(text):
-        words = [w.lower() for w in WORD.findall(segment)]
+    for words in _runs(text):
         for i, first in enumerate(words):
             if first in stops or len(first) < 2:
                 continue
             for j in range(i + 1, min(i + MAX_WORDS, len(words))):
                 if words[j] not in stops and len(words[j]) >= 2:
                     yield tuple(words[i : j + 1])
+
+
+def holds_phrase(text: str, phrase: str) -> bool:
+    """Whether `phrase` (a label) is a run of words of `text`, read as labels are read."""
+    wanted = tuple(phrase.lower().split())
+    return any(
+        tuple(words[i : i + len(wanted)]) == wanted
+        for words in _runs(text)
+        for i in range(len(words) - len(wanted) + 1)
+    )
 
 
 def phrase_label(
