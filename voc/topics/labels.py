@@ -92,6 +92,9 @@ def _windows(text: str) -> Iterable[tuple[str, ...]]:
 def holds_phrase(text: str, phrase: str) -> bool:
     """Whether `phrase` (a label) is a run of words of `text`, read as labels are read."""
     wanted = tuple(phrase.lower().split())
+    lowered = text.lower()
+    if not wanted or not all(word in lowered for word in wanted):
+        return False  # cheap test first: reading runs detects personal data in the text
     return any(
         tuple(words[i : i + len(wanted)]) == wanted
         for words in _runs(text)
