@@ -102,3 +102,35 @@ def test_batching_and_order_do_not_change_vectors(model_dir):
 def test_unknown_backend_is_refused(model_dir):
     with pytest.raises(ValueError, match="backend"):
         Encoder(model_dir, backend="gpu")
+
+
+def test_batches_are_cut_at_least_cost_within_the_limits(model_dir):
+    """Every text once, batches within `max_batch` and `token_budget` (a longer text alone),
+    and never more padded tokens plus batch costs than filling each batch up."""
+    from voc.nlp.encoder import BATCH_COST_TOKENS
+
+    encoder = Encoder(model_dir, max_batch=8, token_budget=256)
+    lengths = [int(n) for n in np.random.default_rng(0).integers(3, 90, size=300)] + [400]
+    batches = encoder._batches(lengths)
+    assert sorted(i for batch in batches for i in batch) == list(range(len(lengths)))
+    widths = [max(lengths[i] for i in batch) for batch in batches]
+    for batch, width in zip(batches, widths, strict=True):
+        assert len(batch) <= 8 and (len(batch) == 1 or len(batch) * width <= 256)
+    cost = sum(len(b) * w + BATCH_COST_TOKENS for b, w in zip(batches, widths, strict=True))
+
+    order = sorted(range(len(lengths)), key=lengths.__getitem__)
+    filled, current = [], []
+    for index in order:
+        if current and (len(current) == 8 or (len(current) + 1) * lengths[index] > 256):
+            filled.append(current)
+            current = []
+        current.append(index)
+    filled.append(current)
+    assert cost <= sum(len(b) * lengths[b[-1]] + BATCH_COST_TOKENS for b in filled)
+
+
+def test_a_text_encoded_alone_gets_the_vector_it_gets_on_its_own(model_dir):
+    encoder = Encoder(model_dir)
+    alone = encoder.embed_alone(FIXTURES)
+    assert np.array_equal(alone, np.vstack([encoder.embed([t]) for t in FIXTURES]))
+    assert np.array_equal(alone[2], encoder.embed_alone(FIXTURES[2:3])[0])

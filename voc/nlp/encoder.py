@@ -29,8 +29,8 @@ ONNX_FP32 = "encoder.fp32.onnx"
 ONNX_INT8 = "encoder.int8.onnx"
 """Files of the model directory `voc.nlp.encoder_build` writes and this module reads."""
 BATCH_COST_TOKENS = 16
-"""What running one more batch costs, in padded tokens: fitted with `token_budget` on the
-sweep of `Encoder._batches` (8 to 256; 0 makes a batch per length and runs 35% slower)."""
+"""What running one more batch costs, in padded tokens: chosen with `token_budget` on a sweep
+(0, 16, 64, 256; 0 makes a batch per length, up to 34% slower; docs/benchmarks.md)."""
 
 
 def load_torch_encoder(model_dir: Path, adapter: Path | None = None):
@@ -192,8 +192,9 @@ class Encoder:
         sorted lengths), a batch costing its padded size (rows x its longest row) plus
         `BATCH_COST_TOKENS` for running it. Filling each batch up to the limits instead pads
         short rows to the longest of up to 64 and makes batches too large for the CPU's
-        caches: on 2,000 feedback texts (bench/bench_foundation.py's mix, one ONNX thread,
-        CPU time) cutting this way takes 31% less time for whole texts and for clauses alike.
+        caches: on 2,000 feedback texts (bench/bench_foundation.py's mix) cutting this way runs
+        whole texts 1.17x and the Analyzer's clause chunks 1.6x as fast, two ONNX threads
+        (bench/bench_encoder_batching.py; one thread, CPU time: 1.45x both).
         """
         order = sorted(range(len(lengths)), key=lengths.__getitem__)
         ordered = [lengths[i] for i in order]
