@@ -10,7 +10,7 @@ from feedback_samples import APP, MULTI_TOPIC, THEMES, labelled_texts
 
 from voc.nlp.topic_model import OTHER_ID, TopicModel
 from voc.topics import edits
-from voc.topics.fit import TooFewDocumentsError, TopicSettings, fit_topics
+from voc.topics.fit import TooFewDocumentsError, TopicSettings, _cluster, class_tfidf, fit_topics
 from voc.topics.pipeline import document_units, fit_documents
 from voc.topics.stopwords import stop_words
 
@@ -206,3 +206,37 @@ def test_topic_models_keep_no_personal_data(analyzer, corpus):
     keywords = {word for t in model.topics for word, _ in t.keywords}
     assert not {"name", "phone", "email"} & keywords  # no mask label becomes a keyword
     assert "[name]" in kept  # examples keep the masks, so they still read as sentences
+
+
+@pytest.mark.slow  # imports BERTopic (6 s), which voc itself no longer does
+def test_fit_gives_bertopics_partition_and_ctfidf_without_importing_it():
+    """voc calls BERTopic's sub-models directly: the same clusters, numbered largest first, and
+    the same c-TF-IDF as `BERTopic(umap_model=PCA, hdbscan_model=KMeans)` gives."""
+    from bertopic import BERTopic
+    from bertopic.vectorizers import ClassTfidfTransformer
+    from scipy.sparse import csr_matrix
+    from sklearn.cluster import KMeans
+    from sklearn.decomposition import PCA
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(12, 384))
+    vectors = centres[rng.integers(0, 12, 600)] + 0.6 * rng.normal(size=(600, 384))
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    settings = TopicSettings()
+    ours = _cluster(vectors, settings)
+    k, dims = settings.topic_count(600), settings.reduced_dims
+    theirs, _ = BERTopic(
+        umap_model=PCA(n_components=dims, random_state=settings.seed, svd_solver="randomized"),
+        hdbscan_model=KMeans(n_clusters=k, random_state=settings.seed, n_init=10),
+        vectorizer_model=CountVectorizer(),
+    ).fit_transform(["late parcel refund"] * 600, embeddings=vectors)
+    pairs = set(zip(ours.tolist(), theirs, strict=True))
+    assert len(pairs) == len(set(ours.tolist())) == len(set(theirs)) == k  # one-to-one
+    sizes = np.bincount(ours)
+    assert (np.diff(sizes) <= 0).all()  # largest first
+
+    counts = csr_matrix(rng.integers(0, 4, size=(8, 60)) * (rng.random((8, 60)) < 0.4))
+    counts = counts[:, np.asarray(counts.sum(axis=0)).ravel() > 0]
+    expected = ClassTfidfTransformer(reduce_frequent_words=True).fit_transform(counts)
+    assert np.allclose(class_tfidf(counts), expected.toarray())

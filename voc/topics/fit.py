@@ -1,6 +1,8 @@
-"""Fit topics with BERTopic on voc's own embeddings (never a second encoder pass).
+"""Fit topics the BERTopic way on voc's own embeddings (never a second encoder pass).
 
-Fast configuration of BERTopic's sub-models: PCA for dimensionality reduction and KMeans
+BERTopic's pipeline with fast sub-models, called directly (`_cluster`, `class_tfidf`: the
+same partition and c-TF-IDF as through `BERTopic`, without importing it): PCA for
+dimensionality reduction and KMeans
 (MiniBatchKMeans above 20,000 units) for clustering (both seeded, so the same data and seed
 give the same topics), keywords chosen among the c-TF-IDF best words of a vocabulary without
 en/fr/id/ms stop words or informal forms for how often they occur together (`_coherent`).
@@ -164,7 +166,7 @@ def fit_topics(
         removed_directions=None if centred else removed_directions,
     )
     vectors = draft.centre(raw, None if languages is None else [languages[i] for i in keep])
-    labels = _cluster(unit_texts, vectors, settings)
+    labels = _cluster(vectors, settings)
     member_means, final, sims = _settle(vectors, labels, settings)
     best = sims[np.arange(len(final)), final]
     min_similarity = (
@@ -289,35 +291,53 @@ def _settle(
     return member_means, sims.argmax(axis=1), sims
 
 
-def _cluster(texts: list[str], centred: np.ndarray, settings: TopicSettings) -> np.ndarray:
-    """BERTopic with PCA + MiniBatchKMeans on precomputed embeddings; cluster index per unit."""
-    from bertopic import BERTopic
-    from bertopic.dimensionality import BaseDimensionalityReduction
+def _cluster(centred: np.ndarray, settings: TopicSettings) -> np.ndarray:
+    """PCA, then KMeans (MiniBatchKMeans above `FULL_KMEANS_MAX` units): a cluster index per
+    unit, numbered from the largest cluster down, as BERTopic numbers its topics.
+
+    These are the reduction and clustering sub-models voc used to hand to `BERTopic`; called
+    directly they give the same partition, and a fit no longer imports BERTopic, which pulls in
+    sentence-transformers and transformers (6.3 s, a third of what `voc analyze --report` added
+    to the analysis of 5,000 comments).
+    """
     from sklearn.cluster import KMeans, MiniBatchKMeans
     from sklearn.decomposition import PCA
 
-    k = settings.topic_count(len(texts))
-    dims = min(settings.reduced_dims, len(texts) - 1, centred.shape[1])
-    reducer = (
-        PCA(n_components=dims, random_state=settings.seed, svd_solver="randomized")
+    n = len(centred)
+    dims = min(settings.reduced_dims, n - 1, centred.shape[1])
+    reduced = (
+        PCA(n_components=dims, random_state=settings.seed, svd_solver="randomized").fit_transform(
+            centred
+        )
         if dims >= 2
-        else BaseDimensionalityReduction()
+        else centred
     )
+    k = settings.topic_count(n)
     clusterer = (
         KMeans(n_clusters=k, random_state=settings.seed, n_init=10)
-        if len(texts) <= FULL_KMEANS_MAX
+        if n <= FULL_KMEANS_MAX
         else MiniBatchKMeans(n_clusters=k, random_state=settings.seed, n_init=3, batch_size=4096)
     )
-    model = BERTopic(
-        umap_model=reducer,
-        hdbscan_model=clusterer,
-        # BERTopic's own keywords are replaced by `_keywords` on the settled topics.
-        vectorizer_model=_vectorizer(len(texts)),
-        calculate_probabilities=False,
-        top_n_words=10,
-    )
-    topics, _ = model.fit_transform(texts, embeddings=centred)
-    return np.asarray(topics)
+    labels = clusterer.fit(reduced).labels_
+    by_size = np.argsort(-np.bincount(labels), kind="stable")
+    rank = np.empty_like(by_size)
+    rank[by_size] = np.arange(len(by_size))
+    return rank[labels]
+
+
+def class_tfidf(counts) -> np.ndarray:
+    """c-TF-IDF of a (classes x words) count matrix, as BERTopic's `ClassTfidfTransformer(
+    reduce_frequent_words=True)` computes it: each class's word counts L1-normalised and
+    square-rooted, times log(1 + the mean word count per class / the word's count over all
+    classes). Written here so a fit does not import BERTopic (see `_cluster`)."""
+    from sklearn.preprocessing import normalize
+
+    counts = counts.astype(np.float64)
+    frequency = np.asarray(counts.sum(axis=0)).ravel()
+    idf = np.log(int(counts.sum(axis=1).mean()) / frequency + 1)
+    tf = normalize(counts, axis=1, norm="l1")
+    tf.data = np.sqrt(tf.data)
+    return np.asarray(tf.multiply(idf[None, :]).todense())
 
 
 def _vectorizer(n_texts: int):
@@ -334,10 +354,8 @@ def _vectorizer(n_texts: int):
 
 def _keywords(texts: list[str], labels: np.ndarray, top_n: int = 10) -> dict[int, tuple]:
     """Keywords of each label but "other": its `KEYWORD_CANDIDATES` best words by c-TF-IDF
-    (BERTopic's ClassTfidfTransformer), of which `top_n` are kept by `_coherent`, each with its
+    (`class_tfidf`), of which `top_n` are kept by `_coherent`, each with its
     c-TF-IDF score, in the order chosen."""
-    from bertopic.vectorizers import ClassTfidfTransformer
-
     present = sorted(set(labels.tolist()) - {OTHER_ID})
     if not present:
         return {}
@@ -347,7 +365,7 @@ def _keywords(texts: list[str], labels: np.ndarray, top_n: int = 10) -> dict[int
         counts = vectorizer.fit_transform(joined)
     except ValueError:  # every word is a stop word
         return {}
-    scores = ClassTfidfTransformer(reduce_frequent_words=True).fit_transform(counts).toarray()
+    scores = class_tfidf(counts)
     words = vectorizer.get_feature_names_out()
     occurs = vectorizer.transform(texts).tocsc()  # which unit holds which word
     out = {}
