@@ -2,7 +2,7 @@
 
 (a) baseline: `BERTopic()` with its defaults (UMAP + HDBSCAN, default CountVectorizer), given
     voc's embeddings (no encoder pass);
-(b) voc: `voc.topics.fit.fit_topics` (BERTopic with PCA + MiniBatchKMeans, per-language
+(b) voc: `voc.topics.fit.fit_topics` (BERTopic's pipeline: PCA + MiniBatchKMeans, per-language
     centring, the committed sentiment head's directions projected out, multilingual stop
     words, nearest-centroid settling); `--keep-sentiment` adds a row without that projection
     (the before/after of removing sentiment, in the same run).
