@@ -40,6 +40,20 @@ def nmi_per_file(labels: Sequence[int], truth: dict[str, list[Any]]) -> dict[str
     return out
 
 
+def npmi_matrix(occurs: Any) -> np.ndarray:
+    """(words x words) NPMI from document co-occurrence, given which text holds which word
+    (a sparse texts x words matrix): -1 for two words never in one text, 1 for two in every
+    text. What coherence scores, and what the topic fit chooses keywords by
+    (`voc.topics.fit._coherent`)."""
+    present = (occurs > 0).astype(np.float64)
+    joint = (present.T @ present).toarray()
+    p = joint / present.shape[0]
+    frequency = np.diag(p)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        npmi = np.log(p / np.outer(frequency, frequency)) / -np.log(p)
+    return np.where(joint == 0, -1.0, np.where(p >= 1.0, 1.0, npmi))
+
+
 def coherence_and_diversity(
     keywords: Sequence[Sequence[str]], texts: Sequence[str]
 ) -> tuple[float, float]:
@@ -52,24 +66,14 @@ def coherence_and_diversity(
     vectorizer = CountVectorizer(
         vocabulary=vocabulary, binary=True, lowercase=True, token_pattern=r"(?u)\b\w+\b"
     )
-    x = vectorizer.fit_transform(texts).tocsc().astype(np.float64)
-    n = x.shape[0]
+    npmi = npmi_matrix(vectorizer.fit_transform(texts))
     index = {w: i for i, w in enumerate(vocabulary)}
-    df = np.asarray(x.sum(axis=0)).ravel()
-    scores = []
-    for words in tops:
-        for i, a in enumerate(words):
-            for b in words[i + 1 :]:
-                ia, ib = index[a], index[b]
-                joint = x[:, ia].multiply(x[:, ib]).sum()
-                if joint == 0 or df[ia] == 0 or df[ib] == 0:
-                    scores.append(-1.0)
-                    continue
-                p_joint, p_a, p_b = joint / n, df[ia] / n, df[ib] / n
-                if p_joint == 1.0:
-                    scores.append(1.0)
-                    continue
-                scores.append(np.log(p_joint / (p_a * p_b)) / -np.log(p_joint))
+    scores = [
+        npmi[index[a], index[b]]
+        for words in tops
+        for i, a in enumerate(words)
+        for b in words[i + 1 :]
+    ]
     diversity = len({w for t in tops for w in t}) / sum(len(t) for t in tops)
     return float(np.mean(scores)), diversity
 

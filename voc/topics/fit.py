@@ -28,6 +28,7 @@ import numpy as np
 
 from voc.nlp.pii import masked
 from voc.nlp.topic_model import OTHER_ID, Topic, TopicModel, _unit, without_directions
+from voc.nlp.topic_quality import npmi_matrix
 from voc.topics.labels import MEMBERS_READ, for_keywords, holds_phrase, phrase_label
 from voc.topics.stopwords import stop_words
 
@@ -389,17 +390,10 @@ def _coherent(occurs, top_n: int) -> list[int]:
     KeyBERTInspired and MaximalMarginalRelevance were tried and lowered NPMI (-0.190, -0.307)
     while encoding every candidate word.
     """
-    n = occurs.shape[0]
-    present = (occurs > 0).astype(np.float64)
-    joint = (present.T @ present).toarray()
-    frequency = np.diag(joint) / n
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = joint / n
-        npmi = np.log(p / np.outer(frequency, frequency)) / -np.log(p)
-    npmi = np.where(joint == 0, -1.0, np.where(p >= 1.0, 1.0, npmi))
-    rank = 1 - np.arange(len(joint)) / max(len(joint), 1)
-    chosen = [0] if len(joint) else []
-    while len(chosen) < min(top_n, len(joint)):
+    npmi = npmi_matrix(occurs)
+    rank = 1 - np.arange(len(npmi)) / max(len(npmi), 1)
+    chosen = [0] if len(npmi) else []
+    while len(chosen) < min(top_n, len(npmi)):
         gain = RANK_WEIGHT * rank + npmi[:, chosen].mean(axis=1)
         gain[chosen] = -np.inf
         chosen.append(int(gain.argmax()))
