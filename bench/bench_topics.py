@@ -37,8 +37,6 @@ from voc.nlp.topic_quality import coherence_and_diversity, nmi_per_file
 def _run_voc(
     path: str, texts: list[str], languages: list[str], remove_sentiment: bool = True
 ) -> dict:
-    import bertopic  # noqa: F401  imported before the clock starts, as for the baseline
-
     from voc import paths
     from voc.nlp.sentiment import SentimentHead
     from voc.topics.fit import TopicSettings, fit_topics, sentiment_directions
