@@ -6,7 +6,9 @@ of the topic's keyword weight it carries times the square root of how many membe
 says more beat a shorter, more frequent one). Words never run across what is cut out as a
 unit first: personal data, redaction marks ("XXXX", "[NAME]"), @handles, URLs, discourse
 fillers ("by the way", "du coup", "wkwk") and punctuation. A label neither starts nor ends with
-a stop word. The same cut serves keywords (`for_keywords`), so no keyword is a handle or a mark.
+a stop word. The same cut serves keywords (a fit counts words in each unit's `segments`), so no
+keyword is a handle or a mark. A fit cuts each unit once and reads labels from those segments:
+finding personal data is most of what cutting costs.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import cache
 
-from voc.nlp.pii import detect
+from voc.nlp.pii import PiiSpan, detect
 from voc.topics.stopwords import DATA_DIR, stop_words
 
 MIN_WORDS, MAX_WORDS = 2, 6
@@ -34,6 +36,7 @@ WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 TOKEN = re.compile(r"\w+(?:['’-]\w+)*")
 """What a reader sees as one word: a token with a digit or an underscore ("mantap2", "2x") is
 not a label word, and it breaks a run: "mantap2 tajam" never gives "Mantap tajam"."""
+PUNCTUATION = re.compile(r"[^\w\s'’-]|_")
 
 
 @cache
@@ -44,10 +47,11 @@ def _cut_pattern() -> re.Pattern[str]:
     return re.compile("|".join([*_UNITS, filler]), re.IGNORECASE)
 
 
-def segments(text: str) -> list[str]:
+def segments(text: str, spans: Iterable[PiiSpan] | None = None) -> list[str]:
     """Runs of `text` between cut units (personal data, marks, handles, URLs, fillers) and
-    punctuation: no label or keyword spans a gap."""
-    cuts = [(s.start, s.end) for s in detect(text)]
+    punctuation: no label or keyword spans a gap. `spans`: the personal data of `text` when the
+    caller has found it already (`detect(text)` otherwise)."""
+    cuts = [(s.start, s.end) for s in (detect(text) if spans is None else spans)]
     cuts += [m.span() for m in _cut_pattern().finditer(text)]
     out, position = [], 0
     for start, end in sorted(cuts):
@@ -55,18 +59,13 @@ def segments(text: str) -> list[str]:
             out.append(text[position:start])
         position = max(position, end)
     out.append(text[position:])
-    return [part for piece in out for part in re.split(r"[^\w\s'’-]|_", piece) if part.strip()]
+    return [part for piece in out for part in PUNCTUATION.split(piece) if part.strip()]
 
 
-def for_keywords(text: str) -> str:
-    """`text` with every cut unit and punctuation replaced by a line break."""
-    return "\n".join(segments(text))
-
-
-def _runs(text: str) -> Iterable[list[str]]:
-    """The lower-case word runs of `text`: its segments, split again at tokens that are not
+def _runs(parts: Sequence[str]) -> Iterable[list[str]]:
+    """The lower-case word runs of a text's `segments`, split again at tokens that are not
     words (numbers, "mantap2"), so a label is a run of words a reader sees side by side."""
-    for segment in segments(text):
+    for segment in parts:
         run: list[str] = []
         for token in TOKEN.findall(segment):
             if WORD.fullmatch(token):
@@ -77,10 +76,11 @@ def _runs(text: str) -> Iterable[list[str]]:
         yield run
 
 
-def _windows(text: str) -> Iterable[tuple[str, ...]]:
-    """Every run of MIN_WORDS..MAX_WORDS words that starts and ends with a content word."""
+def _windows(parts: Sequence[str]) -> Iterable[tuple[str, ...]]:
+    """Every run of MIN_WORDS..MAX_WORDS words of a text's `segments` that starts and ends
+    with a content word."""
     stops = stop_words()
-    for words in _runs(text):
+    for words in _runs(parts):
         for i, first in enumerate(words):
             if first in stops or len(first) < 2:
                 continue
@@ -91,25 +91,39 @@ def _windows(text: str) -> Iterable[tuple[str, ...]]:
 
 def holds_phrase(text: str, phrase: str) -> bool:
     """Whether `phrase` (a label) is a run of words of `text`, read as labels are read."""
+    # cheap test first: cutting the text detects its personal data
+    return _mentions(text, phrase) and segments_hold(segments(text), phrase)
+
+
+def segments_hold(parts: Sequence[str], phrase: str) -> bool:
+    """`holds_phrase` for a text already cut into its `segments`."""
     wanted = tuple(phrase.lower().split())
-    lowered = text.lower()
-    if not wanted or not all(word in lowered for word in wanted):
-        return False  # cheap test first: reading runs detects personal data in the text
+    if not _mentions("\n".join(parts), phrase):
+        return False
     return any(
         tuple(words[i : i + len(wanted)]) == wanted
-        for words in _runs(text)
+        for words in _runs(parts)
         for i in range(len(words) - len(wanted) + 1)
     )
 
 
+def _mentions(text: str, phrase: str) -> bool:
+    """Whether every word of `phrase` occurs somewhere in `text` (any case): a cheap necessary
+    condition for holding it."""
+    lowered = text.lower()
+    words = phrase.lower().split()
+    return bool(words) and all(word in lowered for word in words)
+
+
 def phrase_label(
-    members: Sequence[str],
+    members: Sequence[Sequence[str]],
     keywords: Sequence[tuple[str, float]],
     taken: Iterable[str] = (),
 ) -> str:
-    """The best phrase of `members` (most central first) for a topic with `keywords`; "" when
-    no phrase holds a keyword. `taken` labels (of other topics, any case) are skipped; on a tie
-    the shorter phrase, then the one of a more central member, wins."""
+    """The best phrase of `members` (each one's `segments`, most central first) for a topic
+    with `keywords`; "" when no phrase holds a keyword. `taken` labels (of other topics, any
+    case) are skipped; on a tie the shorter phrase, then the one of a more central member,
+    wins."""
     taken = {t.lower() for t in taken}
     weight: dict[str, float] = {}
     for keyword, score in keywords:
@@ -118,8 +132,8 @@ def phrase_label(
     if not weight:
         return ""
     support: Counter[tuple[str, ...]] = Counter()
-    for text in members[:MEMBERS_READ]:
-        support.update(list(dict.fromkeys(_windows(text))))  # once per member, in order
+    for parts in members[:MEMBERS_READ]:
+        support.update(list(dict.fromkeys(_windows(parts))))  # once per member, in order
     stops = stop_words()
     best, best_key = "", (0.0, 0)
     for window, count in support.items():  # first seen first: the most central member's

