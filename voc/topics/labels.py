@@ -32,6 +32,8 @@ _UNITS = (
     r"\[[A-Z_]+\]|\{\$?[^}]*\}",  # masks and template marks: "[NAME]", "{$1,200.00}"
     r"\b[xX]{2,}(?:[/-][xX]{2,})*\b",  # CFPB redactions: "XXXX", "XX/XX/XXXX"
 )
+_UNIT_STARTS = "hw@[{x"
+"""The first character of every match of `_UNITS`."""
 WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 TOKEN = re.compile(r"\w+(?:['’-]\w+)*")
 """What a reader sees as one word: a token with a digit or an underscore ("mantap2", "2x") is
@@ -44,7 +46,9 @@ def _cut_pattern() -> re.Pattern[str]:
     lines = (DATA_DIR / "fillers.txt").read_text(encoding="utf-8").splitlines()
     fillers = sorted((w.strip() for w in lines if w.strip() and not w.startswith("#")), key=len)
     filler = r"\b(?:" + "|".join(re.escape(f) for f in reversed(fillers)) + r")\b"
-    return re.compile("|".join([*_UNITS, filler]), re.IGNORECASE)
+    # Every match starts with one of these: checking that first halves the time of a search.
+    starts = re.escape("".join(sorted(set(_UNIT_STARTS) | {f[0] for f in fillers})))
+    return re.compile(f"(?=[{starts}])(?:{'|'.join([*_UNITS, filler])})", re.IGNORECASE)
 
 
 def segments(text: str, spans: Iterable[PiiSpan] | None = None) -> list[str]:

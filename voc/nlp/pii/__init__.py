@@ -12,6 +12,7 @@ the new text and the spans moved to refer to it."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -44,6 +45,17 @@ FINDERS: tuple[Callable[[str], Iterator[tuple[int, int, str]]], ...] = (
     context.names,
 )
 _RANK = {kind: i for i, kind in enumerate(PII_TYPES)}
+NEED_DIGITS = frozenset(
+    {
+        structured.ibans,
+        structured.national_ids,
+        structured.cards,
+        context.accounts,
+        structured.phones,
+    }
+)
+"""Finders whose every match holds a digit (`\\d`): a text without one skips them."""
+DIGIT = re.compile(r"\d")
 
 
 @dataclass(frozen=True)
@@ -55,7 +67,8 @@ class PiiSpan:
 
 def detect(text: str) -> list[PiiSpan]:
     """Personal data in `text`, in order, never overlapping."""
-    candidates = {found for finder in FINDERS for found in finder(text)}
+    finders = FINDERS if DIGIT.search(text) else [f for f in FINDERS if f not in NEED_DIGITS]
+    candidates = {found for finder in finders for found in finder(text)}
     kept: list[tuple[int, int, str]] = []
     for start, end, kind in sorted(candidates, key=lambda c: (_RANK[c[2]], c[0] - c[1], c[0])):
         if all(end <= s or start >= e for s, e, _ in kept):

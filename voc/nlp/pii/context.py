@@ -281,12 +281,15 @@ def _name_end(text: str, start: int, *, single: bool = False) -> int:
 
 def _mostly_capitalised(text: str) -> bool:
     """Title Case text: common words ("Saya", "Dan", "The") capitalised inside sentences."""
-    capitalised = total = 0
+    capitalised = total = position = 0
+    before = ""  # the last character before the word that is not a space
     for word in NAME_WORD.finditer(text):
-        before = text[: word.start()].rstrip()
-        if word.group().lower() in NOT_NAMES and before and before[-1] not in ".!?:\n":
+        gap = text[position : word.start()].rstrip()
+        before = gap[-1] if gap else before
+        if word.group().lower() in NOT_NAMES and before and before not in ".!?:\n":
             total += 1
             capitalised += word.group()[0].isupper()
+        position, before = word.end(), word.group()[-1]
     return capitalised >= 2 and capitalised >= 0.5 * total
 
 
