@@ -133,12 +133,15 @@ def fit_topics(
         raise ValueError(f"{len(texts)} texts but {len(embeddings)} embeddings")
     started = time.perf_counter()
     distinct: dict[str, int] = {}
+    weights: Counter[str] = Counter()  # how many units each distinct one stands for
     empty = 0
     for i, text in enumerate(texts):
         if not has_content(text):
             empty += 1
         else:
-            distinct.setdefault(normalize_unit(text), i)
+            key = normalize_unit(text)
+            distinct.setdefault(key, i)
+            weights[key] += 1
     keep = np.array(list(distinct.values()), dtype=np.int64)
     if len(keep) < settings.min_units:
         raise TooFewDocumentsError(
@@ -187,7 +190,7 @@ def fit_topics(
         orders.append(members[np.argsort(-sims[members, index])])
     labels = _labels(cuts, orders, keywords)
     themes = _themes(cuts, words, vectors, final, member_means, language_directions(language_means))
-    weights = Counter(normalize_unit(t) for t in texts if has_content(t))
+    unit_keys = list(distinct)  # in the order of `keep`
     topics, samples, sample_vectors = [], [], []
     for index, order in enumerate(orders):
         members = np.sort(order)
@@ -197,7 +200,7 @@ def fit_topics(
                 id=index,
                 label=labels[index],
                 keywords=topic_keywords,
-                size=int(sum(weights[normalize_unit(unit_texts[m])] for m in members)),
+                size=int(sum(weights[unit_keys[m]] for m in members)),
                 examples=tuple(
                     mask(unit_texts[m], spans[m])[0] for m in _examples(cuts, order, labels[index])
                 ),
