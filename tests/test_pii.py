@@ -76,6 +76,23 @@ def test_names_after_varied_cues(text, name):
 
 
 @pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Priya at the counter was rude.", "Priya"),  # a name that opens the text
+        ("the guy at the kiosk, Jason, was rude lol", "Jason"),  # lower-case apposition
+        ("paket telat, kurir Budi ga bisa dihubungi", "Budi"),  # lower-case sentence
+        ("ok so my order 4412098 never came", "4412098"),
+        ("pls call me on 012-345 6789", "012-345 6789"),
+    ],
+)
+def test_shortcuts_keep_what_they_could_skip(text, value):
+    """Detection skips the name finder for texts without a capitalised word after their first,
+    the apposition pattern without ", Name," and the digit finders without a digit: texts at the
+    edge of each shortcut still give their value."""
+    assert [text[s.start : s.end] for s in detect(text)] == [value]
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Thanks Facebook for nothing, my ad account is still blocked.",

@@ -195,13 +195,17 @@ def test_merge_and_split_persist(fitted, tmp_path):
 
 
 def test_topic_models_keep_no_personal_data(analyzer, corpus):
-    """Keywords, labels, examples and samples come from texts with personal data taken out."""
-    contact = " My name is Marcus Tan, call me on 012-345 6789 or marcus.tan@gmail.com."
-    texts = [t + contact if i % 2 else t for i, t in enumerate(corpus[0])]
+    """Keywords, labels, examples and samples come from texts with personal data taken out,
+    a name in a lower-case clause included (the fit finds personal data once per unit)."""
+    contacts = (
+        " My name is Marcus Tan, call me on 012-345 6789 or marcus.tan@gmail.com.",
+        " ugh the courier Budi again, pls call 012-345 6789",
+    )
+    texts = [t + contacts[i % 4 // 2] if i % 2 else t for i, t in enumerate(corpus[0])]
     model, _ = fit_documents(analyzer, texts, settings=SETTINGS)
     words = repr([(t.label, t.keywords) for t in model.topics]).lower()
     kept = repr([t.examples for t in model.topics] + list(model.samples)).lower() + words
-    for value in ("marcus", "012-345 6789", "gmail"):
+    for value in ("marcus", "budi", "012-345 6789", "gmail"):
         assert value not in kept
     keywords = {word for t in model.topics for word, _ in t.keywords}
     assert not {"name", "phone", "email"} & keywords  # no mask label becomes a keyword
