@@ -93,23 +93,6 @@ def mask(text: str, spans: Iterable[PiiSpan]) -> tuple[str, list[PiiSpan]]:
     return "".join(parts), moved
 
 
-def masked(text: str) -> str:
-    """`text` with its personal data masked ("[EMAIL]"): what may be kept of a text voc
-    stores for itself (topic examples)."""
-    return mask(text, detect(text))[0]
-
-
-def without_personal_data(text: str) -> str:
-    """`text` with its personal data cut out (a space instead): what word statistics such as
-    topic keywords may read, so that neither a value nor a mask label becomes a keyword."""
-    parts, position = [], 0
-    for span in detect(text):
-        parts += [text[position : span.start], " "]
-        position = span.end
-    parts.append(text[position:])
-    return "".join(parts)
-
-
 def redact(text: str, spans: Sequence[PiiSpan], mode: str) -> tuple[str | None, list[PiiSpan]]:
     """The text as `mode` lets it out, and the spans in that text (none when it is dropped)."""
     if mode == "none":
