@@ -7,16 +7,16 @@ scores the left-out rows. The baseline is deliberately simple and computed in th
 on the same rows: a logistic regression on whole-text encoder vectors, trained on the rows a
 person labelled (no star-derived labels), C picked on the training files' dev splits.
 
-voc is scored as it serves: the head reads the document vector pooled from clause vectors,
-and a document is `mixed` when one clause is clearly positive and another clearly negative
-(counted as neutral here, as the three-class gold labels have no `mixed`).
+voc is scored as it serves: its head reads the same whole-text vector as the baseline
+(`voc.nlp.vectors`) but is trained its own way (every labelled row, star labels, weighting,
+temperature), and a document is `mixed` when one clause is clearly positive and another
+clearly negative (counted as neutral here, as the three-class gold labels have no `mixed`).
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,9 +34,7 @@ from voc.nlp.train import (
     sentiment_label,
 )
 from voc.nlp.types import SENTIMENT_LABELS
-from voc.nlp.vectors import embed_documents
-
-Embed = Callable[[list[str]], np.ndarray]
+from voc.nlp.vectors import TextEncoder, embed_documents
 
 
 @dataclass(frozen=True)
@@ -50,11 +48,10 @@ class SentimentRows:
     """Index into `SENTIMENT_LABELS` (stars mapped), per row."""
     human: np.ndarray
     """True where a person gave the label (the baseline trains on these only)."""
-    pooled: np.ndarray
-    """The document vectors voc serves (clauses encoded once, pooled)."""
-    clause_vectors: list[np.ndarray]
     whole: np.ndarray
-    """Whole-text vectors (the baseline's)."""
+    """Whole-text vectors: voc's document vectors, and the baseline's."""
+    clause_vectors: list[np.ndarray]
+    """Clause vectors read from the same pass (voc's `mixed` rule)."""
 
     def where(self, files: set[str], split: str | None = None) -> np.ndarray:
         return np.array(
@@ -69,13 +66,13 @@ class SentimentRows:
 
 def load_sentiment_rows(
     data_dir: Path,
-    embed: Embed,
+    encoder: TextEncoder,
     *,
     files: tuple[str, ...] = SENTIMENT_SOURCES,
     max_train_per_file: int | None = None,
 ) -> SentimentRows:
-    """Read the files, segment every text and embed clauses and whole texts (cached by
-    `embed`, so the clause and whole-text passes share the one-clause texts)."""
+    """Read the files, segment every text and encode it as the analyzer does (`encoder`: the
+    serving one, or `voc.nlp.train.CachedEncoder` of it)."""
     examples, names = [], []
     for name in files:
         rows = [e for e in iter_examples(data_dir / name) if sentiment_label(e) is not None]
@@ -85,15 +82,14 @@ def load_sentiment_rows(
         names += [name] * (len(examples) - len(names))
     texts = [e.text for e in examples]
     sentences = Segmenter().segment_batch(texts, [e.lang for e in examples])
-    vectors = embed_documents(embed, texts, sentences)
+    vectors = embed_documents(encoder, texts, sentences)
     return SentimentRows(
         examples=examples,
         files=names,
         labels=np.array([SENTIMENT_LABELS.index(sentiment_label(e)) for e in examples]),
         human=np.array([e.sentiment is not None for e in examples]),
-        pooled=np.stack([v.document for v in vectors]),
+        whole=np.stack([v.document for v in vectors]),
         clause_vectors=[v.clauses for v in vectors],
-        whole=embed(texts),
     )
 
 
@@ -130,7 +126,7 @@ def voc_head(
     rows: SentimentRows, train: np.ndarray, dev: np.ndarray, args: SentimentTrainingArgs
 ) -> SentimentHead:
     """The head `voc train sentiment` fits, on these training rows (C and temperature on dev)."""
-    head, _ = fit_sentiment_head(rows.pooled, rows.labels, rows.examples, train, dev, args)
+    head, _ = fit_sentiment_head(rows.whole, rows.labels, rows.examples, train, dev, args)
     return head
 
 
@@ -138,7 +134,7 @@ def voc_labels(
     rows: SentimentRows, head: SentimentHead, index: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Document labels as served (mixed -> neutral) and the document probabilities."""
-    proba = head.predict_proba(rows.pooled[index])
+    proba = head.predict_proba(rows.whole[index])
     labels = []
     for k, i in enumerate(index):
         clauses = rows.clause_vectors[i]
