@@ -275,8 +275,10 @@ def record_lodo(artifact_dir: Path, report: dict[str, Any]) -> None:
         "Each fold trains on every other file and scores the left-out one; the baseline is a "
         "logistic regression on whole-text vectors of the human-labelled rows (C on the "
         "training files' dev splits), computed in the same run on the same rows. voc is "
-        "scored as it serves (pooled clause vectors, `mixed` counted as neutral). "
-        "Protocol: `voc.nlp.lodo`.\n\n" + lodo_markdown(report) + "\n"
+        "scored as it serves (the analyzer's document vectors, `mixed` counted as neutral). "
+        "Protocol: `voc.nlp.lodo`; run by `voc train sentiment --lodo`.\n\n"
+        + lodo_markdown(report)
+        + "\n"
     )
     head, _, rest = card.partition("\n## Macro-F1")
     card_path.write_text(head + "\n" + section + "## Macro-F1" + rest if rest else card + section)

@@ -470,9 +470,10 @@ def _write_sentiment_card(
         title=f"Sentiment head ({version})",
         summary=(
             "Multinomial logistic regression on frozen multilingual-e5-small embeddings (ONNX "
-            "int8, the serving path). A document's vector is what the analyzer computes: each "
-            "clause encoded once and the document pooled from its clauses (length-weighted "
-            "mean; a one-clause text is encoded whole), so training sees what serving sees. "
+            "int8, the serving path). A document's vector is what the analyzer computes "
+            "(`voc.nlp.vectors`): a text of up to 500 characters encoded whole, a longer one "
+            "clause by clause and pooled (length-weighted mean), so training sees what "
+            "serving sees. "
             f"Classes negative/neutral/positive, weighting `{args.weighting}` "
             "(`SentimentTrainingArgs.weighting`); C chosen (mean macro-F1 per file) and "
             "temperature fitted on a held-out 10% of train. Star ratings (1-2 negative, 3 "
