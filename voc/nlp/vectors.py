@@ -3,7 +3,7 @@
 A short text is encoded once, whole: the document vector is e5's own vector of the text (what a
 plain classifier on e5 reads, so the sentiment head keeps the whole-text signal), and its
 sentence and clause vectors are the means of that pass's token states over their character
-spans (`Encoder.embed_spans`), read in the context of the document. A long text (over
+spans (`Encoder.embed_spans`), less the document's share (`CONTEXT_WEIGHT`). A long text (over
 `LONG_TEXT_CHARS`: a review of several paragraphs) is encoded clause by clause instead, and
 its sentences and document are pooled from its clauses: its whole-text vector averages its
 opinions away, and attention over hundreds of tokens costs more than over its clauses.
@@ -25,8 +25,17 @@ from voc.nlp.types import Segment, Sentence
 LONG_TEXT_CHARS = 500
 """Texts longer than this (and of more than one clause) are encoded clause by clause."""
 CONTEXT_WEIGHT = 0.6
-"""How much of the document vector `DocumentVectors.clause_topics` takes out of a clause read
-in context."""
+"""How much of the document vector is taken out of a sentence or clause read in its context.
+
+Read in context, a clause carries its neighbours (cosine 0.91 with the clause encoded alone):
+"The delivery was super fast and the driver was lovely," before "but the screen arrived
+cracked" reads P(negative) 0.73 (0.01 encoded alone), 0.35 with the document's share taken
+out. Zero-shot root-cause micro-F1 with the shipped calibration on dev splits (`voc eval
+root_causes`), weight 0 / 0.6 / clauses encoded alone: fr_tripadvisor_restaurants_absa 0.724 /
+0.764 / 0.757, indonlu_hoasa 0.491 / 0.507 / 0.503, mams_absa_en 0.495 / 0.504 / 0.511 (0.3,
+0.8 and 1.0 did worse on these three); then on semeval14_absa_en 0.535 / 0.527 (0.6 / alone),
+semeval16_absa_en 0.179 / 0.173, indonlu_casa 0.458 / 0.483.
+"""
 
 
 class TextEncoder(Protocol):
@@ -46,30 +55,11 @@ class DocumentVectors:
     document: np.ndarray
     sentences: np.ndarray
     clauses: np.ndarray
-    in_context: bool = False
-    """Whether the clause vectors were read from the whole text's pass."""
 
     @property
     def all(self) -> np.ndarray:
         """Document, sentences, clauses stacked: one head call per document."""
         return np.vstack([self.document[None, :], self.sentences, self.clauses])
-
-    def clause_topics(self) -> np.ndarray:
-        """Clause vectors for what each clause is about (root causes, touchpoints). A clause
-        read in context also carries its document's other clauses, so the document's share
-        (`CONTEXT_WEIGHT`) is taken out.
-
-        Zero-shot micro-F1 with the shipped calibration on dev splits (`voc eval root_causes`),
-        context weight 0 / 0.6 / clauses encoded alone: fr_tripadvisor_restaurants_absa
-        0.724 / 0.764 / 0.757, indonlu_hoasa 0.491 / 0.507 / 0.503, mams_absa_en 0.495 /
-        0.504 / 0.511 (0.3, 0.8 and 1.0 did worse on these three). Checked after on
-        semeval14_absa_en 0.535 / - / 0.527, semeval16_absa_en 0.179 / - / 0.173,
-        indonlu_casa 0.458 / - / 0.483.
-        """
-        if not self.in_context:
-            return self.clauses
-        specific = self.clauses - CONTEXT_WEIGHT * self.document
-        return specific / np.linalg.norm(specific, axis=1, keepdims=True)
 
 
 def embed_documents(
@@ -100,8 +90,9 @@ def _read_in_context(
     out = {}
     for (text, doc), vector, doc_parts in zip(documents, whole, parts, strict=True):
         if _clauses(doc) > 1:
-            sentences, clauses = doc_parts[: len(doc)], doc_parts[len(doc) :]
-            out[text, doc] = DocumentVectors(vector, sentences, clauses, in_context=True)
+            own = doc_parts - CONTEXT_WEIGHT * vector
+            own /= np.linalg.norm(own, axis=1, keepdims=True)
+            out[text, doc] = DocumentVectors(vector, own[: len(doc)], own[len(doc) :])
         else:
             shared = np.repeat(vector[None, :], len(doc), axis=0)
             out[text, doc] = DocumentVectors(vector, shared, shared)

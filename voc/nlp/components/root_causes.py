@@ -46,7 +46,7 @@ class RootCausesComponent(Component):
                 DocumentClauses(
                     clauses=clauses,
                     # a one-clause text has one vector per sentence, all the text's own
-                    vectors=vectors.clause_topics()[: len(clauses)],
+                    vectors=vectors.clauses[: len(clauses)],
                     sentiment=clause_proba,
                     complaint=self.sentiment.complaints(proba[0], clause_proba),
                     metadata_touchpoint=touchpoint if isinstance(touchpoint, str) else None,
