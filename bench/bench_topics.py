@@ -105,7 +105,7 @@ def online_cost(texts: list[str], model_texts: list[str], model_vectors, languag
     timings: dict[str, list[float]] = {"without": [], "with": [], "assign": []}
     codes = [a.language.code for a in analyzer.analyze(feedback, features=("language",))]
     sentences = analyzer.segmenter.segment_batch(list(texts), codes)
-    vectors = embed_documents(analyzer.encoder, list(texts), sentences)
+    vectors = embed_documents(analyzer.encoder.embed, list(texts), sentences)
     for _ in range(3):
         for name, features, topics in (("without", without, None), ("with", FEATURES, model)):
             analyzer.topics = topics

@@ -15,7 +15,7 @@ from pathlib import Path
 from voc import paths
 from voc.nlp.encoder import Encoder
 from voc.nlp.lodo import load_sentiment_rows, lodo_markdown, sentiment_lodo
-from voc.nlp.train import WEIGHTINGS, CachedEncoder, SentimentTrainingArgs
+from voc.nlp.train import WEIGHTINGS, SentimentTrainingArgs, embed_cached
 
 
 def main() -> None:
@@ -32,7 +32,7 @@ def main() -> None:
     encoder = Encoder(paths.base_model_dir(), backend="onnx-int8")
     rows = load_sentiment_rows(
         paths.shared_data_dir(),
-        CachedEncoder(encoder),
+        lambda texts: embed_cached(encoder, texts),
         max_train_per_file=options.max_train_per_file or None,
     )
     report = sentiment_lodo(rows, SentimentTrainingArgs(weighting=options.weighting))

@@ -36,11 +36,3 @@ class StubEncoder:
             if norm:
                 out[row] /= norm
         return out
-
-    def embed_spans(
-        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
-    ) -> tuple[np.ndarray, list[np.ndarray]]:
-        """As `Encoder.embed_spans`: the whole text, and each span's characters."""
-        pairs = zip(texts, spans, strict=True)
-        parts = [self.embed([text[start:end] for start, end in s]) for text, s in pairs]
-        return self.embed(texts), parts

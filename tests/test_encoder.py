@@ -12,7 +12,6 @@ from tiers import loads_models
 from voc import paths
 from voc.nlp.encoder import MANIFEST, ONNX_INT8, Encoder
 from voc.nlp.encoder_build import EXPORT, verify_encoder
-from voc.nlp.vectors import CONTEXT_WEIGHT
 
 FIXTURES = [
     "The parcel arrived two weeks late.",
@@ -135,28 +134,3 @@ def test_a_text_encoded_alone_gets_the_vector_it_gets_on_its_own(model_dir):
     alone = encoder.embed_alone(FIXTURES)
     assert np.array_equal(alone, np.vstack([encoder.embed([t]) for t in FIXTURES]))
     assert np.array_equal(alone[2], encoder.embed_alone(FIXTURES[2:3])[0])
-
-
-def test_spans_are_read_from_the_whole_text_pass(model_dir):
-    encoder = Encoder(model_dir)
-    text = "Pengirimannya cepat sekali, tapi layarnya retak dan penjual tidak membalas."
-    cut = text.index("tapi")
-    filler = "Le service était correct et le repas copieux. " * 80  # past 512 tokens
-    tail = "Colis jamais reçu."
-    long_text = filler + tail
-    spans = [[(0, cut), (cut, len(text))], [], [(len(filler), len(long_text))]]
-
-    whole, parts = encoder.embed_spans([text, "ok", long_text], spans)
-
-    np.testing.assert_allclose(whole, encoder.embed([text, "ok", long_text]), atol=1e-6)
-    assert [p.shape for p in parts] == [(2, 384), (0, 384), (1, 384)]
-    np.testing.assert_allclose(np.linalg.norm(parts[0], axis=1), 1.0, rtol=1e-5)
-    alone = encoder.embed([text[:cut], text[cut:]])
-    assert np.all(np.diag(parts[0] @ alone.T) > 0.85)
-    # Read in context, a clause carries its neighbour; the document's share taken out
-    # (as root causes read it), each is closest to itself encoded alone.
-    specific = parts[0] - CONTEXT_WEIGHT * whole[0]
-    similarity = specific @ alone.T / np.linalg.norm(specific, axis=1, keepdims=True)
-    assert similarity[0, 0] > similarity[0, 1] + 0.03 and similarity[1, 1] > similarity[1, 0] + 0.03
-    # A span the 512-token pass never reached is encoded alone.
-    np.testing.assert_allclose(parts[2][0], encoder.embed([tail])[0], atol=1e-6)

@@ -63,8 +63,10 @@ def test_the_card_gets_the_lodo_table_as_headline(rows, tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"metrics": {}}))
     (tmp_path / "CARD.md").write_text("# Sentiment\n\nsummary\n\n## Macro-F1 on the dev splits\n")
     record_lodo(tmp_path, report)
+    record_lodo(tmp_path, report)  # a rerun replaces the section
     card = (tmp_path / "CARD.md").read_text()
     assert card.index("Leave-one-dataset-out") < card.index("## Macro-F1 on the dev splits")
+    assert card.count("## Leave-one-dataset-out") == 1
     assert json.loads((tmp_path / "config.json").read_text())["metrics"]["lodo"] == report
 
 

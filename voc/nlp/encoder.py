@@ -14,7 +14,6 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -25,8 +24,6 @@ PREFIX = "query: "
 MAX_TOKENS = 512
 PAD_ID = 1  # `<pad>` in the XLM-R SentencePiece vocabulary
 DIM = 384
-Span = tuple[int, int]
-"""A [start, end) character range of a text."""
 MANIFEST = "manifest.json"
 ONNX_FP32 = "encoder.fp32.onnx"
 ONNX_INT8 = "encoder.int8.onnx"
@@ -72,21 +69,6 @@ def encoder_version(model_dir: Path) -> str:
     """A short, stable version string: the name plus the first characters of the int8 checksum."""
     manifest = json.loads((model_dir / MANIFEST).read_text())
     return f"{manifest['name']}@{manifest['files'][ONNX_INT8][:8]}"
-
-
-def _span_means(states: np.ndarray, encoding: Any, spans: Sequence[Span]) -> np.ndarray:
-    """Unit mean of the token states of each character span of the text (zeros where it has
-    none). A token belongs to the span its first character is in, so a token across a
-    boundary (".Penjual") counts once; the prefix and the special tokens never count."""
-    offsets = np.asarray(encoding.offsets, dtype=np.int64) - len(PREFIX)
-    own = (offsets[:, 1] > offsets[:, 0]) & (offsets[:, 0] >= 0)
-    own &= np.asarray(encoding.special_tokens_mask) == 0
-    bounds = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
-    starts = offsets[None, :, 0]
-    inside = own[None, :] & (starts >= bounds[:, :1]) & (starts < bounds[:, 1:])
-    sums = inside.astype(states.dtype) @ states[: len(offsets)]
-    norms = np.linalg.norm(sums, axis=1, keepdims=True)
-    return np.divide(sums, norms, out=np.zeros_like(sums), where=norms > 0)
 
 
 def _normalize(vectors: np.ndarray) -> np.ndarray:
@@ -176,44 +158,14 @@ class Encoder:
         """
         return self._embed(texts, lambda lengths: [[i] for i in range(len(lengths))])
 
-    def embed_spans(
-        self, texts: Sequence[str], spans: Sequence[Sequence[Span]]
-    ) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Whole-text vectors, and from the same pass a vector per character span of each text.
-
-        A span's vector is the mean of the text's token states that lie inside it: the
-        clause read in the context of its document, at no extra encoder cost (its cosine with
-        the clause encoded alone is about 0.91). Returns the (n, 384) whole-text unit vectors
-        (as `embed`) and, per text, a (len(spans[i]), 384) array. A span with no token of its
-        own (past the 512-token truncation) is encoded alone instead.
-        """
-        if len(spans) != len(texts):
-            raise ValueError(f"{len(texts)} texts but {len(spans)} span lists")
-        pooled = [np.zeros((len(s), DIM), dtype=np.float32) for s in spans]
-        whole = self._embed(texts, self._batches, spans=spans, span_out=pooled)
-        missing = [
-            (i, k) for i, vectors in enumerate(pooled) for k in np.flatnonzero(~vectors.any(axis=1))
-        ]
-        if missing:
-            alone = self.embed([texts[i][slice(*spans[i][k])] for i, k in missing])
-            for (i, k), vector in zip(missing, alone, strict=True):
-                pooled[i][k] = vector
-        return whole, pooled
-
     def _embed(
-        self,
-        texts: Sequence[str],
-        batches: Callable[[list[int]], list[list[int]]],
-        *,
-        spans: Sequence[Sequence[Span]] = (),
-        span_out: list[np.ndarray] | None = None,
+        self, texts: Sequence[str], batches: Callable[[list[int]], list[list[int]]]
     ) -> np.ndarray:
         out = np.zeros((len(texts), DIM), dtype=np.float32)
         if not texts:
             return out
         with self._lock:  # one caller at a time: the batcher, a report, a topic fit
-            encodings = self._tokenizer.encode_batch([PREFIX + t for t in texts])
-            ids = [e.ids for e in encodings]
+            ids = [e.ids for e in self._tokenizer.encode_batch([PREFIX + t for t in texts])]
             for batch in batches([len(i) for i in ids]):
                 width = len(ids[batch[-1]])
                 input_ids = np.full((len(batch), width), PAD_ID, dtype=np.int64)
@@ -224,11 +176,6 @@ class Encoder:
                 states = self._run(input_ids, mask)
                 pooled = (states * mask[..., None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
                 out[batch] = _normalize(pooled)
-                for row, index in enumerate(batch):
-                    if span_out is not None and len(spans[index]):
-                        span_out[index][:] = _span_means(
-                            states[row], encodings[index], spans[index]
-                        )
         return out
 
     def _batches(self, lengths: list[int]) -> list[list[int]]:

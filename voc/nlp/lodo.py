@@ -7,9 +7,9 @@ scores the left-out rows. The baseline is deliberately simple and computed in th
 on the same rows: a logistic regression on whole-text encoder vectors, trained on the rows a
 person labelled (no star-derived labels), C picked on the training files' dev splits.
 
-voc is scored as it serves: its head reads the same whole-text vector as the baseline
-(`voc.nlp.vectors`) but is trained its own way (every labelled row, star labels, weighting,
-temperature), and a document is `mixed` when one clause is clearly positive and another
+voc is scored as it serves: the head reads the analyzer's document vector (`voc.nlp.vectors`:
+the baseline's whole-text vector for a text of up to 500 characters, clauses pooled for a
+longer one), and a document is `mixed` when one clause is clearly positive and another
 clearly negative (counted as neutral here, as the three-class gold labels have no `mixed`).
 """
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,9 @@ from voc.nlp.train import (
     sentiment_label,
 )
 from voc.nlp.types import SENTIMENT_LABELS
-from voc.nlp.vectors import TextEncoder, embed_documents
+from voc.nlp.vectors import embed_documents
+
+Embed = Callable[[list[str]], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -48,10 +51,11 @@ class SentimentRows:
     """Index into `SENTIMENT_LABELS` (stars mapped), per row."""
     human: np.ndarray
     """True where a person gave the label (the baseline trains on these only)."""
-    whole: np.ndarray
-    """Whole-text vectors: voc's document vectors, and the baseline's."""
+    pooled: np.ndarray
+    """The document vectors voc serves (`voc.nlp.vectors.embed_documents`)."""
     clause_vectors: list[np.ndarray]
-    """Clause vectors read from the same pass (voc's `mixed` rule)."""
+    whole: np.ndarray
+    """Whole-text vectors (the baseline's)."""
 
     def where(self, files: set[str], split: str | None = None) -> np.ndarray:
         return np.array(
@@ -66,13 +70,13 @@ class SentimentRows:
 
 def load_sentiment_rows(
     data_dir: Path,
-    encoder: TextEncoder,
+    embed: Embed,
     *,
     files: tuple[str, ...] = SENTIMENT_SOURCES,
     max_train_per_file: int | None = None,
 ) -> SentimentRows:
-    """Read the files, segment every text and encode it as the analyzer does (`encoder`: the
-    serving one, or `voc.nlp.train.CachedEncoder` of it)."""
+    """Read the files, segment every text and embed clauses and whole texts (cached by
+    `embed`, so the clause and whole-text passes share the one-clause texts)."""
     examples, names = [], []
     for name in files:
         rows = [e for e in iter_examples(data_dir / name) if sentiment_label(e) is not None]
@@ -82,14 +86,15 @@ def load_sentiment_rows(
         names += [name] * (len(examples) - len(names))
     texts = [e.text for e in examples]
     sentences = Segmenter().segment_batch(texts, [e.lang for e in examples])
-    vectors = embed_documents(encoder, texts, sentences)
+    vectors = embed_documents(embed, texts, sentences)
     return SentimentRows(
         examples=examples,
         files=names,
         labels=np.array([SENTIMENT_LABELS.index(sentiment_label(e)) for e in examples]),
         human=np.array([e.sentiment is not None for e in examples]),
-        whole=np.stack([v.document for v in vectors]),
+        pooled=np.stack([v.document for v in vectors]),
         clause_vectors=[v.clauses for v in vectors],
+        whole=embed(texts),
     )
 
 
@@ -126,7 +131,7 @@ def voc_head(
     rows: SentimentRows, train: np.ndarray, dev: np.ndarray, args: SentimentTrainingArgs
 ) -> SentimentHead:
     """The head `voc train sentiment` fits, on these training rows (C and temperature on dev)."""
-    head, _ = fit_sentiment_head(rows.whole, rows.labels, rows.examples, train, dev, args)
+    head, _ = fit_sentiment_head(rows.pooled, rows.labels, rows.examples, train, dev, args)
     return head
 
 
@@ -134,7 +139,7 @@ def voc_labels(
     rows: SentimentRows, head: SentimentHead, index: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Document labels as served (mixed -> neutral) and the document probabilities."""
-    proba = head.predict_proba(rows.whole[index])
+    proba = head.predict_proba(rows.pooled[index])
     labels = []
     for k, i in enumerate(index):
         clauses = rows.clause_vectors[i]
@@ -281,6 +286,7 @@ def record_lodo(artifact_dir: Path, report: dict[str, Any]) -> None:
         + "\n"
     )
     head, _, rest = card.partition("\n## Macro-F1")
+    head = head.partition("\n## Leave-one-dataset-out")[0]  # a rerun replaces its section
     card_path.write_text(head + "\n" + section + "## Macro-F1" + rest if rest else card + section)
 
 

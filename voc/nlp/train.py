@@ -11,7 +11,6 @@ import hashlib
 import logging
 import time
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +28,7 @@ from voc.nlp.datasets import (
     sample_rows,
     stars_to_sentiment,
 )
-from voc.nlp.encoder import DIM, Encoder, Span
+from voc.nlp.encoder import DIM, Encoder
 from voc.nlp.evaluation import classification_report, report_markdown, sentiment_metrics
 from voc.nlp.segment import Segmenter
 from voc.nlp.sentiment import SentimentHead
@@ -62,96 +61,34 @@ def embed_cached(
     the texts never seen before. Each call that encodes something adds one shard
     (text hashes + vectors) to the cache directory.
     """
-    cache_dir = _cache_dir(encoder, cache_dir, "")
-    keys = [_key(t) for t in texts]
+    cache_dir = (cache_dir or paths.var_dir() / "cache" / "embeddings") / (
+        f"{encoder.version}-{encoder.backend}"
+    )
+    keys = [hashlib.sha256(t.encode("utf-8")).hexdigest()[:32] for t in texts]
     cached = _load_shards(cache_dir, set(keys))
     missing = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in cached))
     if missing:
         started = time.perf_counter()
         vectors = encoder.embed(missing)
-        _log_embedded(len(missing), started)
-        cached.update(_save_shard(cache_dir, [_key(t) for t in missing], vectors))
+        log.info(
+            "train.embedded",
+            extra={"texts": len(missing), "seconds": round(time.perf_counter() - started, 1)},
+        )
+        new_keys = [hashlib.sha256(t.encode("utf-8")).hexdigest()[:32] for t in missing]
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        shard = hashlib.sha256("".join(new_keys).encode()).hexdigest()[:16]
+        np.savez(cache_dir / f"{shard}.npz", keys=np.array(new_keys), vectors=vectors)
+        cached.update(zip(new_keys, vectors, strict=True))
     return np.stack([cached[k] for k in keys]) if texts else np.zeros((0, DIM), np.float32)
-
-
-def embed_spans_cached(
-    encoder: Encoder, texts: list[str], spans: list[list[Span]], *, cache_dir: Path | None = None
-) -> tuple[np.ndarray, list[np.ndarray]]:
-    """`Encoder.embed_spans`, reusing what is cached for (encoder version, backend, text,
-    spans): the whole-text vector and the span vectors of one pass are stored together."""
-    cache_dir = _cache_dir(encoder, cache_dir, "spans")
-    keys = [_key(f"{t}\x00{s}") for t, s in zip(texts, spans, strict=True)]
-    cached = _load_shards(cache_dir, set(keys))
-    missing = list({k: i for i, k in enumerate(keys) if k not in cached}.values())
-    if missing:
-        started = time.perf_counter()
-        whole, parts = encoder.embed_spans([texts[i] for i in missing], [spans[i] for i in missing])
-        _log_embedded(len(missing), started)
-        blocks = [np.vstack([w[None, :], p]) for w, p in zip(whole, parts, strict=True)]
-        cached.update(_save_shard(cache_dir, [keys[i] for i in missing], blocks))
-    blocks = [cached[k] for k in keys]
-    whole = np.stack([b[0] for b in blocks]) if texts else np.zeros((0, DIM), np.float32)
-    return whole, [b[1:] for b in blocks]
-
-
-@dataclass(frozen=True)
-class CachedEncoder:
-    """`encoder` with its vectors cached on disk (`embed_cached`, `embed_spans_cached`): what
-    the trainers hand to `embed_documents`, so a rerun encodes only what it never saw."""
-
-    encoder: Encoder
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        return embed_cached(self.encoder, list(texts))
-
-    def embed_spans(
-        self, texts: Sequence[str], spans: Sequence[Sequence[Span]]
-    ) -> tuple[np.ndarray, list[np.ndarray]]:
-        return embed_spans_cached(self.encoder, list(texts), [list(s) for s in spans])
-
-
-def _cache_dir(encoder: Encoder, cache_dir: Path | None, kind: str) -> Path:
-    root = cache_dir or paths.var_dir() / "cache" / "embeddings"
-    return root / f"{encoder.version}-{encoder.backend}" / kind
-
-
-def _key(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
-
-
-def _log_embedded(texts: int, started: float) -> None:
-    seconds = round(time.perf_counter() - started, 1)
-    log.info("train.embedded", extra={"texts": texts, "seconds": seconds})
-
-
-def _save_shard(
-    cache_dir: Path, keys: list[str], vectors: np.ndarray | list[np.ndarray]
-) -> dict[str, np.ndarray]:
-    """Write one shard: a vector per key, or (given a list) a block of rows per key."""
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    shard = cache_dir / f"{hashlib.sha256(''.join(keys).encode()).hexdigest()[:16]}.npz"
-    if isinstance(vectors, list):
-        counts = np.array([len(v) for v in vectors])
-        np.savez(shard, keys=np.array(keys), vectors=np.vstack(vectors), counts=counts)
-    else:
-        np.savez(shard, keys=np.array(keys), vectors=vectors)
-    return dict(zip(keys, vectors, strict=True))
 
 
 def _load_shards(cache_dir: Path, wanted: set[str]) -> dict[str, np.ndarray]:
     found: dict[str, np.ndarray] = {}
     for shard in sorted(cache_dir.glob("*.npz")) if cache_dir.is_dir() else []:
         with np.load(shard) as data:
-            keys = data["keys"].tolist()
-            hits = [i for i, k in enumerate(keys) if k in wanted]
-            if not hits:
-                continue
-            vectors = data["vectors"]
-            if "counts" in data.files:
-                bounds = np.cumsum([0, *data["counts"]])
-                found.update((keys[i], vectors[bounds[i] : bounds[i + 1]]) for i in hits)
-            else:
-                found.update(zip([keys[i] for i in hits], vectors[hits], strict=True))
+            hits = [i for i, k in enumerate(data["keys"]) if k in wanted]
+            if hits:
+                found.update(zip(data["keys"][hits].tolist(), data["vectors"][hits], strict=True))
     return found
 
 
@@ -160,7 +97,7 @@ def document_vectors(encoder: Encoder, examples: list[Example]) -> np.ndarray:
     the head sees at training time exactly what it sees when serving."""
     texts = [e.text for e in examples]
     sentences = Segmenter().segment_batch(texts, [e.lang for e in examples])
-    vectors = embed_documents(CachedEncoder(encoder), texts, sentences)
+    vectors = embed_documents(lambda units: embed_cached(encoder, units), texts, sentences)
     return np.stack([v.document for v in vectors])
 
 
@@ -472,8 +409,8 @@ def _write_sentiment_card(
             "Multinomial logistic regression on frozen multilingual-e5-small embeddings (ONNX "
             "int8, the serving path). A document's vector is what the analyzer computes "
             "(`voc.nlp.vectors`): a text of up to 500 characters encoded whole, a longer one "
-            "clause by clause and pooled (length-weighted mean), so training sees what "
-            "serving sees. "
+            "pooled from its clauses (length-weighted mean), so training sees what serving "
+            "sees. "
             f"Classes negative/neutral/positive, weighting `{args.weighting}` "
             "(`SentimentTrainingArgs.weighting`); C chosen (mean macro-F1 per file) and "
             "temperature fitted on a held-out 10% of train. Star ratings (1-2 negative, 3 "

@@ -300,7 +300,7 @@ def _root_cause_tags(analyzer: Analyzer, examples: list[Example], labels: list[s
     calibration = analyzer.root_causes.calibration
     texts = [e.text for e in examples]
     sentences = analyzer.segmenter.segment_batch(texts, [e.lang for e in examples])
-    clauses = [v.clauses for v in embed_documents(analyzer.encoder, texts, sentences)]
+    clauses = [v.clauses for v in embed_documents(analyzer.encoder.embed, texts, sentences)]
     head = zero_shot_tagger(
         [LabelSpec(label, category_label(label)) for label in labels],
         analyzer.encoder.embed_alone,

@@ -23,7 +23,7 @@ from voc.nlp.root_cause_train import (
     train_from_file,
 )
 from voc.nlp.root_causes import Calibration
-from voc.nlp.train import CachedEncoder, SentimentTrainingArgs, train_sentiment
+from voc.nlp.train import SentimentTrainingArgs, embed_cached, train_sentiment
 from voc.registry.components import component
 from voc.registry.entry import MANIFEST, Entry
 from voc.registry.store import Registry
@@ -57,7 +57,7 @@ def train_sentiment_version(
         if lodo:
             rows = load_sentiment_rows(
                 data_dir,
-                CachedEncoder(encoder),
+                lambda texts: embed_cached(encoder, texts),
                 files=args.files,
                 max_train_per_file=args.max_train_per_file,
             )

@@ -1,7 +1,7 @@
 """`clause_vectors` (the one encoder pass of a batch) and `sentiment_proba` read from them.
 
-Each text is encoded once, whole; its sentence and clause vectors are read from that pass
-(`voc.nlp.vectors`).
+Each character is encoded once: a clause is the unit every feature reads, and sentence and
+document vectors are pooled from their clauses instead of being encoded again.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ class ClauseVectorsComponent(Component):
         self.encoder = encoder
 
     def predict(self, batch: Batch) -> tuple[list[DocumentVectors]]:
-        return (embed_documents(self.encoder, batch.texts, batch["segments"]),)
+        return (embed_documents(self.encoder.embed, batch.texts, batch["segments"]),)
 
 
 class SentimentProbaComponent(Component):
@@ -39,7 +39,7 @@ class SentimentProbaComponent(Component):
 
     def predict(self, batch: Batch) -> tuple[list[np.ndarray]]:
         vectors = (
-            embed_documents(self.encoder, batch.texts, batch["segments"])
+            embed_documents(self.encoder.embed, batch.texts, batch["segments"])
             if self.encoder is not None
             else batch["clause_vectors"]
         )
