@@ -26,7 +26,7 @@ def encoder() -> Encoder:
 def rows(tmp_path_factory, encoder):
     data_dir = tmp_path_factory.mktemp("data")
     files = write_sentiment_files(data_dir)
-    return load_sentiment_rows(data_dir, encoder, files=files)
+    return load_sentiment_rows(data_dir, encoder.embed, files=files)
 
 
 def test_every_language_left_out_beats_chance_and_baseline_is_in_the_same_run(rows):
