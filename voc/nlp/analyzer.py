@@ -2,10 +2,10 @@
 
 `analyze` runs the component pipeline (`voc.nlp.pipeline`, components registered in
 `voc.nlp.components`) over a batch: language id -> segmentation -> one batched encoder call
-over every distinct clause -> sentence and document vectors pooled from their clauses ->
-the heads each requested feature needs. Each character is encoded once: a clause is the unit
-every feature reads, and pooling its vectors instead of re-encoding whole sentences and
-documents keeps the analyzer within a small factor of a single encoder pass.
+over every distinct clause and every short multi-clause text (`voc.nlp.vectors`) -> sentence
+vectors (and long documents') pooled from their clauses -> the heads each requested feature
+needs. A clause is the unit every clause-level feature reads; a short text's own vector is its
+document's (it is what lifted sentiment above a whole-text baseline on unseen sources).
 
 Models are passed in (any can be swapped); `Analyzer.load` is the one place that loads
 models from disk, from the version directories it is given. Which versions those are is the

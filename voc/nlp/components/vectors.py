@@ -1,7 +1,7 @@
 """`clause_vectors` (the one encoder pass of a batch) and `sentiment_proba` read from them.
 
-Each character is encoded once: a clause is the unit every feature reads, and sentence and
-document vectors are pooled from their clauses instead of being encoded again.
+A clause is the unit every clause-level feature reads; sentences, and long documents, are
+pooled from their clauses, and a short document keeps its own vector (`voc.nlp.vectors`).
 """
 
 from __future__ import annotations
