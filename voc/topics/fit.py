@@ -254,9 +254,7 @@ def sentiment_directions(weight: np.ndarray) -> np.ndarray:
     Softmax ignores a shift shared by every class, so only the differences between class
     weights carry sentiment: 2 directions for negative/neutral/positive.
     """
-    differences = np.asarray(weight, np.float64) - np.asarray(weight, np.float64).mean(axis=0)
-    _, singular, rows = np.linalg.svd(differences, full_matrices=False)
-    return rows[singular > 1e-6 * singular.max()].astype(np.float32)
+    return _spanning_differences(np.asarray(weight, np.float64))
 
 
 def language_directions(language_means: dict[str, np.ndarray]) -> np.ndarray | None:
@@ -269,8 +267,15 @@ def language_directions(language_means: dict[str, np.ndarray]) -> np.ndarray | N
     language (docs/benchmarks.md, the 5,000-comment readout)."""
     if len(language_means) < 2:
         return None
-    means = np.stack([language_means[k] for k in sorted(language_means)]).astype(np.float64)
-    _, singular, rows = np.linalg.svd(means - means.mean(axis=0), full_matrices=False)
+    return _spanning_differences(
+        np.stack([language_means[k] for k in sorted(language_means)]).astype(np.float64)
+    )
+
+
+def _spanning_differences(points: np.ndarray) -> np.ndarray:
+    """Orthonormal rows (float32) spanning the differences between `points` (rows): the
+    directions along which they differ, found by SVD of the points less their mean."""
+    _, singular, rows = np.linalg.svd(points - points.mean(axis=0), full_matrices=False)
     return rows[singular > 1e-6 * singular.max()].astype(np.float32)
 
 
