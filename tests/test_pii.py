@@ -68,6 +68,8 @@ def test_lookalikes_are_not_personal_data(text):
         ("Late again, second week in a row. -- Nigel Ashby", "Nigel Ashby"),
         ("Rakan saya Syazwan pun kena caj yang sama.", "Syazwan"),
         ("Salam, Ong Mei Xin", "Ong Mei Xin"),  # a month word inside a name
+        ("I spoke to Dr Omar yesterday and he was rude.", "Omar"),  # "Om" opens the name
+        ("Saya jumpa Dr Omar bin Ali semalam.", "Omar bin Ali"),
     ],
 )
 def test_names_after_varied_cues(text, name):

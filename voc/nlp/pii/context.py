@@ -135,7 +135,7 @@ NAME_CUE = re.compile(
     rf"(?:(?:{HONORIFICS})(?![\w'’])\s*)*",
     re.IGNORECASE,
 )
-HONORIFIC = re.compile(rf"(?<![\w'’])(?:{HONORIFICS})(?![\w'’])\s*(?:(?:{HONORIFICS})\s*)*")
+HONORIFIC = re.compile(rf"(?<![\w'’])(?:(?:{HONORIFICS})(?![\w'’])\s*)+")
 SPOKEN_HONORIFIC = re.compile(
     r"(?<![\w'’])(?:pak|bu|bapak|ibu|mbak|mas|kak|kakak|abang|bang|encik|puan|cik|tuan|dik|"
     r"adik|tante)\s+(?=[^\W\d_a-z])"
