@@ -6,8 +6,11 @@ from __future__ import annotations
 import math
 import time
 
+from sqlalchemy import select
+
 from voc.service.auth import MODE_CACHE_S, KeyStore
 from voc.service.state import state
+from voc.storage.rate_limits import rate_buckets
 
 RATE = 2.0
 BURST = 2 * RATE
@@ -35,3 +38,20 @@ def test_two_apps_on_one_database_share_each_keys_rate_limit(own_app):
     error = refused[0].get_json()["error"]
     assert error["code"] == "RateLimited" and "2 requests per second" in error["message"]
     assert refused[0].headers["Retry-After"] == "1"
+
+
+def test_revoking_a_key_drops_its_bucket(own_app):
+    app = own_app(rate_limit_per_key=RATE, in_process_worker=False)
+    engine = state(app).engine
+    keys = KeyStore(engine)
+    key_id, key = keys.create("zeta", ["jobs"])
+    time.sleep(MODE_CACHE_S + 0.1)
+    assert app.test_client().get("/v1/jobs", headers={"X-API-Key": key}).status_code == 200
+
+    def bucket_keys() -> list[str]:
+        with engine.connect() as connection:
+            return list(connection.execute(select(rate_buckets.c.key)).scalars())
+
+    assert bucket_keys() == [key_id]
+    assert keys.revoke(key_id)
+    assert bucket_keys() == []

@@ -138,6 +138,7 @@ class KeyStore:
                 .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
                 .values(revoked_at=time.time())
             )
+            rate_limits.forget(connection, key_id)
         return result.rowcount == 1
 
     def any_active(self) -> bool:

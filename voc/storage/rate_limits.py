@@ -10,7 +10,18 @@ from __future__ import annotations
 
 from functools import cache
 
-from sqlalchemy import Column, Engine, Float, String, Table, bindparam, case, select
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    Float,
+    String,
+    Table,
+    bindparam,
+    case,
+    delete,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import Executable
 
@@ -37,6 +48,11 @@ def take_token(engine: Engine, key: str, *, rate: float, burst: float, now: floa
             select(table.c.tokens, table.c.counted_at).where(table.c.key == key)
         ).one()
     return (1 - min(burst, tokens + max(0.0, now - counted_at) * rate)) / rate
+
+
+def forget(connection: Connection, key: str) -> None:
+    """Drop `key`'s bucket (its key was revoked: nothing will spend from it again)."""
+    connection.execute(delete(rate_buckets).where(rate_buckets.c.key == key))
 
 
 @cache
