@@ -199,6 +199,27 @@ def test_blocking_words_keep_source_only_words_out():
     assert blocking_words(examples, "id", "ms", {"mau": ["mahu"]}, min_count=3) == {"gue"}
 
 
+def test_shared_words_and_nya_forms_do_not_block():
+    """Words both varieties use ("belanja") and "-nya" forms of dictionary words
+    ("pengirimannya") never stop an Indonesian text being rewritten into Malay."""
+    examples = [("gue belanja, pengirimannya cepat", "id")] * 3 + [("saya beli", "ms")]
+    table = {"pengiriman": ["penghantaran"]}
+    assert blocking_words(examples, "id", "ms", table, min_count=3) == {"gue", "cepat"}
+
+
+def test_marker_words_keep_informal_indonesian_out_of_other_languages(identifier):
+    """py3langid calls this Javanese (0.89); three Indonesian marker words keep it supported."""
+    [result] = identifier.identify(["aku seneng banget sama aplikasinya, gampang dipake kok"])
+    assert (result.code, result.supported) == ("id", True), result
+
+
+@pytest.mark.parametrize("text", ["sy x dpt bls cs", "dh tggu 2 mgg brg x smpi"])
+def test_chat_shorthand_without_vowels_is_not_unsupported(identifier, text):
+    """py3langid's unconfident "no language" (zxx) for vowel-less shorthand is not trusted."""
+    [result] = identifier.identify([text])
+    assert (result.code, result.supported) == ("ms", True), result
+
+
 def test_fragments_are_short_runs_of_longer_texts():
     long_text = "one two three four five six seven"
     out = fragments([(long_text, "en"), ("too short", "en")], random.Random(0), max_words=5)
