@@ -966,12 +966,17 @@ Decision thresholds were chosen on these dev splits and the tuning set below, so
 numbers are slightly optimistic; the held-out set is the honest one. The classifier still \
 reads punctuation: two Indonesian files are tokenised ("bagus , murah ."), so a normally \
 written comma leans Malay. Closing spaces before punctuation for training and serving was \
-tried and cost Malay (tuning set 0.96 -> 0.87, dev 0.99 -> 0.97) because Malay shop-style \
-text in the data is one file; informal Indonesian and Malay with only shared words \
-("cepat sampai, tq seller", "mahal tapi worth it") follow these cues and the training mix. \
+tried and cost Malay (on a candidate model: tuning set 0.96 -> 0.87, dev 0.99 -> 0.97) \
+because Malay shop-style text in the data is one file; informal Indonesian and Malay with \
+only shared words ("cepat sampai, tq seller", "mahal tapi worth it") follow these cues and \
+the training mix. \
 A bias towards Indonesian was tried too: it gains dev Indonesian only by losing \
 colloquial Malay (+0.2 log-odds on a candidate model: Indonesian dev +0.010, tuning-set \
-Malay -0.025), so there is none."""
+Malay -0.025), so there is none. Recipes differing in small ways (which rewritten copies are \
+kept) moved tuning-set Malay between 0.87 and 0.96 with the same seed: differences of a few \
+sentences there are noise. Two marker words keep a text out of the other-language gate, and \
+some markers are words elsewhere too ("je", "bil" in Slovenian), so one of spaCy's Slovenian \
+sentences is now called Malay."""
 
 
 def _method_text(metrics: dict[str, Any]) -> str:
