@@ -37,7 +37,10 @@ from voc.nlp.types import Language
 
 ARTIFACT = paths.ARTIFACTS_DIR / "language"
 COLLOQUIAL = paths.REPO_ROOT / "tests" / "data" / "language_colloquial.jsonl"
-"""285 informal sentences written by hand before the colloquial retrain (tests/data/README.md)."""
+"""285 informal sentences written by hand before the colloquial retrain; the tuning set since
+(tests/data/README.md)."""
+HELDOUT = paths.REPO_ROOT / "tests" / "data" / "language_colloquial_heldout.jsonl"
+"""260 informal sentences written by hand and committed before that tuning began."""
 
 MALAY = [
     "tak best langsung",
@@ -109,13 +112,16 @@ SUPPORTED = (
     + [(t, "en") for t in ENGLISH]
 )
 
-# identify() on the dev splits when this artifact was built: en 0.9936, fr 0.9990,
-# id 0.9642, ms 0.9772; lowest file nusax_senti_en_id [id] 0.9072. Floors leave a margin.
-DEV_FLOORS = {"en": 0.99, "fr": 0.99, "id": 0.955, "ms": 0.965}
-DEV_FILE_FLOOR = 0.89
-# The hand-written colloquial set with this artifact (measured once after tuning): ms 0.8583,
-# id 0.9739, en and fr 1.0 (models/language/CARD.md, "Unseen data"). Floors leave a margin.
-COLLOQUIAL_FLOORS = {"ms": 0.83, "id": 0.95, "en": 0.96, "fr": 0.96}
+# identify() on the dev splits when this artifact was built: en 0.9926, fr 0.9990,
+# id 0.9661, ms 0.9817; lowest file nusax_senti_en_id [id] 0.9175. Floors leave a margin.
+DEV_FLOORS = {"en": 0.99, "fr": 0.99, "id": 0.955, "ms": 0.97}
+DEV_FILE_FLOOR = 0.90
+# The tuning set with this artifact: ms 0.8833, id, en and fr 1.0 (models/language/CARD.md,
+# "Unseen data"). Floors leave a margin.
+COLLOQUIAL_FLOORS = {"ms": 0.85, "id": 0.96, "en": 0.96, "fr": 0.96}
+# The held-out set, measured once with this artifact: ms 0.9172, id, en and fr 1.0 (15 en and
+# 10 fr sentences: one miss is 0.93 / 0.90). Floors leave a margin.
+HELDOUT_FLOORS = {"ms": 0.89, "id": 0.96, "en": 0.93, "fr": 0.9}
 
 
 @pytest.fixture(scope="module")
@@ -199,6 +205,19 @@ def test_blocking_words_keep_source_only_words_out():
     assert blocking_words(examples, "id", "ms", {"mau": ["mahu"]}, min_count=3) == {"gue"}
 
 
+def test_marker_words_keep_informal_indonesian_out_of_other_languages(identifier):
+    """py3langid calls this Javanese (0.89); three Indonesian marker words keep it supported."""
+    [result] = identifier.identify(["aku seneng banget sama aplikasinya, gampang dipake kok"])
+    assert (result.code, result.supported) == ("id", True), result
+
+
+@pytest.mark.parametrize("text", ["sy x dpt bls cs", "dh tggu 2 mgg brg x smpi"])
+def test_chat_shorthand_without_vowels_is_not_unsupported(identifier, text):
+    """py3langid's unconfident "no language" (zxx) for vowel-less shorthand is not trusted."""
+    [result] = identifier.identify([text])
+    assert (result.code, result.supported) == ("ms", True), result
+
+
 def test_fragments_are_short_runs_of_longer_texts():
     long_text = "one two three four five six seven"
     out = fragments([(long_text, "en"), ("too short", "en")], random.Random(0), max_words=5)
@@ -280,14 +299,27 @@ def test_abbreviation_drops_inner_vowels_only():
             assert set(word) <= set(original)
 
 
-def test_hand_written_colloquial_sentences(identifier):
-    """Reviews, complaints and chat written by hand (not seen in training or tuning)."""
-    rows = [json.loads(line) for line in COLLOQUIAL.read_text().splitlines()]
+def hand_written_accuracy(identifier, path) -> tuple[dict[str, float], dict[str, int]]:
+    """Accuracy and number of sentences per language of a hand-written set."""
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
     found = identifier.identify([r["text"] for r in rows])
     hits: dict[str, list[bool]] = defaultdict(list)
     for row, language in zip(rows, found, strict=True):
         hits[row["lang"]].append(language.code == row["lang"])
-    accuracy = {lang: sum(v) / len(v) for lang, v in hits.items()}
-    assert len(hits["ms"]) >= 100 and len(hits["id"]) >= 100
+    return {lang: sum(v) / len(v) for lang, v in hits.items()}, {k: len(v) for k, v in hits.items()}
+
+
+def test_hand_written_colloquial_sentences(identifier):
+    """Reviews, complaints and chat written by hand (never trained on; the tuning set)."""
+    accuracy, counts = hand_written_accuracy(identifier, COLLOQUIAL)
+    assert counts["ms"] >= 100 and counts["id"] >= 100
     for lang, floor in COLLOQUIAL_FLOORS.items():
+        assert accuracy[lang] >= floor, (lang, accuracy[lang])
+
+
+def test_held_out_colloquial_sentences(identifier):
+    """The held-out set: written before tuning, never used to choose anything."""
+    accuracy, counts = hand_written_accuracy(identifier, HELDOUT)
+    assert counts["ms"] >= 120 and counts["id"] >= 80
+    for lang, floor in HELDOUT_FLOORS.items():
         assert accuracy[lang] >= floor, (lang, accuracy[lang])

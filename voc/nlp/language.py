@@ -71,7 +71,7 @@ TRAINING_FILES = (
 FEATURES = {
     "char_analyzer": "char_wb",
     "char_ngram_range": [1, 4],
-    "word_ngram_range": [1, 1],
+    "word_ngram_range": [1, 2],
     "token_pattern": r"(?u)\b\w+\b",
     "n_features": 2**18,
     "lowercase": True,
@@ -83,20 +83,24 @@ one pseudo-word per Malay or Indonesian marker word (`MS_MARKERS`, `ID_MARKERS`)
 
 DECISION = {
     "py3langid_weight": 0.5,
+    "supported_min_markers": 2,
     "other_min_confidence": 0.7,
     "other_max_supported_mass": 0.05,
     "other_min_letters": 10,
     "latin_min_share": 0.5,
     "marker_weight": 0.25,
 }
-"""Chosen on the dev splits plus spaCy's example sentences in other languages (see the card):
-py3langid's log-probabilities weigh `py3langid_weight` in the four-way fusion; a Latin-script
-text is another language when py3langid's top label is not one of the four, the text has at
-least `other_min_letters` letters, and either that label has `other_min_confidence` or the four
-together hold at most `other_max_supported_mass`. A text whose letters are mostly not Latin is
-never en/fr/id/ms. Each Malay marker word adds `marker_weight` to Malay's log-score and takes it
-from Indonesian's, and each Indonesian one the reverse (chosen on the Malay Shopee
-leave-one-dataset-out fold and the dev splits)."""
+"""Chosen on the dev splits, the hand-written tuning set (tests/data/language_colloquial.jsonl)
+and spaCy's example sentences in other languages (see the card). py3langid's log-probabilities
+weigh `py3langid_weight` in the four-way fusion (weighing its Indonesian/Malay split less
+gained colloquial Malay only by losing Indonesian app reviews left out of training). A
+Latin-script text is another language when py3langid's top label is not one of the four, the
+text has at least `other_min_letters` letters and fewer than `supported_min_markers` Malay or
+Indonesian marker words, and either that label has `other_min_confidence` or the four
+together hold at most `other_max_supported_mass` (an unconfident "zxx" never counts). A text
+whose letters are mostly not Latin is never en/fr/id/ms. Each Malay marker word adds
+`marker_weight` to Malay's log-score and takes it from Indonesian's, and each Indonesian one
+the reverse (chosen on the Malay Shopee leave-one-dataset-out fold and the dev splits)."""
 
 TRAINING = {
     "loss": "log_loss",
@@ -107,7 +111,7 @@ TRAINING = {
     "formal_rate": 0.9,
     "blocker_min_count": 10,
     "fragment_max_words": 5,
-    "ms_colloquial_copies": 1,
+    "ms_colloquial_copies": 2,
     "abbreviation_rate": 0.15,
     "code_switch_rate": 0.5,
     "code_switch_word_rate": 0.25,
@@ -123,9 +127,13 @@ anda:korang|awak; juga:jugak; sangat:sangat|gila|giler|sgt|sungguh; yang:yg; den
 belum:belum|blum|blm;
 sekarang:skrg|sekarang ni; saya:saya|aku|sy; bagus:best|bagus|padu; tetapi:tapi|tp; lagi:lagi|lg;
 dapat:dapat|dpt; barang:barang|brg; sebab:sebab|sbb; untuk:utk; dalam:dalam|dlm; bukan:bukan|bkn;
-terima kasih:terima kasih|tq|thanks; kenapa:kenapa|apesal|nape|knp; pula:pulak
+terima kasih:terima kasih|tq|thanks; kenapa:kenapa|apesal|nape|knp; pula:pulak;
+apa:apa|ape; boleh:boleh|leh|blh; memang:memang|mmg; nanti:nanti|nnt; betul:betul|btul;
+lepas itu:pastu|lepastu; kecil:kecik; buka:bukak; beritahu:bagitahu|bagitau|bgtau;
+tidak apa:takpe|xpe|takpa; lambat:lambat|lmbt; cantik:cantik|lawa|cun; pergi:pergi|gi;
+pun:pun|pon; tidak boleh:tak boleh|x boleh|tak leh
 """
-MS_PARTICLES = ("lah", "la", "je", "kot", "ke", "tau")
+MS_PARTICLES = ("lah", "la", "je", "kot", "ke", "tau", "weh", "eh", "jer", "ni")
 ID_COLLOQUIAL_SPEC = """
 tidak:gak|nggak|ga|enggak|gk; tidak ada:gak ada|nggak ada; sudah:udah|udh; telah:udah; saja:aja;
 hanya:cuma; sangat:banget|bgt; sedikit:dikit; begitu:gitu; begini:gini; bagaimana:gimana;
@@ -133,9 +141,12 @@ mengapa:kenapa|knp; seperti:kayak|kaya; dengan:sama|dgn; yang:yg; terima kasih:m
 karena:karna|krn; belum:blm; sekarang:skrg|sekarang; saya:aku|gue|sy; membuat:bikin;
 memberi:kasih; tetapi:tapi|tp; mau:mau|mo; bagus:bagus|keren|mantap; barang:barang|brg;
 dari:dari|dr; jadi:jadi|jd; untuk:utk; dalam:dalam|dlm; memang:emang|emg; kalau:kalo|klo;
-datang:dateng; sampai:nyampe|sampe; dapat:dapet|dpt; cepat:cepet; benar:bener; pakai:pake
+datang:dateng; sampai:nyampe|sampe; dapat:dapet|dpt; cepat:cepet; benar:bener; pakai:pake;
+tidak bisa:gak bisa|gabisa|ga bisa; tidak mau:gak mau|gamau; lihat:liat; berkata:bilang;
+menunggu:nunggu; mengirim:ngirim; pesan:pesan|pesen; malas:males; lelah:capek; nanti:ntar|nanti;
+balas:bales; dibalas:dibales; senang:seneng; mengerti:ngerti; hanya saja:cuman
 """
-ID_PARTICLES = ("sih", "dong", "deh", "kok", "nih", "ya", "lho")
+ID_PARTICLES = ("sih", "dong", "deh", "kok", "nih", "ya", "lho", "tuh", "loh", "yah")
 
 # Words that mark one variety in informal writing (standard Malaysian / Indonesian usage, not
 # taken from any evaluation text). Each occurrence adds one shared pseudo-word, so a marker the
@@ -146,7 +157,9 @@ sikit korang diorang dorang kitorang awak kerana sahaja mahu wang teruk rosak ke
 penghantaran hantar dihantar tempahan selesa tengok faham cuba baiki kereta pejabat
 syarikat kualiti perkhidmatan aduan bayaran dipulangkan saiz kasut seluar bilik tandas sgt
 giler haritu berbaloi berpatutan best padu hampeh mmg tgk bkn sbb sedap pon aje dkt pastu mcm
-cun tapau
+cun tapau x ker kot weh teksi cakap isnin khamis jumaat ahad esok kemas bil akaun caj telefon
+fon emel bagitahu bagitau bgtau takpe xpe takpa ape reti kecik bukak lembap tahniah elok mesra
+lawa leceh songeh cikai membazir jangkaan kaunter cawangan beratur boleh lmbt nnt
 """
 MS_MARKERS = frozenset(MS_MARKER_SPEC.split())
 ID_MARKER_SPEC = """
@@ -155,6 +168,8 @@ bikin makasih karena karna bisa uang rusak toko pengiriman dikirim kirim gratis 
 coba pikir paham kapan mobil kantor perusahaan kualitas pelayanan nyampe sampe dapet pake
 emang emg kalo bener telat lumayan parah keren gue gw jelek ongkir mantul cepet dateng
 kemarin besok ukuran sepatu celana kamar gmn krn ribet lemot mending pengen nyesel kapok gan
+liat bilang ngga engga gaada gada gabisa doang kayaknya ngasih ngerti nunggu pesen resi kurir mau
+cuman mulu males capek tuh loh lho yah bales dibales ntar seneng ngirim
 """
 ID_MARKERS = frozenset(ID_MARKER_SPEC.split())
 MARKER_WORDS = {"ms": MS_MARKERS, "id": ID_MARKERS}
@@ -172,7 +187,7 @@ delivery seller order refund item packing service customer quality ok okay best 
 fast slow cancel update app error login voucher free shipping size tracking parcel staff
 recommended overall thank you price cheap expensive nice good bad the product really so
 very sure please check stock sale promo return chat reply admin rider support online
-payment account
+payment account i you my already but can how sorry pls
 """
 ENGLISH_LOANS = tuple(ENGLISH_LOAN_SPEC.split())
 """Customer-feedback English that Malay and Indonesian writers mix in ("barang ok tapi delivery
@@ -232,7 +247,6 @@ bercakap:bicara; ramai:banyak; ubat:obat; doktor:dokter; farmasi:apotek; sekejap
 laju:cepat; hospital:rumah sakit; bilik air:kamar mandi; bayaran balik:pengembalian dana;
 boleh tahan:lumayan; dasar:kebijakan; semalam:kemarin
 """
-
 _TOKEN = re.compile(r"\w+(?:-\w+)*|\W+")
 _NOISE = re.compile(r"https?://\S+|www\.\S+|\S+@\S+\.\w+|@\w+")
 _REPEATS = re.compile(r"(\w)\1{2,}")
@@ -476,6 +490,11 @@ def marker_balance(texts: Sequence[str]) -> np.ndarray:
     return out
 
 
+def marker_count(text: str) -> int:
+    """How many words of `text` are Malay or Indonesian marker words."""
+    return sum(1 for w in _WORD.findall(text.lower()) if marker_variety(w))
+
+
 def letter_counts(text: str) -> tuple[int, int]:
     """(letters, Latin letters): the script test that needs no model."""
     letters = [c for c in text if c.isalpha()]
@@ -533,7 +552,7 @@ class LanguageIdentifier:
                 results[i] = UNDETERMINED
                 continue
             ranking = self.rank(text)
-            other = self._other_language(ranking, letters, latin)
+            other = self._other_language(ranking, letters, latin, marker_count(text))
             if other is not None:
                 results[i] = other
             else:
@@ -545,9 +564,14 @@ class LanguageIdentifier:
         return [r if r is not None else UNDETERMINED for r in results]
 
     def _other_language(
-        self, ranking: dict[str, float], letters: int, latin: int
+        self, ranking: dict[str, float], letters: int, latin: int, markers: int
     ) -> Language | None:
-        """An unsupported language when the script or a confident py3langid says so."""
+        """An unsupported language when the script or a confident py3langid says so.
+
+        Not for a Latin-script text holding `supported_min_markers` Malay or Indonesian marker
+        words ("seneng banget, murah sih" is Indonesian with Javanese words, not Javanese),
+        nor when py3langid's best guess is "no language" (zxx) without confidence: chat
+        shorthand without vowels ("sy x dpt lg brg") looks like that to it."""
         d = self.decision
         if latin < d["latin_min_share"] * letters:
             code, p = max(
@@ -557,6 +581,10 @@ class LanguageIdentifier:
             return UNDETERMINED if code == "zxx" else Language(code, p, False)
         code = max(ranking, key=ranking.__getitem__)
         if code in self._supported or letters < d["other_min_letters"]:
+            return None
+        if markers >= d.get("supported_min_markers", float("inf")):
+            return None
+        if code == "zxx" and ranking[code] < d["other_min_confidence"]:
             return None
         supported_mass = sum(ranking.get(c, 0.0) for c in LABELS)
         if ranking[code] < d["other_min_confidence"] and (
@@ -853,7 +881,7 @@ def attach_unseen(out_dir: Path, unseen: dict[str, Any]) -> None:
 
 
 def _unseen_text(unseen: dict[str, Any]) -> str:
-    """Tables: one row per left-out file, then the hand-written set per language."""
+    """Tables: one row per left-out file, then the hand-written sets per language."""
     rows = [("left-out file", "n", *_SYSTEMS)]
     lodo = [
         (name.removesuffix(".jsonl"), r["n"], *(f"{r[s]['all']:.4f}" for s in _SYSTEMS))
@@ -864,26 +892,42 @@ def _unseen_text(unseen: dict[str, Any]) -> str:
         "every row (train and dev) of the left-out one. Baselines on the same rows, same run.\n\n"
         + markdown_table(list(rows[0]), lodo)
     )
-    hand = unseen.get("handwritten")
-    if hand:
-        langs = sorted(k for k in hand["voc"] if k != "all")
-        table = [(lang, *(f"{hand[s][lang]:.4f}" for s in _SYSTEMS)) for lang in [*langs, "all"]]
+    hand, held = unseen.get("handwritten"), unseen.get("heldout")
+    if held:
         text += (
-            f"\n\nHand-written colloquial set (`tests/data/language_colloquial.jsonl`, "
-            f"{hand['n']} sentences: reviews, complaints, chat; Malay-English and "
-            f"Indonesian-English mixing), written before this model was tuned and measured "
-            f"{unseen.get('handwritten_looks', 1)} time(s) in all, with {hand['version']}:\n\n"
-            + markdown_table(["language", *_SYSTEMS], table)
+            "\n\nHeld-out hand-written set (`tests/data/language_colloquial_heldout.jsonl`, "
+            f"{held['n']} sentences: reviews, complaints, support chat about deliveries, apps, "
+            "banks, food and telcos; Malay chat shorthand and Malay-English mixing), written and "
+            "committed before any of this model's tuning and never looked at during it; "
+            f"measured {unseen.get('heldout_looks', 1)} time(s) in all, with "
+            f"{held['version']}:\n\n" + _handwritten_table(held)
+        )
+    if hand:
+        text += (
+            f"\n\nTuning set (`tests/data/language_colloquial.jsonl`, {hand['n']} hand-written "
+            "sentences; reviews, complaints, chat; Malay-English and Indonesian-English "
+            "mixing): held out until language@5ec87ad5, since then marker lists, tables and "
+            "thresholds were chosen looking at it, so this number is optimistic; with "
+            f"{hand['version']}:\n\n" + _handwritten_table(hand)
         )
     before = unseen.get("before")
-    if before:
+    if isinstance(before, dict):
         text += (
             f"\n\nBefore this retrain, {before['version']} (never trained on these three files) "
             f"scored {before['text']}."
         )
+    elif before:
+        text += f"\n\n{before}"
     if unseen.get("command"):
         text += f"\n\nCommand: `{unseen['command']}`"
     return text
+
+
+def _handwritten_table(scores: dict[str, Any]) -> str:
+    """Accuracy per language and overall, voc beside the baselines."""
+    langs = sorted(k for k in scores["voc"] if k != "all")
+    rows = [(lang, *(f"{scores[s][lang]:.4f}" for s in _SYSTEMS)) for lang in [*langs, "all"]]
+    return markdown_table(["language", *_SYSTEMS], rows)
 
 
 _SYSTEMS = (
@@ -918,8 +962,21 @@ wrong above. Code-mixed text (Manglish, Indonesian with Javanese) gets its domin
 may be called `jv`. \
 Text under {min_letters} letters ("Gracias", "ciao") always gets one of the four: py3langid \
 cannot tell languages apart on so little. \
-Decision thresholds were chosen on these dev splits and the sentences below, so those \
-numbers are slightly optimistic."""
+Decision thresholds were chosen on these dev splits and the tuning set below, so those \
+numbers are slightly optimistic; the held-out set is the honest one. The classifier still \
+reads punctuation: two Indonesian files are tokenised ("bagus , murah ."), so a normally \
+written comma leans Malay. Closing spaces before punctuation for training and serving was \
+tried and cost Malay (on a candidate model: tuning set 0.96 -> 0.87, dev 0.99 -> 0.97) \
+because Malay shop-style text in the data is one file; informal Indonesian and Malay with \
+only shared words ("cepat sampai, tq seller", "mahal tapi worth it") follow these cues and \
+the training mix. \
+A bias towards Indonesian was tried too: it gains dev Indonesian only by losing \
+colloquial Malay (+0.2 log-odds on a candidate model: Indonesian dev +0.010, tuning-set \
+Malay -0.025), so there is none. Recipes differing in small ways (which rewritten copies are \
+kept) moved tuning-set Malay between 0.87 and 0.96 with the same seed: differences of a few \
+sentences there are noise. Two marker words keep a text out of the other-language gate, and \
+some markers are words elsewhere too ("je", "bil" in Slovenian), so one of spaCy's Slovenian \
+sentences is now called Malay."""
 
 
 def _method_text(metrics: dict[str, Any]) -> str:
@@ -927,23 +984,27 @@ def _method_text(metrics: dict[str, Any]) -> str:
     return f"""1. Gate: a text whose letters are mostly not Latin is another language. A \
 Latin-script text is another language when py3langid's top label is not en/fr/id/ms, the \
 text has at least \
-{d["other_min_letters"]} letters, and py3langid gives that label at least \
-{d["other_min_confidence"]} or the four together at most {d["other_max_supported_mass"]}.
+{d["other_min_letters"]} letters and fewer than {d["supported_min_markers"]} Malay or \
+Indonesian marker words, and py3langid gives that label at least \
+{d["other_min_confidence"]} or the four together at most {d["other_max_supported_mass"]} \
+(an unconfident "no language", as chat shorthand without vowels gets, never counts).
 2. Four-way decision: one-vs-rest logistic regression (SGD, alpha {t["alpha"]}, \
 {t["max_iter"]} epochs, languages weighted equally) on hashed char_wb 1-4-grams + word \
-unigrams (2^18 buckets, log1p counts, L2 norm), fused with py3langid's probabilities \
+uni- and bigrams (2^18 buckets, log1p counts, L2 norm), fused with py3langid's probabilities \
 restricted to the four (weight {d["py3langid_weight"]} on its log-probabilities).
 3. Rewritten copies for id vs ms: Malay made colloquial (tak, nak, dah, je, kat ...), \
 Indonesian made colloquial (gak, udah, aja, banget ...) and formal, chat abbreviations in both \
 (inner vowels dropped at rate {t["abbreviation_rate"]}), and each variety rewritten \
 into the other with a word dictionary (karena/kerana, uang/wang, mobil/kereta, \
 kualitas/kualiti ...). A text holding a frequent word never seen in the other variety and not \
-in the dictionary is not rewritten, nor is one the dictionary leaves unchanged. Half the \
+in the dictionary is not rewritten, nor is one the dictionary leaves unchanged. Malay gets \
+{t["ms_colloquial_copies"]} colloquial copies per text. Half the \
 Malay and Indonesian texts also get a copy with a quarter of their words swapped for \
 customer-feedback English (delivery, seller, refund ...), under their own label. \
 The tables are in `voc/nlp/language.py`.
-4. Marker words: each Malay (tak, nak, dah, je, kat, teruk, rosak ...) or Indonesian (gak, \
-udah, banget, sih, dong, rusak ...) marker, also with letters repeated, adds a shared feature, \
+4. Marker words: each Malay (tak, nak, dah, je, kat, x, kot, boleh, teruk, rosak, kedai, \
+teksi, esok ...) or Indonesian (gak, udah, banget, sih, dong, mau, liat, bilang, rusak, \
+toko ...) marker, also with letters repeated, adds a shared feature, \
 and {d["marker_weight"]} per marker to that variety's log-score in the decision (taken from \
 the other's). Before all of this, links, @handles and e-mail addresses are removed, letters \
 repeated three times or more cut to two, and the text NFKC-normalised.
