@@ -68,9 +68,6 @@ class Settings:
     reach it (8 threads x 100 documents), so the bound, not the server's queue, decides."""
     web_threads: int = 16
     """Threads of `voc serve` answering HTTP (`--threads`)."""
-    background_niceness: int = 10
-    """Added to the nice value of `voc serve`'s background threads (encoder, batcher, workers;
-    `voc.service.priority`), so the web threads get a core first: 0 leaves them equal."""
     max_connections: int = 1000
     """Open client connections `voc serve` holds; idle ones are closed after `idle_timeout_s`."""
     idle_timeout_s: float = 15.0
@@ -163,8 +160,6 @@ class Settings:
             )
         if self.rate_limit_per_key < 0:
             raise ConfigError("rate_limit_per_key must be >= 0 (0 = no limit)")
-        if not 0 <= self.background_niceness <= 19:
-            raise ConfigError("background_niceness must be in [0, 19]")
         if not 0 < self.analyze_timeout_s <= 600:
             raise ConfigError("analyze_timeout_s must be > 0 and <= 600")
         for f in fields(Limits):
@@ -212,8 +207,6 @@ class Settings:
             values["webhook_secret"] = env["VOC_WEBHOOK_SECRET"]
         if "VOC_THREADS" in env:
             values["threads"] = _int_env("VOC_THREADS")
-        if "VOC_BACKGROUND_NICENESS" in env:
-            values["background_niceness"] = _int_env("VOC_BACKGROUND_NICENESS")
         if "VOC_MAX_QUEUED_DOCUMENTS" in env:
             values["max_queued_documents"] = _int_env("VOC_MAX_QUEUED_DOCUMENTS")
         if "VOC_URL" in env:
