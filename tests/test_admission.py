@@ -4,6 +4,8 @@ that answers health checks with many idle connections open."""
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -98,3 +100,19 @@ def test_health_answers_with_hundreds_of_idle_connections(app, settings):
         for connection in idle:
             connection.close()
         server.close()
+
+
+def test_startup_objects_are_frozen_out_of_full_collections():
+    """What `voc serve` loaded before serving is not walked by a full collection (which holds
+    the interpreter lock, so every web thread would wait). Run in a child process: freezing
+    this one would keep pytest's garbage."""
+    script = (
+        "import gc\n"
+        "from voc.service.server import freeze_startup_objects\n"
+        "loaded = [{'n': i} for i in range(100_000)]\n"
+        "freeze_startup_objects()\n"
+        "assert gc.get_freeze_count() >= len(loaded), gc.get_freeze_count()\n"
+        "assert len(gc.get_objects(generation=2)) < len(loaded)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

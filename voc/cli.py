@@ -21,7 +21,7 @@ from voc.registry.cli import add_eval_command, add_model_commands, add_train_com
 from voc.report.commands import add_report_command
 from voc.service import create_app
 from voc.service.auth import SCOPES, KeyStore
-from voc.service.server import make_server
+from voc.service.server import freeze_startup_objects, make_server
 from voc.storage import create_schema, make_engine
 from voc.topics.commands import add_topic_commands
 
@@ -33,6 +33,7 @@ def _serve(args: argparse.Namespace) -> int:
     sys.setswitchinterval(0.001)  # web threads get the GIL from the analysis thread sooner
     settings = Settings.from_env()
     app = create_app(settings)
+    freeze_startup_objects()
     server = make_server(app, settings, host=args.host, port=args.port, threads=args.threads)
     log.info("serve.listening", extra={"host": args.host, "port": server.effective_port})
     server.run()
