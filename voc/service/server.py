@@ -36,7 +36,9 @@ def freeze_startup_objects() -> None:
     A full collection otherwise walks them all with the interpreter lock held (190 ms here),
     and every web thread waits that long, `/healthz` and the 429 answers included. They live
     as long as the process; what a model switch later replaces is still freed by reference
-    counting, only a reference cycle among frozen objects would stay."""
+    counting, only a reference cycle among frozen objects would stay. (The models a switch
+    loads are not frozen: switches are rare, and freezing at each could keep such cycles of
+    every replaced version.)"""
     gc.collect()
     gc.freeze()
 
