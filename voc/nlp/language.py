@@ -484,15 +484,15 @@ def marker_balance(texts: Sequence[str]) -> np.ndarray:
     out = np.zeros((len(texts), len(LABELS)))
     ms, id_ = LABELS.index("ms"), LABELS.index("id")
     for row, text in enumerate(texts):
-        found = [marker_variety(w) for w in _WORD.findall(text.lower())]
+        found = markers_in(text)
         balance = found.count("ms") - found.count("id")
         out[row, ms], out[row, id_] = balance, -balance
     return out
 
 
-def marker_count(text: str) -> int:
-    """How many words of `text` are Malay or Indonesian marker words."""
-    return sum(1 for w in _WORD.findall(text.lower()) if marker_variety(w))
+def markers_in(text: str) -> list[str]:
+    """The variety ("ms" or "id") of each marker word of `text`, in order."""
+    return [lang for lang in map(marker_variety, _WORD.findall(text.lower())) if lang]
 
 
 def letter_counts(text: str) -> tuple[int, int]:
@@ -552,7 +552,7 @@ class LanguageIdentifier:
                 results[i] = UNDETERMINED
                 continue
             ranking = self.rank(text)
-            other = self._other_language(ranking, letters, latin, marker_count(text))
+            other = self._other_language(text, ranking, letters, latin)
             if other is not None:
                 results[i] = other
             else:
@@ -564,7 +564,7 @@ class LanguageIdentifier:
         return [r if r is not None else UNDETERMINED for r in results]
 
     def _other_language(
-        self, ranking: dict[str, float], letters: int, latin: int, markers: int
+        self, text: str, ranking: dict[str, float], letters: int, latin: int
     ) -> Language | None:
         """An unsupported language when the script or a confident py3langid says so.
 
@@ -582,7 +582,7 @@ class LanguageIdentifier:
         code = max(ranking, key=ranking.__getitem__)
         if code in self._supported or letters < d["other_min_letters"]:
             return None
-        if markers >= d.get("supported_min_markers", float("inf")):
+        if len(markers_in(text)) >= d.get("supported_min_markers", float("inf")):
             return None
         if code == "zxx" and ranking[code] < d["other_min_confidence"]:
             return None

@@ -74,11 +74,14 @@ def embed_documents(
             shared = np.repeat(vectors, len(doc), axis=0)
             out.append(DocumentVectors(vectors[0], shared, shared))
             continue
-        clauses = [c for s in doc for c in s.clauses]
         per_sentence = np.split(vectors, np.cumsum([len(s.clauses) for s in doc])[:-1])
         out.append(
             DocumentVectors(
-                document=pool(vectors, clauses) if is_long(text) else by_text[text],
+                document=(
+                    pool(vectors, [c for s in doc for c in s.clauses])
+                    if is_long(text)
+                    else by_text[text]
+                ),
                 sentences=np.stack(
                     [pool(v, s.clauses) for v, s in zip(per_sentence, doc, strict=True)]
                 ),
