@@ -3,7 +3,9 @@
 Root causes are only looked for in clauses the gate lets through. On rows whose gold says
 neutral (or "not a complaint"), any root cause is a false alarm; on rows whose gold says
 negative (or "complaint"), the share that get one is the gate's recall, relative to the most
-permissive gate of the grid (causes on a negative movie review are rare whatever the gate).
+permissive gate of the grid (causes on a negative movie review are rare whatever the gate);
+`--max-neutral` chooses the other way: the gate keeping the most negative rows with a cause
+among those whose mean neutral rate stays under a bound.
 Dev splits only, at most `--rows` rows per file and class, default taxonomy:
 
 - neutral: indonlu_smsa and nusax_senti_en_id (sentiment neutral), en_complaints_social_media
@@ -158,10 +160,17 @@ def summary(rates: Rates, gate: tuple[float, float], keys: list[tuple[str, str]]
     return float(np.mean(neutral)), float(np.mean(kept))
 
 
-def choose(rates: Rates, keys: list[tuple[str, str]], recall: float) -> tuple[float, float]:
+def choose(
+    rates: Rates, keys: list[tuple[str, str]], recall: float, max_neutral: float | None
+) -> tuple[float, float]:
     """The gate with the lowest mean neutral rate over `keys` among those keeping `recall` of
-    the permissive gate's mean negative rate (each file's rate relative to its own)."""
+    the permissive gate's mean negative rate (each file's rate relative to its own); with
+    `max_neutral`, the gate keeping the most of it among those whose mean neutral rate is at
+    most `max_neutral`."""
     scored = {gate: summary(rates, gate, keys) for gate in rates}
+    if max_neutral is not None:
+        eligible = [gate for gate, (neutral, _) in scored.items() if neutral <= max_neutral]
+        return max(eligible, key=lambda gate: (scored[gate][1], -scored[gate][0]))
     eligible = [gate for gate, (_, kept) in scored.items() if kept >= recall]
     return min(eligible, key=lambda gate: (scored[gate][0], -scored[gate][1]))
 
@@ -170,6 +179,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=300, help="per file and class")
     parser.add_argument("--recall", type=float, default=0.95)
+    parser.add_argument(
+        "--max-neutral",
+        type=float,
+        help="choose by recall under this mean neutral rate instead of by --recall",
+    )
     parser.add_argument("--shipped-only", action="store_true")
     args = parser.parse_args()
     analyzer = load_analyzer(Settings.from_env())
@@ -192,16 +206,19 @@ def main() -> None:
         for d, c in itertools.product(GRID, GRID)
     }
     permissive = rates[(GRID[0], GRID[0])]
-    gate = choose(rates, keys, args.recall)
+    gate = choose(rates, keys, args.recall, args.max_neutral)
     print(f"chosen on every file: complaint_threshold={gate[0]:.2f}, clause={gate[1]:.2f}")
     for gate in rates:
-        if gate[1] in (0.7, 0.75):
-            neutral, kept = summary(rates, gate, keys)
-            print(f"  {gate[0]:.2f}/{gate[1]:.2f}: neutral {neutral:.3f}, negative kept {kept:.3f}")
+        neutral, kept = summary(rates, gate, keys)
+        negative = np.mean([rates[gate][k] for k in keys if k[1] == "negative"])
+        print(
+            f"  {gate[0]:.2f}/{gate[1]:.2f}: neutral {neutral:.4f}, negative kept {kept:.3f}"
+            f" (mean negative rate {negative:.3f})"
+        )
     print("left out: gate chosen without the file -> its rate (permissive gate's rate)")
     for name in sorted({k[0] for k in keys}):
         held = [k for k in keys if k[0] == name]
-        alone = choose(rates, [k for k in keys if k[0] != name], args.recall)
+        alone = choose(rates, [k for k in keys if k[0] != name], args.recall, args.max_neutral)
         cells = [f"{k[1]} {rates[alone][k]:.3f} ({permissive[k]:.3f})" for k in held]
         print(f"  {name:42s} {alone[0]:.2f}/{alone[1]:.2f}: " + "; ".join(cells))
 

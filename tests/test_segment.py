@@ -128,6 +128,47 @@ def test_concessive_clause_ends_at_its_comma(segmenter, text, language, clauses)
     assert clause_texts(segmenter, text, language) == [clauses]
 
 
+@pytest.mark.parametrize(
+    ("text", "language", "clauses"),
+    [
+        ("The room was dirty and the receptionist was rude", "en",
+         ["The room was dirty", "and the receptionist was rude"]),
+        ("Le plat était froid et le serveur très désagréable", "fr",
+         ["Le plat était froid", "et le serveur très désagréable"]),
+        ("Paketnya telat seminggu dan barangnya rusak", "id",
+         ["Paketnya telat seminggu", "dan barangnya rusak"]),
+        ("Barang rosak dan duit belum dipulangkan", "ms",
+         ["Barang rosak", "dan duit belum dipulangkan"]),
+        ("Great food but the waiter was rude and the bill was wrong", "en",
+         ["Great food", "but the waiter was rude", "and the bill was wrong"]),
+        ("Barang rosak dan duit belum dipulangkan, saya nak batal langganan", "ms",
+         ["Barang rosak", "dan duit belum dipulangkan", "saya nak batal langganan"]),
+        ("I ordered a phone last week, it never came", "en",
+         ["I ordered a phone last week", "it never came"]),
+    ],
+)  # fmt: skip
+def test_additive_conjunctions_split_two_statements(segmenter, text, language, clauses):
+    assert clause_texts(segmenter, text, language) == [clauses]
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("fast and friendly", "en"),
+        ("fast delivery, good packaging, great price", "en"),
+        ("Bonjour, colis reçu cassé", "fr"),
+        ("The food and the service were bad", "en"),
+        ("I love the design and the colours", "en"),
+        ("rapide et efficace, je recommande", "fr"),
+        ("murah dan bagus", "id"),
+        ("cepat dan selamat sampai", "ms"),
+    ],
+)
+def test_additive_conjunctions_keep_a_list_whole(segmenter, text, language):
+    [sentence] = segmenter.segment(text, language)
+    assert [c.text for c in sentence.clauses] == [sentence.text]
+
+
 def test_consecutive_conjunctions_open_one_clause(segmenter):
     assert clause_texts(segmenter, "good screen but however slow", "en") == [
         ["good screen", "but however slow"]

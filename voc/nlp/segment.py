@@ -5,7 +5,9 @@ rules for informal feedback: a line break always ends a sentence, "..." ends one
 capital letter, "!"/"?" end one even without a following space, and an emoji-only piece
 joins the sentence it comments on instead of standing alone. Inside a sentence, contrastive
 conjunctions (but / mais / tapi / tetapi / namun ...) open a new clause, so "fast delivery
-but the screen arrived cracked" yields two clauses, each with its own sentiment.
+but the screen arrived cracked" yields two clauses, each with its own sentiment; so do "and"
+/ "et" / "dan" and commas between two statements, so that two complaints in one sentence
+give two clauses, each with its own root cause.
 
 Every span is trimmed of whitespace and edge punctuation and indexes the original text,
 so `text[span.start:span.end] == span.text` always holds.
@@ -85,6 +87,22 @@ NOT_CONTRASTIVE: dict[str, tuple[str, ...]] = {
 }
 """Phrases in which a listed conjunction does not contrast ("not yet", "mais aussi")."""
 
+ADDITIVE: dict[str, tuple[str, ...]] = {
+    "en": ("and",),
+    "fr": ("et",),
+    "id": ("dan", "serta"),
+    "ms": ("dan", "serta"),
+}
+"""Conjunctions that join two statements ("the room was dirty and the staff were rude"; a
+comma does too): a new clause only when both sides are long enough to be statements
+(`ADDITIVE_MIN_WORDS`), so "fast and friendly", "the food and the service were bad" or
+"fast delivery, good price" stay whole. Two complaints in one sentence ("barang rosak dan
+duit belum dipulangkan") are then two clauses, each with its own root cause."""
+
+ADDITIVE_MIN_WORDS: dict[str, int] = {"en": 3, "fr": 3, "id": 2, "ms": 2}
+"""Words each side of an additive conjunction needs; English and French spend one on an
+article ("the food"), Indonesian and Malay have none ("makanan sejuk")."""
+
 CODE_SWITCHING: dict[str, tuple[str, ...]] = {
     "en": ("id", "ms"),
     "id": ("ms", "en"),
@@ -107,6 +125,9 @@ EXTRA_BREAK = re.compile(r"(?:\.{2,}|…)[.…]*\s*|[!?]+|(?<=[^\W\d_]{2})\.")
 """Ellipses, and "!", "?" or "." glued to the next word: a break when a capital follows."""
 ALNUM = re.compile(r"[^\W_]")
 CLAUSE_COMMA = re.compile(r"[,;]")
+WORD = re.compile(r"[^\W_][\w'’-]*")
+JOINING_PUNCTUATION = r"[,;](?=\s)"
+"""A comma or semicolon between two statements joins them like "and" does."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +136,8 @@ class _ClauseRules:
     exceptions: re.Pattern[str]
     concessive: frozenset[str]
     weak: frozenset[str]
+    additive: re.Pattern[str]
+    additive_min_words: int
 
 
 class Segmenter:
@@ -266,6 +289,11 @@ def _clause_rules(language: str) -> _ClauseRules:
         exceptions=_phrase_pattern(gather(NOT_CONTRASTIVE)),
         concessive=frozenset(gather(CONCESSIVE)),
         weak=frozenset(gather(WEAK)),
+        additive=re.compile(
+            rf"{_phrase_pattern(set(ADDITIVE.get(language, ()))).pattern}|{JOINING_PUNCTUATION}",
+            re.IGNORECASE,
+        ),
+        additive_min_words=ADDITIVE_MIN_WORDS.get(language, 3),
     )
 
 
@@ -282,12 +310,13 @@ def _phrase_pattern(phrases: set[str]) -> re.Pattern[str]:
 
 def _clauses(text: str, start: int, end: int, rules: _ClauseRules) -> tuple[Segment, ...]:
     """The sentence cut before each contrastive conjunction (and after a concessive clause)."""
-    bounds = pairwise([start, *_clause_cuts(text, start, end, rules), end])
+    cuts = _additive_cuts(text, start, end, _contrastive_cuts(text, start, end, rules), rules)
+    bounds = pairwise([start, *cuts, end])
     spans = [_trim(text, a, b) for a, b in bounds]
     return tuple(Segment(a, b, text[a:b]) for a, b in spans if a < b)
 
 
-def _clause_cuts(text: str, start: int, end: int, rules: _ClauseRules) -> list[int]:
+def _contrastive_cuts(text: str, start: int, end: int, rules: _ClauseRules) -> list[int]:
     matches = list(rules.conjunctions.finditer(text, start, end))
     if not matches:
         return []
@@ -305,6 +334,35 @@ def _clause_cuts(text: str, start: int, end: int, rules: _ClauseRules) -> list[i
             if comma is not None:
                 cuts.append(comma)
     return sorted(cuts)
+
+
+def _additive_cuts(
+    text: str, start: int, end: int, cuts: list[int], rules: _ClauseRules
+) -> list[int]:
+    """`cuts` plus a cut at each additive conjunction or comma with a statement on both sides:
+    at least `additive_min_words` words, not counting a conjunction that opens the side."""
+    joins = [m for m in rules.additive.finditer(text, start, end) if not {*m.span()} & {*cuts}]
+    bounds = sorted([start, *cuts, end])
+    result = list(cuts)
+    for join in joins:
+        left = max(b for b in [*bounds, *result] if b <= join.start())
+        right = min(b for b in bounds if b >= join.end())
+        if (
+            min(
+                _statement_words(text, left, join.start(), rules),
+                _statement_words(text, join.end(), right, rules),
+            )
+            >= rules.additive_min_words
+        ):
+            result.append(join.start())
+    return sorted(result)
+
+
+def _statement_words(text: str, start: int, end: int, rules: _ClauseRules) -> int:
+    """Words of a span but those of the conjunction opening it ("but", "walau bagaimanapun")."""
+    start = _trim(text, start, end)[0]
+    opener = rules.conjunctions.match(text, start, end) or rules.additive.match(text, start, end)
+    return len(WORD.findall(text, opener.end() if opener else start, end))
 
 
 def _opens_clause(
