@@ -22,8 +22,8 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from test_alerts import SECRET, Receiver, _churning_document, _journey
 
+from voc.alerts.service import AlertService, alerts_table
 from voc.config import Settings
-from voc.service.alerts import AlertService, alerts_table
 from voc.storage import create_schema
 
 CHURN_RULES = {"rules": [{"id": "churn", "when": {"churn_risk_at_least": 0.5}}]}
@@ -34,7 +34,7 @@ import sys, time
 sys.path.insert(0, {tests!r})
 from sqlalchemy import create_engine
 from voc.config import Settings
-from voc.service.alerts import AlertService
+from voc.alerts.service import AlertService
 from test_alerts import EMERGING_RULES, SECRET, _journey, _late_delivery_spike
 settings = Settings(database_url={database!r}, webhook_secret=SECRET,
     allow_private_webhooks=True, webhook_timeout_s=2.0, alert_claim_lease_s={lease})

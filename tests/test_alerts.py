@@ -19,12 +19,13 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from voc.alerts.rules import EmergingIssue, load_default_rules, parse_rules
+from voc.alerts.service import AlertService, alerts_table
 from voc.config import Settings
 from voc.nlp.churn import ChurnDetector
 from voc.nlp.fields import InvalidFieldError
 from voc.nlp.journey import parse_journey
 from voc.nlp.types import Analysis, Feedback, RootCauseTag, Sentiment
-from voc.service.alerts import AlertService, alerts_table
+from voc.report.comparisons import EMERGING_TEST
 from voc.storage import metadata
 
 SECRET_BYTES = b"0123456789abcdef0123456789abcdef"
@@ -229,6 +230,7 @@ def _late_delivery_spike(cause: str = "late_delivery") -> EmergingIssue:
         baseline_comments=32,
         baseline_share=0.0,
         p_value=1.2e-9,
+        test=EMERGING_TEST,
     )
 
 

@@ -113,8 +113,8 @@ def test_csv_results_neutralise_formulas(client, wait_for_job):
 
 
 def test_database_and_secret_files_are_owner_only(tmp_path, monkeypatch):
+    from voc.alerts.service import signing_key
     from voc.config import Settings
-    from voc.service.alerts import signing_key
 
     database = tmp_path / "var" / "voc.sqlite3"
     engine = make_engine(f"sqlite:///{database}")

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import insert
 
-from voc.service.alerts import alerts_table
+from voc.alerts.service import alerts_table
 from voc.storage import create_schema, leases, make_engine
 from voc.storage.rate_limits import take_token
 

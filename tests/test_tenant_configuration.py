@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import inspect, text
 from test_api_configuration import AIRLINE_JOURNEY, AIRLINE_TAXONOMY
 
+from voc.alerts.service import AlertService
 from voc.config import Settings
+from voc.jobs.config_store import ConfigStore, UnknownConfigError
 from voc.nlp.journey import load_default_journey
 from voc.nlp.taxonomy import load_default_taxonomy
-from voc.service.alerts import AlertService
 from voc.service.auth import MODE_CACHE_S, KeyStore
-from voc.service.config_store import ConfigStore, UnknownConfigError
 from voc.storage import create_schema, make_engine, metadata
 
 CABIN_JOURNEY = {

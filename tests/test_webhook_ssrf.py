@@ -12,8 +12,8 @@ import threading
 
 import pytest
 
+from voc.alerts import sender
 from voc.alerts.webhooks import webhook_url_problem
-from voc.service import webhooks
 
 
 class _Recorder(http.server.BaseHTTPRequestHandler):
@@ -108,7 +108,7 @@ def test_every_spelling_of_a_private_host_is_refused_at_delivery(canary):
     if all(a[4][0].startswith("127.") for a in socket.getaddrinfo(name, port)):
         urls.append(f"http://{name}:{port}/x")  # a plain name that resolves to loopback
     for url in urls:
-        error = webhooks.post(url, b"{}", {}, allow_private=False, timeout=2)
+        error = sender.post(url, b"{}", {}, allow_private=False, timeout=2)
         assert error is not None and error.startswith("webhook_url "), (url, error)
 
 
@@ -117,7 +117,7 @@ def test_redirects_are_not_followed(canary):
     redirector = _listener(redirect_to=f"http://127.0.0.1:{port}/stolen")
     try:
         url = f"http://127.0.0.1:{redirector.server_address[1]}/hook"
-        error = webhooks.post(url, b"{}", {}, allow_private=True, timeout=2)
+        error = sender.post(url, b"{}", {}, allow_private=True, timeout=2)
     finally:
         redirector.shutdown()
     assert redirector.received == ["/hook"]
@@ -128,7 +128,7 @@ def test_private_opt_in_and_public_hosts_still_work(canary):
     receiver = _listener()
     try:
         url = f"http://127.0.0.1:{receiver.server_address[1]}/hook?a=%20b"
-        assert webhooks.post(url, b"{}", {}, allow_private=True, timeout=2) is None
+        assert sender.post(url, b"{}", {}, allow_private=True, timeout=2) is None
     finally:
         receiver.shutdown()
     assert receiver.received == ["/hook?a=%20b"]

@@ -84,7 +84,7 @@ class Settings:
     """Accept owner webhook URLs on loopback, private or link-local addresses (tests, LANs)."""
     webhook_secret: str = field(default="", repr=False)
     """Signs alert webhooks (Standard Webhooks, HMAC-SHA256): `whsec_<base64>` or any string.
-    Empty: one is generated once and kept in the var directory (`voc.service.alerts`)."""
+    Empty: one is generated once and kept in the var directory (`voc.alerts.service`)."""
     webhook_timeout_s: float = 5.0
     webhook_max_attempts: int = 6
     webhook_backoff_s: float = 2.0

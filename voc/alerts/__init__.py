@@ -1,3 +1,3 @@
-"""Alerts as a library: rules as data (`rules`) and where webhooks may go (`webhooks`).
-
-The service (`voc.service.alerts`) stores, routes and delivers them."""
+"""Alerts as a library: rules as data (`rules`), where webhooks may go (`webhooks`), the signed
+POST that delivers one (`sender`), and `service.AlertService`, which stores, routes and
+delivers them for any process on the database (`voc serve`, `voc worker`)."""

@@ -91,6 +91,8 @@ class EmergingIssue:
     baseline_comments: int
     baseline_share: float
     p_value: float
+    test: str
+    """How it was found (the report's `emerging.test`), quoted in the alert's payload."""
 
 
 EMERGING_COUNTS = (
@@ -103,7 +105,8 @@ EMERGING_COUNTS = (
     "baseline_share",
     "p_value",
 )
-"""The `EmergingIssue` fields read as they are from a report's emerging theme."""
+"""The `EmergingIssue` fields read as they are from a report's emerging theme (`test` is
+the report's, one for all its themes)."""
 
 
 @dataclass(frozen=True)

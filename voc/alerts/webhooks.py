@@ -2,7 +2,7 @@
 
 Alert policy. A webhook URL is checked when a journey is stored (`voc.nlp.journey` is given
 `webhook_url_problem`; no DNS: answers change) and again, with the addresses it resolves to,
-by the sender just before it connects (`voc.service.webhooks`), which then connects to the
+by the sender just before it connects (`voc.alerts.sender`), which then connects to the
 address it checked. Hosts must be written one unambiguous way:
 a DNS name, a dotted-quad IPv4 or a bracketed IPv6 (checked as parsed, then connected to).
 Percent-encoding, decimal, octal or hex IPv4 (`2130706433`, `0177.0.0.1`, `0x7f.1`), short

@@ -7,14 +7,15 @@ from typing import Any
 
 from flask import Flask
 
+from voc.alerts.service import AlertService
 from voc.config import Settings
+from voc.jobs.config_store import ConfigStore
 from voc.logging import configure_logging
 from voc.nlp.analyzer import Analyzer
 from voc.registry import store
 from voc.registry.loader import load_analyzer
 from voc.registry.provider import ActiveModels
 from voc.service import (
-    alerts,
     alerts_api,
     analyze,
     auth,
@@ -29,7 +30,6 @@ from voc.service import (
     topics,
 )
 from voc.service.batcher import Batcher
-from voc.service.config_store import ConfigStore
 from voc.service.fast_paths import FastPaths
 from voc.service.model_switch import ModelSwitch
 from voc.service.model_work import ModelWork
@@ -69,7 +69,7 @@ def create_app(
         batcher=batcher,
         engine=engine,
         metrics=app_metrics,
-        alerts=alerts.AlertService(settings, engine, events=app_metrics.alerts),
+        alerts=AlertService(settings, engine, events=app_metrics.alerts),
         config_store=ConfigStore(
             engine,
             settings,

@@ -1,15 +1,16 @@
 """The alert endpoints: `GET /v1/alerts`, `GET/PUT /v1/alert-rules` over the app's
-`AlertService` (`voc.service.alerts`, which stores and delivers), each for the caller's tenant."""
+`AlertService` (`voc.alerts.service`, which stores and delivers), each for the caller's tenant."""
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
 from voc.alerts.rules import rules_to_dict
+from voc.alerts.service import STATUSES, AlertService
 from voc.nlp.fields import InvalidFieldError
-from voc.service.alerts import MAX_INT64, MAX_PAGE, STATUSES, AlertService
 from voc.service.auth import principal
 from voc.service.errors import ApiError
+from voc.service.openapi_alerts import MAX_INT64, MAX_PAGE
 from voc.service.schemas import json_body
 from voc.service.state import state
 

@@ -14,11 +14,11 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 
 from voc.config import Limits
+from voc.jobs.config_store import DEFAULT_ID, ConfigStore, ReservedIdError, UnknownConfigError
 from voc.nlp.fields import InvalidFieldError
 from voc.nlp.journey import Journey, journey_to_dict
 from voc.nlp.taxonomy import Taxonomy, check_touchpoints, parse_taxonomy, taxonomy_to_dict
 from voc.service.auth import principal
-from voc.service.config_store import DEFAULT_ID, ConfigStore, ReservedIdError, UnknownConfigError
 from voc.service.errors import ApiError
 from voc.service.schemas import json_body
 from voc.service.state import state

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request, stream_with_context
 
-from voc.alerts.rules import EMERGING_COUNTS, EmergingIssue
+from voc.jobs.emerging_alerts import EmergingAlerts
 from voc.jobs.ingest import (
     Columns,
     IngestError,
@@ -27,14 +27,11 @@ from voc.jobs.output import csv_lines, jsonl_lines
 from voc.jobs.store import IdempotencyConflict, Job, JobNotReady, JobStore
 from voc.jobs.types import FINISHED, STATUSES
 from voc.jobs.worker import WorkerThread
-from voc.nlp.journey import journey_from_dict
-from voc.nlp.taxonomy import taxonomy_from_dict
-from voc.report.builder import emerging_root_causes
 from voc.report.export import XLSX_MIMETYPE, coded_xlsx_bytes
 from voc.report.html import render_report_html, report_csp
 from voc.report.prepare import prepare_documents, report_of
 from voc.service.auth import caller, principal
-from voc.service.configuration import pin_configuration, resolve_for_analysis
+from voc.service.configuration import pin_configuration
 from voc.service.errors import ApiError
 from voc.service.headers import html_response
 from voc.service.openapi_jobs import MAX_LIST
@@ -48,20 +45,24 @@ FILE_FIELDS = ("text_column", "id_column", "language_column", "metadata_columns"
 
 
 def init_app(app: Flask) -> None:
-    """The job store on the app's database, the blueprint, and the in-process worker."""
+    """The job store on the app's database, the blueprint, and the in-process worker, which
+    raises a job's emerging-issue alerts when it ends it (as a `voc worker` does)."""
     services = state(app)
     store = JobStore(services.engine)
+    emerging = EmergingAlerts(store, services.config_store, services.alerts)
     worker = (
         WorkerThread(
-            store,
-            services.settings,
-            services.models.models,
-            on_finished=lambda job_id: _alert_at_completion(app, job_id),
+            store, services.settings, services.models.models, on_finished=emerging.at_completion
         )
         if services.settings.in_process_worker
         else None
     )
-    app.extensions[EXTENSION] = {"store": store, "worker": worker, "reports": ReportCache()}
+    app.extensions[EXTENSION] = {
+        "store": store,
+        "worker": worker,
+        "reports": ReportCache(),
+        "emerging": emerging,
+    }
     app.register_blueprint(bp)
 
 
@@ -291,50 +292,13 @@ def _report(job: Job) -> dict[str, Any]:
 
     def build_and_alert() -> dict[str, Any]:
         report = model_work.run(build)
-        if job.status in FINISHED:  # none twice; a job a `voc worker` ended raises its own here
-            _alert_emerging(current_app, job, report["emerging"]["themes"])
+        if job.status in FINISHED:  # none twice: alert ids are derived from the job and cause
+            current_app.extensions[EXTENSION]["emerging"].raise_for(
+                job, report["emerging"]["themes"]
+            )
         return report
 
     return current_app.extensions[EXTENSION]["reports"].get(key, build_and_alert)
-
-
-def _alert_at_completion(app: Flask, job_id: str) -> None:
-    """The in-process worker's completion hook: test the finished job's root causes for
-    emerging issues (`emerging_root_causes`, the report's own test, without topics) and raise
-    their alerts now, with no report requested. Alert ids are derived from (tenant, job, rule,
-    cause, period), so the report built later raises none again."""
-    job = job_store(app).get(job_id)
-    if job is None or not any(r.emerging for r in state(app).alerts.rules(job.tenant).rules):
-        return  # gone, or no rule to raise: the documents need not be read
-    themes = emerging_root_causes(job_store(app).analysed_documents(job_id))
-    _alert_emerging(app, job, themes)
-
-
-def _alert_emerging(app: Flask, job: Job, themes: list[dict[str, Any]]) -> None:
-    """Raise the alerts of the root causes emerging in a finished job's last period (report.json
-    `emerging.themes`), routed through the job's own taxonomy and journey (pinned at submission;
-    the tenant's defaults for a job without them). Only a finished job: a partial last period
-    would cry wolf."""
-    services = state(app)
-    if "taxonomy" in job.options and "journey" in job.options:
-        taxonomy = taxonomy_from_dict(job.options["taxonomy"])
-        journey = journey_from_dict(job.options["journey"])
-    else:
-        taxonomy, journey = resolve_for_analysis(
-            services.config_store, None, None, tenant=job.tenant
-        )
-    touchpoints = {cause.id: cause.touchpoint for cause in taxonomy.root_causes}
-    issues = [
-        EmergingIssue(
-            cause=theme["id"],
-            label=theme["label"],
-            touchpoint=touchpoints.get(theme["id"]),
-            **{field: theme[field] for field in EMERGING_COUNTS},
-        )
-        for theme in themes
-        if theme["kind"] == "root_cause"  # topics have no touchpoint to route to
-    ]
-    services.alerts.submit_emerging(job.id, issues, journey, tenant=job.tenant)
 
 
 @bp.post("/v1/jobs/<job_id>/stop")

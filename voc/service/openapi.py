@@ -15,7 +15,7 @@ from voc.nlp.analyzer import FEATURES
 from voc.nlp.pii import PII_TYPES, REDACT_MODES
 from voc.nlp.types import DOCUMENT_SENTIMENT_LABELS, SENTIMENT_LABELS, SUPPORTED_LANGUAGES
 from voc.nlp.validation import SCORE_RANGES
-from voc.service import alerts, configuration, openapi_models
+from voc.service import configuration, openapi_alerts, openapi_models
 from voc.service.auth import SCOPE_GRANTS
 from voc.service.openapi_jobs import job_paths, job_schemas
 from voc.service.openapi_parts import UNKNOWN_CONFIGURATION, error_response, json_response, ref
@@ -316,7 +316,7 @@ def _schemas(settings: Settings) -> dict[str, Any]:
             "required": ["id"],
         },
         **INTENT_SCHEMAS,
-        **alerts.OPENAPI_SCHEMAS,
+        **openapi_alerts.OPENAPI_SCHEMAS,
         **configuration.openapi_schemas(limits),
         "TopicAssignment": {
             "type": "object",
@@ -489,7 +489,7 @@ def openapi_document(settings: Settings, *, open_access: bool = True) -> dict[st
                     },
                 }
             },
-            **alerts.OPENAPI_PATHS,
+            **openapi_alerts.OPENAPI_PATHS,
             **configuration.OPENAPI_PATHS,
             "/v1/topics": {
                 "get": {

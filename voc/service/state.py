@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from flask import Flask
 from sqlalchemy import Engine
 
+from voc.alerts.service import AlertService
 from voc.config import Settings
+from voc.jobs.config_store import ConfigStore
 from voc.nlp.analyzer import Analyzer
-from voc.service.alerts import AlertService
 from voc.service.auth import Guard
 from voc.service.batcher import Batcher
-from voc.service.config_store import ConfigStore
 from voc.service.metrics import Metrics
 from voc.service.model_switch import ModelSwitch
 from voc.service.model_work import ModelWork
