@@ -168,12 +168,20 @@ def start_worker(tmp_path):
 
     processes = []
 
-    def start(database_url: str, *, lease_seconds: int = 30, name: str = "w"):
+    def start(
+        database_url: str,
+        *,
+        lease_seconds: int = 30,
+        name: str = "w",
+        env: dict[str, str] | None = None,
+    ):
+        """`env`: more settings for the process (VOC_* variables)."""
         log = (tmp_path / f"{name}-{len(processes)}.log").open("wb")
         env = {
             **os.environ,
             "DATABASE_URL": database_url,
             "VOC_JOB_LEASE_SECONDS": str(lease_seconds),
+            **(env or {}),
         }
         process = subprocess.Popen(
             [sys.executable, "-m", "voc.cli", "worker", "--worker-id", f"{name}-{len(processes)}"],

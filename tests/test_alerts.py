@@ -388,6 +388,38 @@ def test_pending_alerts_resume_after_a_restart(make_service):
     assert restarted.rules().rules[0].id == "churn"
 
 
+def test_closing_stores_the_alerts_still_scheduled_for_any_process_to_deliver(make_service):
+    """An alert accepted while the one delivery thread is busy is still on the schedule when
+    the service closes: closing stores it (pending, unclaimed), and the next process on the
+    database delivers it. So a `voc worker` stopped right after a job ends loses no alert."""
+    with Receiver(hang_s=2.0, hangs=1) as receiver:
+        service = make_service("closing", alert_workers=1, webhook_timeout_s=1.0)
+        service.replace_rules(EMERGING_RULES)
+        journey = _journey(receiver.url)
+        assert service.submit_emerging("job-1", [_late_delivery_spike()], journey) == 1
+        while not receiver.received:  # the one thread is held by job-1's first delivery
+            time.sleep(0.02)
+        assert service.submit_emerging("job-2", [_late_delivery_spike()], journey) == 1
+        service.close()
+        stored = service.list_alerts(status="pending", limit=5, offset=0)["alerts"]
+        assert sorted((a["document_id"], a["attempts"]) for a in stored) == [
+            ("job-1", 1),
+            ("job-2", 0),
+        ]
+        restarted = make_service("closing")
+        deadline = time.monotonic() + 10
+        while (
+            restarted.list_alerts(status="delivered", limit=5, offset=0)["total"] < 2
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.02)
+    delivered = restarted.list_alerts(status="delivered", limit=5, offset=0)["alerts"]
+    assert sorted(a["document_id"] for a in delivered) == ["job-1", "job-2"]
+    job_2 = next(a for a in delivered if a["document_id"] == "job-2")
+    assert job_2["attempts"] == 1
+    assert job_2["id"] in {r["headers"]["webhook-id"] for r in receiver.received}
+
+
 def test_alert_endpoints(client, validate_schema):
     original = client.get("/v1/alert-rules").get_json()
     validate_schema("AlertRules", original)

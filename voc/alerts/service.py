@@ -11,16 +11,18 @@ Several processes may share the database, so each alert is delivered by one of t
 process claims the alert's row (`voc.storage.leases`: one conditional UPDATE, under a lease of
 `alert_claim_lease_s`) before each attempt, and holds it through the backoff to its next
 attempt. Every process queues, at start and then every half lease, the pending alerts nobody
-holds: those of a process that stopped (it releases its claims when it closes cleanly) or
-died (its leases run out). A delivery that outlasts its lease may therefore be repeated by
-another process; receivers deduplicate on `webhook-id`, as Standard Webhooks asks.
+holds: those of a process that stopped (closing cleanly, it stores the alerts it accepted and
+releases its claims) or died (its leases run out). A delivery that outlasts its lease may
+therefore be repeated by another process; receivers deduplicate on `webhook-id`, as Standard
+Webhooks asks.
 
 Rules, like the alerts they raise, belong to a tenant (the `tenant` column, NULL for the
 default tenant): an analysis is checked against its tenant's latest rules, or the shipped
 ones while the tenant has stored none. Each tenant's versions count from 1.
 
-A batch job also raises alerts when it completes (and when its report is built, for a job
-another process ended): `submit_emerging` checks each emerging root cause against the rules
+A batch job also raises alerts when it completes, in the process whose worker ended it (`voc
+serve` or `voc worker`: `voc.jobs.emerging_alerts`), and again when its report is built:
+`submit_emerging` checks each emerging root cause against the rules
 with `emerging: true` (`voc.alerts.rules`). Those alerts have an id derived from (tenant, job,
 rule, cause, period), so checking the same job again raises none.
 
@@ -569,15 +571,17 @@ class AlertService:
                     self._push(time.monotonic(), alert_id)
 
     def close(self, timeout: float = 5.0) -> None:
-        """Stop the workers and release this service's claims, so another process (or the next
-        start) delivers what is still pending without waiting for the leases to run out; a
-        worker still delivering keeps its claim until its lease ends."""
+        """Stop the workers, store the alerts accepted but not yet recorded, and release this
+        service's claims, so another process (or the next start) delivers what is still pending
+        without waiting for the leases to run out; a worker still delivering keeps its claim
+        until its lease ends."""
         with self._condition:
             self._closed = True
             self._condition.notify_all()
         self._stop_sweeping.set()
         for thread in (*self._workers, self._sweeper):
             thread.join(timeout)
+        self._record_queued()
         if any(worker.is_alive() for worker in self._workers):
             return
         try:
@@ -585,6 +589,19 @@ class AlertService:
                 leases.release_all(connection, alerts_table, self._owner)
         except exc.SQLAlchemyError:
             log.exception("alerts.release.failed")
+
+    def _record_queued(self) -> None:
+        """Store the drafts still on the schedule (the stopped workers take no more), so closing
+        loses no accepted alert: stored pending, the sweep of any process delivers them."""
+        with self._condition:
+            drafts = [item for _, _, item in self._heap if isinstance(item, _NewAlert)]
+            self._heap.clear()
+            self._queued.clear()
+        for draft in drafts:
+            try:
+                self._record(draft)
+            except exc.SQLAlchemyError:
+                log.exception("alerts.record.failed", extra={"alert_id": draft.id})
 
     # -- reading ----------------------------------------------------------------------------
 

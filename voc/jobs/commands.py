@@ -11,8 +11,11 @@ import sys
 import threading
 from pathlib import Path
 
+from voc.alerts.service import AlertService
 from voc.config import Settings
 from voc.jobs.client import JobsClient
+from voc.jobs.config_store import ConfigStore
+from voc.jobs.emerging_alerts import EmergingAlerts
 from voc.jobs.ingest import Columns
 from voc.jobs.offline import (
     analysed_documents,
@@ -49,11 +52,33 @@ def _worker(args: argparse.Namespace) -> int:
     # Loaded before claiming, so a lease is never held while the models load; then the
     # worker follows activations between chunks.
     models = ActiveModels(settings, registry, analyzer=load_analyzer(settings, registry=registry))
-    worker = Worker(JobStore(engine), settings, analyzer=models.current, worker_id=args.worker_id)
+    store = JobStore(engine)
+    # The jobs this process ends raise their emerging-issue alerts here, delivered by this
+    # process's own AlertService (its claims keep a `voc serve` on the database from
+    # delivering them too).
+    alerts = AlertService(settings, engine)
+    defaults = models.analyzer.root_causes
+    config_store = ConfigStore(
+        engine,
+        settings,
+        default_taxonomy=defaults.default_taxonomy,
+        default_journey=defaults.default_journey,
+    )
+    emerging = EmergingAlerts(store, config_store, alerts)
+    worker = Worker(
+        store,
+        settings,
+        analyzer=models.current,
+        worker_id=args.worker_id,
+        on_finished=emerging.at_completion,
+    )
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    worker.run(stop)
+    try:
+        worker.run(stop)
+    finally:  # what it accepted is stored; what it could not deliver, any process's sweep sends
+        alerts.close()
     return 0
 
 
@@ -257,7 +282,11 @@ def _add_column_options(parser: argparse.ArgumentParser) -> None:
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
-    worker = commands.add_parser("worker", help="process jobs from the database (DATABASE_URL)")
+    worker = commands.add_parser(
+        "worker",
+        help="process jobs from the database (DATABASE_URL); raises and delivers the emerging-"
+        "issue alerts of the jobs it ends",
+    )
     worker.add_argument("--worker-id", default=None, help="default: host-pid-random")
     worker.set_defaults(func=_worker)
 
