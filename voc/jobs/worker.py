@@ -132,8 +132,8 @@ class Worker:
     ) -> None:
         """`analyzer()` is asked before each chunk, so a chunk runs on the active versions
         (`ActiveModels`: the service's own inside `voc serve`, the process's in `voc worker`).
-        `on_finished(job_id)` runs once per job, in the worker that ends it (inside `voc serve`:
-        the emerging-issue alerts of `voc.service.jobs`)."""
+        `on_finished(job_id)` runs once per job, in the worker that ends it (in `voc serve` and
+        `voc worker`: the emerging-issue alerts of `voc.jobs.emerging_alerts`)."""
         self.store = store
         self.settings = settings
         self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
