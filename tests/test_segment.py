@@ -145,6 +145,8 @@ def test_concessive_clause_ends_at_its_comma(segmenter, text, language, clauses)
          ["Barang rosak", "dan duit belum dipulangkan", "saya nak batal langganan"]),
         ("I ordered a phone last week, it never came", "en",
          ["I ordered a phone last week", "it never came"]),
+        ("It has a great camera, and the pictures are nice", "en",
+         ["It has a great camera", "and the pictures are nice"]),
     ],
 )  # fmt: skip
 def test_additive_conjunctions_split_two_statements(segmenter, text, language, clauses):
@@ -157,6 +159,7 @@ def test_additive_conjunctions_split_two_statements(segmenter, text, language, c
         ("fast and friendly", "en"),
         ("fast delivery, good packaging, great price", "en"),
         ("Bonjour, colis reçu cassé", "fr"),
+        ("kami pesan ikan bakar, nasi goreng, es teh manis", "id"),
         ("The food and the service were bad", "en"),
         ("I love the design and the colours", "en"),
         ("rapide et efficace, je recommande", "fr"),

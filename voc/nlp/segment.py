@@ -103,6 +103,10 @@ ADDITIVE_MIN_WORDS: dict[str, int] = {"en": 3, "fr": 3, "id": 2, "ms": 2}
 """Words each side of an additive conjunction needs; English and French spend one on an
 article ("the food"), Indonesian and Malay have none ("makanan sejuk")."""
 
+COMMA_MIN_WORDS = 3
+"""Words each side of a bare comma needs, in every language: lists of two-word items ("ikan
+bakar, nasi goreng") are common, two-word statements joined by a comma less so."""
+
 CODE_SWITCHING: dict[str, tuple[str, ...]] = {
     "en": ("id", "ms"),
     "id": ("ms", "en"),
@@ -340,22 +344,36 @@ def _additive_cuts(
     text: str, start: int, end: int, cuts: list[int], rules: _ClauseRules
 ) -> list[int]:
     """`cuts` plus a cut at each additive conjunction or comma with a statement on both sides:
-    at least `additive_min_words` words, not counting a conjunction that opens the side."""
-    joins = [m for m in rules.additive.finditer(text, start, end) if not {*m.span()} & {*cuts}]
-    bounds = sorted([start, *cuts, end])
+    the words between it and its neighbouring joins or cuts, not counting a conjunction that
+    opens a side, reach `additive_min_words` (`COMMA_MIN_WORDS` at a bare comma), so a list
+    ("ikan bakar, nasi goreng, es teh") stays whole."""
+    joins = _joins(text, start, end, cuts, rules)
     result = list(cuts)
-    for join in joins:
-        left = max(b for b in [*bounds, *result] if b <= join.start())
-        right = min(b for b in bounds if b >= join.end())
-        if (
-            min(
-                _statement_words(text, left, join.start(), rules),
-                _statement_words(text, join.end(), right, rules),
-            )
-            >= rules.additive_min_words
-        ):
-            result.append(join.start())
+    for n, (a, b, conjunction) in enumerate(joins):
+        left = max([c for c in [start, *cuts] if c <= a] + [j[1] for j in joins[:n]])
+        right = min([c for c in [*cuts, end] if c >= b] + [j[0] for j in joins[n + 1 :]])
+        needed = rules.additive_min_words if conjunction else COMMA_MIN_WORDS
+        words = _statement_words(text, left, a, rules), _statement_words(text, b, right, rules)
+        if min(words) >= needed:
+            result.append(a)
     return sorted(result)
+
+
+def _joins(
+    text: str, start: int, end: int, cuts: list[int], rules: _ClauseRules
+) -> list[tuple[int, int, bool]]:
+    """(start, end, holds a conjunction) of each join not already a cut; a comma and the
+    conjunction right after it (", and") are one join."""
+    joins: list[tuple[int, int, bool]] = []
+    for match in rules.additive.finditer(text, start, end):
+        if {*match.span()} & {*cuts}:
+            continue
+        conjunction = match.group() not in ",;"
+        if joins and not ALNUM.search(text, joins[-1][1], match.start()):
+            joins[-1] = (joins[-1][0], match.end(), joins[-1][2] or conjunction)
+        else:
+            joins.append((match.start(), match.end(), conjunction))
+    return joins
 
 
 def _statement_words(text: str, start: int, end: int, rules: _ClauseRules) -> int:
