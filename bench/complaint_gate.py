@@ -38,7 +38,7 @@ import numpy as np
 
 from voc.config import Settings
 from voc.nlp import components
-from voc.nlp.components.root_causes import RootCausesComponent
+from voc.nlp.components.root_causes import RootCausesComponent, holds_a_gap
 from voc.nlp.sentiment import SentimentHead
 from voc.nlp.types import Feedback
 from voc.registry.loader import load_analyzer
@@ -116,6 +116,9 @@ class Document:
     clause_proba: np.ndarray
     cause_fired: np.ndarray
     """(clauses,) True where the default taxonomy's tagger fires on some cause."""
+    gap: np.ndarray
+    """(clauses,) True where the clause holds an expectation gap (a complaint whatever the
+    gate, `voc.nlp.components.root_causes.holds_a_gap`)."""
 
 
 def documents(analyzer, texts: list[str]) -> list[Document]:
@@ -127,14 +130,15 @@ def documents(analyzer, texts: list[str]) -> list[Document]:
     cause_tagger = tagger.taxonomy_tagger(tagger.default_taxonomy)
     rule = tagger.calibration.abstention(cause_tagger.mode)
     found = []
-    for d, proba in zip(
+    for d, proba, gaps in zip(
         RootCausesComponent(tagger, analyzer.sentiment).documents(batch),
         batch["sentiment_proba"],
+        batch["expectation_gaps"],
         strict=True,
     ):
         features = tagger.calibration.features(d.vectors.reshape(len(d.clauses), -1))
         fired = rule.fires(cause_tagger.predict_proba(features)).any(axis=1)
-        found.append(Document(proba[0], d.sentiment, fired))
+        found.append(Document(proba[0], d.sentiment, fired, holds_a_gap(d.clauses, gaps)))
     return found
 
 
@@ -142,7 +146,7 @@ def cause_rate(head: SentimentHead, docs: list[Document]) -> float:
     return float(
         np.mean(
             [
-                (head.complaints(d.document_proba, d.clause_proba) & d.cause_fired).any()
+                ((head.complaints(d.document_proba, d.clause_proba) | d.gap) & d.cause_fired).any()
                 for d in docs
             ]
         )

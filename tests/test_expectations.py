@@ -270,3 +270,10 @@ def test_analyze_endpoint_returns_gaps_and_churn_in_the_documented_shape(client,
     assert first["churn_risk"]["score"] > 0.7 > 0.2 > second["churn_risk"]["score"]
     assert second["expectation_gaps"] == [] and second["churn_risk"]["signals"] == []
     assert second["churn_risk"]["score"] < 0.3
+
+
+def test_a_gap_is_kept_when_it_comes_no_later_and_no_dearer(rules_only):
+    (late,) = rules_only.detect("promised 3 days, arrived in 9", "en")
+    (early,) = rules_only.detect("promised 5 days, arrived in 2", "en")
+    assert not late.kept
+    assert early.kept

@@ -156,6 +156,36 @@ def test_the_default_taxonomy_finds_each_complaint_of_a_sentence(analyzer):
     ]
 
 
+FLAT_SHORTFALLS = [
+    ("en", "Promised delivery in 3 days, it came in 9."),
+    ("fr", "On m'avait promis une livraison en 48h, reçu au bout de 6 jours."),
+    ("id", "Katanya 2 hari sampai, ternyata seminggu."),
+    ("ms", "Dijanjikan 3 hari, sampai 9 hari."),
+]
+
+
+@pytest.mark.parametrize(("language", "text"), FLAT_SHORTFALLS)
+def test_a_promise_broken_in_flat_words_gets_its_cause(analyzer, language, text):
+    """The head reads these P(negative) 0.23-0.38, under the complaint gate; the expectation
+    gap (3 days promised, 9 taken) makes their clauses complaints."""
+    feedback = Feedback("x", text, language)
+    [analysis] = analyzer.analyze([feedback], features=(*FEATURES, "expectation_gaps"))
+    assert analysis.sentiment.probabilities["negative"] < 0.5
+    assert analysis.expectation_gaps
+    assert [c.id for c in analysis.root_causes][:1] == ["late_delivery"], analysis.root_causes
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Promised in 5 days, arrived in 2. Great!",
+        "Dijanjikan sampai dalam 3 hari, sampai dalam 2 hari.",
+    ],
+)
+def test_a_promise_kept_gets_no_cause(analyzer, text):
+    assert analyse(analyzer, text).root_causes == ()
+
+
 def test_a_neutral_factual_statement_gets_no_cause(analyzer):
     """Zero-shot ranks a best label for any clause; the complaint mask drops it."""
     assert three_cause_ids(analyzer, "The store opens at nine on Sundays.") == []

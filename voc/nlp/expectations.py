@@ -78,6 +78,9 @@ duration may be a delivery or a support reply."""
 SENTENCE_END = re.compile(r"(?<![Rr][Pp])[.!?]+(?=\s|$)|\n+")
 CLAUSE_MARK = re.compile(r"[,;:()]")
 
+MORE_IS_WORSE = frozenset({"delivery_time", "price"})
+"""Kinds whose quantity gap (`actual - expected`) is a shortfall when positive."""
+
 MAX_ACTUAL_POSITIVE = 0.8
 """P(positive) of the actual part above which the expectation counts as met or exceeded.
 High, because the sentiment head reads short fragments out of context ("arrived in 9" gets
@@ -102,6 +105,12 @@ class ExpectationGap:
     actual_quantity: Quantity | None
     gap: QuantityGap | None
     evidence: tuple[Segment, ...]
+
+    @property
+    def kept(self) -> bool:
+        """The numbers show the promise kept or beaten: no later, no dearer than expected
+        ("promised in 5 days, arrived in 2"). Other kinds have no better direction."""
+        return self.gap is not None and self.kind in MORE_IS_WORSE and self.gap.value <= 0
 
 
 @dataclass(frozen=True)

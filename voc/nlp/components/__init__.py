@@ -65,9 +65,9 @@ def build(models: Models) -> Pipeline:
             SentimentProbaComponent(models.sentiment, models.sentiment_encoder),
             SentimentComponent(models.sentiment.mixed_threshold),
             SentencesComponent(),
+            ExpectationGapsComponent(models.expectations),
             RootCausesComponent(models.root_causes, models.sentiment),
             TopicsComponent(models.topics),
-            ExpectationGapsComponent(models.expectations),
             ChurnRiskComponent(models.churn),
             PiiComponent(),
         ]

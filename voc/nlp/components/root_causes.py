@@ -1,16 +1,24 @@
 """`root_causes` and `touchpoints` from the clause vectors and clause sentiment already
-computed (touchpoints read the root causes, so one component provides both)."""
+computed (touchpoints read the root causes, so one component provides both).
+
+A clause may hold a complaint when the sentiment head's gate says so, or when it holds an
+expectation gap (`expectation_gaps`: something promised, and less delivered, `kept` aside): "Pesanan
+dijanjikan 3 hari, tapi baru sampai 9 hari." states its problem without a word of
+displeasure, and the head reads it P(negative) 0.39."""
 
 from __future__ import annotations
 
+import numpy as np
+
+from voc.nlp.expectations import ExpectationGap
 from voc.nlp.pipeline import Batch, Component
 from voc.nlp.root_causes import DocumentClauses, RootCauseTagger
 from voc.nlp.sentiment import SentimentHead
-from voc.nlp.types import RootCauseTag, TouchpointTag
+from voc.nlp.types import RootCauseTag, Segment, TouchpointTag
 
 
 class RootCausesComponent(Component):
-    requires = ("segments", "clause_vectors", "sentiment_proba")
+    requires = ("segments", "clause_vectors", "sentiment_proba", "expectation_gaps")
     provides = ("root_causes", "touchpoints")
 
     def __init__(self, tagger: RootCauseTagger, sentiment: SentimentHead) -> None:
@@ -32,11 +40,12 @@ class RootCausesComponent(Component):
         """What the tagger reads of each document: its clauses, their vectors, their sentiment
         and which of them may hold a complaint (the sentiment head's `complaints`)."""
         documents = []
-        for f, sentences, vectors, proba in zip(
+        for f, sentences, vectors, proba, gaps in zip(
             batch.feedback,
             batch["segments"],
             batch["clause_vectors"],
             batch["sentiment_proba"],
+            batch["expectation_gaps"],
             strict=True,
         ):
             clauses = tuple(c for s in sentences for c in s.clauses)
@@ -48,8 +57,19 @@ class RootCausesComponent(Component):
                     # a one-clause text has one vector per sentence, all the text's own
                     vectors=vectors.clauses[: len(clauses)],
                     sentiment=clause_proba,
-                    complaint=self.sentiment.complaints(proba[0], clause_proba),
+                    complaint=self.sentiment.complaints(proba[0], clause_proba)
+                    | holds_a_gap(clauses, gaps),
                     metadata_touchpoint=touchpoint if isinstance(touchpoint, str) else None,
                 )
             )
         return documents
+
+
+def holds_a_gap(clauses: tuple[Segment, ...], gaps: tuple[ExpectationGap, ...]) -> np.ndarray:
+    """(clauses,) True where a clause overlaps the evidence of an expectation gap whose
+    numbers do not show the promise kept."""
+    spans = [(e.start, e.end) for gap in gaps if not gap.kept for e in gap.evidence]
+    return np.array(
+        [any(c.start < end and start < c.end for start, end in spans) for c in clauses],
+        dtype=bool,
+    )
