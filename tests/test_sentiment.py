@@ -9,7 +9,12 @@ import pytest
 from tiers import loads_models
 
 from voc import paths
-from voc.nlp.sentiment import SentimentHead, document_sentiment, sentiment_from_proba
+from voc.nlp.sentiment import (
+    SentimentHead,
+    contrast_units,
+    document_sentiment,
+    sentiment_from_proba,
+)
 from voc.nlp.types import SENTIMENT_LABELS, Feedback
 
 ARTIFACT = paths.ARTIFACTS_DIR / "sentiment"
@@ -37,14 +42,29 @@ def test_mixed_needs_opposite_strong_clauses_and_an_undecided_document():
     doc = np.array([0.4, 0.2, 0.4])
     strong_both = np.array([[0.9, 0.05, 0.05], [0.05, 0.05, 0.9]])
     only_negative = np.array([[0.9, 0.05, 0.05], [0.5, 0.3, 0.2]])
-    assert document_sentiment(doc, strong_both, mixed_threshold=0.7).label == "mixed"
-    assert document_sentiment(doc, only_negative, mixed_threshold=0.7).label != "mixed"
-    assert document_sentiment(doc, strong_both[:1], mixed_threshold=0.7).label != "mixed"
+    two = (False, False)
+    assert document_sentiment(doc, strong_both, joined=two, mixed_threshold=0.7).label == "mixed"
+    assert document_sentiment(doc, only_negative, joined=two, mixed_threshold=0.7).label != "mixed"
+    one = document_sentiment(doc, strong_both[:1], joined=(False,), mixed_threshold=0.7)
+    assert one.label != "mixed"
     negative_overall = np.array([0.8, 0.1, 0.1])
-    decided = document_sentiment(negative_overall, strong_both, mixed_threshold=0.7)
+    decided = document_sentiment(negative_overall, strong_both, joined=two, mixed_threshold=0.7)
     assert decided.label == "negative"
-    mixed = document_sentiment(doc, strong_both, mixed_threshold=0.7)
+    mixed = document_sentiment(doc, strong_both, joined=two, mixed_threshold=0.7)
     assert sum(mixed.probabilities.values()) == pytest.approx(1.0)
+
+
+def test_mixed_compares_contrasted_units_not_clauses_joined_by_and():
+    """ "great food and awful service" is one unit: its clauses' probabilities are averaged
+    (0.475 each way, under 0.7), so the document is not mixed on their account."""
+    doc = np.array([0.4, 0.2, 0.4])
+    strong_both = np.array([[0.9, 0.05, 0.05], [0.05, 0.05, 0.9]])
+    joined = document_sentiment(doc, strong_both, joined=(False, True), mixed_threshold=0.7)
+    assert joined.label != "mixed"
+    units = contrast_units(
+        np.array([[0.9, 0.1, 0.0], [0.7, 0.1, 0.2], [0.0, 0.1, 0.9]]), (False, True, False)
+    )
+    assert units.round(2).tolist() == [[0.8, 0.1, 0.1], [0.0, 0.1, 0.9]]
 
 
 def test_card_reports_every_language_and_dev_file():

@@ -54,6 +54,8 @@ class SentimentRows:
     pooled: np.ndarray
     """The document vectors voc serves (`voc.nlp.vectors.embed_documents`)."""
     clause_vectors: list[np.ndarray]
+    clause_joined: list[tuple[bool, ...]]
+    """Per row, which clauses are `joined` (the `mixed` rule's units, `contrast_units`)."""
     whole: np.ndarray
     """Whole-text vectors (the baseline's)."""
 
@@ -94,6 +96,7 @@ def load_sentiment_rows(
         human=np.array([e.sentiment is not None for e in examples]),
         pooled=np.stack([v.document for v in vectors]),
         clause_vectors=[v.clauses for v in vectors],
+        clause_joined=[tuple(c.joined for s in doc for c in s.clauses) for doc in sentences],
         whole=embed(texts),
     )
 
@@ -143,9 +146,12 @@ def voc_labels(
     labels = []
     for k, i in enumerate(index):
         clauses = rows.clause_vectors[i]
-        clause_proba = head.predict_proba(clauses) if len(clauses) > 1 else clauses[:0]
+        several = len(clauses) > 1
         label = document_sentiment(
-            proba[k], clause_proba, mixed_threshold=head.mixed_threshold
+            proba[k],
+            head.predict_proba(clauses) if several else clauses[:0],
+            joined=rows.clause_joined[i] if several else (),
+            mixed_threshold=head.mixed_threshold,
         ).label
         labels.append(SENTIMENT_LABELS.index("neutral" if label == "mixed" else label))
     return np.array(labels), proba

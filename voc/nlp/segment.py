@@ -313,11 +313,13 @@ def _phrase_pattern(phrases: set[str]) -> re.Pattern[str]:
 
 
 def _clauses(text: str, start: int, end: int, rules: _ClauseRules) -> tuple[Segment, ...]:
-    """The sentence cut before each contrastive conjunction (and after a concessive clause)."""
-    cuts = _additive_cuts(text, start, end, _contrastive_cuts(text, start, end, rules), rules)
-    bounds = pairwise([start, *cuts, end])
-    spans = [_trim(text, a, b) for a, b in bounds]
-    return tuple(Segment(a, b, text[a:b]) for a, b in spans if a < b)
+    """The sentence cut before each contrastive conjunction (and after a concessive clause),
+    and at each additive join (those clauses are `joined`)."""
+    contrastive = _contrastive_cuts(text, start, end, rules)
+    cuts = _additive_cuts(text, start, end, contrastive, rules)
+    joined = set(cuts) - set(contrastive)
+    spans = [(_trim(text, a, b), a in joined) for a, b in pairwise([start, *cuts, end])]
+    return tuple(Segment(a, b, text[a:b], is_joined) for (a, b), is_joined in spans if a < b)
 
 
 def _contrastive_cuts(text: str, start: int, end: int, rules: _ClauseRules) -> list[int]:

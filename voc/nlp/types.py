@@ -48,11 +48,15 @@ class Sentiment:
 
 @dataclass(frozen=True)
 class Segment:
-    """A sentence, or a clause inside one (split at contrastive conjunctions)."""
+    """A sentence, or a clause inside one (split at contrastive conjunctions, and at "and" or a
+    comma between two statements)."""
 
     start: int
     end: int
     text: str
+    joined: bool = False
+    """A clause opened by "and" or a comma: it goes on with the clause before it rather than
+    turning against it, so the `mixed` rule reads the two as one (`contrast_units`)."""
 
 
 @dataclass(frozen=True)

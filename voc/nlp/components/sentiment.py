@@ -18,16 +18,18 @@ class SentimentComponent(Component):
         self.mixed_threshold = mixed_threshold
 
     def predict(self, batch: Batch) -> tuple[list[Sentiment]]:
-        return (
-            [
+        found = []
+        for sentences, proba in zip(batch["segments"], batch["sentiment_proba"], strict=True):
+            joined = [c.joined for s in sentences for c in s.clauses]
+            found.append(
                 document_sentiment(
-                    proba[0], proba[1 + len(sentences) :], mixed_threshold=self.mixed_threshold
+                    proba[0],
+                    proba[1 + len(sentences) :][: len(joined)],
+                    joined=joined,
+                    mixed_threshold=self.mixed_threshold,
                 )
-                for sentences, proba in zip(
-                    batch["segments"], batch["sentiment_proba"], strict=True
-                )
-            ],
-        )
+            )
+        return (found,)
 
 
 class SentencesComponent(Component):
