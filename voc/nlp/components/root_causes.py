@@ -2,7 +2,7 @@
 computed (touchpoints read the root causes, so one component provides both).
 
 A clause may hold a complaint when the sentiment head's gate says so, or when it holds an
-expectation gap (`expectation_gaps`: something promised, and less delivered, `kept` aside): "Pesanan
+expectation gap whose numbers do not show the promise kept (`ExpectationGap.kept`): "Pesanan
 dijanjikan 3 hari, tapi baru sampai 9 hari." states its problem without a word of
 displeasure, and the head reads it P(negative) 0.39."""
 
@@ -38,7 +38,8 @@ class RootCausesComponent(Component):
 
     def documents(self, batch: Batch) -> list[DocumentClauses]:
         """What the tagger reads of each document: its clauses, their vectors, their sentiment
-        and which of them may hold a complaint (the sentiment head's `complaints`)."""
+        and which of them may hold a complaint (the sentiment head's `complaints`, or an
+        expectation gap)."""
         documents = []
         for f, sentences, vectors, proba, gaps in zip(
             batch.feedback,
