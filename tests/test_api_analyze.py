@@ -55,9 +55,11 @@ def test_sentence_offsets_index_the_original_text(client):
 
 
 def test_mixed_document(client):
-    # Praise and a complaint with the text as a whole undecided (a text that reads clearly
-    # negative as a whole stays negative: `voc.nlp.sentiment.document_sentiment`).
-    text = "The screen arrived cracked, but the seller replaced it the next day and was very kind."
+    # Praise and a complaint in two contrast units, with the text as a whole undecided (a text
+    # that reads clearly negative as a whole stays negative:
+    # `voc.nlp.sentiment.document_sentiment`). A unit's clauses joined by "and" are pooled, so
+    # "but the seller replaced it the next day and was very kind" is no longer clear praise.
+    text = "The screen arrived cracked, but the seller was lovely."
     body = analyze(client, [{"id": "m", "text": text}]).get_json()
     assert body["documents"][0]["sentiment"]["label"] == "mixed"
 

@@ -9,13 +9,14 @@ import pytest
 from tiers import loads_models
 
 from voc import paths
+from voc.nlp.segment import Segmenter, contrast_units
 from voc.nlp.sentiment import (
     SentimentHead,
-    contrast_units,
     document_sentiment,
     sentiment_from_proba,
 )
 from voc.nlp.types import SENTIMENT_LABELS, Feedback
+from voc.nlp.vectors import DocumentVectors, contrast_unit_vectors
 
 ARTIFACT = paths.ARTIFACTS_DIR / "sentiment"
 
@@ -42,29 +43,33 @@ def test_mixed_needs_opposite_strong_clauses_and_an_undecided_document():
     doc = np.array([0.4, 0.2, 0.4])
     strong_both = np.array([[0.9, 0.05, 0.05], [0.05, 0.05, 0.9]])
     only_negative = np.array([[0.9, 0.05, 0.05], [0.5, 0.3, 0.2]])
-    two = (False, False)
-    assert document_sentiment(doc, strong_both, joined=two, mixed_threshold=0.7).label == "mixed"
-    assert document_sentiment(doc, only_negative, joined=two, mixed_threshold=0.7).label != "mixed"
-    one = document_sentiment(doc, strong_both[:1], joined=(False,), mixed_threshold=0.7)
-    assert one.label != "mixed"
+    assert document_sentiment(doc, strong_both, mixed_threshold=0.7).label == "mixed"
+    assert document_sentiment(doc, only_negative, mixed_threshold=0.7).label != "mixed"
+    assert document_sentiment(doc, strong_both[:1], mixed_threshold=0.7).label != "mixed"
     negative_overall = np.array([0.8, 0.1, 0.1])
-    decided = document_sentiment(negative_overall, strong_both, joined=two, mixed_threshold=0.7)
+    decided = document_sentiment(negative_overall, strong_both, mixed_threshold=0.7)
     assert decided.label == "negative"
-    mixed = document_sentiment(doc, strong_both, joined=two, mixed_threshold=0.7)
+    mixed = document_sentiment(doc, strong_both, mixed_threshold=0.7)
     assert sum(mixed.probabilities.values()) == pytest.approx(1.0)
 
 
-def test_mixed_compares_contrasted_units_not_clauses_joined_by_and():
-    """ "great food and awful service" is one unit: its clauses' probabilities are averaged
-    (0.475 each way, under 0.7), so the document is not mixed on their account."""
-    doc = np.array([0.4, 0.2, 0.4])
-    strong_both = np.array([[0.9, 0.05, 0.05], [0.05, 0.05, 0.9]])
-    joined = document_sentiment(doc, strong_both, joined=(False, True), mixed_threshold=0.7)
-    assert joined.label != "mixed"
-    units = contrast_units(
-        np.array([[0.9, 0.1, 0.0], [0.7, 0.1, 0.2], [0.0, 0.1, 0.9]]), (False, True, False)
-    )
-    assert units.round(2).tolist() == [[0.8, 0.1, 0.1], [0.0, 0.1, 0.9]]
+def test_contrast_units_keep_clauses_joined_by_and_together():
+    """The `mixed` rule and topics read contrast units: "and" and commas cut clauses (for root
+    causes) but not units; "but" cuts both."""
+    text = "The room was dirty and the staff were rude, but the view was lovely and calm"
+    [sentence] = Segmenter().segment(text, "en")
+    assert [c.text for c in sentence.clauses] == [
+        "The room was dirty",
+        "and the staff were rude",
+        "but the view was lovely and calm",
+    ]
+    assert contrast_units([c.joined for c in sentence.clauses]) == [0, 0, 1]
+    clause_vectors = np.eye(3, 4, dtype=np.float32)
+    vectors = DocumentVectors(clause_vectors[0], clause_vectors[:1], clause_vectors)
+    units = contrast_unit_vectors((sentence,), vectors)
+    assert units.shape == (2, 4)
+    assert np.allclose(np.linalg.norm(units, axis=1), 1.0)
+    assert units[0, 0] > 0 and units[0, 1] > 0 and units[1].tolist() == [0, 0, 1, 0]
 
 
 def test_card_reports_every_language_and_dev_file():

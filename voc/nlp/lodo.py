@@ -35,7 +35,7 @@ from voc.nlp.train import (
     sentiment_label,
 )
 from voc.nlp.types import SENTIMENT_LABELS
-from voc.nlp.vectors import embed_documents
+from voc.nlp.vectors import contrast_unit_vectors, embed_documents
 
 Embed = Callable[[list[str]], np.ndarray]
 
@@ -53,9 +53,9 @@ class SentimentRows:
     """True where a person gave the label (the baseline trains on these only)."""
     pooled: np.ndarray
     """The document vectors voc serves (`voc.nlp.vectors.embed_documents`)."""
-    clause_vectors: list[np.ndarray]
-    clause_joined: list[tuple[bool, ...]]
-    """Per row, which clauses are `joined` (the `mixed` rule's units, `contrast_units`)."""
+    unit_vectors: list[np.ndarray]
+    """Per row, its contrast units' vectors, which the `mixed` rule compares
+    (`voc.nlp.vectors.contrast_unit_vectors`)."""
     whole: np.ndarray
     """Whole-text vectors (the baseline's)."""
 
@@ -95,8 +95,9 @@ def load_sentiment_rows(
         labels=np.array([SENTIMENT_LABELS.index(sentiment_label(e)) for e in examples]),
         human=np.array([e.sentiment is not None for e in examples]),
         pooled=np.stack([v.document for v in vectors]),
-        clause_vectors=[v.clauses for v in vectors],
-        clause_joined=[tuple(c.joined for s in doc for c in s.clauses) for doc in sentences],
+        unit_vectors=[
+            contrast_unit_vectors(doc, v) for doc, v in zip(sentences, vectors, strict=True)
+        ],
         whole=embed(texts),
     )
 
@@ -145,14 +146,9 @@ def voc_labels(
     proba = head.predict_proba(rows.pooled[index])
     labels = []
     for k, i in enumerate(index):
-        clauses = rows.clause_vectors[i]
-        several = len(clauses) > 1
-        label = document_sentiment(
-            proba[k],
-            head.predict_proba(clauses) if several else clauses[:0],
-            joined=rows.clause_joined[i] if several else (),
-            mixed_threshold=head.mixed_threshold,
-        ).label
+        units = rows.unit_vectors[i]
+        unit_proba = head.predict_proba(units) if len(units) > 1 else units[:0]
+        label = document_sentiment(proba[k], unit_proba, mixed_threshold=head.mixed_threshold).label
         labels.append(SENTIMENT_LABELS.index("neutral" if label == "mixed" else label))
     return np.array(labels), proba
 

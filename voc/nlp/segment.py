@@ -19,6 +19,7 @@ import re
 import threading
 import unicodedata
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from itertools import pairwise
@@ -183,6 +184,18 @@ class Segmenter:
                     nlp = _blank_pipeline(name)
                     self._pipelines[name] = nlp
         return nlp
+
+
+def contrast_units(joined: Sequence[bool]) -> list[int]:
+    """Per clause, the number of its contrast unit: a `joined` clause (opened by "and" or a
+    comma) belongs to the unit before it. Contrastive conjunctions separate units ("great food
+    but slow service"): the `mixed` rule compares units, not both sides of every "and"
+    (`voc.nlp.sentiment.document_sentiment`), and topics read one unit as one comment unit."""
+    units, unit = [], -1
+    for is_joined in joined:
+        unit += 0 if is_joined and unit >= 0 else 1
+        units.append(unit)
+    return units
 
 
 def _blank_pipeline(name: str) -> Language:

@@ -1,6 +1,7 @@
 """From documents to topic units (clauses) and back, shared by fitting and online assignment.
 
-A document's units are its clauses (voc's segmenter: sentences, split at but/mais/tapi...).
+A document's units are its contrast units (voc's segmenter: sentences split at but/mais/
+tapi...; clauses joined by "and" or a comma read as one, `contrast_units`).
 Its `topics` are the distinct topics of its units, best first; its `topic` is the first of
 them (not "other" unless every unit is). Fit time and online time both go through
 `document_topics`, so a document gets the same answer in both.
@@ -13,15 +14,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from voc.nlp.segment import contrast_units
 from voc.nlp.topic_model import OTHER_ID, Assignment, TopicModel
 from voc.nlp.types import Sentence
-from voc.nlp.vectors import DocumentVectors
+from voc.nlp.vectors import DocumentVectors, contrast_unit_vectors
 
 
 @dataclass(frozen=True)
 class TopicUnits:
-    """One document's topic units: their texts (its clauses, or the whole text when it is one
-    clause), their vectors (its clause vectors) and the document's language code."""
+    """One document's topic units: their texts (its contrast units, or the whole text when it
+    is one clause), their vectors (pooled from its clause vectors) and its language code."""
 
     texts: list[str]
     vectors: np.ndarray
@@ -36,10 +38,20 @@ topic fit on the same texts (a report's) so that it does not encode them again."
 def topic_units(
     text: str, sentences: tuple[Sentence, ...], vectors: DocumentVectors, language: str
 ) -> TopicUnits:
-    """A document's topic units from its segmentation and the analysis' clause vectors."""
-    clauses = [c.text for s in sentences for c in s.clauses]
-    texts = clauses if len(clauses) > 1 else [text] * len(vectors.clauses)
-    return TopicUnits(texts, vectors.clauses, language)
+    """A document's topic units from its segmentation and the analysis' clause vectors: a
+    clause joined by "and" or a comma stays with the one before it, as before those joins cut
+    clauses (topics, their labels and the report's drivers were built on those units)."""
+    clauses = [c for s in sentences for c in s.clauses]
+    if len(clauses) <= 1:
+        return TopicUnits([text] * len(vectors.clauses), vectors.clauses, language)
+    units = contrast_units([c.joined for c in clauses])
+    bounds = [
+        (clauses[units.index(u)].start, clauses[len(units) - 1 - units[::-1].index(u)].end)
+        for u in range(units[-1] + 1)
+    ]
+    return TopicUnits(
+        [text[a:b] for a, b in bounds], contrast_unit_vectors(sentences, vectors), language
+    )
 
 
 @dataclass(frozen=True)

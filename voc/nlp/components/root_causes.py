@@ -1,10 +1,10 @@
 """`root_causes` and `touchpoints` from the clause vectors and clause sentiment already
 computed (touchpoints read the root causes, so one component provides both).
 
-A clause may hold a complaint when the sentiment head's gate says so, or when it holds an
-expectation gap whose numbers do not show the promise kept (`ExpectationGap.kept`): "Pesanan
-dijanjikan 3 hari, tapi baru sampai 9 hari." states its problem without a word of
-displeasure, and the head reads it P(negative) 0.39."""
+A clause may hold a complaint when the sentiment head's gate says so, or when it is not
+praise and holds an expectation gap whose numbers do not show the promise kept
+(`ExpectationGap.kept`): "Pesanan dijanjikan 3 hari, tapi baru sampai 9 hari." states its
+problem without a word of displeasure, and the head reads it P(negative) 0.39."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from voc.nlp.expectations import ExpectationGap
 from voc.nlp.pipeline import Batch, Component
 from voc.nlp.root_causes import DocumentClauses, RootCauseTagger
 from voc.nlp.sentiment import SentimentHead
-from voc.nlp.types import RootCauseTag, Segment, TouchpointTag
+from voc.nlp.types import SENTIMENT_LABELS, RootCauseTag, Segment, TouchpointTag
+
+POSITIVE = SENTIMENT_LABELS.index("positive")
 
 
 class RootCausesComponent(Component):
@@ -59,7 +61,7 @@ class RootCausesComponent(Component):
                     vectors=vectors.clauses[: len(clauses)],
                     sentiment=clause_proba,
                     complaint=self.sentiment.complaints(proba[0], clause_proba)
-                    | holds_a_gap(clauses, gaps),
+                    | (holds_a_gap(clauses, gaps) & (clause_proba.argmax(axis=1) != POSITIVE)),
                     metadata_touchpoint=touchpoint if isinstance(touchpoint, str) else None,
                 )
             )

@@ -1,4 +1,4 @@
-"""`sentiment` (the document's, `mixed` when its clauses disagree) and `sentences` (each
+"""`sentiment` (the document's, `mixed` when its contrast units disagree) and `sentences` (each
 sentence with its own sentiment), both read from `sentiment_proba`."""
 
 from __future__ import annotations
@@ -11,25 +11,21 @@ from voc.nlp.types import Sentence, Sentiment
 
 
 class SentimentComponent(Component):
-    requires = ("segments", "sentiment_proba")
+    requires = ("sentiment_proba", "contrast_proba")
     provides = ("sentiment",)
 
     def __init__(self, mixed_threshold: float) -> None:
         self.mixed_threshold = mixed_threshold
 
     def predict(self, batch: Batch) -> tuple[list[Sentiment]]:
-        found = []
-        for sentences, proba in zip(batch["segments"], batch["sentiment_proba"], strict=True):
-            joined = [c.joined for s in sentences for c in s.clauses]
-            found.append(
-                document_sentiment(
-                    proba[0],
-                    proba[1 + len(sentences) :][: len(joined)],
-                    joined=joined,
-                    mixed_threshold=self.mixed_threshold,
+        return (
+            [
+                document_sentiment(proba[0], units, mixed_threshold=self.mixed_threshold)
+                for proba, units in zip(
+                    batch["sentiment_proba"], batch["contrast_proba"], strict=True
                 )
-            )
-        return (found,)
+            ],
+        )
 
 
 class SentencesComponent(Component):

@@ -1,15 +1,15 @@
-"""`topics`: each document's topics from its clause vectors, by the active topic model
+"""`topics`: each document's topics from its topic units' vectors, by the active topic model
 (fitting is `voc.topics`' job; no model yet: no topic)."""
 
 from __future__ import annotations
 
 from voc.nlp.pipeline import Batch, Component
-from voc.nlp.topic_assignment import DocumentTopics, document_topics
+from voc.nlp.topic_assignment import DocumentTopics, document_topics, topic_units
 from voc.nlp.topic_model import TopicModel
 
 
 class TopicsComponent(Component):
-    requires = ("language", "clause_vectors")
+    requires = ("language", "segments", "clause_vectors")
     provides = ("topics",)
 
     def __init__(self, model: TopicModel | None) -> None:
@@ -21,7 +21,11 @@ class TopicsComponent(Component):
             return ([DocumentTopics(None, ())] * len(vectors),)
         return (
             [
-                document_topics(self.model, v.clauses, lang.code)
-                for v, lang in zip(vectors, languages, strict=True)
+                document_topics(
+                    self.model, topic_units(text, sentences, v, lang.code).vectors, lang.code
+                )
+                for text, sentences, v, lang in zip(
+                    batch.texts, batch["segments"], vectors, languages, strict=True
+                )
             ],
         )

@@ -11,7 +11,7 @@ import numpy as np
 from voc.nlp.encoder import Encoder
 from voc.nlp.pipeline import Batch, Component
 from voc.nlp.sentiment import SentimentHead
-from voc.nlp.vectors import DocumentVectors, embed_documents
+from voc.nlp.vectors import DocumentVectors, contrast_unit_vectors, embed_documents
 
 
 class ClauseVectorsComponent(Component):
@@ -27,20 +27,27 @@ class ClauseVectorsComponent(Component):
 
 class SentimentProbaComponent(Component):
     """Per document, the sentiment probabilities of the document, its sentences and its
-    clauses (in `DocumentVectors.all` order). A fine-tuned sentiment version reads its own
-    encoder; otherwise the shared clause vectors."""
+    clauses (in `DocumentVectors.all` order), and of its contrast units (`contrast_proba`,
+    what the `mixed` rule compares). A fine-tuned sentiment version reads its own encoder;
+    otherwise the shared clause vectors."""
 
     requires = ("segments", "clause_vectors")
-    provides = ("sentiment_proba",)
+    provides = ("sentiment_proba", "contrast_proba")
 
     def __init__(self, head: SentimentHead, encoder: Encoder | None) -> None:
         self.head = head
         self.encoder = encoder
 
-    def predict(self, batch: Batch) -> tuple[list[np.ndarray]]:
+    def predict(self, batch: Batch) -> tuple[list[np.ndarray], list[np.ndarray]]:
         vectors = (
             embed_documents(self.encoder.embed, batch.texts, batch["segments"])
             if self.encoder is not None
             else batch["clause_vectors"]
         )
-        return ([self.head.predict_proba(v.all) for v in vectors],)
+        return (
+            [self.head.predict_proba(v.all) for v in vectors],
+            [
+                self.head.predict_proba(contrast_unit_vectors(sentences, v))
+                for sentences, v in zip(batch["segments"], vectors, strict=True)
+            ],
+        )
