@@ -44,14 +44,13 @@ def topic_units(
     clauses = [c for s in sentences for c in s.clauses]
     if len(clauses) <= 1:
         return TopicUnits([text] * len(vectors.clauses), vectors.clauses, language)
-    units = contrast_units([c.joined for c in clauses])
-    bounds = [
-        (clauses[units.index(u)].start, clauses[len(units) - 1 - units[::-1].index(u)].end)
-        for u in range(units[-1] + 1)
-    ]
-    return TopicUnits(
-        [text[a:b] for a, b in bounds], contrast_unit_vectors(sentences, vectors), language
-    )
+    starts: dict[int, int] = {}
+    ends: dict[int, int] = {}
+    for clause, unit in zip(clauses, contrast_units([c.joined for c in clauses]), strict=True):
+        starts.setdefault(unit, clause.start)
+        ends[unit] = clause.end
+    texts = [text[starts[unit] : ends[unit]] for unit in sorted(starts)]
+    return TopicUnits(texts, contrast_unit_vectors(sentences, vectors), language)
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,12 @@
-"""`topics`: each document's topics from its topic units' vectors, by the active topic model
-(fitting is `voc.topics`' job; no model yet: no topic)."""
+"""`topics`: each document's topics from its contrast units' vectors (its topic units), by the
+active topic model (fitting is `voc.topics`' job; no model yet: no topic)."""
 
 from __future__ import annotations
 
 from voc.nlp.pipeline import Batch, Component
-from voc.nlp.topic_assignment import DocumentTopics, document_topics, topic_units
+from voc.nlp.topic_assignment import DocumentTopics, document_topics
 from voc.nlp.topic_model import TopicModel
+from voc.nlp.vectors import contrast_unit_vectors
 
 
 class TopicsComponent(Component):
@@ -21,11 +22,7 @@ class TopicsComponent(Component):
             return ([DocumentTopics(None, ())] * len(vectors),)
         return (
             [
-                document_topics(
-                    self.model, topic_units(text, sentences, v, lang.code).vectors, lang.code
-                )
-                for text, sentences, v, lang in zip(
-                    batch.texts, batch["segments"], vectors, languages, strict=True
-                )
+                document_topics(self.model, contrast_unit_vectors(sentences, v), lang.code)
+                for sentences, v, lang in zip(batch["segments"], vectors, languages, strict=True)
             ],
         )
