@@ -38,7 +38,7 @@ import numpy as np
 
 from voc.config import Settings
 from voc.nlp import components
-from voc.nlp.components.root_causes import RootCausesComponent, holds_a_gap
+from voc.nlp.components.root_causes import RootCausesComponent, gap_complaints
 from voc.nlp.sentiment import SentimentHead
 from voc.nlp.types import Feedback
 from voc.registry.loader import load_analyzer
@@ -117,8 +117,8 @@ class Document:
     cause_fired: np.ndarray
     """(clauses,) True where the default taxonomy's tagger fires on some cause."""
     gap: np.ndarray
-    """(clauses,) True where the clause holds an expectation gap (a complaint whatever the
-    gate, `voc.nlp.components.root_causes.holds_a_gap`)."""
+    """(clauses,) True where the clause holds an expectation gap and is not praise (a complaint
+    whatever the gate, `voc.nlp.components.root_causes.gap_complaints`)."""
 
 
 def documents(analyzer, texts: list[str]) -> list[Document]:
@@ -138,7 +138,9 @@ def documents(analyzer, texts: list[str]) -> list[Document]:
     ):
         features = tagger.calibration.features(d.vectors.reshape(len(d.clauses), -1))
         fired = rule.fires(cause_tagger.predict_proba(features)).any(axis=1)
-        found.append(Document(proba[0], d.sentiment, fired, holds_a_gap(d.clauses, gaps)))
+        found.append(
+            Document(proba[0], d.sentiment, fired, gap_complaints(d.clauses, gaps, d.sentiment))
+        )
     return found
 
 

@@ -9,7 +9,7 @@ import pytest
 from tiers import loads_models
 
 from voc import paths
-from voc.nlp.segment import Segmenter, contrast_units
+from voc.nlp.segment import Segmenter, contrast_groups
 from voc.nlp.sentiment import (
     SentimentHead,
     document_sentiment,
@@ -63,7 +63,7 @@ def test_contrast_units_keep_clauses_joined_by_and_together():
         "and the staff were rude",
         "but the view was lovely and calm",
     ]
-    assert contrast_units([c.joined for c in sentence.clauses]) == [0, 0, 1]
+    assert contrast_groups(sentence.clauses) == [[0, 1], [2]]
     clause_vectors = np.eye(3, 4, dtype=np.float32)
     vectors = DocumentVectors(clause_vectors[0], clause_vectors[:1], clause_vectors)
     units = contrast_unit_vectors((sentence,), vectors)

@@ -186,16 +186,18 @@ class Segmenter:
         return nlp
 
 
-def contrast_units(joined: Sequence[bool]) -> list[int]:
-    """Per clause, the number of its contrast unit: a `joined` clause (opened by "and" or a
+def contrast_groups(clauses: Sequence[Segment]) -> list[list[int]]:
+    """The clauses' indices grouped by contrast unit: a `joined` clause (opened by "and" or a
     comma) belongs to the unit before it. Contrastive conjunctions separate units ("great food
     but slow service"): the `mixed` rule compares units, not both sides of every "and"
     (`voc.nlp.sentiment.document_sentiment`), and topics read one unit as one comment unit."""
-    units, unit = [], -1
-    for is_joined in joined:
-        unit += 0 if is_joined and unit >= 0 else 1
-        units.append(unit)
-    return units
+    groups: list[list[int]] = []
+    for i, clause in enumerate(clauses):
+        if clause.joined and groups:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    return groups
 
 
 def _blank_pipeline(name: str) -> Language:

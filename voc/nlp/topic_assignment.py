@@ -1,7 +1,7 @@
 """From documents to topic units (clauses) and back, shared by fitting and online assignment.
 
 A document's units are its contrast units (voc's segmenter: sentences split at but/mais/
-tapi...; clauses joined by "and" or a comma read as one, `contrast_units`).
+tapi...; clauses joined by "and" or a comma read as one, `contrast_groups`).
 Its `topics` are the distinct topics of its units, best first; its `topic` is the first of
 them (not "other" unless every unit is). Fit time and online time both go through
 `document_topics`, so a document gets the same answer in both.
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voc.nlp.segment import contrast_units
+from voc.nlp.segment import contrast_groups
 from voc.nlp.topic_model import OTHER_ID, Assignment, TopicModel
 from voc.nlp.types import Sentence
 from voc.nlp.vectors import DocumentVectors, contrast_unit_vectors
@@ -44,12 +44,7 @@ def topic_units(
     clauses = [c for s in sentences for c in s.clauses]
     if len(clauses) <= 1:
         return TopicUnits([text] * len(vectors.clauses), vectors.clauses, language)
-    starts: dict[int, int] = {}
-    ends: dict[int, int] = {}
-    for clause, unit in zip(clauses, contrast_units([c.joined for c in clauses]), strict=True):
-        starts.setdefault(unit, clause.start)
-        ends[unit] = clause.end
-    texts = [text[starts[unit] : ends[unit]] for unit in sorted(starts)]
+    texts = [text[clauses[g[0]].start : clauses[g[-1]].end] for g in contrast_groups(clauses)]
     return TopicUnits(texts, contrast_unit_vectors(sentences, vectors), language)
 
 

@@ -56,7 +56,7 @@ class Segment:
     text: str
     joined: bool = False
     """A clause opened by "and" or a comma: it goes on with the clause before it rather than
-    turning against it, so the `mixed` rule reads the two as one (`contrast_units`)."""
+    turning against it, so the `mixed` rule reads the two as one (`contrast_groups`)."""
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voc.nlp.segment import contrast_units
+from voc.nlp.segment import contrast_groups
 from voc.nlp.types import Segment, Sentence
 
 LONG_TEXT_CHARS = 500
@@ -93,16 +93,16 @@ def embed_documents(
 
 
 def contrast_unit_vectors(sentences: tuple[Sentence, ...], vectors: DocumentVectors) -> np.ndarray:
-    """One vector per contrast unit (`voc.nlp.segment.contrast_units`: a clause joined by "and"
+    """One vector per contrast unit (`voc.nlp.segment.contrast_groups`: a clause joined by "and"
     or a comma stays with the one before it), pooled from its clauses; the clause vectors as
     they are when the text is one clause. What the `mixed` rule compares and topics read: the
     units contrastive conjunctions separate, as before "and" and commas cut clauses."""
     clauses = [c for s in sentences for c in s.clauses]
     if len(clauses) <= 1:
         return vectors.clauses
-    units = contrast_units([c.joined for c in clauses])
-    groups = [[i for i, u in enumerate(units) if u == unit] for unit in range(units[-1] + 1)]
-    return np.stack([pool(vectors.clauses[g], [clauses[i] for i in g]) for g in groups])
+    return np.stack(
+        [pool(vectors.clauses[g], [clauses[i] for i in g]) for g in contrast_groups(clauses)]
+    )
 
 
 def is_long(text: str) -> bool:

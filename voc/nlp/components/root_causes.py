@@ -61,18 +61,22 @@ class RootCausesComponent(Component):
                     vectors=vectors.clauses[: len(clauses)],
                     sentiment=clause_proba,
                     complaint=self.sentiment.complaints(proba[0], clause_proba)
-                    | (holds_a_gap(clauses, gaps) & (clause_proba.argmax(axis=1) != POSITIVE)),
+                    | gap_complaints(clauses, gaps, clause_proba),
                     metadata_touchpoint=touchpoint if isinstance(touchpoint, str) else None,
                 )
             )
         return documents
 
 
-def holds_a_gap(clauses: tuple[Segment, ...], gaps: tuple[ExpectationGap, ...]) -> np.ndarray:
-    """(clauses,) True where a clause overlaps the evidence of an expectation gap whose
-    numbers do not show the promise kept."""
+def gap_complaints(
+    clauses: tuple[Segment, ...], gaps: tuple[ExpectationGap, ...], clause_proba: np.ndarray
+) -> np.ndarray:
+    """(clauses,) True where a clause that is not praise overlaps the evidence of an
+    expectation gap whose numbers do not show the promise kept (a cause on praise would
+    contradict the cause's own sentiment)."""
     spans = [(e.start, e.end) for gap in gaps if not gap.kept for e in gap.evidence]
-    return np.array(
+    overlaps = np.array(
         [any(c.start < end and start < c.end for start, end in spans) for c in clauses],
         dtype=bool,
     )
+    return overlaps & (clause_proba.argmax(axis=1) != POSITIVE)
