@@ -5,7 +5,9 @@ time (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so workers never wait on each other;
 a compare-and-set on the chunk row) under a lease it renews by heartbeat. It commits the
 chunk's results, its `done` mark and the job's counters in one transaction, guarded by its
 ownership of the chunk. So a worker killed at any moment loses at most the chunk in hand,
-which is claimed again when its lease expires, and a result is never written twice.
+which is claimed again when its lease expires, and a result is never written twice. Leases
+(and the ingest's `received_at`) are set and compared by the database's clock
+(`voc.storage.clock`), so workers on machines whose clocks disagree still agree on them.
 """
 
 from __future__ import annotations
