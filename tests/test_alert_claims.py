@@ -151,6 +151,26 @@ def test_a_claim_held_by_a_killed_process_is_delivered_when_its_lease_ends(make_
     assert delivered["attempts"] == 1
 
 
+def test_a_process_whose_clock_runs_ahead_takes_no_claim_another_holds(make_process, monkeypatch):
+    """A claim's end is set and compared by the database's clock: a process on a machine whose
+    clock runs an hour ahead does not see another's claim (held through a 60 s backoff) as run
+    out, so it neither queues nor retries the alert before the holder does."""
+    with Receiver(statuses=[500, 500]) as receiver:
+        holder = make_process(webhook_backoff_s=60.0)
+        holder.replace_rules(CHURN_RULES)
+        feedback, analysis = _churning_document()
+        assert holder.submit([feedback], [analysis], _journey(receiver.url)) == 1
+        _wait_until(lambda: _attempted_once(holder) == 1)
+        true_time = time.time
+        monkeypatch.setattr(time, "time", lambda: true_time() + 3600)
+        make_process()  # queues every alert it finds free: at start, then every half second
+        time.sleep(1.5)
+    assert len(receiver.received) == 1
+    with holder._engine.connect() as connection:
+        (row,) = connection.execute(select(alerts_table)).all()
+    assert (row.status, row.attempts, row.claimed_by) == ("pending", 1, holder._owner)
+
+
 def test_a_database_from_before_claims_gets_the_columns_and_its_pending_alerts_delivered(
     tmp_path,
 ):

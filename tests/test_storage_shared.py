@@ -1,6 +1,7 @@
-"""The two storage primitives processes share through the database, on SQLite and PostgreSQL:
+"""The storage primitives processes share through the database, on SQLite and PostgreSQL:
 a key's token bucket (`voc.storage.rate_limits`) and a claim under a lease
-(`voc.storage.leases`), each decided by one statement."""
+(`voc.storage.leases`, and the job store's chunk leases), each decided by one statement, the
+leases by the database's clock."""
 
 from __future__ import annotations
 
@@ -8,11 +9,16 @@ import time
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from voc.alerts.service import alerts_table
+from voc.config import Limits
+from voc.jobs.ingest import read_documents
+from voc.jobs.store import JobStore
 from voc.storage import create_schema, leases, make_engine
 from voc.storage.rate_limits import take_token
+
+_TRUE_TIME = time.time
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -37,7 +43,6 @@ def test_a_bucket_refills_at_its_rate_up_to_its_burst(engine):
 
 
 def test_one_claim_at_a_time_until_its_lease_ends(engine):
-    now = time.time()
     with engine.begin() as connection:
         connection.execute(
             insert(alerts_table).values(
@@ -52,15 +57,44 @@ def test_one_claim_at_a_time_until_its_lease_ends(engine):
             )
         )
 
-    def claim(owner: str, at: float) -> bool:
+    def claim(owner: str, seconds: float) -> bool:
         with engine.begin() as connection:
-            return leases.claim(
-                connection, alerts_table, "msg_1", owner=owner, until=at + 10, now=at
-            )
+            return leases.claim(connection, alerts_table, "msg_1", owner=owner, seconds=seconds)
 
-    assert claim("a", now) and not claim("b", now + 5)
-    assert claim("a", now + 5)  # the holder extends it: now until now + 15
-    assert not claim("b", now + 14) and claim("b", now + 16)
+    def claimed_until() -> float:
+        with engine.connect() as connection:
+            return connection.execute(select(alerts_table.c.claimed_until)).scalar_one()
+
+    assert claim("a", 1.5) and not claim("b", 10)
+    first_end = claimed_until()
+    assert claim("a", 1.5) and claimed_until() > first_end  # the holder extends it
+    time.sleep(1.6)
+    assert claim("b", 10) and not claim("a", 10)
     with engine.begin() as connection:
         assert leases.release_all(connection, alerts_table, "b") == 1
-    assert claim("a", now + 16)
+    assert claim("a", 10)
+
+
+def _skew_process_clock(monkeypatch, seconds: float) -> None:
+    """This process's clock runs `seconds` ahead of the database's (behind when negative), as
+    a worker's on another machine may."""
+    monkeypatch.setattr(time, "time", lambda: _TRUE_TIME() + seconds)
+
+
+def test_a_chunk_lease_runs_by_the_database_clock_not_the_workers(engine, monkeypatch):
+    """Workers on machines whose clocks disagree still agree on whose lease has run out: the
+    database's clock sets and compares each lease's end."""
+    store = JobStore(engine)
+    store.create(
+        read_documents([{"id": "a", "text": "Pesanan sampai tepat waktu."}], Limits()),
+        options={"features": ["language"]},
+        source={"kind": "json"},
+        chunk_size=10,
+    )
+    assert store.claim("w1", 1.5) is not None
+    _skew_process_clock(monkeypatch, 3600)
+    assert store.claim("ahead", 30) is None  # its clock is past the lease, the database's is not
+    time.sleep(1.6)
+    _skew_process_clock(monkeypatch, -3600)
+    taken = store.claim("behind", 30)  # its clock is before the lease's end, the database's past
+    assert taken is not None and taken.chunk == 0

@@ -84,6 +84,7 @@ from voc.nlp.journey import Journey, Owner, Touchpoint
 from voc.nlp.pii.metadata import redact_metadata
 from voc.nlp.types import Analysis, Feedback
 from voc.storage import DEFAULT_TENANT, leases, metadata, owned_by, tenant_column_value
+from voc.storage.clock import db_now
 
 log = logging.getLogger(__name__)
 
@@ -475,7 +476,7 @@ class AlertService:
                     webhook_url=url,
                     status="pending" if url else "unroutable",
                     claimed_by=self._owner if url else None,
-                    claimed_until=time.time() + self._lease if url else None,
+                    claimed_until=db_now() + self._lease if url else None,
                     attempts=0,
                     last_error=None if url else _unroutable_reason(alert),
                     payload=json.dumps(alert.payload, ensure_ascii=False),
@@ -487,7 +488,6 @@ class AlertService:
     def _attempt(self, alert_id: str) -> None:
         """One delivery attempt, made only under this service's claim on the alert."""
         table = alerts_table
-        now = time.time()
         with self._engine.begin() as connection:
             pending = (table.c.status == "pending",)
             if not leases.claim(
@@ -495,8 +495,7 @@ class AlertService:
                 table,
                 alert_id,
                 owner=self._owner,
-                until=now + self._lease,
-                now=now,
+                seconds=self._lease,
                 where=pending,
             ):
                 return  # delivered, deleted, or another process holds it
@@ -509,7 +508,7 @@ class AlertService:
         elif attempts >= self._settings.webhook_max_attempts:
             event, values = "failed", {"status": "failed"}
         else:  # held through the backoff, so no other process retries it sooner
-            event, values = "retried", {"claimed_until": time.time() + delay + self._lease}
+            event, values = "retried", {"claimed_until": db_now() + delay + self._lease}
         if event != "retried":
             values.update(claimed_by=None, claimed_until=None)
         with self._engine.begin() as connection:
@@ -563,7 +562,7 @@ class AlertService:
             unclaimed = connection.execute(
                 select(alerts_table.c.id).where(
                     alerts_table.c.status == "pending",
-                    leases.is_free(alerts_table, time.time()),
+                    leases.is_free(alerts_table),
                 )
             ).scalars()
             with self._condition:

@@ -5,7 +5,9 @@ time (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so workers never wait on each other;
 a compare-and-set on the chunk row) under a lease it renews by heartbeat. It commits the
 chunk's results, its `done` mark and the job's counters in one transaction, guarded by its
 ownership of the chunk. So a worker killed at any moment loses at most the chunk in hand,
-which is claimed again when its lease expires, and a result is never written twice.
+which is claimed again when its lease expires, and a result is never written twice. Leases
+(and the ingest's `received_at`) are set and compared by the database's clock
+(`voc.storage.clock`), so workers on machines whose clocks disagree still agree on them.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from voc.nlp.batch import feedback_to_json
 from voc.nlp.pii import detect, mask
 from voc.nlp.pii.metadata import redact_metadata
 from voc.storage import DEFAULT_TENANT, metadata, owned_by, tenant_column_value
+from voc.storage.clock import db_now
 
 log = logging.getLogger(__name__)
 
@@ -213,10 +216,12 @@ def _model_versions(conn: Any, job_ids: list[str]) -> dict[str, tuple[dict[str, 
     return {job_id: tuple(json.loads(v) for v in found) for job_id, found in seen.items()}
 
 
-def _claimable(now: float):
+def _claimable():
+    """Chunks no worker holds: pending, or claimed under a lease the database's clock has
+    passed (`voc.storage.clock`: workers on other machines may disagree about the time)."""
     return or_(
         job_chunks.c.state == "pending",
-        and_(job_chunks.c.state == "claimed", job_chunks.c.lease_until < now),
+        and_(job_chunks.c.state == "claimed", job_chunks.c.lease_until < db_now()),
     )
 
 
@@ -264,7 +269,7 @@ class JobStore:
                         fingerprint=fingerprint,
                         tenant=tenant_column_value(tenant),
                         created_at=now,
-                        received_at=now,
+                        received_at=db_now(),
                     )
                 )
         except IntegrityError:
@@ -330,13 +335,13 @@ class JobStore:
         """Delete RECEIVING jobs whose ingest has not committed for `timeout_seconds`: the
         process storing them died, so they would never run and would hold their
         Idempotency-Key forever. Returns how many were deleted."""
-        cutoff = time.time() - timeout_seconds
         with self.engine.connect() as conn:
             abandoned = list(
                 conn.execute(
                     select(jobs.c.id).where(
                         jobs.c.status == RECEIVING,
-                        func.coalesce(jobs.c.received_at, jobs.c.created_at) < cutoff,
+                        func.coalesce(jobs.c.received_at, jobs.c.created_at)
+                        < db_now() - timeout_seconds,
                     )
                 ).scalars()
             )
@@ -425,12 +430,11 @@ class JobStore:
 
     def claim(self, owner: str, lease_seconds: float) -> Claim | None:
         """Take the oldest claimable chunk of a runnable job (or one whose lease expired)."""
-        now = time.time()
         with self.engine.begin() as conn:
             candidate = conn.execute(
                 select(job_chunks.c.job_id, job_chunks.c.chunk)
                 .join(jobs, jobs.c.id == job_chunks.c.job_id)
-                .where(jobs.c.status.in_(RUNNABLE), _claimable(now))
+                .where(jobs.c.status.in_(RUNNABLE), _claimable())
                 .order_by(jobs.c.created_at, job_chunks.c.chunk)
                 .limit(1)
                 .with_for_update(skip_locked=True, of=job_chunks)
@@ -442,11 +446,11 @@ class JobStore:
             )
             taken = conn.execute(
                 update(job_chunks)
-                .where(key, _claimable(now))
+                .where(key, _claimable())
                 .values(
                     state="claimed",
                     owner=owner,
-                    lease_until=now + lease_seconds,
+                    lease_until=db_now() + lease_seconds,
                     attempts=job_chunks.c.attempts + 1,
                 )
             )
@@ -455,7 +459,7 @@ class JobStore:
             conn.execute(
                 update(jobs)
                 .where(jobs.c.id == candidate.job_id, jobs.c.status == "SUBMITTED")
-                .values(status="IN_PROGRESS", started_at=now)
+                .values(status="IN_PROGRESS", started_at=time.time())
             )
             options = conn.execute(
                 select(jobs.c.options).where(jobs.c.id == candidate.job_id)
@@ -491,7 +495,7 @@ class JobStore:
             renewed = conn.execute(
                 update(job_chunks)
                 .where(*self._owned(claim))
-                .values(lease_until=time.time() + lease_seconds)
+                .values(lease_until=db_now() + lease_seconds)
             )
         return renewed.rowcount == 1
 
@@ -563,7 +567,7 @@ class JobStore:
         in_hand = exists().where(
             job_chunks.c.job_id == job_id,
             job_chunks.c.state == "claimed",
-            job_chunks.c.lease_until >= now,
+            job_chunks.c.lease_until >= db_now(),
         )
         with self.engine.begin() as conn:
             finished = conn.execute(
@@ -756,7 +760,7 @@ def _redact_documents(conn: Any, claim: Claim) -> None:
 
 
 def _mark_received(conn: Any, job_id: str) -> None:
-    conn.execute(update(jobs).where(jobs.c.id == job_id).values(received_at=time.time()))
+    conn.execute(update(jobs).where(jobs.c.id == job_id).values(received_at=db_now()))
 
 
 def _flush(conn: Any, documents: list[dict[str, Any]], chunks: list[dict[str, Any]]) -> None:

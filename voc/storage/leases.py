@@ -4,8 +4,9 @@ Several processes share one database, and some work must happen once (an alert's
 POST). A process claims the row first with one conditional UPDATE, and acts only when that
 UPDATE changed the row: the database decides between two processes claiming at once. A claim
 lasts until `claimed_until` (epoch seconds), so a process that dies holding one blocks the
-row only until then; after that any process may claim it again. Processes on different
-machines compare their clocks this way: keep them in sync (NTP) well within a lease.
+row only until then; after that any process may claim it again. A lease's end is set and
+compared by the database's clock (`voc.storage.clock`), inside the statement, so processes on
+machines whose clocks disagree still agree on whose claim has run out.
 
 A table opts in by declaring `*lease_columns()`; it must have an `id` primary key.
 """
@@ -13,6 +14,8 @@ A table opts in by declaring `*lease_columns()`; it must have an `id` primary ke
 from __future__ import annotations
 
 from sqlalchemy import Column, ColumnElement, Connection, Float, String, Table, or_, update
+
+from voc.storage.clock import db_now
 
 
 def lease_columns() -> tuple[Column, Column]:
@@ -24,9 +27,9 @@ def lease_columns() -> tuple[Column, Column]:
     )
 
 
-def is_free(table: Table, now: float) -> ColumnElement[bool]:
+def is_free(table: Table) -> ColumnElement[bool]:
     """The condition selecting rows nobody holds: never claimed, released, or expired."""
-    return or_(table.c.claimed_until.is_(None), table.c.claimed_until < now)
+    return or_(table.c.claimed_until.is_(None), table.c.claimed_until < db_now())
 
 
 def claim(
@@ -35,20 +38,19 @@ def claim(
     row_id: str,
     *,
     owner: str,
-    until: float,
-    now: float,
+    seconds: float,
     where: tuple[ColumnElement[bool], ...] = (),
 ) -> bool:
     """Take (or extend, when `owner` holds it already) the claim on one row matching `where`
-    until `until`; True when this call holds it now. One statement, so it is atomic."""
+    for `seconds`; True when this call holds it now. One statement, so it is atomic."""
     result = connection.execute(
         update(table)
         .where(
             table.c.id == row_id,
-            or_(is_free(table, now), table.c.claimed_by == owner),
+            or_(is_free(table), table.c.claimed_by == owner),
             *where,
         )
-        .values(claimed_by=owner, claimed_until=until)
+        .values(claimed_by=owner, claimed_until=db_now() + seconds)
     )
     return result.rowcount == 1
 
