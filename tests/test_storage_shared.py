@@ -5,17 +5,19 @@ leases by the database's clock."""
 
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, inspect, select, text
 
 from voc.alerts.service import alerts_table
 from voc.config import Limits
 from voc.jobs.ingest import read_documents
 from voc.jobs.store import JobStore
-from voc.storage import create_schema, leases, make_engine
+from voc.storage import create_schema, leases, make_engine, metadata
 from voc.storage.rate_limits import take_token
 
 _TRUE_TIME = time.time
@@ -98,3 +100,32 @@ def test_a_chunk_lease_runs_by_the_database_clock_not_the_workers(engine, monkey
     _skew_process_clock(monkeypatch, -3600)
     taken = store.claim("behind", 30)  # its clock is before the lease's end, the database's past
     assert taken is not None and taken.chunk == 0
+
+
+@pytest.mark.parametrize("database", ["new", "older"])
+def test_processes_starting_together_all_create_the_schema(engine, database):
+    """Servers and workers starting at once on one database each create (or upgrade) its
+    schema: none fails on a table, type or column another is creating at the same moment."""
+    metadata.drop_all(engine)
+    if database == "older":  # as an older voc left it: tables without the lease columns
+        metadata.create_all(engine)
+        with engine.begin() as connection:
+            for column in ("claimed_by", "claimed_until"):
+                connection.execute(text(f"ALTER TABLE alerts DROP COLUMN {column}"))
+    starters = 8
+    barrier = threading.Barrier(starters)
+
+    def start() -> None:
+        own = make_engine(engine.url.render_as_string(hide_password=False))
+        barrier.wait()
+        try:
+            create_schema(own)
+        finally:
+            own.dispose()
+
+    with ThreadPoolExecutor(starters) as pool:
+        for started in [pool.submit(start) for _ in range(starters)]:
+            started.result()
+    schema = inspect(engine)
+    assert set(schema.get_table_names()) >= set(metadata.tables)
+    assert {"claimed_by", "claimed_until"} <= {c["name"] for c in schema.get_columns("alerts")}
