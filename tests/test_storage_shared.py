@@ -1,21 +1,24 @@
 """The storage primitives processes share through the database, on SQLite and PostgreSQL:
 a key's token bucket (`voc.storage.rate_limits`) and a claim under a lease
-(`voc.storage.leases`, and the job store's chunk leases), each decided by one statement, the
-leases by the database's clock."""
+(`voc.storage.leases`, and the job store's chunk leases), each decided by one statement, by
+the database's clock; and the schema every process creates at start."""
 
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, inspect, select, text
 
 from voc.alerts.service import alerts_table
 from voc.config import Limits
 from voc.jobs.ingest import read_documents
 from voc.jobs.store import JobStore
-from voc.storage import create_schema, leases, make_engine
+from voc.service.auth import RateLimiter
+from voc.storage import create_schema, leases, make_engine, metadata
 from voc.storage.rate_limits import take_token
 
 _TRUE_TIME = time.time
@@ -31,15 +34,17 @@ def engine(request, tmp_path):
 
 
 def test_a_bucket_refills_at_its_rate_up_to_its_burst(engine):
-    now = time.time()
-    taken = [take_token(engine, "k", rate=2.0, burst=3.0, now=now) for _ in range(4)]
-    assert taken[:3] == [0.0, 0.0, 0.0] and taken[3] == pytest.approx(0.5)
-    assert take_token(engine, "other", rate=2.0, burst=3.0, now=now) == 0.0
-    assert take_token(engine, "k", rate=2.0, burst=3.0, now=now + 0.5) == 0.0
-    assert take_token(engine, "k", rate=2.0, burst=3.0, now=now + 0.5) == pytest.approx(0.5)
-    later = now + 60  # refilled to the burst, not beyond
-    assert [take_token(engine, "k", rate=2.0, burst=3.0, now=later) for _ in range(4)][3] > 0
-    assert take_token(engine, "k", rate=2.0, burst=3.0, now=now) > 0  # a clock behind: no refill
+    def take(key: str = "k") -> float:
+        return take_token(engine, key, rate=2.0, burst=3.0)
+
+    taken = [take() for _ in range(4)]
+    assert taken[:3] == [0.0, 0.0, 0.0] and 0 < taken[3] <= 0.5
+    assert take("other") == 0.0
+    time.sleep(0.5)
+    assert take() == 0.0
+    assert 0 < take() <= 0.5
+    time.sleep(2.0)  # refilled to the burst (1.5 s), not beyond
+    assert [take() for _ in range(4)][3] > 0
 
 
 def test_one_claim_at_a_time_until_its_lease_ends(engine):
@@ -98,3 +103,46 @@ def test_a_chunk_lease_runs_by_the_database_clock_not_the_workers(engine, monkey
     _skew_process_clock(monkeypatch, -3600)
     taken = store.claim("behind", 30)  # its clock is before the lease's end, the database's past
     assert taken is not None and taken.chunk == 0
+
+
+@pytest.mark.parametrize("database", ["new", "older"])
+def test_processes_starting_together_all_create_the_schema(engine, database):
+    """Servers and workers starting at once on one database each create (or upgrade) its
+    schema: none fails on a table, type or column another is creating at the same moment."""
+    metadata.drop_all(engine)
+    if database == "older":  # as an older voc left it: tables without the lease columns
+        metadata.create_all(engine)
+        with engine.begin() as connection:
+            for column in ("claimed_by", "claimed_until"):
+                connection.execute(text(f"ALTER TABLE alerts DROP COLUMN {column}"))
+    starters = 8
+    barrier = threading.Barrier(starters)
+
+    def start() -> None:
+        own = make_engine(engine.url.render_as_string(hide_password=False))
+        barrier.wait()
+        try:
+            create_schema(own)
+        finally:
+            own.dispose()
+
+    with ThreadPoolExecutor(starters) as pool:
+        for started in [pool.submit(start) for _ in range(starters)]:
+            started.result()
+    schema = inspect(engine)
+    assert set(schema.get_table_names()) >= set(metadata.tables)
+    assert {"claimed_by", "claimed_until"} <= {c["name"] for c in schema.get_columns("alerts")}
+
+
+def test_a_rate_limit_counts_by_the_database_clock_not_the_servers(engine, monkeypatch):
+    """Servers on machines whose clocks disagree share a key's bucket: one whose clock runs
+    ahead gets no tokens the bucket has not earned, one whose clock runs behind is not
+    refused the tokens it has."""
+    limiter = RateLimiter(engine, rate=2.0, burst=2.0)
+    assert [limiter.wait("k"), limiter.wait("k")] == [0.0, 0.0]
+    _skew_process_clock(monkeypatch, 3600)
+    assert limiter.wait("k") > 0  # an hour ahead: still empty
+    time.sleep(0.6)  # a token earned (0.5 s)
+    _skew_process_clock(monkeypatch, -3600)
+    assert limiter.wait("k") == 0.0  # an hour behind: the token is there
+    assert limiter.wait("k") > 0

@@ -180,9 +180,7 @@ class RateLimiter:
         """0 when the request may go now (a token is taken), else seconds until it may."""
         if self.rate <= 0:
             return 0.0
-        return rate_limits.take_token(
-            self.engine, key_id, rate=self.rate, burst=self.burst, now=time.time()
-        )
+        return rate_limits.take_token(self.engine, key_id, rate=self.rate, burst=self.burst)
 
 
 class Guard:

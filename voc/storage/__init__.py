@@ -4,9 +4,23 @@ and nothing here knows about Flask or models."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, Engine, MetaData, Table, create_engine, event, inspect, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    MetaData,
+    Table,
+    create_engine,
+    event,
+    func,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.engine import make_url
 
 from voc import paths
@@ -34,10 +48,11 @@ metadata = MetaData()
 def create_schema(engine: Engine) -> None:
     """Create missing tables, and add the nullable columns and the indexes a newer voc
     declares to the tables an older one created (the only schema changes voc makes: columns
-    are never dropped)."""
-    metadata.create_all(engine)
-    existing = inspect(engine)
-    with engine.begin() as conn:
+    are never dropped). Servers and workers starting together on one database each call it:
+    one at a time (`_schema_lock`), each seeing what those before it created."""
+    with _schema_lock(engine) as conn:
+        metadata.create_all(conn)
+        existing = inspect(conn)
         for table in metadata.sorted_tables:
             present = {c["name"] for c in existing.get_columns(table.name)}
             for column in table.columns:
@@ -48,6 +63,35 @@ def create_schema(engine: Engine) -> None:
             for index in table.indexes:
                 if index.name not in indexed:
                     index.create(conn)
+
+
+_SCHEMA_LOCK_KEY = int.from_bytes(b"voc:ddl", "big")
+"""The PostgreSQL advisory lock `create_schema` holds: any constant every voc agrees on."""
+
+
+@contextmanager
+def _schema_lock(engine: Engine) -> Iterator[Connection]:
+    """A transaction that holds the database's one schema lock from its start, committed at
+    the end. Otherwise two processes both find a table (or column) missing and both create
+    it, and the second fails (PostgreSQL: a duplicate `pg_type` row; SQLite: "already
+    exists"). PostgreSQL: a transaction-level advisory lock, released by the commit; its DDL
+    is transactional. SQLite: `BEGIN IMMEDIATE` takes the write lock before the first look
+    (the driver's own BEGIN would come only before the first INSERT, none here), and the
+    others wait for it as for any write (the engine's busy timeout)."""
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as conn:
+            conn.execute(select(func.pg_advisory_xact_lock(_SCHEMA_LOCK_KEY)))
+            yield conn
+        return
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT")  # the BEGIN below is ours
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.exec_driver_sql("ROLLBACK")
+            raise
+        conn.exec_driver_sql("COMMIT")
 
 
 def make_engine(database_url: str, *, durable: bool = True) -> Engine:

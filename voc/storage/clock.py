@@ -1,4 +1,5 @@
-"""The database's clock, for the times several processes compare (lease and claim ends).
+"""The database's clock, for the times several processes compare (lease and claim ends, the
+rate limit's token buckets).
 
 Processes on different machines share one database; their own clocks may disagree, the
 database's is one. So a time another process will compare is set and compared inside the
