@@ -279,6 +279,53 @@ def test_few_shot_separates_what_zero_shot_confuses(analyzer):
     assert few[1] - few[0] > zero[1] - zero[0]
 
 
+def test_an_example_listed_under_two_labels_teaches_both(analyzer):
+    """Comments on the food and the service, listed under both labels, are positives of both
+    (learnt once per label, each was a positive and a negative of both: 0.72-0.77, and the
+    unseen probe got food 0.40)."""
+    both = (
+        "Makanan lambat sampai dan pelayan tak layan kami.",
+        "La soupe était froide et le serveur nous a ignorés.",
+        "Cold soup and a rude waiter.",
+    )
+    specs = [
+        LabelSpec("food", "Food", ("the food was cold", "plat froid", "makanan dingin", *both)),
+        LabelSpec(
+            "service", "Service", ("waiter was rude", "serveur impoli", "pelayan kasar", *both)
+        ),
+        LabelSpec("price", "Price", ("too expensive", "trop cher", "mahal sangat")),
+    ]
+    calibration = analyzer.root_causes.calibration
+    embed = analyzer.encoder.embed
+    tagger = few_shot_tagger(specs, embed, calibration)
+    listed = tagger.predict_proba(calibration.features(embed(list(both))))
+    assert listed[:, :2].min() > 0.8
+    probe = "The steak was raw and nobody came to our table for an hour."
+    proba = tagger.predict_proba(calibration.features(embed([probe])))[0]
+    assert proba[0] > 0.5 and proba[1] > 0.5 > proba[2]
+
+
+def test_a_drawn_example_is_listed_under_each_of_its_categories():
+    """The aspect datasets' taxonomies list a drawn comment under all its categories, within
+    the examples limit."""
+    from voc.nlp.datasets import Example
+    from voc.nlp.root_cause_data import dataset_taxonomy
+
+    def row(text: str, *categories: str) -> tuple[Example, tuple[str, ...]]:
+        return Example(text, text, "en", "train", None, None, None, "test"), categories
+
+    both = "cold soup, rude waiter"
+    rows = [row(both, "food", "service")] + [row(f"rude waiter {n}", "service") for n in range(3)]
+    taxonomy, names = dataset_taxonomy("t", rows, max_examples=1, seed=0)
+    examples = {c.id: c.examples for c in taxonomy.root_causes}
+    assert examples[names["food"]] == (both,)
+    assert both in examples[names["service"]]  # drawn for food, listed under service too
+
+    many = [row(f"cold soup {n}", "food", "service") for n in range(80)]
+    taxonomy, _ = dataset_taxonomy("t", many, max_examples=40, seed=0)
+    assert {len(c.examples) for c in taxonomy.root_causes} == {Limits().max_examples_per_item}
+
+
 def test_trained_head_from_a_labelled_file(analyzer, tmp_path):
     from voc.nlp.root_cause_train import train_from_file
 

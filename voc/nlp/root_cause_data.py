@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from voc.config import Limits
 from voc.nlp.datasets import Example, iter_examples
 from voc.nlp.fields import ID_PATTERN
 from voc.nlp.taxonomy import RootCause, Taxonomy
@@ -107,8 +108,12 @@ def dataset_taxonomy(
     max_examples: int,
     seed: int = 0,
 ) -> tuple[Taxonomy, dict[str, str]]:
-    """A taxonomy of the categories seen in `rows`, each with at most `max_examples` examples
-    drawn at random from the train rows that carry it (0: zero-shot, no examples).
+    """A taxonomy of the categories seen in `rows`, with examples: `max_examples` train rows
+    drawn at random for each category (0: zero-shot, no examples), each drawn row listed under
+    every one of its categories, as a user writing a taxonomy from labelled comments would
+    list a review of the food and the service under both (and as the few-shot baseline learns
+    it). A category's examples are its own draws first, then the other draws that carry it,
+    up to `Limits.max_examples_per_item`.
 
     Returns the taxonomy and the map category name -> root-cause id.
     """
@@ -118,17 +123,23 @@ def dataset_taxonomy(
     for category in categories:
         ids[category] = category_id(category, set(ids.values()))
     rng = np.random.default_rng(seed)
+    train = [(e.text, labels) for e, labels in rows if e.split == "train"]
+    drawn: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    for category in categories:
+        carrying = [row for row in train if category in row[1]]
+        chosen = rng.permutation(len(carrying))[:max_examples] if max_examples else []
+        drawn[category] = [carrying[i] for i in sorted(chosen)]
+    every_draw = [row for category in categories for row in drawn[category]]
     causes = []
     for category in categories:
-        texts = [e.text for e, labels in rows if category in labels and e.split == "train"]
-        chosen = rng.permutation(len(texts))[:max_examples] if max_examples else []
-        label = category_label(category)
+        others = [text for text, labels in every_draw if category in labels]
+        examples = list(dict.fromkeys([text for text, _ in drawn[category]] + others))
         causes.append(
             RootCause(
                 id=ids[category],
-                label=label,
+                label=category_label(category),
                 description=category if len(category) > MAX_LABEL_CHARS else "",
-                examples=tuple(texts[i] for i in sorted(chosen)),
+                examples=tuple(examples[: Limits().max_examples_per_item]),
             )
         )
     return Taxonomy(id=taxonomy_id, name=taxonomy_id, root_causes=tuple(causes)), ids

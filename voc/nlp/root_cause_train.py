@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from voc.config import Limits
 from voc.nlp.cards import markdown_table, write_card
 from voc.nlp.datasets import Example, file_fingerprint, iter_examples
 from voc.nlp.encoder import Encoder
@@ -517,7 +518,9 @@ def _write_card(
             f"on up to {args.max_train} train texts (C={args.trained_c}). Few-shot and trained "
             f"tags are the labels with probability >= {args.threshold}.\n\n"
             "Measured per dataset on its dev split, with a taxonomy built from the dataset's own "
-            f"categories (few-shot: at most {args.max_examples} random train examples each). "
+            f"categories (few-shot: {args.max_examples} random train examples drawn for each, "
+            "each drawn example listed under all of its categories, at most "
+            f"{Limits().max_examples_per_item} per label as in a taxonomy sent to the API). "
             "A document's labels are the labels its clauses fire, as the Analyzer tags them "
             "(here without the rule that skips clearly positive clauses, since aspect labels "
             f"also mark praise). {seconds} s in all (embeddings cached).\n\n"
@@ -596,10 +599,10 @@ def baseline_reading(metrics: dict, lodo: dict) -> str:
         "Two differences, by construction, likely explain the losses: the baseline reads the "
         "whole text, the unit the gold labels are given for, where voc tags each clause and a "
         "document gets the union of its clauses' tags (long documents with one label, such as "
-        "CFPB's, give it many chances to fire a wrong one); and voc's few-shot head learns an "
-        "example as a positive of the label it was drawn for only, where the baseline learns "
-        "all of its document's categories (MAMS documents carry more than two). What voc adds "
-        "is evidence: which clause a tag comes from."
+        "CFPB's, give it many chances to fire a wrong one); and voc's few-shot head reads at "
+        f"most {Limits().max_examples_per_item} examples per label (a taxonomy's limit), where "
+        "the baseline learns from every drawn document, and a review carrying several "
+        "categories adds to each. What voc adds is evidence: which clause a tag comes from."
     )
     return " ".join(sentences)
 

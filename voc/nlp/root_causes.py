@@ -282,18 +282,26 @@ def few_shot_tagger(
 ) -> LinearTagger:
     """A head fitted on the labels' examples plus their prompts; zero-shot when none has any.
 
-    With `background`, real feedback is a "none of these" negative for every label: right for
-    root causes (most comments show none), wrong for touchpoints (almost every comment is
-    somewhere in the journey).
+    An example is a positive of every label that lists it and a negative of the others: a
+    comment on the food and the service, listed under both, teaches both (learnt once per
+    label it was listed under, it was a positive of one and a negative of the other). On
+    the aspect datasets, with each drawn comment listed under all its categories
+    (`voc.nlp.root_cause_data.dataset_taxonomy`), few-shot micro-F1 rose from 0.504 to 0.545
+    (docs/models.md). With `background`, real feedback is a "none of these" negative for
+    every label: right for root causes (most comments show none), wrong for touchpoints
+    (almost every comment is somewhere in the journey).
     """
     if not any(s.examples for s in specs):
         return zero_shot_tagger(specs, embed, calibration)
-    texts = [s.prompt for s in specs] + [e for s in specs for e in s.examples]
-    owners = list(range(len(specs))) + [k for k, s in enumerate(specs) for _ in s.examples]
+    examples = list(dict.fromkeys(e for s in specs for e in s.examples))
+    texts = [s.prompt for s in specs] + examples
     negatives = calibration.background if background else calibration.background[:0]
     features = np.concatenate([calibration.features(embed(texts)), calibration.features(negatives)])
     targets = np.zeros((len(features), len(specs)), dtype=np.int8)
-    targets[np.arange(len(texts)), owners] = 1
+    targets[np.arange(len(specs)), np.arange(len(specs))] = 1
+    row = {text: len(specs) + n for n, text in enumerate(examples)}
+    for k, spec in enumerate(specs):
+        targets[[row[e] for e in spec.examples], k] = 1
     sample_weight = np.ones(len(features))
     sample_weight[: len(specs)] = calibration.few_shot_prompt_weight
     # the background, all negatives, weighs as much as the labelled texts together
