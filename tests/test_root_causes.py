@@ -229,6 +229,34 @@ def test_abstention_ranks_within_a_margin_above_a_floor():
     assert Abstention(margin=None, floor=0.5).fires(proba).tolist() == (proba >= 0.5).tolist()
 
 
+def test_a_calibration_keeps_each_mode_s_rule(tmp_path):
+    """Zero-shot and few-shot rank and abstain by their own margins; trained heads keep the
+    plain threshold; a calibration saved and loaded keeps all three."""
+    from dataclasses import replace
+
+    from voc.nlp.root_causes import Calibration
+
+    vectors = np.eye(4, dtype=np.float32)
+    calibration = Calibration(
+        vectors[0],
+        vectors,
+        2.7,
+        -0.01,
+        1.0,
+        1.0,
+        0.5,
+        "root-causes@test",
+        zero_shot=Abstention(0.1, 0.5),
+        few_shot=Abstention(0.25, 0.5),
+    )
+    calibration.save(tmp_path, {})
+    loaded = Calibration.load(tmp_path)
+    assert loaded.abstention("few-shot") == Abstention(0.25, 0.5)
+    assert loaded.abstention("zero-shot") == Abstention(0.1, 0.5)
+    assert loaded.abstention("trained") == Abstention(None, 0.5)
+    assert replace(loaded, few_shot=None).abstention("few-shot") == Abstention(None, 0.5)
+
+
 def test_touchpoint_from_metadata_comes_first(analyzer):
     feedback = Feedback("x", "The screen arrived cracked.", "en", {"touchpoint": "returns"})
     analysis = analyzer.analyze([feedback], features=FEATURES)[0]
