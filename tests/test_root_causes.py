@@ -230,8 +230,8 @@ def test_abstention_ranks_within_a_margin_above_a_floor():
 
 
 def test_a_calibration_keeps_each_mode_s_rule(tmp_path):
-    """Zero-shot and few-shot rank and abstain by their own margins; trained heads keep the
-    plain threshold; a calibration saved and loaded keeps all three."""
+    """Each tagging mode ranks and abstains by its own margin (a calibration without one keeps
+    the plain threshold); saved and loaded, a calibration keeps all three."""
     from dataclasses import replace
 
     from voc.nlp.root_causes import Calibration
@@ -248,13 +248,14 @@ def test_a_calibration_keeps_each_mode_s_rule(tmp_path):
         "root-causes@test",
         zero_shot=Abstention(0.1, 0.5),
         few_shot=Abstention(0.25, 0.5),
+        trained=Abstention(0.75, 0.5),
     )
     calibration.save(tmp_path, {})
     loaded = Calibration.load(tmp_path)
-    assert loaded.abstention("few-shot") == Abstention(0.25, 0.5)
     assert loaded.abstention("zero-shot") == Abstention(0.1, 0.5)
-    assert loaded.abstention("trained") == Abstention(None, 0.5)
-    assert replace(loaded, few_shot=None).abstention("few-shot") == Abstention(None, 0.5)
+    assert loaded.abstention("few-shot") == Abstention(0.25, 0.5)
+    assert loaded.abstention("trained") == Abstention(0.75, 0.5)
+    assert replace(loaded, trained=None).abstention("trained") == Abstention(None, 0.5)
 
 
 def test_touchpoint_from_metadata_comes_first(analyzer):

@@ -333,43 +333,42 @@ def versioned(calibration: Calibration) -> Calibration:
     constant, so a change of any of them is a new version."""
     zero_shot = calibration.zero_shot.margin if calibration.zero_shot else None
     constants = (calibration.scale, calibration.offset, zero_shot, calibration.threshold)
-    few_shot = (
-        (calibration.few_shot_c, calibration.few_shot_prompt_weight)
-        if calibration.few_shot is None
-        else (calibration.few_shot_c, calibration.few_shot_prompt_weight, calibration.few_shot)
-    )
+    heads = (calibration.few_shot_c, calibration.few_shot_prompt_weight)
+    rules = tuple(rule for rule in (calibration.few_shot, calibration.trained) if rule)
     digest = hashlib.sha256(
         calibration.centre.tobytes()
         + calibration.background.astype(np.float16).tobytes()
-        + repr((constants, *few_shot)).encode()
+        + repr((constants, *heads, *rules)).encode()
     ).hexdigest()
     return replace(calibration, version=f"root-causes@{digest[:8]}")
 
 
-FEW_SHOT_MARGINS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, None)
-"""Logit margins tried for few-shot's rank-and-abstain rule (None: the plain threshold)."""
+HEAD_MARGINS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, None)
+"""Logit margins tried for the few-shot and trained heads' rank-and-abstain rule (None: the
+plain threshold)."""
+HEAD_MODES = ("few-shot", "trained")
 
 
-def few_shot_margin_scores(
+def head_margin_scores(
     split: Split, vectors: Vectors, calibration: Calibration, args: RootCauseTrainingArgs
-) -> list[float]:
-    """Few-shot micro-F1 on a dataset's dev split with each of `FEW_SHOT_MARGINS`."""
-    taxonomy, names = dataset_taxonomy(
-        "dataset", split.train + split.dev, max_examples=args.max_examples, seed=args.seed
-    )
-    tagger = few_shot_tagger(taxonomy_specs(taxonomy), vectors, calibration)
-    proba = clause_proba(tagger, split, vectors, calibration)
-    y = _targets(split.dev, list(tagger.ids), names)
+) -> dict[str, list[float]]:
+    """Per head mode, micro-F1 on a dataset's dev split with each of `HEAD_MARGINS`."""
+    taxonomy, names, taggers = taggers_for(split, vectors, calibration, args)
+    y = _targets(split.dev, [c.id for c in taxonomy.root_causes], names)
     sizes = [len(doc) for doc in split.dev_clauses]
-    return [
-        f1_scores(y, document_tags(proba, sizes, Abstention(margin, args.threshold)))["micro_f1"]
-        for margin in FEW_SHOT_MARGINS
-    ]
+    scores = {}
+    for mode in HEAD_MODES:
+        proba = clause_proba(taggers[mode], split, vectors, calibration)
+        scores[mode] = [
+            f1_scores(y, document_tags(proba, sizes, Abstention(m, args.threshold)))["micro_f1"]
+            for m in HEAD_MARGINS
+        ]
+    return scores
 
 
-def best_few_shot_margin(scores: list[list[float]]) -> float | None:
-    """The margin of best micro-F1 averaged over datasets (`few_shot_margin_scores` rows)."""
-    return FEW_SHOT_MARGINS[int(np.argmax(np.mean(scores, axis=0)))]
+def best_margin(scores: list[list[float]]) -> float | None:
+    """The margin of best micro-F1 averaged over datasets (rows of `head_margin_scores`)."""
+    return HEAD_MARGINS[int(np.argmax(np.mean(scores, axis=0)))]
 
 
 def fit_zero_shot(
@@ -438,16 +437,19 @@ def calibrate_and_evaluate(
     )
     scores = [zero_shot_scores(split, vectors, unit) for split in splits]
     fit = fit_zero_shot(scores)
-    few_shot = [few_shot_margin_scores(split, vectors, unit, args) for split in splits]
+    heads = [head_margin_scores(split, vectors, unit, args) for split in splits]
+    margins = {mode: best_margin([h[mode] for h in heads]) for mode in HEAD_MODES}
     calibration = versioned(
         replace(
-            fit.apply(unit), few_shot=Abstention(best_few_shot_margin(few_shot), args.threshold)
+            fit.apply(unit),
+            few_shot=Abstention(margins["few-shot"], args.threshold),
+            trained=Abstention(margins["trained"], args.threshold),
         )
     )
     metrics = {
         split.dataset.name: evaluate_split(split, vectors, calibration, args) for split in splits
     }
-    lodo = leave_one_dataset_out(splits, scores, few_shot, vectors, unit)
+    lodo = leave_one_dataset_out(splits, scores, heads, vectors, unit)
     data = [file_fingerprint(data_dir / name) for name in CENTRE_FILES] + [
         file_fingerprint(data_dir / d.file) for d in datasets if d.file not in CENTRE_FILES
     ]
@@ -473,15 +475,15 @@ def calibrate_and_evaluate(
 def leave_one_dataset_out(
     splits: list[Split],
     scores: list[ZeroShotScores],
-    few_shot: list[list[float]],
+    heads: list[dict[str, list[float]]],
     vectors: Vectors,
     unit: Calibration,
 ) -> dict:
     """Zero-shot on each dataset's dev split with constants fitted on the other datasets'
     train splits only: what a taxonomy never seen gets. Twice: with the plain threshold
-    (margin None, the rule before rank-and-abstain) and with rank-and-abstain. Few-shot with
-    its margin chosen on the other datasets' dev splits (`few_shot`: each dataset's
-    `few_shot_margin_scores`), and with the plain threshold, the rule before it."""
+    (margin None, the rule before rank-and-abstain) and with rank-and-abstain. The few-shot
+    and trained heads with their margins chosen on the other datasets' dev splits (`heads`:
+    each dataset's `head_margin_scores`), and with the plain threshold, the rule before it."""
     report = {}
     for n, split in enumerate(splits):
         others = scores[:n] + scores[n + 1 :]
@@ -493,12 +495,10 @@ def leave_one_dataset_out(
                 "margin": fit.margin,
                 "floor": round(fit.floor, 4),
             }
-        margin = best_few_shot_margin(few_shot[:n] + few_shot[n + 1 :])
-        row["few-shot"] = {
-            "micro_f1": few_shot[n][FEW_SHOT_MARGINS.index(margin)],
-            "margin": margin,
-        }
-        row["few-shot, threshold"] = {"micro_f1": few_shot[n][FEW_SHOT_MARGINS.index(None)]}
+        for mode in HEAD_MODES:
+            margin = best_margin([h[mode] for h in heads[:n] + heads[n + 1 :]])
+            row[mode] = {"micro_f1": heads[n][mode][HEAD_MARGINS.index(margin)], "margin": margin}
+            row[f"{mode}, threshold"] = {"micro_f1": heads[n][mode][HEAD_MARGINS.index(None)]}
         report[split.dataset.name] = row
     return report
 
@@ -542,15 +542,20 @@ def _write_card(
             f"{r['threshold']['micro_f1']:.3f}",
             f"{r['rank-and-abstain']['micro_f1']:.3f}",
             f"{r['rank-and-abstain']['margin']} / {r['rank-and-abstain']['floor']:.3f}",
-            f"{r['few-shot, threshold']['micro_f1']:.3f}",
-            f"{r['few-shot']['micro_f1']:.3f}",
-            f"{r['few-shot']['margin']}",
-            f"{metrics[name][BASELINES['few-shot']]['micro_f1']:.3f}",
+            *(
+                cell
+                for mode in HEAD_MODES
+                for cell in (
+                    f"{r[f'{mode}, threshold']['micro_f1']:.3f}",
+                    f"{r[mode]['micro_f1']:.3f} ({r[mode]['margin']})",
+                    f"{metrics[name][BASELINES[mode]]['micro_f1']:.3f}",
+                )
+            ),
         )
         for name, r in lodo.items()
     ]
     margin = "none" if fit.margin is None else f"{fit.margin}"
-    few_shot_margin = calibration.few_shot.margin if calibration.few_shot else None
+    head_margins = {mode: calibration.abstention(mode).margin for mode in HEAD_MODES}
     write_card(
         out_dir / "CARD.md",
         title=f"Root-cause and touchpoint tagger ({calibration.version})",
@@ -566,10 +571,11 @@ def _write_card(
             "datasets). Few-shot: one-vs-rest logistic regression "
             f"(C={args.few_shot_c}, classes balanced) on the examples plus the prompts, fitted "
             "when a taxonomy is first used and cached per id@version. Trained: the same head "
-            f"on up to {args.max_train} train texts (C={args.trained_c}). Trained tags are the "
-            f"labels with probability >= {args.threshold}; few-shot tags also rank: within "
-            f"{few_shot_margin} (logit) of the clause's best label, the margin of best mean "
-            "micro-F1 over the dev splits below.\n\n"
+            f"on up to {args.max_train} train texts (C={args.trained_c}). Few-shot and trained "
+            f"tags reach probability {args.threshold} and rank: within "
+            f"{head_margins['few-shot']} (few-shot) and {head_margins['trained']} (trained) "
+            "logits of the clause's best label, the margins of best mean micro-F1 over the dev "
+            "splits below.\n\n"
             "Measured per dataset on its dev split, with a taxonomy built from the dataset's own "
             f"categories (few-shot: {args.max_examples} random train examples drawn for each, "
             "each drawn example listed under all of its categories, at most "
@@ -600,10 +606,11 @@ def _write_card(
                 "Zero-shot's constants fitted on the other datasets' train splits only, scored "
                 "on the left-out dataset's dev split: with a plain threshold (the rule before "
                 "rank-and-abstain) and with rank-and-abstain (the cosine margin / floor chosen "
-                "without the dataset). Few-shot with the plain threshold, and ranking and "
-                "abstaining with the logit margin chosen on the other datasets' dev splits; "
-                "its baseline fits nothing on other datasets, so its column is its dev "
-                "score.\n\n"
+                "without the dataset). The few-shot and trained heads with the plain "
+                "threshold, and ranking and abstaining with the logit margin chosen on the "
+                "other datasets' dev splits (the trained head itself learns the dataset's "
+                "train split); the baselines fit nothing on other datasets, so their columns "
+                "are their dev scores.\n\n"
                 + markdown_table(
                     [
                         "left-out dataset",
@@ -612,16 +619,18 @@ def _write_card(
                         "zero-shot, rank-and-abstain",
                         "margin / floor",
                         "few-shot, threshold",
-                        "few-shot, rank-and-abstain",
-                        "logit margin",
+                        "few-shot, rank-and-abstain (margin)",
                         "few-shot baseline",
+                        "trained, threshold",
+                        "trained, rank-and-abstain (margin)",
+                        "trained baseline",
                     ],
                     lodo_rows,
                 ),
             ),
             (
                 "Micro-F1 / macro-F1 on the dev splits (zero-shot's constants fitted on every "
-                "train split, few-shot's margin on these dev splits)",
+                "train split, the heads' margins on these dev splits)",
                 markdown_table(
                     ["dataset", "labels", "dev docs", "clauses / labels per doc", *DEV_COLUMNS],
                     rows,
@@ -641,14 +650,21 @@ def baseline_reading(metrics: dict, lodo: dict) -> str:
         r["rank-and-abstain"]["micro_f1"] < metrics[name][few]["micro_f1"]
         for name, r in lodo.items()
     )
-    delta = [r["few-shot"]["micro_f1"] - metrics[name][few]["micro_f1"] for name, r in lodo.items()]
     sentences = [
         f"Zero-shot on a taxonomy never seen (leave one dataset out) is below the few-shot "
         f"baseline (a few labelled examples per label in a plain classifier) on {below} of "
-        f"{len(lodo)} datasets. Few-shot with its margin chosen without the dataset beats "
-        f"the baseline on {sum(d > 0 for d in delta)} of {len(lodo)} (mean difference "
-        f"{np.mean(delta):+.3f})."
+        f"{len(lodo)} datasets."
     ]
+    for mode in HEAD_MODES:
+        delta = [
+            r[mode]["micro_f1"] - metrics[name][BASELINES[mode]]["micro_f1"]
+            for name, r in lodo.items()
+        ]
+        sentences.append(
+            f"{mode.capitalize()} with its margin chosen without the dataset beats its "
+            f"baseline on {sum(d > 0 for d in delta)} of {len(lodo)} (mean difference "
+            f"{np.mean(delta):+.3f})."
+        )
     for mode, baseline in BASELINES.items():
         delta = {name: m[mode]["micro_f1"] - m[baseline]["micro_f1"] for name, m in metrics.items()}
         macro_wins = sum(m[mode]["macro_f1"] > m[baseline]["macro_f1"] for m in metrics.values())

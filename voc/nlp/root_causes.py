@@ -74,9 +74,8 @@ class Abstention:
 
     A label fires when its logit is within `margin` of the clause's best label's logit (rank)
     and its probability reaches `floor` (abstain). `margin=None` keeps only the floor: the
-    plain threshold of trained heads, whose probabilities are fitted per label on real data.
-    A few-shot head, fitted on a few examples each, fires many labels on one clause at a plain
-    threshold; its margin is in logits.
+    plain threshold. A few-shot or trained head, fitted per label, fires many labels on one
+    clause at a plain threshold where labels are close; its margin is in logits.
     For a zero-shot tagger the logit is the slope times the centred cosine (plus one offset),
     so the margin is a cosine margin; a clause naming two complaints is near both labels.
     """
@@ -111,9 +110,9 @@ class Calibration:
     cosine into a zero-shot probability; `few_shot_c` is the regularisation of few-shot heads
     and `threshold` the probability from which a few-shot or trained tag is reported;
     `zero_shot` is zero-shot's rank-and-abstain rule (chosen on other datasets than the ones
-    it is measured on; a calibration without one keeps the plain threshold), `few_shot`
-    few-shot's (a logit margin: a clause gets the labels close to its best one, not every
-    label its examples brush against).
+    it is measured on; a calibration without one keeps the plain threshold), `few_shot` and
+    `trained` the heads' (a logit margin: a clause gets the labels close to its best one, not
+    every label above the threshold).
     """
 
     centre: np.ndarray
@@ -126,14 +125,12 @@ class Calibration:
     version: str
     zero_shot: Abstention | None = None
     few_shot: Abstention | None = None
+    trained: Abstention | None = None
 
     def abstention(self, mode: str) -> Abstention:
         """The rule that turns a tagger's probabilities into tags, by the tagger's mode."""
-        if mode == "zero-shot" and self.zero_shot is not None:
-            return self.zero_shot
-        if mode == "few-shot" and self.few_shot is not None:
-            return self.few_shot
-        return Abstention(None, self.threshold)
+        rule = {"zero-shot": self.zero_shot, "few-shot": self.few_shot, "trained": self.trained}
+        return rule.get(mode) or Abstention(None, self.threshold)
 
     @classmethod
     def load(cls, artifact_dir: Path) -> Calibration:
@@ -150,6 +147,7 @@ class Calibration:
             version=config["version"],
             zero_shot=Abstention(**config["zero_shot"]) if "zero_shot" in config else None,
             few_shot=Abstention(**config["few_shot"]) if "few_shot" in config else None,
+            trained=Abstention(**config["trained"]) if "trained" in config else None,
         )
 
     def save(self, artifact_dir: Path, extra: dict) -> None:
@@ -167,6 +165,7 @@ class Calibration:
             "version": self.version,
             **({"zero_shot": asdict(self.zero_shot)} if self.zero_shot else {}),
             **({"few_shot": asdict(self.few_shot)} if self.few_shot else {}),
+            **({"trained": asdict(self.trained)} if self.trained else {}),
             **extra,
         }
         (artifact_dir / CALIBRATION_FILE).write_text(json.dumps(config, indent=2) + "\n")
