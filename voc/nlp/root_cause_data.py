@@ -130,6 +130,7 @@ def dataset_taxonomy(
         chosen = rng.permutation(len(carrying))[:max_examples] if max_examples else []
         drawn[category] = [carrying[i] for i in sorted(chosen)]
     every_draw = [row for category in categories for row in drawn[category]]
+    most = Limits().max_examples_per_item
     causes = []
     for category in categories:
         others = [text for text, labels in every_draw if category in labels]
@@ -139,7 +140,7 @@ def dataset_taxonomy(
                 id=ids[category],
                 label=category_label(category),
                 description=category if len(category) > MAX_LABEL_CHARS else "",
-                examples=tuple(examples[: Limits().max_examples_per_item]),
+                examples=tuple(examples[:most]),
             )
         )
     return Taxonomy(id=taxonomy_id, name=taxonomy_id, root_causes=tuple(causes)), ids

@@ -294,7 +294,7 @@ def few_shot_tagger(
     comment on the food and the service, listed under both, teaches both (learnt once per
     label it was listed under, it was a positive of one and a negative of the other). On
     the aspect datasets, with each drawn comment listed under all its categories
-    (`voc.nlp.root_cause_data.dataset_taxonomy`), few-shot micro-F1 rose from 0.504 to 0.545
+    (`voc.nlp.root_cause_data.dataset_taxonomy`), few-shot micro-F1 rose from 0.504 to 0.535
     (docs/models.md). With `background`, real feedback is a "none of these" negative for
     every label: right for root causes (most comments show none), wrong for touchpoints
     (almost every comment is somewhere in the journey).
