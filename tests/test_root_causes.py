@@ -334,6 +334,25 @@ def test_an_example_listed_under_two_labels_teaches_both(analyzer):
     assert proba[0] > 0.5 and proba[1] > 0.5 > proba[2]
 
 
+def test_a_comment_under_two_labels_teaches_each_its_own_sentence(analyzer):
+    """A two-sentence comment listed under "food" and "service" gives each label the sentence
+    about it; a comment listed under one label gives none (it is about that label whole)."""
+    from voc.nlp.root_causes import nearest_sentences
+
+    both = "Le potage était froid et fade. Le serveur nous a ignorés pendant une heure."
+    specs = [
+        LabelSpec("food", "Food quality", ("the food was cold", both)),
+        LabelSpec("service", "Waiter and service", ("waiter was rude", both)),
+        LabelSpec("price", "Price", ("Terlalu mahal. Porsinya kecil sekali.",)),
+    ]
+    calibration = analyzer.root_causes.calibration
+    assert nearest_sentences(specs, analyzer.encoder.embed, calibration) == [
+        ["Le potage était froid et fade"],
+        ["Le serveur nous a ignorés pendant une heure"],
+        [],
+    ]
+
+
 def test_a_drawn_example_is_listed_under_each_of_its_categories():
     """The aspect datasets' taxonomies list a drawn comment under all its categories, within
     the examples limit."""

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -34,6 +34,7 @@ from safetensors.numpy import load_file
 from voc.config import Limits
 from voc.nlp.artifacts import save_tensors
 from voc.nlp.journey import Journey, load_default_journey
+from voc.nlp.segment import Segmenter
 from voc.nlp.taxonomy import Taxonomy, load_default_taxonomy
 from voc.nlp.types import SENTIMENT_LABELS, RootCauseTag, Segment, TouchpointTag
 
@@ -292,24 +293,31 @@ def few_shot_tagger(
 
     An example is a positive of every label that lists it and a negative of the others: a
     comment on the food and the service, listed under both, teaches both (learnt once per
-    label it was listed under, it was a positive of one and a negative of the other). On
-    the aspect datasets, with each drawn comment listed under all its categories
-    (`voc.nlp.root_cause_data.dataset_taxonomy`), few-shot micro-F1 rose from 0.504 to 0.535
-    (docs/models.md). With `background`, real feedback is a "none of these" negative for
-    every label: right for root causes (most comments show none), wrong for touchpoints
+    label it was listed under, it was a positive of one and a negative of the other). Such a
+    comment speaks of each label in a part of it, and the head reads clauses, so it also
+    teaches each label through its sentence nearest the label's prompt
+    (`nearest_sentences`). On the aspect datasets, with each drawn comment listed under all
+    its categories (`voc.nlp.root_cause_data.dataset_taxonomy`), few-shot micro-F1 rose from
+    0.504 to 0.535 by the first rule, and leave one dataset out from 0.565 to 0.598 by the
+    second (docs/models.md). With `background`, real feedback is a "none of these" negative
+    for every label: right for root causes (most comments show none), wrong for touchpoints
     (almost every comment is somewhere in the journey).
     """
     if not any(s.examples for s in specs):
         return zero_shot_tagger(specs, embed, calibration)
-    examples = list(dict.fromkeys(e for s in specs for e in s.examples))
+    listed = [
+        [*s.examples, *nearest]
+        for s, nearest in zip(specs, nearest_sentences(specs, embed, calibration), strict=True)
+    ]
+    examples = list(dict.fromkeys(e for label in listed for e in label))
     texts = [s.prompt for s in specs] + examples
     negatives = calibration.background if background else calibration.background[:0]
     features = np.concatenate([calibration.features(embed(texts)), calibration.features(negatives)])
     targets = np.zeros((len(features), len(specs)), dtype=np.int8)
     targets[np.arange(len(specs)), np.arange(len(specs))] = 1
     row = {text: len(specs) + n for n, text in enumerate(examples)}
-    for k, spec in enumerate(specs):
-        targets[[row[e] for e in spec.examples], k] = 1
+    for k, label in enumerate(listed):
+        targets[[row[e] for e in label], k] = 1
     sample_weight = np.ones(len(features))
     sample_weight[: len(specs)] = calibration.few_shot_prompt_weight
     # the background, all negatives, weighs as much as the labelled texts together
@@ -322,6 +330,42 @@ def few_shot_tagger(
         sample_weight=sample_weight,
         mode="few-shot",
     )
+
+
+EXAMPLE_SENTENCES = Segmenter()
+"""Splits the examples listed under several labels into sentences (rule-based, no model)."""
+MIN_SENTENCE_WORDS = 3
+"""Shorter sentences ("Wow.", "Merci !") say nothing of a label."""
+
+
+def nearest_sentences(
+    specs: Sequence[LabelSpec], embed: Embed, calibration: Calibration
+) -> list[list[str]]:
+    """Per label, the sentence nearest its prompt (centred cosine) of each example of several
+    sentences that is also listed under another label; one encoder call for all of them."""
+    counts = Counter(example for spec in specs for example in set(spec.examples))
+    sentences: dict[str, list[str]] = {}
+    for example in (e for e, count in counts.items() if count > 1):
+        found = [
+            s.text
+            for s in EXAMPLE_SENTENCES.segment(example, "xx")
+            if len(s.text.split()) >= MIN_SENTENCE_WORDS
+        ]
+        if len(found) > 1:
+            sentences[example] = found
+    nearest: list[list[str]] = [[] for _ in specs]
+    if not sentences:
+        return nearest
+    flat = [s for found in sentences.values() for s in found]
+    vectors = dict(zip(flat, calibration.features(embed(flat)), strict=True))
+    prompts = calibration.features(embed([s.prompt for s in specs]))
+    for k, spec in enumerate(specs):
+        for example in dict.fromkeys(spec.examples):
+            if example in sentences:
+                found = sentences[example]
+                scores = np.stack([vectors[s] for s in found]) @ prompts[k]
+                nearest[k].append(found[int(np.argmax(scores))])
+    return nearest
 
 
 class TaggerCache:
