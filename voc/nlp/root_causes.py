@@ -348,6 +348,7 @@ def nearest_sentences(
     for example in (e for e, count in counts.items() if count > 1):
         found = [
             s.text
+            # an example has no language: spaCy's multi-language rules ("xx") cut it
             for s in EXAMPLE_SENTENCES.segment(example, "xx")
             if len(s.text.split()) >= MIN_SENTENCE_WORDS
         ]
