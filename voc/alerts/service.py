@@ -159,6 +159,31 @@ class _NewAlert:
     tenant: str = DEFAULT_TENANT
 
 
+def _payload(
+    kind: str,
+    alert_id: str,
+    rule: dict[str, Any],
+    journey: Journey,
+    touchpoint: Touchpoint | None,
+    **data: Any,
+) -> dict[str, Any]:
+    """The webhook body every alert kind shares (its `type`, the rule, journey and touchpoint
+    it was routed by), with `data` the kind's own fields after them."""
+    return {
+        "type": kind,
+        "timestamp": _now().isoformat(),
+        "data": {
+            "alert_id": alert_id,
+            "rule": rule,
+            "journey": {"id": journey.id, "version": journey.version},
+            "touchpoint": None
+            if touchpoint is None
+            else {"id": touchpoint.id, "label": touchpoint.label},
+            **data,
+        },
+    }
+
+
 class AlertService:
     """Rules, the alert schedule, and the workers that deliver it."""
 
@@ -363,22 +388,17 @@ class AlertService:
             document_id=feedback.id,
             touchpoint=touchpoint,
             touchpoint_id=touchpoint_id,
-            payload={
-                "type": "voc.alert",
-                "timestamp": _now().isoformat(),
-                "data": {
-                    "alert_id": alert_id,
-                    "rule": {"id": rule_id, "description": description},
-                    "journey": {"id": journey.id, "version": journey.version},
-                    "touchpoint": None
-                    if touchpoint is None
-                    else {"id": touchpoint.id, "label": touchpoint.label},
-                    "document": {
-                        **result_dict(feedback, analysis, redact, with_text=True),
-                        "metadata": redact_metadata(feedback.metadata, redact),
-                    },
+            payload=_payload(
+                "voc.alert",
+                alert_id,
+                {"id": rule_id, "description": description},
+                journey,
+                touchpoint,
+                document={
+                    **result_dict(feedback, analysis, redact, with_text=True),
+                    "metadata": redact_metadata(feedback.metadata, redact),
                 },
-            },
+            ),
         )
 
     def _emerging_draft(
@@ -395,20 +415,15 @@ class AlertService:
             touchpoint=touchpoint,
             touchpoint_id=touchpoint_id,
             tenant=tenant,
-            payload={
-                "type": "voc.alert.emerging",
-                "timestamp": _now().isoformat(),
-                "data": {
-                    "alert_id": alert_id,
-                    "rule": {"id": rule.id, "description": rule.description},
-                    "journey": {"id": journey.id, "version": journey.version},
-                    "touchpoint": None
-                    if touchpoint is None
-                    else {"id": touchpoint.id, "label": touchpoint.label},
-                    "job": {"id": job_id},
-                    "emerging": asdict(issue),
-                },
-            },
+            payload=_payload(
+                "voc.alert.emerging",
+                alert_id,
+                {"id": rule.id, "description": rule.description},
+                journey,
+                touchpoint,
+                job={"id": job_id},
+                emerging=asdict(issue),
+            ),
         )
 
     # -- schedule and workers ---------------------------------------------------------------
