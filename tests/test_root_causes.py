@@ -258,6 +258,56 @@ def test_a_calibration_keeps_each_mode_s_rule(tmp_path):
     assert replace(loaded, trained=None).abstention("trained") == Abstention(None, 0.5)
 
 
+def test_a_calibration_keeps_its_relevance_map(tmp_path):
+    """Zero-shot compares clauses with prompts moved by the relevance map; saved and loaded, a
+    calibration keeps it (half precision, as it was measured), and without one the prompts
+    stay as they are."""
+    from dataclasses import replace
+
+    from voc.nlp.root_causes import Calibration
+
+    swap = np.array([[0, 1, 0], [1, 0, 0], [0, 0, 1]], dtype=np.float32)
+    calibration = Calibration(
+        np.zeros(3, np.float32), np.eye(3, dtype=np.float32), 1, 0, 1, 1, 0.5, "v", relevance=swap
+    )
+    calibration.save(tmp_path, {})
+    loaded = Calibration.load(tmp_path)
+    prompts = np.array([[1.0, 0.0, 0.0], [0.6, 0.0, 0.8]], dtype=np.float32)
+    assert np.allclose(loaded.label_directions(prompts), [[0, 1, 0], [0, 0.6, 0.8]], atol=1e-3)
+    assert np.array_equal(replace(loaded, relevance=None).label_directions(prompts), prompts)
+
+
+def test_relevance_learned_on_some_taxonomies_ranks_labels_of_another():
+    """Where texts about a label lie off its prompt the same way in every taxonomy (a prompt
+    is not a comment), the map learned on two taxonomies ranks the right label first on a
+    third, unseen one more often than the prompts themselves do."""
+    from voc.nlp.root_cause_train import ZeroShotData, fit_relevance
+
+    rng = np.random.default_rng(0)
+    dim = 16
+    # texts matching a label lie along a fixed rotation of its prompt, plus noise
+    rotation = np.linalg.qr(rng.normal(size=(dim, dim)))[0].astype(np.float32)
+    twisted = 0.8 * rotation + 0.2 * np.eye(dim, dtype=np.float32)
+
+    def unit(x):
+        return (x / np.linalg.norm(x, axis=-1, keepdims=True)).astype(np.float32)
+
+    def taxonomy(labels: int, texts: int) -> ZeroShotData:
+        prompts = unit(rng.normal(size=(labels, dim)))
+        gold = rng.integers(0, labels, size=texts)
+        vectors = unit(unit(prompts @ twisted.T)[gold] + 0.6 * rng.normal(size=(texts, dim)) / 4)
+        return ZeroShotData(vectors, prompts, np.eye(labels, dtype=np.int8)[gold])
+
+    seen, unseen = [taxonomy(8, 300), taxonomy(12, 300)], taxonomy(10, 400)
+    relevance = fit_relevance(seen, l2=0.01)
+
+    def top1(directions: np.ndarray) -> float:
+        return float(((unseen.texts @ directions.T).argmax(1) == unseen.targets.argmax(1)).mean())
+
+    learned, prompts = top1(unit(unseen.prompts @ relevance.T)), top1(unseen.prompts)
+    assert learned > prompts + 0.2  # measured: 0.45 against 0.08
+
+
 def test_touchpoint_from_metadata_comes_first(analyzer):
     feedback = Feedback("x", "The screen arrived cracked.", "en", {"touchpoint": "returns"})
     analysis = analyzer.analyze([feedback], features=FEATURES)[0]

@@ -55,6 +55,16 @@ class AspectDataset:
     lang: str | None = None
     """The language of its texts: registry entries average the dataset's metrics into this
     language's group (None: reported per dataset only)."""
+    family: str | None = None
+    """Datasets of one family share their source and category scheme (SemEval-15 and -16 share
+    labels and sentences; MAMS was drawn from SemEval-14's corpus with its categories), so
+    leaving one out of training leaves its family out: what is learned across taxonomies is
+    measured on a taxonomy never seen. None: a family of its own."""
+
+    @property
+    def lineage(self) -> str:
+        """The dataset's family, or its own name when it has none."""
+        return self.family or self.name
 
     def load(self, data_dir: Path) -> list[tuple[Example, tuple[str, ...]]]:
         read = label_field(self.label_field)
@@ -65,13 +75,19 @@ class AspectDataset:
         ]
 
 
+RESTAURANT_CATEGORIES = "SemEval-14 restaurants and MAMS"
+SEMEVAL_15_16 = "SemEval-15/16"
 ASPECT_DATASETS = (
-    AspectDataset("MAMS (en)", "mams_absa_en.jsonl", lang="en"),
+    AspectDataset("MAMS (en)", "mams_absa_en.jsonl", lang="en", family=RESTAURANT_CATEGORIES),
     AspectDataset(
-        "SemEval-14 restaurants (en)", "semeval14_absa_en.jsonl", domain="restaurants", lang="en"
+        "SemEval-14 restaurants (en)",
+        "semeval14_absa_en.jsonl",
+        domain="restaurants",
+        lang="en",
+        family=RESTAURANT_CATEGORIES,
     ),
-    AspectDataset("SemEval-15 (en)", "semeval15_absa_en.jsonl", lang="en"),
-    AspectDataset("SemEval-16 (en)", "semeval16_absa_en.jsonl", lang="en"),
+    AspectDataset("SemEval-15 (en)", "semeval15_absa_en.jsonl", lang="en", family=SEMEVAL_15_16),
+    AspectDataset("SemEval-16 (en)", "semeval16_absa_en.jsonl", lang="en", family=SEMEVAL_15_16),
     AspectDataset("IndoNLU CASA (id)", "indonlu_casa.jsonl", lang="id"),
     AspectDataset("IndoNLU HoASA (id)", "indonlu_hoasa.jsonl", lang="id"),
     AspectDataset(

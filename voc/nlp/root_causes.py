@@ -42,6 +42,12 @@ CALIBRATION_FILE = "calibration.json"
 CENTRE_FILE = "centre.safetensors"
 HEAD_FILE = "head.safetensors"
 HEAD_CONFIG = "head.json"
+FEW_SHOT_RECIPE = 2
+"""Revision of how `few_shot_tagger` learns from a taxonomy's examples, part of a calibration's
+version (`voc.nlp.root_cause_train.versioned`): a few-shot tagger is fitted when it is served,
+so the same constants under a new rule answer differently and need their own version and
+card. Bump it with any change to that rule. 2: an example listed under several labels
+teaches each its nearest sentence (`nearest_sentences`)."""
 
 
 @dataclass(frozen=True)
@@ -113,7 +119,9 @@ class Calibration:
     `zero_shot` is zero-shot's rank-and-abstain rule (chosen on other datasets than the ones
     it is measured on; a calibration without one keeps the plain threshold), `few_shot` and
     `trained` the heads' (a logit margin: a clause gets the labels close to its best one, not
-    every label above the threshold).
+    every label above the threshold). `relevance` is a (dim, dim) map learned across the
+    aspect, issue and intent datasets that turns a label's centred prompt embedding into the
+    direction of the clauses that match it (`label_directions`); None: the prompt itself.
     """
 
     centre: np.ndarray
@@ -127,6 +135,7 @@ class Calibration:
     zero_shot: Abstention | None = None
     few_shot: Abstention | None = None
     trained: Abstention | None = None
+    relevance: np.ndarray | None = None
 
     def abstention(self, mode: str) -> Abstention:
         """The rule that turns a tagger's probabilities into tags, by the tagger's mode."""
@@ -149,14 +158,15 @@ class Calibration:
             zero_shot=Abstention(**config["zero_shot"]) if "zero_shot" in config else None,
             few_shot=Abstention(**config["few_shot"]) if "few_shot" in config else None,
             trained=Abstention(**config["trained"]) if "trained" in config else None,
+            relevance=(tensors["relevance"].astype(np.float32) if "relevance" in tensors else None),
         )
 
     def save(self, artifact_dir: Path, extra: dict) -> None:
         artifact_dir.mkdir(parents=True, exist_ok=True)
-        save_tensors(
-            {"centre": self.centre, "background": self.background.astype(np.float16)},
-            artifact_dir / CENTRE_FILE,
-        )
+        tensors = {"centre": self.centre, "background": self.background.astype(np.float16)}
+        if self.relevance is not None:
+            tensors["relevance"] = self.relevance.astype(np.float16)
+        save_tensors(tensors, artifact_dir / CENTRE_FILE)
         config = {
             "scale": self.scale,
             "offset": self.offset,
@@ -175,6 +185,17 @@ class Calibration:
         """Unit embeddings -> centred unit vectors, the input of every tagger."""
         centred = np.asarray(vectors, dtype=np.float32) - self.centre
         return centred / np.maximum(np.linalg.norm(centred, axis=-1, keepdims=True), 1e-12)
+
+    def label_directions(self, prompts: np.ndarray) -> np.ndarray:
+        """Centred prompt vectors (`features`) -> the unit directions zero-shot compares
+        clauses with: through `relevance` when the calibration has one. A prompt ("late
+        delivery: the parcel came after the promised date") and the clauses that match it
+        ("colis reçu avec deux semaines de retard") are not the same kind of text; the map,
+        learned on labelled clauses of other taxonomies, moves the one towards the other."""
+        if self.relevance is None:
+            return prompts
+        moved = prompts @ self.relevance.T
+        return moved / np.maximum(np.linalg.norm(moved, axis=-1, keepdims=True), 1e-12)
 
 
 @dataclass(frozen=True)
@@ -237,8 +258,9 @@ def artifact_version(artifact_dir: Path) -> str:
 def zero_shot_tagger(
     specs: Sequence[LabelSpec], embed: Embed, calibration: Calibration
 ) -> LinearTagger:
-    """Weights are the centred prompt embeddings; one global scale and offset for every label."""
-    prompts = calibration.features(embed([s.prompt for s in specs]))
+    """Weights are the label directions of the centred prompt embeddings
+    (`Calibration.label_directions`); one global scale and offset for every label."""
+    prompts = calibration.label_directions(calibration.features(embed([s.prompt for s in specs])))
     return LinearTagger(
         ids=tuple(s.id for s in specs),
         weight=(calibration.scale * prompts).astype(np.float32),
