@@ -243,28 +243,51 @@ def baseline_scores(
     return scores
 
 
-def taggers_for(
+@dataclass
+class Heads:
+    """One dataset's few-shot and trained heads, fitted once, as their clause probabilities on
+    the dev split with what scoring them needs: `head_margin_scores` scans their margins and
+    `score_split` scores them with the chosen ones. The heads read only the calibration's
+    centre, background and head constants, which fitting zero-shot leaves as they are."""
+
+    taxonomy: Taxonomy
+    """The dataset's categories with few-shot examples (`dataset_taxonomy`)."""
+    names: dict[str, str]
+    targets: np.ndarray
+    """(dev documents, labels) gold labels."""
+    sizes: list[int]
+    """Clauses per dev document."""
+    proba: dict[str, np.ndarray]
+    """Per head mode, (dev clauses, labels) probabilities."""
+
+
+def fit_heads(
     split: Split, vectors: Vectors, calibration: Calibration, args: RootCauseTrainingArgs
-) -> tuple[Taxonomy, dict[str, str], dict[str, LinearTagger]]:
-    """The dataset's taxonomy (categories of train and dev) and its three taggers."""
-    rows = split.train + split.dev
-    few, names = dataset_taxonomy("dataset", rows, max_examples=args.max_examples, seed=args.seed)
-    zero, _ = dataset_taxonomy("dataset", rows, max_examples=0)
-    ids = [c.id for c in few.root_causes]
-    trained = fit_linear_tagger(
-        ids,
-        calibration.features(vectors([e.text for e, _ in split.train])),
-        _targets(split.train, ids, names),
-        c=args.trained_c,
-        mode="trained",
+) -> Heads:
+    """The few-shot head on the dataset's taxonomy (categories of train and dev) and the
+    trained head on its train split, read on its dev clauses."""
+    few, names = dataset_taxonomy(
+        "dataset", split.train + split.dev, max_examples=args.max_examples, seed=args.seed
     )
-    return (
+    ids = [c.id for c in few.root_causes]
+    taggers = {
+        "few-shot": few_shot_tagger(taxonomy_specs(few), vectors, calibration),
+        "trained": fit_linear_tagger(
+            ids,
+            calibration.features(vectors([e.text for e, _ in split.train])),
+            _targets(split.train, ids, names),
+            c=args.trained_c,
+            mode="trained",
+        ),
+    }
+    return Heads(
         few,
         names,
+        _targets(split.dev, ids, names),
+        [len(doc) for doc in split.dev_clauses],
         {
-            "zero-shot": zero_shot_tagger(taxonomy_specs(zero), vectors, calibration),
-            "few-shot": few_shot_tagger(taxonomy_specs(few), vectors, calibration),
-            "trained": trained,
+            mode: clause_proba(tagger, split, vectors, calibration)
+            for mode, tagger in taggers.items()
         },
     )
 
@@ -272,21 +295,34 @@ def taggers_for(
 def evaluate_split(
     split: Split, vectors: Vectors, calibration: Calibration, args: RootCauseTrainingArgs
 ) -> dict:
-    taxonomy, names, taggers = taggers_for(split, vectors, calibration, args)
-    ids = [c.id for c in taxonomy.root_causes]
-    y = _targets(split.dev, ids, names)
+    """Every mode and both baselines on a dataset's dev split, its heads fitted here."""
+    return score_split(
+        split, vectors, calibration, args, fit_heads(split, vectors, calibration, args)
+    )
+
+
+def score_split(
+    split: Split,
+    vectors: Vectors,
+    calibration: Calibration,
+    args: RootCauseTrainingArgs,
+    heads: Heads,
+) -> dict:
+    """Zero-shot with `calibration`, the fitted heads with its rules, and the baselines."""
+    zero, _ = dataset_taxonomy("dataset", split.train + split.dev, max_examples=0)
+    zero_shot = zero_shot_tagger(taxonomy_specs(zero), vectors, calibration)
+    proba = {"zero-shot": clause_proba(zero_shot, split, vectors, calibration), **heads.proba}
     report = {
         "dev_documents": len(split.dev),
-        "labels": len(ids),
+        "labels": heads.targets.shape[1],
         "train_documents": len(split.train),
-        "dev_clauses": sum(len(doc) for doc in split.dev_clauses),
-        "dev_labels": int(y.sum()),
+        "dev_clauses": sum(heads.sizes),
+        "dev_labels": int(heads.targets.sum()),
     }
-    sizes = [len(doc) for doc in split.dev_clauses]
-    for mode, tagger in taggers.items():
-        proba = clause_proba(tagger, split, vectors, calibration)
-        report[mode] = f1_scores(y, document_tags(proba, sizes, calibration.abstention(mode)))
-    report.update(baseline_scores(split, vectors, taxonomy, names, args))
+    for mode in MODES:
+        fired = document_tags(proba[mode], heads.sizes, calibration.abstention(mode))
+        report[mode] = f1_scores(heads.targets, fired)
+    report.update(baseline_scores(split, vectors, heads.taxonomy, heads.names, args))
     return report
 
 
@@ -416,21 +452,18 @@ plain threshold)."""
 HEAD_MODES = ("few-shot", "trained")
 
 
-def head_margin_scores(
-    split: Split, vectors: Vectors, calibration: Calibration, args: RootCauseTrainingArgs
-) -> dict[str, list[float]]:
+def head_margin_scores(heads: Heads, args: RootCauseTrainingArgs) -> dict[str, list[float]]:
     """Per head mode, micro-F1 on a dataset's dev split with each of `HEAD_MARGINS`."""
-    taxonomy, names, taggers = taggers_for(split, vectors, calibration, args)
-    y = _targets(split.dev, [c.id for c in taxonomy.root_causes], names)
-    sizes = [len(doc) for doc in split.dev_clauses]
-    scores = {}
-    for mode in HEAD_MODES:
-        proba = clause_proba(taggers[mode], split, vectors, calibration)
-        scores[mode] = [
-            f1_scores(y, document_tags(proba, sizes, Abstention(m, args.threshold)))["micro_f1"]
+    return {
+        mode: [
+            f1_scores(
+                heads.targets,
+                document_tags(heads.proba[mode], heads.sizes, Abstention(m, args.threshold)),
+            )["micro_f1"]
             for m in HEAD_MARGINS
         ]
-    return scores
+        for mode in HEAD_MODES
+    }
 
 
 def best_margin(scores: list[list[float]]) -> float | None:
@@ -505,7 +538,8 @@ def calibrate_and_evaluate(
     zero_shot = [zero_shot_data(split, vectors, unit) for split in splits]
     relevant = replace(unit, relevance=fit_relevance(zero_shot, l2=args.relevance_l2))
     fit = fit_zero_shot([zero_shot_scores(d, relevant) for d in zero_shot])
-    heads = [head_margin_scores(split, vectors, unit, args) for split in splits]
+    fitted = [fit_heads(split, vectors, unit, args) for split in splits]
+    heads = [head_margin_scores(h, args) for h in fitted]
     margins = {mode: best_margin([h[mode] for h in heads]) for mode in HEAD_MODES}
     calibration = versioned(
         replace(
@@ -515,7 +549,8 @@ def calibrate_and_evaluate(
         )
     )
     metrics = {
-        split.dataset.name: evaluate_split(split, vectors, calibration, args) for split in splits
+        split.dataset.name: score_split(split, vectors, calibration, args, h)
+        for split, h in zip(splits, fitted, strict=True)
     }
     lodo = leave_one_dataset_out(splits, zero_shot, heads, vectors, unit, args)
     data = [file_fingerprint(data_dir / name) for name in CENTRE_FILES] + [
