@@ -424,6 +424,24 @@ def test_a_drawn_example_is_listed_under_each_of_its_categories():
     assert {len(c.examples) for c in taxonomy.root_causes} == {Limits().max_examples_per_item}
 
 
+def test_a_long_comment_is_an_example_as_a_user_could_send_it():
+    """A taxonomy sent to the API refuses an example over `max_example_characters`, so the
+    aspect datasets' taxonomies list a long comment's beginning, cut between words; the
+    few-shot baseline still learns from the whole comment."""
+    from voc.nlp.datasets import Example
+    from voc.nlp.root_cause_data import dataset_taxonomy
+    from voc.nlp.root_cause_train import few_shot_rows
+
+    most = Limits().max_example_characters
+    narrative = "My card was charged twice and the bank refuses to refund me. " * 20
+    rows = [(Example("n", narrative, "en", "train", None, None, None, "test"), ("billing",))]
+    taxonomy, _ = dataset_taxonomy("t", rows, max_examples=5, seed=0)
+    [example] = taxonomy.root_causes[0].examples
+    assert len(narrative) > most >= len(example) > most - 20
+    assert narrative.startswith(example) and narrative[len(example)] == " "
+    assert [e.text for e, _ in few_shot_rows(taxonomy, rows)] == [narrative]
+
+
 def test_trained_head_from_a_labelled_file(analyzer, tmp_path):
     from voc.nlp.root_cause_train import train_from_file
 

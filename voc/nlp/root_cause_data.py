@@ -117,6 +117,16 @@ def category_id(category: str, taken: set[str]) -> str:
     return candidate
 
 
+def api_example(text: str) -> str:
+    """A labelled text as a taxonomy example a user can send: cut at the last word boundary
+    within `Limits.max_example_characters` (the API refuses a longer one, so a user pastes
+    the beginning of a CFPB narrative of thousands of characters)."""
+    most = Limits().max_example_characters
+    if len(text) <= most:
+        return text
+    return text[: most + 1].rsplit(None, 1)[0][:most].rstrip()
+
+
 def dataset_taxonomy(
     taxonomy_id: str,
     rows: list[tuple[Example, tuple[str, ...]]],
@@ -129,7 +139,7 @@ def dataset_taxonomy(
     every one of its categories, as a user writing a taxonomy from labelled comments would
     list a review of the food and the service under both (and as the few-shot baseline learns
     it). A category's examples are its own draws first, then the other draws that carry it,
-    up to `Limits.max_examples_per_item`.
+    up to `Limits.max_examples_per_item`, each cut to the API's length (`api_example`).
 
     Returns the taxonomy and the map category name -> root-cause id.
     """
@@ -139,7 +149,7 @@ def dataset_taxonomy(
     for category in categories:
         ids[category] = category_id(category, set(ids.values()))
     rng = np.random.default_rng(seed)
-    train = [(e.text, labels) for e, labels in rows if e.split == "train"]
+    train = [(api_example(e.text), labels) for e, labels in rows if e.split == "train"]
     drawn: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
     for category in categories:
         carrying = [row for row in train if category in row[1]]

@@ -28,7 +28,13 @@ from voc.config import Limits
 from voc.nlp.cards import markdown_table, write_card
 from voc.nlp.datasets import Example, file_fingerprint, iter_examples
 from voc.nlp.encoder import Encoder
-from voc.nlp.root_cause_data import ASPECT_DATASETS, AspectDataset, dataset_taxonomy, label_field
+from voc.nlp.root_cause_data import (
+    ASPECT_DATASETS,
+    AspectDataset,
+    api_example,
+    dataset_taxonomy,
+    label_field,
+)
 from voc.nlp.root_causes import (
     FEW_SHOT_RECIPE,
     HEAD_CONFIG,
@@ -210,12 +216,13 @@ def baseline_proba(
 def few_shot_rows(
     taxonomy: Taxonomy, train: list[tuple[Example, tuple[str, ...]]]
 ) -> list[tuple[Example, tuple[str, ...]]]:
-    """The train documents voc's few-shot head learns from (the taxonomy's examples), each
-    once and with all its categories: the few-shot baseline's training set."""
+    """The train documents voc's few-shot head learns from (the taxonomy's examples, which
+    may be their beginnings, `api_example`), each once, whole and with all its categories:
+    the few-shot baseline's training set."""
     examples = {text for cause in taxonomy.root_causes for text in cause.examples}
     rows: dict[str, tuple[Example, tuple[str, ...]]] = {}
     for example, labels in train:
-        if example.text in examples:
+        if api_example(example.text) in examples:
             rows.setdefault(example.text, (example, labels))
     return list(rows.values())
 
