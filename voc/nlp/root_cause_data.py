@@ -124,7 +124,9 @@ def api_example(text: str) -> str:
     most = Limits().max_example_characters
     if len(text) <= most:
         return text
-    return text[: most + 1].rsplit(None, 1)[0][:most].rstrip()
+    head = text[: most + 1]
+    words = head.rsplit(None, 1)  # the last word may be cut: drop it
+    return (words[0] if len(words) > 1 else head[:most]).rstrip()
 
 
 def dataset_taxonomy(

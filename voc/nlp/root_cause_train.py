@@ -377,10 +377,10 @@ RELEVANCE_STEPS = 60
 
 def fit_relevance(data: list[ZeroShotData], *, l2: float) -> np.ndarray:
     """The (dim, dim) map M that moves a centred prompt p to M p, the direction of the texts
-    labelled with it, learned across taxonomies: on each dataset, every labelled text's label
-    distribution over the dataset's own labels, softmax(s * cos(text, M p) + b), is fitted to its
-    gold labels (cross-entropy, the datasets weighing the same), with `l2` * |M - I|^2 keeping
-    M near the identity, the prompts' own geometry."""
+    labelled with it, learned across taxonomies: on each dataset, every labelled text's
+    distribution over the dataset's own labels, softmax(s * cos(text, M p)) with s learned too,
+    is fitted to its gold labels (cross-entropy, the datasets weighing the same), with
+    `l2` * |M - I|^2 keeping M near the identity, the prompts' own geometry."""
     import torch
 
     dim = data[0].prompts.shape[1]
