@@ -424,6 +424,22 @@ def test_a_drawn_example_is_listed_under_each_of_its_categories():
     assert {len(c.examples) for c in taxonomy.root_causes} == {Limits().max_examples_per_item}
 
 
+def test_a_dataset_left_out_leaves_its_family_out():
+    """SemEval-15 and -16 share labels and sentences, MAMS was drawn from SemEval-14's corpus:
+    what is fitted across taxonomies for one of them never reads the other."""
+    from voc.nlp.root_cause_data import ASPECT_DATASETS
+    from voc.nlp.root_cause_train import other_families
+
+    names = [d.name for d in ASPECT_DATASETS]
+
+    def teachers(name: str) -> set[str]:
+        return {names[k] for k in other_families(list(ASPECT_DATASETS), names.index(name))}
+
+    assert "SemEval-16 (en)" not in teachers("SemEval-15 (en)")
+    assert "SemEval-14 restaurants (en)" not in teachers("MAMS (en)")
+    assert teachers("IndoNLU CASA (id)") == set(names) - {"IndoNLU CASA (id)"}
+
+
 def test_a_long_comment_is_an_example_as_a_user_could_send_it():
     """A taxonomy sent to the API refuses an example over `max_example_characters`, so the
     aspect datasets' taxonomies list a long comment's beginning, cut between words; the

@@ -583,6 +583,12 @@ def calibrate_and_evaluate(
     return metrics
 
 
+def other_families(datasets: list[AspectDataset], n: int) -> list[int]:
+    """Indices of the datasets that may teach what is measured on dataset `n`: those of
+    another family (`AspectDataset.family`), so no label set is learned on a sibling."""
+    return [k for k, d in enumerate(datasets) if d.lineage != datasets[n].lineage]
+
+
 def leave_one_dataset_out(
     splits: list[Split],
     zero_shot: list[ZeroShotData],
@@ -600,7 +606,7 @@ def leave_one_dataset_out(
     the plain threshold, the rule before it."""
     report = {}
     for n, split in enumerate(splits):
-        others = [k for k, s in enumerate(splits) if s.dataset.lineage != split.dataset.lineage]
+        others = other_families([s.dataset for s in splits], n)
         relevant = replace(
             unit, relevance=fit_relevance([zero_shot[k] for k in others], l2=args.relevance_l2)
         )
