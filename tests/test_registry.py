@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import UTC, datetime
 
 import pytest
 from feedback_samples import write_aspect_file
@@ -193,3 +194,17 @@ def test_a_tampered_root_causes_version_is_refused(registry, settings, analyzer,
         registry.activate("root_causes", entry.version)
     assert refused.value.code == "ChecksumMismatch"
     assert registry.active_version("root_causes") == registry.default("root_causes").version
+
+
+def test_a_train_command_says_when_its_version_already_existed(registry, capsys):
+    """Training what is already registered keeps the registered version, card included; the
+    command says "exists" then, not "registered"."""
+    from voc.registry.cli import _print_entry
+
+    committed = registry.default("root_causes")
+    _print_entry(committed, started="2000-01-01T00:00:00+00:00")
+    assert json.loads(capsys.readouterr().out)["registered"] == committed.version
+    _print_entry(committed, started=datetime.now(UTC).isoformat(timespec="seconds"))
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["exists"] == committed.version and "registered" not in printed
+    assert "kept as is" in printed["note"]

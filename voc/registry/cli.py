@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -134,16 +135,34 @@ def _eval_topics(args: argparse.Namespace, registry, settings: Settings, version
     return 0
 
 
-def _print_entry(entry) -> None:
+def _now() -> str:
+    """The time a train command starts, in the form of `Entry.created_at`."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _print_entry(entry, started: str) -> None:
+    """The version a train command made, or the identical one already registered: the registry
+    keeps that one, card included (`Registry.register`), and says so."""
+    made = entry.created_at >= started
     print(
         json.dumps(
-            {"registered": entry.version, "path": str(entry.path), "metrics": _mean_metric(entry)},
+            {
+                "registered" if made else "exists": entry.version,
+                "path": str(entry.path),
+                "metrics": _mean_metric(entry),
+                **(
+                    {}
+                    if made
+                    else {"note": "an identical version was already registered; it is kept as is"}
+                ),
+            },
             indent=2,
         )
     )
 
 
 def _train_sentiment(args: argparse.Namespace) -> int:
+    started = _now()
     settings = Settings.from_env()
     default_train, default_dev = (400, 150) if args.fine_tune else (None, None)
     sentiment_args = SentimentTrainingArgs(
@@ -164,16 +183,19 @@ def _train_sentiment(args: argparse.Namespace) -> int:
         )
     else:
         entry = training.train_sentiment_version(registry, settings, sentiment_args, lodo=args.lodo)
-    _print_entry(entry)
+    _print_entry(entry, started)
     return 0
 
 
 def _train_language(args: argparse.Namespace) -> int:
-    _print_entry(training.train_language_version(_registry(Settings.from_env()), seed=args.seed))
+    started = _now()
+    entry = training.train_language_version(_registry(Settings.from_env()), seed=args.seed)
+    _print_entry(entry, started)
     return 0
 
 
 def _train_root_causes(args: argparse.Namespace) -> int:
+    started = _now()
     settings = Settings.from_env()
     entry = training.train_root_causes_version(
         _registry(settings),
@@ -183,7 +205,7 @@ def _train_root_causes(args: argparse.Namespace) -> int:
         label=args.label,
         taxonomy_id=args.taxonomy_id,
     )
-    _print_entry(entry)
+    _print_entry(entry, started)
     return 0
 
 
