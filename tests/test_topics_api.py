@@ -98,4 +98,8 @@ def test_fit_through_the_api_activates_and_refits_keep_ids(client, app, validate
     few = client.post("/v1/topics/fit", json={"texts": texts[:2]})
     assert few.status_code == 400 and few.get_json()["error"]["code"] == "TooFewDocuments"
     assert client.post("/v1/topics/fit", json={"texts": "x"}).status_code == 400
+    for seed in (-1, 2**32):  # the fit's PCA and k-means take 0 to 2**32 - 1
+        bad_seed = client.post("/v1/topics/fit", json={"texts": texts, "seed": seed})
+        assert bad_seed.status_code == 400, bad_seed.get_json()
+        assert "seed" in bad_seed.get_json()["error"]["message"]
     assert client.post("/v1/topics/fit", json={"job_id": "nope"}).status_code == 404

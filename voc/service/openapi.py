@@ -19,6 +19,7 @@ from voc.service import configuration, openapi_alerts, openapi_models
 from voc.service.auth import SCOPE_GRANTS
 from voc.service.openapi_jobs import job_paths, job_schemas
 from voc.service.openapi_parts import UNKNOWN_CONFIGURATION, error_response, json_response, ref
+from voc.topics.fit import MAX_SEED
 
 PROBABILITIES = {
     "type": "object",
@@ -519,7 +520,7 @@ def openapi_document(settings: Settings, *, open_access: bool = True) -> dict[st
                             "n_topics": {"type": "integer", "minimum": 0},
                             "min_topic_size": {"type": "integer", "minimum": 1},
                             "outlier_share": {"type": "number", "minimum": 0, "maximum": 0.5},
-                            "seed": {"type": "integer"},
+                            "seed": {"type": "integer", "minimum": 0, "maximum": MAX_SEED},
                         },
                         [],
                     ),

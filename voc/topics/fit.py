@@ -60,6 +60,10 @@ MAX_THEMES = 12
 can read); each topic stays a subtopic of its theme."""
 
 
+MAX_SEED = 2**32 - 1
+"""The largest seed scikit-learn's estimators accept (`random_state`)."""
+
+
 @dataclass(frozen=True)
 class TopicSettings:
     """Validated options of a topic fit (`voc topics fit`, `POST /v1/topics/fit`)."""
@@ -76,6 +80,7 @@ class TopicSettings:
     match_threshold: float = 0.75
     """Centroid cosine above which a refit topic keeps a previous topic's id and label."""
     seed: int = 0
+    """Seeds the PCA and k-means of the fit, which take 0 to `MAX_SEED`."""
 
     def __post_init__(self) -> None:
         checks = {
@@ -85,6 +90,7 @@ class TopicSettings:
             "reduced_dims": self.reduced_dims >= 2,
             "temperature": self.temperature > 0,
             "match_threshold": -1 <= self.match_threshold <= 1,
+            "seed": 0 <= self.seed <= MAX_SEED,
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
