@@ -51,7 +51,15 @@ def test_committed_root_causes_entry_compares_like_with_like(registry, analyzer)
     assert {"CARD.md", "calibration.json", "centre.safetensors"} == set(entry.files)
     assert entry.training_data and entry.code_version["git_commit"]
     modes = [e["name"] for e in entry.evaluations]
-    assert modes == ["aspects dev, zero-shot", "aspects dev, few-shot", "aspects dev, trained"]
+    assert modes == [
+        *(f"aspects dev, {m}" for m in ("zero-shot", "few-shot", "trained")),
+        *(f"aspects leave-one-family-out, {m}" for m in ("zero-shot", "few-shot", "trained")),
+    ]
+    # taxonomies never seen: each dataset scored with what was fitted on other families
+    unseen, seen = entry.evaluations[3]["groups"], entry.evaluations[0]["groups"]
+    semeval = "dataset:SemEval-15 (en)"
+    assert unseen[semeval]["micro_f1"] < seen[semeval]["micro_f1"]
+    assert unseen["lang:en"]["micro_f1"] < seen["lang:en"]["micro_f1"]
     few_shot = entry.evaluations[1]
     assert few_shot["metric"] == "micro_f1"
     assert few_shot["selection"] == {"max_examples": 20, "seed": 0}

@@ -211,6 +211,34 @@ def _language_predict(analyzer: Analyzer, examples: list[Example]) -> np.ndarray
 # --- root causes ------------------------------------------------------------------------------
 
 
+LODO_RULES = {"zero-shot": "learned relevance", "few-shot": "few-shot", "trained": "trained"}
+"""Each mode's served rule among a calibration's leave-one-dataset-out rows (`voc.nlp.
+root_cause_train.leave_one_dataset_out`)."""
+
+
+def _dataset_groups(
+    rows: dict[str, dict[str, Any]], datasets: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """`dataset:<name>` rows and `lang:xx`, the unweighted mean over that language's datasets
+    of each metric they all have (their label sets differ, so their rows are not pooled)."""
+    groups = {f"dataset:{name}": row for name, row in rows.items()}
+    by_language: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for name, row in rows.items():
+        if datasets[name]["lang"] is not None:
+            by_language[datasets[name]["lang"]].append(row)
+    for lang, same in sorted(by_language.items()):
+        groups[f"lang:{lang}"] = {
+            "n": sum(r["n"] for r in same),
+            "datasets": len(same),
+            **{
+                metric: round(sum(r[metric] for r in same) / len(same), 4)
+                for metric in ("micro_f1", "macro_f1")
+                if all(metric in r for r in same)
+            },
+        }
+    return groups
+
+
 def describe_root_causes(artifact_dir: Path) -> dict[str, Any]:
     """The calibration's card metrics as one evaluation set per tagging mode, so activation
     compares zero-shot with zero-shot, few-shot with few-shot (the mode that depends on how
@@ -219,8 +247,11 @@ def describe_root_causes(artifact_dir: Path) -> dict[str, Any]:
     Groups: `dataset:<name>` (micro/macro-F1 on that dataset's dev split, with a taxonomy of
     its own categories) and `lang:xx`, the unweighted mean over that language's datasets
     (their label sets differ, so their rows are not pooled). Headline: micro-F1, stable on
-    datasets with a hundred rare labels where macro-F1 swings. Trained heads (from `voc train
-    root-causes --data`) are listed in the config with their own dev metrics.
+    datasets with a hundred rare labels where macro-F1 swings. The same per mode for the
+    card's leave-one-family-out rows (each dataset scored with what was fitted on other
+    families), so activation also refuses a version that does worse on taxonomies never seen.
+    Trained heads (from `voc train root-causes --data`) are listed in the config with their
+    own dev metrics.
     """
     config = json.loads((artifact_dir / CALIBRATION_FILE).read_text())
     args = config["args"]
@@ -232,26 +263,39 @@ def describe_root_causes(artifact_dir: Path) -> dict[str, Any]:
         "few-shot": {"max_examples": args["max_examples"], "seed": args["seed"]},
         "trained": {"max_train": args["max_train"]},
     }
-    evaluations = []
-    for mode in MODES:
-        groups: dict[str, dict[str, Any]] = {}
-        by_language: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for name, metrics in config["metrics"].items():
-            row = {"n": metrics["dev_documents"], "labels": metrics["labels"], **metrics[mode]}
-            groups[f"dataset:{name}"] = row
-            if datasets[name]["lang"] is not None:
-                by_language[datasets[name]["lang"]].append(row)
-        for lang, rows in sorted(by_language.items()):
-            groups[f"lang:{lang}"] = {
-                "n": sum(r["n"] for r in rows),
-                "datasets": len(rows),
-                **{
-                    metric: round(sum(r[metric] for r in rows) / len(rows), 4)
-                    for metric in ("micro_f1", "macro_f1")
-                },
-            }
+    dev = {
+        mode: {
+            name: {"n": m["dev_documents"], "labels": m["labels"], **m[mode]}
+            for name, m in config["metrics"].items()
+        }
+        for mode in MODES
+    }
+    evaluations = [
+        evaluation(
+            f"aspects dev, {mode}",
+            data,
+            "micro_f1",
+            _dataset_groups(dev[mode], datasets),
+            selection=selections[mode],
+        )
+        for mode in MODES
+    ]
+    lodo = config.get("lodo", {})
+    for mode, rule in LODO_RULES.items():
+        if not lodo or not all(rule in row for row in lodo.values()):
+            continue  # a calibration from before this protocol: no such set to compare on
+        rows = {
+            name: {"n": dev[mode][name]["n"], "labels": dev[mode][name]["labels"], **row[rule]}
+            for name, row in lodo.items()
+        }
         evaluations.append(
-            evaluation(f"aspects dev, {mode}", data, "micro_f1", groups, selection=selections[mode])
+            evaluation(
+                f"aspects leave-one-family-out, {mode}",
+                data,
+                "micro_f1",
+                _dataset_groups(rows, datasets),
+                selection=selections[mode],
+            )
         )
     heads = {
         path.name: json.loads((path / HEAD_CONFIG).read_text()) for path in head_dirs(artifact_dir)
