@@ -216,3 +216,17 @@ def test_a_train_command_says_when_its_version_already_existed(registry, capsys)
     printed = json.loads(capsys.readouterr().out)
     assert printed["exists"] == committed.version and "registered" not in printed
     assert "kept as is" in printed["note"]
+
+
+def test_a_calibration_measured_before_the_family_folds_gets_no_unseen_taxonomy_set(tmp_path):
+    """Its leave-one-out rows left one dataset out at a time, another measure than the family
+    folds: comparing them under one set would compare two protocols."""
+    from voc.registry.components import describe_root_causes
+
+    shutil.copytree(paths.ARTIFACTS_DIR / "root_causes", tmp_path, dirs_exist_ok=True)
+    calibration = json.loads((tmp_path / "calibration.json").read_text())
+    for row in calibration["lodo"].values():
+        del row["learned relevance"]
+    (tmp_path / "calibration.json").write_text(json.dumps(calibration))
+    names = [e["name"] for e in describe_root_causes(tmp_path)["evaluations"]]
+    assert names == [f"aspects dev, {m}" for m in ("zero-shot", "few-shot", "trained")]
