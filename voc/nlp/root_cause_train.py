@@ -316,18 +316,16 @@ def score_split(
     heads: Heads,
 ) -> dict:
     """Zero-shot with `calibration`, the fitted heads with its rules, and the baselines."""
-    zero, _ = dataset_taxonomy("dataset", split.train + split.dev, max_examples=0)
-    zero_shot = zero_shot_tagger(taxonomy_specs(zero), vectors, calibration)
-    proba = {"zero-shot": clause_proba(zero_shot, split, vectors, calibration), **heads.proba}
     report = {
         "dev_documents": len(split.dev),
         "labels": heads.targets.shape[1],
         "train_documents": len(split.train),
         "dev_clauses": sum(heads.sizes),
         "dev_labels": int(heads.targets.sum()),
+        "zero-shot": evaluate_zero_shot(split, vectors, calibration),
     }
-    for mode in MODES:
-        fired = document_tags(proba[mode], heads.sizes, calibration.abstention(mode))
+    for mode in HEAD_MODES:
+        fired = document_tags(heads.proba[mode], heads.sizes, calibration.abstention(mode))
         report[mode] = f1_scores(heads.targets, fired)
     report.update(baseline_scores(split, vectors, heads.taxonomy, heads.names, args))
     return report
@@ -605,20 +603,20 @@ def leave_one_dataset_out(
     the other datasets' dev splits (`heads`: each dataset's `head_margin_scores`), and with
     the plain threshold, the rule before it."""
     report = {}
+    prompts = [zero_shot_scores(d, unit) for d in zero_shot]  # the same in every fold
     for n, split in enumerate(splits):
         others = other_families([s.dataset for s in splits], n)
         relevant = replace(
             unit, relevance=fit_relevance([zero_shot[k] for k in others], l2=args.relevance_l2)
         )
+        moved = [zero_shot_scores(zero_shot[k], relevant) for k in others]
         row = {}
-        for name, margins, calibration in (
-            ("threshold", (None,), unit),
-            ("rank-and-abstain", ZERO_SHOT_MARGINS, unit),
-            ("learned relevance", ZERO_SHOT_MARGINS, relevant),
+        for name, margins, calibration, scores in (
+            ("threshold", (None,), unit, [prompts[k] for k in others]),
+            ("rank-and-abstain", ZERO_SHOT_MARGINS, unit, [prompts[k] for k in others]),
+            ("learned relevance", ZERO_SHOT_MARGINS, relevant, moved),
         ):
-            fit = fit_zero_shot(
-                [zero_shot_scores(zero_shot[k], calibration) for k in others], margins
-            )
+            fit = fit_zero_shot(scores, margins)
             row[name] = {
                 **evaluate_zero_shot(split, vectors, fit.apply(calibration)),
                 "margin": fit.margin,
