@@ -32,10 +32,10 @@ import itertools
 import json
 import random
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import numpy as np
 
+from voc import paths
 from voc.config import Settings
 from voc.nlp import components
 from voc.nlp.components.root_causes import RootCausesComponent, gap_complaints
@@ -43,7 +43,7 @@ from voc.nlp.sentiment import SentimentHead
 from voc.nlp.types import Feedback
 from voc.registry.loader import load_analyzer
 
-DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+DATA = paths.shared_data_dir()
 GRID = np.round(np.arange(0.45, 0.81, 0.05), 2)
 INFORMATIONAL_INTENTS = {
     "delivery_options",

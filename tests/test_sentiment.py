@@ -134,3 +134,51 @@ def test_complaint_clauses_skip_praise_and_only_negative_ones_count_in_a_calm_do
     complaining_document = np.array([0.8, 0.1, 0.1])
     assert head.complaints(calm_document, clauses).tolist() == [False, False, False, True]
     assert head.complaints(complaining_document, clauses).tolist() == [False, True, True, True]
+
+
+def _sources_apart_and_skewed(seed: int = 0):
+    """Two files far apart along axis 0, sentiment along axis 1; file "a" is mostly positive,
+    so without the projection axis 0 is evidence of sentiment."""
+    from voc.nlp.datasets import Example
+
+    rng = np.random.default_rng(seed)
+    x, y, examples = [], [], []
+    negative, positive = SENTIMENT_LABELS.index("negative"), SENTIMENT_LABELS.index("positive")
+    for source, offset, positives in (("a", 3.0, 0.8), ("b", -3.0, 0.2)):
+        for n in range(200):
+            label = positive if n < positives * 200 else negative
+            vector = rng.normal(0, 0.5, 8)
+            vector[0] += offset
+            vector[1] += 2.0 if label == positive else -2.0
+            x.append(vector)
+            y.append(label)
+            examples.append(Example(f"{source}:{n}", "t", "en", "train", "x", None, None, source))
+    return np.array(x, dtype=np.float32), np.array(y), examples
+
+
+def test_source_directions_ignore_a_files_class_balance():
+    from voc.nlp.train import source_directions
+
+    x, y, examples = _sources_apart_and_skewed()
+    basis = source_directions(x, y, examples, np.arange(len(x)))
+    assert basis.shape == (8, 1)
+    assert abs(basis[0, 0]) > 0.99  # the files' axis, not tilted towards sentiment's
+    one_file = np.array([i for i, e in enumerate(examples) if e.source == "a"])
+    assert source_directions(x, y, examples, one_file).shape == (8, 0)
+
+
+@pytest.mark.parametrize("shrink", [1.0, 0.0])
+def test_head_cannot_read_the_source_as_sentiment(shrink):
+    from voc.nlp.train import SentimentTrainingArgs, fit_sentiment_head
+
+    x, y, examples = _sources_apart_and_skewed()
+    index = np.arange(len(x))
+    args = SentimentTrainingArgs(c_grid=(1.0,), source_shrink=shrink)
+    head, _ = fit_sentiment_head(x, y, examples, index[::2], index[1::2], args)
+    along_sources = np.abs(head.weight[:, 0]).max()
+    along_sentiment = np.abs(head.weight[:, 1]).max()
+    if shrink:
+        assert along_sources < 0.01 * along_sentiment
+    else:
+        assert along_sources > 0.05 * along_sentiment
+    assert (head.predict_proba(x).argmax(axis=1) == y).mean() > 0.95

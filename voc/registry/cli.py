@@ -171,6 +171,7 @@ def _train_sentiment(args: argparse.Namespace) -> int:
         seed=args.seed,
         weighting=args.weighting,
         star_labels=args.star_labels,
+        source_shrink=args.source_shrink,
         files=tuple(args.files or SENTIMENT_SOURCES),
     )
     registry = _registry(settings)
@@ -305,6 +306,13 @@ def add_train_commands(train: Any) -> None:
         "--star-labels",
         action="store_true",
         help="train on labels derived from star ratings too (see SentimentTrainingArgs)",
+    )
+    sentiment.add_argument(
+        "--source-shrink",
+        type=float,
+        default=SentimentTrainingArgs.source_shrink,
+        help="share of the directions that tell the training files apart taken out before "
+        "fitting, 0 to 1 (default %(default)s, see SentimentTrainingArgs.source_shrink)",
     )
     sentiment.add_argument(
         "--lodo",
