@@ -6,7 +6,8 @@ the base encoder (`voc models build-encoder`):
       MatMul/Gemm;
 (new) `voc.nlp.encoder_build` as `build-encoder` runs it: TorchScript export fused by ONNX
       Runtime's BERT optimizer (embeddings + LayerNorm, attention, bias + GELU, residual +
-      LayerNorm), then per-channel dynamic int8 of MatMul/Gemm/Attention.
+      LayerNorm), then per-channel dynamic int8 of MatMul/Gemm/Attention (unsigned weights
+      since 2026-12-07: bench_encoder_weight_type.py).
 Each is served by `voc.nlp.encoder.Encoder` (length-sorted token-budget batches, mean pooling)
 on real feedback texts, timed in alternating rounds so both see the same machine load; the
 reported throughput is the median round, the ratio the median of per-round ratios. Accuracy
@@ -78,7 +79,12 @@ def build_variants(model_dir: Path, root: Path) -> dict[str, Path]:
             (variant / file).symlink_to((model_dir / file).resolve())
         if name == "old":
             old_export(model_dir, variant / ONNX_FP32)
-            quantize_int8(variant / ONNX_FP32, variant / ONNX_INT8, op_types=("MatMul", "Gemm"))
+            quantize_int8(
+                variant / ONNX_FP32,
+                variant / ONNX_INT8,
+                op_types=("MatMul", "Gemm"),
+                weight_type="QInt8",
+            )
         else:
             export_fused_fp32(model_dir, variant / ONNX_FP32)
             quantize_int8(variant / ONNX_FP32, variant / ONNX_INT8)

@@ -15,9 +15,12 @@ PRAISE = [
     ("Pelayanan bagus, terima kasih banyak.", "id"),
     ("Perkhidmatan sangat baik, terima kasih.", "ms"),
 ]
+# Clear complaints: this tests the periods, not the gate. "On m'a facturé deux fois la même
+# commande." is near the complaint gate (P(negative) 0.45-0.50 with sentiment@7065775a, by its
+# batch neighbours), so it got its cause on some days and not others.
 CHARGED_TWICE = [
     ("I was charged twice for the same order.", "en"),
-    ("On m'a facturé deux fois la même commande.", "fr"),
+    ("On m'a débité deux fois pour la même commande.", "fr"),
     ("Saya ditagih dua kali untuk pesanan yang sama.", "id"),
     ("Saya dicaj dua kali untuk pesanan yang sama.", "ms"),
 ]

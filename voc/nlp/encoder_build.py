@@ -297,9 +297,14 @@ def export_fused_fp32(model_dir: Path, out: Path) -> dict[str, int]:
     return counts
 
 
-def quantize_int8(fp32: Path, out: Path, op_types: tuple[str, ...] = INT8_OP_TYPES) -> None:
-    """Dynamic 8-bit of `fp32` at `out`: uint8 weights per channel (`INT8_WEIGHT_TYPE`),
-    activations quantised per call."""
+def quantize_int8(
+    fp32: Path,
+    out: Path,
+    op_types: tuple[str, ...] = INT8_OP_TYPES,
+    weight_type: str = INT8_WEIGHT_TYPE,
+) -> None:
+    """Dynamic 8-bit of `fp32` at `out`: weights per channel (`weight_type`, a name of
+    `onnxruntime.quantization.QuantType`), activations quantised per call."""
     from onnx import TensorProto
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -309,11 +314,38 @@ def quantize_int8(fp32: Path, out: Path, op_types: tuple[str, ...] = INT8_OP_TYP
             fp32,
             out,
             per_channel=True,
-            weight_type=QuantType[INT8_WEIGHT_TYPE],
+            weight_type=QuantType[weight_type],
             op_types_to_quantize=list(op_types),
             # Shape inference cannot type the outputs of the fused (com.microsoft) operators.
             extra_options={"DefaultTensorType": TensorProto.FLOAT},
         )
+
+
+def exact_8bit_products(weight_type: str = INT8_WEIGHT_TYPE) -> bool:
+    """Whether this CPU's ONNX Runtime kernel multiplies uint8 activations by `weight_type`
+    weights exactly. The inputs are the largest values of each type, whose products overflow
+    a 16-bit sum of two: a kernel that sums pairs in saturating 16-bit lanes gets them wrong.
+    """
+    import onnxruntime as ort
+    from onnx import TensorProto, helper
+
+    signed = weight_type == "QInt8"
+    dtype, onnx_type = (np.int8, TensorProto.INT8) if signed else (np.uint8, TensorProto.UINT8)
+    rng = np.random.default_rng(0)
+    activations = rng.integers(200, 256, size=(8, 384), dtype=np.uint8)
+    weights = rng.integers(100, 128, size=(384, 64)) * (-1 if signed else 2)
+    weights = weights.astype(dtype)
+    graph = helper.make_graph(
+        [helper.make_node("MatMulInteger", ["A", "B"], ["Y"])],
+        "product",
+        [helper.make_tensor_value_info("A", TensorProto.UINT8, [None, 384])],
+        [helper.make_tensor_value_info("Y", TensorProto.INT32, [None, 64])],
+        initializer=[helper.make_tensor("B", onnx_type, weights.shape, weights.tobytes(), True)],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    (product,) = session.run(None, {"A": activations})
+    return bool((product == activations.astype(np.int64) @ weights.astype(np.int64)).all())
 
 
 def build_encoder(model_dir: Path, *, force: bool = False) -> Path:
@@ -394,6 +426,7 @@ def verify_encoder(model_dir: Path) -> dict:
     report = {
         "min_same_complaint": float(same.min()),
         "max_unrelated": float(unrelated.max()),
+        "exact_8bit_products": exact_8bit_products(),
     }
     if report["min_same_complaint"] <= report["max_unrelated"]:
         raise RuntimeError(f"cross-lingual check failed: {report}")
