@@ -406,7 +406,8 @@ def build_encoder(model_dir: Path, *, force: bool = False) -> Path:
 
 
 def verify_encoder(model_dir: Path) -> dict:
-    """Check checksums and cross-lingual sanity of the rebuilt encoder; raise if either fails."""
+    """Check checksums and cross-lingual sanity of the rebuilt encoder; raise if either fails.
+    Also report (and warn when not) whether this CPU multiplies its 8-bit weights exactly."""
     manifest_path = model_dir / MANIFEST
     if not manifest_path.exists():
         raise RuntimeError(f"no encoder in {model_dir}: run `voc models build-encoder`")
@@ -430,4 +431,7 @@ def verify_encoder(model_dir: Path) -> dict:
     }
     if report["min_same_complaint"] <= report["max_unrelated"]:
         raise RuntimeError(f"cross-lingual check failed: {report}")
+    if not report["exact_8bit_products"]:
+        # It still works; its vectors (and tags near a threshold) differ from other CPUs'.
+        log.warning("encoder.inexact_8bit_products", extra={"weight_type": INT8_WEIGHT_TYPE})
     return report
