@@ -88,12 +88,35 @@ def build_variants(model_dir: Path, root: Path) -> dict[str, Path]:
         else:
             export_fused_fp32(model_dir, variant / ONNX_FP32)
             quantize_int8(variant / ONNX_FP32, variant / ONNX_INT8)
-        # Its own int8 checksum, hence its own encoder version (and embedding cache).
-        manifest = json.loads((model_dir / MANIFEST).read_text())
-        manifest["files"] = {ONNX_INT8: sha256_file(variant / ONNX_INT8)}
-        (variant / MANIFEST).write_text(json.dumps(manifest))
+        write_variant_manifest(model_dir, variant)
         variants[name] = variant
     return variants
+
+
+def write_variant_manifest(model_dir: Path, variant: Path) -> None:
+    """The base manifest with the variant's own int8 checksum, hence its own encoder version
+    (and embedding cache)."""
+    manifest = json.loads((model_dir / MANIFEST).read_text())
+    manifest["files"] = {ONNX_INT8: sha256_file(variant / ONNX_INT8)}
+    (variant / MANIFEST).write_text(json.dumps(manifest))
+
+
+def cosine_and_rates(
+    encoders: dict[str, Encoder], texts: list[str], reference: np.ndarray, rounds: int
+) -> tuple[dict[str, dict[str, float]], dict[str, list[float]]]:
+    """Each encoder's cosine to the `reference` vectors of `texts` (mean, min; also the
+    warm-up), then its texts/s in `rounds` alternating rounds, so all see the same load."""
+    cosine = {}
+    for name, encoder in encoders.items():
+        similarity = (encoder.embed(texts) * reference).sum(axis=1)
+        cosine[name] = {"mean": float(similarity.mean()), "min": float(similarity.min())}
+    rates = {name: [] for name in encoders}
+    for _ in range(rounds):
+        for name, encoder in encoders.items():
+            started = time.perf_counter()
+            encoder.embed(texts)
+            rates[name].append(len(texts) / (time.perf_counter() - started))
+    return cosine, rates
 
 
 def sentiment_dev_rows(n: int, seed: int = 0) -> list[Example]:
@@ -150,16 +173,7 @@ def main() -> None:
             name: Encoder(directory)
             for name, directory in build_variants(model_dir, Path(tmp)).items()
         }
-        cosine = {}
-        for name, encoder in encoders.items():  # also the warm-up
-            similarity = (encoder.embed(texts) * reference).sum(axis=1)
-            cosine[name] = {"mean": float(similarity.mean()), "min": float(similarity.min())}
-        rates = {name: [] for name in encoders}
-        for _ in range(args.rounds):
-            for name, encoder in encoders.items():
-                started = time.perf_counter()
-                encoder.embed(texts)
-                rates[name].append(len(texts) / (time.perf_counter() - started))
+        cosine, rates = cosine_and_rates(encoders, texts, reference, args.rounds)
         sentiment = (
             sentiment_comparison(encoders, args.sentiment_rows) if args.sentiment_rows else None
         )

@@ -18,15 +18,15 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
+from bench_encoder_export import cosine_and_rates, write_variant_manifest
 from bench_foundation import feedback_texts
 
 from voc import paths
-from voc.nlp.encoder import MANIFEST, ONNX_FP32, ONNX_INT8, Encoder
-from voc.nlp.encoder_build import exact_8bit_products, quantize_int8, sha256_file
+from voc.nlp.encoder import ONNX_FP32, ONNX_INT8, Encoder
+from voc.nlp.encoder_build import exact_8bit_products, quantize_int8
 
 WEIGHT_TYPES = {"signed": "QInt8", "unsigned": "QUInt8"}
 SHARED_FILES = ("config.json", "tokenizer.json", ONNX_FP32)
@@ -41,9 +41,7 @@ def build_variants(model_dir: Path, root: Path) -> dict[str, Path]:
         for file in SHARED_FILES:
             (variant / file).symlink_to((model_dir / file).resolve())
         quantize_int8(model_dir / ONNX_FP32, variant / ONNX_INT8, weight_type=weight_type)
-        manifest = json.loads((model_dir / MANIFEST).read_text())
-        manifest["files"] = {ONNX_INT8: sha256_file(variant / ONNX_INT8)}
-        (variant / MANIFEST).write_text(json.dumps(manifest))
+        write_variant_manifest(model_dir, variant)
         variants[name] = variant
     return variants
 
@@ -59,25 +57,15 @@ def main() -> None:
     reference = Encoder(model_dir, backend="torch").embed(texts)
     with tempfile.TemporaryDirectory(prefix="voc-encoder-weights-") as tmp:
         encoders = {n: Encoder(d) for n, d in build_variants(model_dir, Path(tmp)).items()}
-        cosine = {}
-        for name, encoder in encoders.items():  # also the warm-up
-            similarity = (encoder.embed(texts) * reference).sum(axis=1)
-            cosine[name] = {
-                "mean": round(float(similarity.mean()), 5),
-                "min": round(float(similarity.min()), 5),
-            }
-        rates = {name: [] for name in encoders}
-        for _ in range(args.rounds):
-            for name, encoder in encoders.items():
-                started = time.perf_counter()
-                encoder.embed(texts)
-                rates[name].append(len(texts) / (time.perf_counter() - started))
+        cosine, rates = cosine_and_rates(encoders, texts, reference, args.rounds)
     ratios = np.array(rates["unsigned"]) / np.array(rates["signed"])
     result = {
         "texts": len(texts),
         "rounds": args.rounds,
         "exact_on_this_cpu": {n: exact_8bit_products(t) for n, t in WEIGHT_TYPES.items()},
-        "cosine_to_torch_fp32": cosine,
+        "cosine_to_torch_fp32": {
+            k: {s: round(v, 5) for s, v in c.items()} for k, c in cosine.items()
+        },
         "texts_per_s_median": {k: round(float(np.median(v)), 1) for k, v in rates.items()},
         "ratio_unsigned_over_signed_median": round(float(np.median(ratios)), 2),
         "targets": {"unsigned_exact": True, "ratio_at_least": 0.95, "cosine_not_below": True},

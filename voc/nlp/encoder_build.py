@@ -39,11 +39,12 @@ QK = 32  # weights per Q4_0 block
 INT8_OP_TYPES = ("MatMul", "Gemm", "Attention")
 """Operators given int8 weights; a fused `Attention` becomes `QAttention`."""
 INT8_WEIGHT_TYPE = "QUInt8"
-"""Unsigned 8-bit weights: ONNX Runtime's x86 kernels multiply uint8 activations by uint8
-weights exactly on every CPU. With signed weights, AVX2 CPUs without VNNI sum pairs of
-products in saturating 16-bit lanes (`vpmaddubsw`): the vectors then differed from one CPU to
-another, enough to change tags near a threshold (docs/models.md, "The same vectors on every
-CPU"). Same speed, and nearer fp32 (cosine 0.9976 against 0.9961 on an AVX2 CPU)."""
+"""Unsigned 8-bit weights: ONNX Runtime widens uint8 activations and uint8 weights to 16 bits
+before multiplying, so the products are exact on any CPU (`exact_8bit_products` checks this
+one). With signed weights, AVX2 CPUs without VNNI sum pairs of products in saturating 16-bit
+lanes (`vpmaddubsw`): the vectors then differed from one CPU to another, enough to change
+tags near a threshold (docs/models.md, "The same vectors on every CPU"). Same speed, and
+nearer fp32 (mean cosine 0.99696 against 0.99572, `bench/bench_encoder_weight_type.py`)."""
 EXPORT = "torchscript, onnxruntime bert fusions, per-channel dynamic uint8 of MatMul/Gemm/Attention"
 """How the ONNX files were made, kept in the manifest: a model exported another way is rebuilt."""
 
@@ -323,9 +324,9 @@ def quantize_int8(
 
 def exact_8bit_products(weight_type: str = INT8_WEIGHT_TYPE) -> bool:
     """Whether this CPU's ONNX Runtime kernel multiplies uint8 activations by `weight_type`
-    weights exactly. The inputs are the largest values of each type, whose products overflow
-    a 16-bit sum of two: a kernel that sums pairs in saturating 16-bit lanes gets them wrong.
-    """
+    weights exactly. Activations and weights are large (200-255; 200-254 unsigned, -127 to
+    -100 signed), so a sum of two products overflows 16 bits: a kernel that sums pairs in
+    saturating 16-bit lanes gets them wrong."""
     import onnxruntime as ort
     from onnx import TensorProto, helper
 

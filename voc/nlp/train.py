@@ -113,9 +113,10 @@ class SentimentTrainingArgs:
     precision and the sources it under-sampled)."""
     calibration_fraction: float = 0.1
     c_grid: tuple[float, ...] = (0.5,)
-    """Regularisation tried, chosen on the training files' dev splits. One value: with the
-    source directions out, the in-domain choice took C 2.0, and the French TV reviews left out
-    fell 0.039 under the baseline; C 0.5 is the fold-by-fold safe one (docs/models.md)."""
+    """Regularisation strengths tried, one chosen on the held-out share of train. One value:
+    with the source directions out, that in-domain choice took C 2.0, and the French TV
+    reviews left out fell 0.039 under the baseline; C 0.5 was safe on every fold
+    (docs/models.md, "Sentiment on unseen sources")."""
     weighting: str = "sqrt"
     """`sqrt`: each file and each class weighs by the square root of its row count (large
     sources count more, not in proportion); `balanced`: every (language, label) cell weighs
