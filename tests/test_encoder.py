@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,6 +27,11 @@ FIXTURES = [
     "ok",
     "Delivery was fast 👍 but the box was crushed... not happy at all",
 ]
+
+
+RECORDED = Path(__file__).parent / "data" / "encoder_vectors.json"
+"""The int8 vectors of `FIXTURES`, recorded on one CPU (re-record: `.venv/bin/python
+tests/test_encoder.py`)."""
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +100,18 @@ def test_this_cpu_multiplies_the_encoders_8_bit_weights_exactly():
     assert exact_8bit_products()
 
 
+def test_this_cpu_gets_the_int8_vectors_recorded_on_another(model_dir):
+    """With exact 8-bit products only float rounding differs between CPUs; signed weights on
+    an AVX2 CPU without VNNI moved vectors enough to change tags near a threshold. A new
+    export or ONNX Runtime release changes them on purpose: then re-record."""
+    recorded = json.loads(RECORDED.read_text())
+    encoder = Encoder(model_dir, backend="onnx-int8")
+    assert encoder.version == recorded["encoder"], "another encoder: re-record the vectors"
+    vectors = encoder.embed_alone(recorded["texts"])
+    cosine = (vectors * np.array(recorded["vectors"], dtype=np.float32)).sum(axis=1)
+    assert cosine.min() > 0.99999, (cosine.tolist(), recorded["recorded_on"])
+
+
 def test_int8_stays_close_to_torch_fp32(embeddings):
     cosine = (embeddings["onnx-int8"] * embeddings["torch"]).sum(axis=1)
     assert cosine.min() > 0.98
@@ -151,3 +169,33 @@ def test_a_text_encoded_alone_gets_the_vector_it_gets_on_its_own(model_dir):
     alone = encoder.embed_alone(FIXTURES)
     assert np.array_equal(alone, np.vstack([encoder.embed([t]) for t in FIXTURES]))
     assert np.array_equal(alone[2], encoder.embed_alone(FIXTURES[2:3])[0])
+
+
+def _this_cpu() -> str:
+    """The CPU's model name and its VNNI flags, from /proc/cpuinfo where there is one."""
+    import platform
+
+    cpuinfo = Path("/proc/cpuinfo")
+    lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
+    model = next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("model name")), "")
+    flags = next((ln.split(":", 1)[1].split() for ln in lines if ln.startswith("flags")), [])
+    vnni = [f for f in flags if "vnni" in f]
+    return f"{model or platform.machine()}, VNNI: {' '.join(vnni) or 'none'}"
+
+
+if __name__ == "__main__":
+    from voc.nlp.encoder_build import exact_8bit_products
+
+    encoder = Encoder(paths.base_model_dir(), backend="onnx-int8")
+    RECORDED.write_text(
+        json.dumps(
+            {
+                "encoder": encoder.version,
+                "recorded_on": f"{_this_cpu()}, exact 8-bit products: {exact_8bit_products()}",
+                "texts": FIXTURES,
+                "vectors": np.round(encoder.embed_alone(FIXTURES), 6).tolist(),
+            },
+            ensure_ascii=False,
+        )
+        + "\n"
+    )
