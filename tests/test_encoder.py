@@ -184,8 +184,6 @@ def _this_cpu() -> str:
 
 
 if __name__ == "__main__":
-    from voc.nlp.encoder_build import exact_8bit_products
-
     encoder = Encoder(paths.base_model_dir(), backend="onnx-int8")
     RECORDED.write_text(
         json.dumps(
