@@ -67,6 +67,33 @@ def test_a_long_text_is_pooled_from_its_clauses_and_never_encoded_whole(segmente
     np.testing.assert_allclose(
         vectors.document, _pooled(vectors.clauses, sentences[0]), rtol=1e-5, atol=1e-6
     )
+    assert vectors.text is None
+
+
+def test_whole_texts_encodes_a_long_text_whole_in_the_same_call_and_keeps_its_pooled_document(
+    segmenter,
+):
+    review = (
+        "La chambre était propre et le personnel très aimable à chaque passage. " * 8
+        + "Mais le petit-déjeuner était froid et il a fallu attendre une demi-heure."
+    )
+    short = "Livraison rapide, mais le colis était abîmé."
+    assert len(review) > LONG_TEXT_CHARS
+    sentences = segmenter.segment_batch([review, short], ["fr", "fr"])
+    calls: list[list[str]] = []
+
+    def embed(texts: list[str]) -> np.ndarray:
+        calls.append(list(texts))
+        return ENCODER.embed(texts)
+
+    long_doc, short_doc = embed_documents(embed, [review, short], sentences, whole_texts=True)
+
+    assert len(calls) == 1 and review in calls[0] and len(calls[0]) == len(set(calls[0]))
+    np.testing.assert_allclose(long_doc.text, ENCODER.embed([review])[0], rtol=1e-5)
+    np.testing.assert_allclose(
+        long_doc.document, _pooled(long_doc.clauses, sentences[0]), rtol=1e-5, atol=1e-6
+    )
+    np.testing.assert_allclose(short_doc.text, short_doc.document)
 
 
 def test_single_clause_and_punctuation_only_texts_share_one_vector(segmenter):
@@ -76,6 +103,7 @@ def test_single_clause_and_punctuation_only_texts_share_one_vector(segmenter):
     single, punctuation = embed_documents(ENCODER.embed, texts, sentences)
 
     np.testing.assert_allclose(single.document, whole[0], rtol=1e-5)
+    np.testing.assert_allclose(single.text, whole[0], rtol=1e-5)
     np.testing.assert_allclose(single.sentences[0], whole[0], rtol=1e-5)
     np.testing.assert_allclose(punctuation.document, whole[1], rtol=1e-5)
     assert punctuation.sentences.shape == (0, 384) and punctuation.clauses.shape == (0, 384)

@@ -89,6 +89,34 @@ class Abstention:
 
     margin: float | None
     floor: float
+    support_from_clauses: int | None = None
+    """From this many clauses on, a text must support a label as a whole (`supported`);
+    None: never asked (zero-shot, and calibrations from before the rule)."""
+    support_margin: float = 1.0
+    """A label the whole text ranks within this many logits of its best label is supported
+    even below the floor."""
+
+    def supported(self, text_proba: np.ndarray, clauses: np.ndarray | int) -> np.ndarray:
+        """Which labels a text supports, from its whole vector's probabilities (labels,) or
+        (texts, labels) and its number of clauses (int or (texts,)): every label for a text
+        of fewer than `support_from_clauses` clauses; else those the whole text gives the
+        floor or ranks within `support_margin` of its best label.
+
+        A root cause fires on a clause only if its text supports it. A long complaint with
+        one cause has many clauses, each a chance to fire a wrong label (CFPB narratives: 16
+        clauses, one issue of 63); read whole, the text points to its cause. A short comment
+        is not asked: its clauses are often each a complaint, and one of them reads well
+        below the floor whole ("Barang rosak dan duit belum dipulangkan, saya nak batal
+        langganan"). The margin keeps what a narrative dilutes: a cause stated once among
+        facts reads 0.3-0.4 whole, near its best label. Measured in docs/models.md ("A cause
+        the whole text supports")."""
+        text_proba = np.clip(np.asarray(text_proba, dtype=np.float64), 1e-12, 1 - 1e-12)
+        if self.support_from_clauses is None:
+            return np.ones(text_proba.shape, dtype=bool)
+        few = np.asarray(clauses)[..., None] < self.support_from_clauses
+        logits = np.log(text_proba) - np.log1p(-text_proba)
+        near_best = logits >= logits.max(axis=-1, keepdims=True) - self.support_margin
+        return few | near_best | (text_proba >= self.floor)
 
     def fires(self, proba: np.ndarray) -> np.ndarray:
         proba = np.clip(np.asarray(proba, dtype=np.float64), 1e-12, 1 - 1e-12)
@@ -435,18 +463,25 @@ def tag_root_causes(
     proba: np.ndarray,
     clause_sentiment: np.ndarray,
     complaint: np.ndarray,
+    document_proba: np.ndarray,
     *,
     rule: Abstention,
 ) -> tuple[RootCauseTag, ...]:
-    """One document's root causes from its clauses' tag probabilities (clauses x causes).
+    """One document's root causes from its clauses' tag probabilities (clauses x causes)
+    and its whole text's (causes,).
 
     A cause explains dissatisfaction, so only a complaint clause (`complaint`, from the
     sentiment head) gives one: in "fast delivery but the screen arrived cracked" the first
     clause is about delivery speed, but praised, and only the second is evidence (of the
-    damage); "I ordered a phone last week." is about ordering, but no complaint. Sorted by
-    score.
+    damage); "I ordered a phone last week." is about ordering, but no complaint. A text of
+    several clauses must support the cause as a whole too (`Abstention.supported`). Sorted
+    by score.
     """
-    fired = rule.fires(proba) & np.asarray(complaint, dtype=bool)[:, None]
+    fired = (
+        rule.fires(proba)
+        & np.asarray(complaint, dtype=bool)[:, None]
+        & rule.supported(document_proba, len(clauses))[None, :]
+    )
     tags = []
     for k, cause in enumerate(taxonomy.root_causes):
         hits = np.flatnonzero(fired[:, k])
@@ -510,6 +545,8 @@ class DocumentClauses:
     clauses: tuple[Segment, ...]
     vectors: np.ndarray
     """(clauses, dim) unit embeddings, as the Analyzer computed them."""
+    text_vector: np.ndarray
+    """(dim,) the whole text's own unit embedding (`DocumentVectors.text`)."""
     sentiment: np.ndarray
     """(clauses, 3) sentiment probabilities in `SENTIMENT_LABELS` order."""
     complaint: np.ndarray
@@ -593,6 +630,9 @@ class RootCauseTagger:
         offsets = np.cumsum([0, *sizes])
         cause_tagger = self.taxonomy_tagger(taxonomy)
         cause_proba = cause_tagger.predict_proba(features)
+        text_proba = cause_tagger.predict_proba(
+            self.calibration.features(np.stack([d.text_vector for d in documents]))
+        )
         cause_rule = self.calibration.abstention(cause_tagger.mode)
         touch_tagger = self.journey_tagger(journey) if touchpoints else None
         touch_proba = touch_tagger.predict_proba(features) if touch_tagger else None
@@ -605,6 +645,7 @@ class RootCauseTagger:
                 cause_proba[rows],
                 document.sentiment,
                 document.complaint,
+                text_proba[n],
                 rule=cause_rule,
             )
             results.append(

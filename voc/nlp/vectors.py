@@ -6,7 +6,9 @@ from their clauses. The document vector is e5's own vector of the whole text whe
 short (up to `LONG_TEXT_CHARS`): pooling clauses loses what the text says as a whole, and the
 whole text is what a plain classifier on e5 reads (it beat the pooled head on text from
 sources never trained on). A long text (a review of several paragraphs) keeps the document
-pooled from its clauses: its whole-text vector averages its opinions away. The analyzer and
+pooled from its clauses: its whole-text vector averages its opinions away. Root causes also
+read every text's own vector (`whole_texts`): a cause must hold for the text as a whole, and a
+classifier fitted on whole texts misreads a vector pooled from clauses. The analyzer and
 the sentiment trainer both call `embed_documents`, so a head is trained on the vectors it will
 be served.
 """
@@ -34,6 +36,9 @@ class DocumentVectors:
     document: np.ndarray
     sentences: np.ndarray
     clauses: np.ndarray
+    text: np.ndarray | None = None
+    """The whole text's own vector: `document` for a short text; for a long one only when
+    `embed_documents` was asked for `whole_texts`, else None."""
 
     @property
     def all(self) -> np.ndarray:
@@ -54,9 +59,12 @@ def embed_documents(
     embed: Callable[[list[str]], np.ndarray],
     texts: Sequence[str],
     sentences: list[tuple[Sentence, ...]],
+    *,
+    whole_texts: bool = False,
 ) -> list[DocumentVectors]:
     """Embed every distinct clause (and short text) of the batch once, in one call; pool
-    sentences, and long documents, from their clauses.
+    sentences, and long documents, from their clauses. With `whole_texts`, long texts are
+    encoded whole too, in the same call (`DocumentVectors.text`).
 
     `embed` is `Encoder.embed` (or a cached wrapper of it, for training). A clause is encoded
     with the punctuation that follows it ("Kecewa banget." not "Kecewa banget"): the
@@ -65,7 +73,11 @@ def embed_documents(
     that vector.
     """
     units = [encoded_units(text, doc) for text, doc in zip(texts, sentences, strict=True)]
-    wholes = [t for t, u in zip(texts, units, strict=True) if len(u) > 1 and not is_long(t)]
+    wholes = [
+        t
+        for t, u in zip(texts, units, strict=True)
+        if len(u) > 1 and (whole_texts or not is_long(t))
+    ]
     unique = list(dict.fromkeys([u for doc_units in units for u in doc_units] + wholes))
     by_text = dict(zip(unique, embed(unique), strict=True))
     out = []
@@ -73,7 +85,7 @@ def embed_documents(
         vectors = np.stack([by_text[u] for u in doc_units])
         if len(doc_units) == 1:
             shared = np.repeat(vectors, len(doc), axis=0)
-            out.append(DocumentVectors(vectors[0], shared, shared))
+            out.append(DocumentVectors(vectors[0], shared, shared, vectors[0]))
             continue
         per_sentence = np.split(vectors, np.cumsum([len(s.clauses) for s in doc])[:-1])
         out.append(
@@ -87,6 +99,7 @@ def embed_documents(
                     [pool(v, s.clauses) for v, s in zip(per_sentence, doc, strict=True)]
                 ),
                 clauses=vectors,
+                text=by_text.get(text),
             )
         )
     return out

@@ -59,6 +59,7 @@ class RootCausesComponent(Component):
                     clauses=clauses,
                     # a one-clause text has one vector per sentence, all the text's own
                     vectors=vectors.clauses[: len(clauses)],
+                    text_vector=vectors.text,
                     sentiment=clause_proba,
                     complaint=self.sentiment.complaints(proba[0], clause_proba)
                     | gap_complaints(clauses, gaps, clause_proba),

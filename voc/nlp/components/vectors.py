@@ -13,6 +13,10 @@ from voc.nlp.pipeline import Batch, Component
 from voc.nlp.sentiment import SentimentHead
 from voc.nlp.vectors import DocumentVectors, contrast_unit_vectors, embed_documents
 
+WHOLE_TEXT_READERS = frozenset({"root_causes", "touchpoints"})
+"""Annotations that read every text's own vector (`DocumentVectors.text`), long texts
+included: a root cause must hold for the text as a whole (`voc.nlp.root_causes`)."""
+
 
 class ClauseVectorsComponent(Component):
     requires = ("segments",)
@@ -22,7 +26,14 @@ class ClauseVectorsComponent(Component):
         self.encoder = encoder
 
     def predict(self, batch: Batch) -> tuple[list[DocumentVectors]]:
-        return (embed_documents(self.encoder.embed, batch.texts, batch["segments"]),)
+        return (
+            embed_documents(
+                self.encoder.embed,
+                batch.texts,
+                batch["segments"],
+                whole_texts=bool(batch.wanted & WHOLE_TEXT_READERS),
+            ),
+        )
 
 
 class SentimentProbaComponent(Component):
