@@ -101,15 +101,19 @@ def test_this_cpu_multiplies_the_encoders_8_bit_weights_exactly():
 
 
 def test_this_cpu_gets_the_int8_vectors_recorded_on_another(model_dir):
-    """With exact 8-bit products only float rounding differs between CPUs; signed weights on
-    an AVX2 CPU without VNNI moved vectors enough to change tags near a threshold. A new
-    export or ONNX Runtime release changes them on purpose: then re-record."""
+    """With exact 8-bit products what differs between CPUs is the fp32 kernels (LayerNorm,
+    GELU, softmax have AVX2 and AVX-512 variants), whose rounding can move an activation
+    across an 8-bit step: an AVX-512 VNNI CPU gave cosines of 0.99973 (one fixture) to 1.0
+    against the recording from an AVX2 CPU without VNNI. Signed weights on the latter moved
+    vectors further (cosine to fp32 at worst 0.98697 against 0.99207), enough to change tags
+    near a threshold. A new export or ONNX Runtime release changes them on purpose: then
+    re-record."""
     recorded = json.loads(RECORDED.read_text())
     encoder = Encoder(model_dir, backend="onnx-int8")
     assert encoder.version == recorded["encoder"], "another encoder: re-record the vectors"
     vectors = encoder.embed_alone(recorded["texts"])
     cosine = (vectors * np.array(recorded["vectors"], dtype=np.float32)).sum(axis=1)
-    assert cosine.min() > 0.99999, (cosine.tolist(), recorded["recorded_on"])
+    assert cosine.min() > 0.9995, (cosine.tolist(), recorded["recorded_on"])
 
 
 def test_int8_stays_close_to_torch_fp32(embeddings):

@@ -487,11 +487,7 @@ def head_margin_scores(heads: Heads, args: RootCauseTrainingArgs) -> dict[str, l
         mode: [
             f1_scores(
                 heads.targets,
-                document_tags(
-                    heads.proba[mode],
-                    heads.sizes,
-                    head_rule(m, args),
-                ),
+                document_tags(heads.proba[mode], heads.sizes, head_rule(m, args)),
             )["micro_f1"]
             for m in HEAD_MARGINS
         ]
@@ -750,8 +746,7 @@ def _write_card(
             f"a document of {args.support_from_clauses} clauses or more, its whole text "
             "supports (the text's own vector gives the label the floor or ranks it within "
             f"{args.support_margin} logits of its best label), as the Analyzer tags them "
-            "(here without "
-            "the rule that skips clearly positive clauses, since aspect labels "
+            "(here without the rule that skips clearly positive clauses, since aspect labels "
             f"also mark praise). {seconds} s in all (embeddings cached).\n\n"
             "Baseline (issue #10), fitted in the same run on the same texts: one-vs-rest "
             f"logistic regression (C={args.baseline_c}, classes balanced) on the encoder's "

@@ -463,7 +463,7 @@ def tag_root_causes(
     proba: np.ndarray,
     clause_sentiment: np.ndarray,
     complaint: np.ndarray,
-    document_proba: np.ndarray,
+    text_proba: np.ndarray,
     *,
     rule: Abstention,
 ) -> tuple[RootCauseTag, ...]:
@@ -474,13 +474,13 @@ def tag_root_causes(
     sentiment head) gives one: in "fast delivery but the screen arrived cracked" the first
     clause is about delivery speed, but praised, and only the second is evidence (of the
     damage); "I ordered a phone last week." is about ordering, but no complaint. A text of
-    several clauses must support the cause as a whole too (`Abstention.supported`). Sorted
-    by score.
+    many clauses must support the cause as a whole too (`text_proba`, its whole vector's
+    probabilities; `Abstention.supported`). Sorted by score.
     """
     fired = (
         rule.fires(proba)
         & np.asarray(complaint, dtype=bool)[:, None]
-        & rule.supported(document_proba, len(clauses))[None, :]
+        & rule.supported(text_proba, len(clauses))[None, :]
     )
     tags = []
     for k, cause in enumerate(taxonomy.root_causes):

@@ -24,7 +24,7 @@ from voc.nlp.language import LABELS as LANGUAGE_LABELS
 from voc.nlp.language import LanguageIdentifier
 from voc.nlp.lodo import lodo_groups
 from voc.nlp.root_cause_data import category_label
-from voc.nlp.root_cause_train import MODES, document_tags
+from voc.nlp.root_cause_train import MODES, DevProba, document_tags
 from voc.nlp.root_causes import (
     CALIBRATION_FILE,
     HEAD_CONFIG,
@@ -340,19 +340,24 @@ def _root_cause_tags(analyzer: Analyzer, examples: list[Example], labels: list[s
     """The version's calibration on its own: the file's categories as a zero-shot taxonomy
     (their names only: examples and trained heads belong to a user's taxonomy, measured on the
     card), tagged as the card measures, a document carrying a label when one of its clauses
-    fires (zero-shot's rank-and-abstain rule; without the rule that skips praised clauses,
-    since aspect labels also mark praise)."""
+    fires (zero-shot's rank-and-abstain rule, and the whole text's support where the rule
+    asks it; without the rule that skips praised clauses, since aspect labels also mark
+    praise)."""
     calibration = analyzer.root_causes.calibration
     texts = [e.text for e in examples]
     sentences = analyzer.segmenter.segment_batch(texts, [e.lang for e in examples])
-    clauses = [v.clauses for v in embed_documents(analyzer.encoder.embed, texts, sentences)]
+    vectors = embed_documents(analyzer.encoder.embed, texts, sentences, whole_texts=True)
     head = zero_shot_tagger(
         [LabelSpec(label, category_label(label)) for label in labels],
         analyzer.encoder.embed_alone,
         calibration,
     )
-    proba = head.predict_proba(calibration.features(np.concatenate(clauses)))
-    return document_tags(proba, [len(c) for c in clauses], calibration.abstention(head.mode))
+    proba = DevProba(
+        head.predict_proba(calibration.features(np.concatenate([v.clauses for v in vectors]))),
+        head.predict_proba(calibration.features(np.stack([v.text for v in vectors]))),
+    )
+    sizes = [len(v.clauses) for v in vectors]
+    return document_tags(proba, sizes, calibration.abstention(head.mode))
 
 
 # --- topics -------------------------------------------------------------------------------------
