@@ -384,9 +384,9 @@ def test_tagging_costs_no_extra_encoder_pass(analyzer, monkeypatch):
     ]
     calls = []
     embed = analyzer.encoder.embed
-    monkeypatch.setattr(analyzer.encoder, "embed", lambda t: calls.append(len(t)) or embed(t))
+    monkeypatch.setattr(analyzer.encoder, "embed", lambda t: calls.append(list(t)) or embed(t))
     analyzer.analyze([Feedback(str(i), t) for i, t in enumerate(texts)], features=FEATURES)
-    assert len(calls) == 1
+    assert len(calls) == 1 and long_review in calls[0]
 
 
 def test_few_shot_heads_are_fitted_once_per_version_in_seconds(analyzer):
