@@ -115,7 +115,8 @@ class Document:
     document_proba: np.ndarray
     clause_proba: np.ndarray
     cause_fired: np.ndarray
-    """(clauses,) True where the default taxonomy's tagger fires on some cause."""
+    """(clauses,) True where the default taxonomy's tagger fires on some cause its text
+    supports (`Abstention.supported`)."""
     gap: np.ndarray
     """(clauses,) True where the clause holds an expectation gap and is not praise (a complaint
     whatever the gate, `voc.nlp.components.root_causes.gap_complaints`)."""
@@ -137,7 +138,9 @@ def documents(analyzer, texts: list[str]) -> list[Document]:
         strict=True,
     ):
         features = tagger.calibration.features(d.vectors.reshape(len(d.clauses), -1))
-        fired = rule.fires(cause_tagger.predict_proba(features)).any(axis=1)
+        whole = cause_tagger.predict_proba(tagger.calibration.features(d.text_vector[None, :]))
+        supported = rule.supported(whole[0], len(d.clauses))
+        fired = (rule.fires(cause_tagger.predict_proba(features)) & supported).any(axis=1)
         found.append(
             Document(proba[0], d.sentiment, fired, gap_complaints(d.clauses, gaps, d.sentiment))
         )
