@@ -184,15 +184,16 @@ def _targets(rows: list[tuple[Example, tuple[str, ...]]], ids: list[str], names:
 
 
 @dataclass(frozen=True)
-class DevProba:
-    """One tagger's probabilities on a dataset's dev split: (dev clauses, labels), the
-    clauses of all dev documents in order, and (dev documents, labels) of the whole texts."""
+class DocumentsProba:
+    """One tagger's probabilities on a list of documents (a dev split, a file to evaluate):
+    (clauses, labels), the clauses of all documents in order, and (documents, labels) of the
+    whole texts."""
 
     clauses: np.ndarray
     texts: np.ndarray
 
 
-def document_tags(proba: DevProba, sizes: list[int], rule: Abstention) -> np.ndarray:
+def document_tags(proba: DocumentsProba, sizes: list[int], rule: Abstention) -> np.ndarray:
     """Per document (`sizes` consecutive clause rows), the labels `rule` fires on any of its
     clauses and the document supports (`Abstention.supported`), as the Analyzer tags them."""
     fired = rule.fires(proba.clauses)
@@ -203,10 +204,10 @@ def document_tags(proba: DevProba, sizes: list[int], rule: Abstention) -> np.nda
 
 def dev_proba(
     tagger: LinearTagger, split: Split, vectors: Vectors, calibration: Calibration
-) -> DevProba:
+) -> DocumentsProba:
     """`tagger` read on the dev clauses and on the dev texts whole."""
     flat = [c for doc in split.dev_clauses for c in doc]
-    return DevProba(
+    return DocumentsProba(
         tagger.predict_proba(calibration.features(vectors(flat))),
         tagger.predict_proba(calibration.features(vectors([e.text for e, _ in split.dev]))),
     )
@@ -291,7 +292,7 @@ class Heads:
     """(dev documents, labels) gold labels."""
     sizes: list[int]
     """Clauses per dev document."""
-    proba: dict[str, DevProba]
+    proba: dict[str, DocumentsProba]
     """Per head mode, its dev probabilities."""
 
 

@@ -24,7 +24,7 @@ from voc.nlp.language import LABELS as LANGUAGE_LABELS
 from voc.nlp.language import LanguageIdentifier
 from voc.nlp.lodo import lodo_groups
 from voc.nlp.root_cause_data import category_label
-from voc.nlp.root_cause_train import MODES, DevProba, document_tags
+from voc.nlp.root_cause_train import MODES, DocumentsProba, document_tags
 from voc.nlp.root_causes import (
     CALIBRATION_FILE,
     HEAD_CONFIG,
@@ -352,7 +352,7 @@ def _root_cause_tags(analyzer: Analyzer, examples: list[Example], labels: list[s
         analyzer.encoder.embed_alone,
         calibration,
     )
-    proba = DevProba(
+    proba = DocumentsProba(
         head.predict_proba(calibration.features(np.concatenate([v.clauses for v in vectors]))),
         head.predict_proba(calibration.features(np.stack([v.text for v in vectors]))),
     )
