@@ -110,19 +110,22 @@ class Abstention:
         langganan"). The margin keeps what a narrative dilutes: a cause stated once among
         facts reads 0.3-0.4 whole, near its best label. Measured in docs/models.md ("A cause
         the whole text supports")."""
-        text_proba = np.clip(np.asarray(text_proba, dtype=np.float64), 1e-12, 1 - 1e-12)
+        scores = logits(text_proba)
         if self.support_from_clauses is None:
-            return np.ones(text_proba.shape, dtype=bool)
+            return np.ones(scores.shape, dtype=bool)
         few = np.asarray(clauses)[..., None] < self.support_from_clauses
-        logits = np.log(text_proba) - np.log1p(-text_proba)
-        near_best = logits >= logits.max(axis=-1, keepdims=True) - self.support_margin
-        return few | near_best | (text_proba >= self.floor)
+        near_best = rank_and_abstain(scores, margin=self.support_margin, floor=-np.inf)
+        return few | near_best | (scores >= logits(self.floor))
 
     def fires(self, proba: np.ndarray) -> np.ndarray:
-        proba = np.clip(np.asarray(proba, dtype=np.float64), 1e-12, 1 - 1e-12)
-        logits = np.log(proba) - np.log1p(-proba)
-        floor = float(np.log(self.floor) - np.log1p(-self.floor))
-        return rank_and_abstain(logits, margin=self.margin, floor=floor)
+        floor = float(logits(self.floor))
+        return rank_and_abstain(logits(proba), margin=self.margin, floor=floor)
+
+
+def logits(proba: np.ndarray | float) -> np.ndarray:
+    """Probabilities -> log-odds, clipped away from 0 and 1: the unit of the heads' margins."""
+    proba = np.clip(np.asarray(proba, dtype=np.float64), 1e-12, 1 - 1e-12)
+    return np.log(proba) - np.log1p(-proba)
 
 
 def rank_and_abstain(scores: np.ndarray, *, margin: float | None, floor: float) -> np.ndarray:
@@ -238,8 +241,8 @@ class LinearTagger:
     def predict_proba(self, features: np.ndarray) -> np.ndarray:
         if len(features) == 0:
             return np.zeros((0, len(self.ids)), dtype=np.float32)
-        logits = np.clip(features @ self.weight.T + self.bias, -30, 30)
-        return 1.0 / (1.0 + np.exp(-logits))
+        raw = np.clip(features @ self.weight.T + self.bias, -30, 30)
+        return 1.0 / (1.0 + np.exp(-raw))
 
     def save(self, artifact_dir: Path, extra: dict) -> None:
         artifact_dir.mkdir(parents=True, exist_ok=True)
