@@ -117,6 +117,9 @@ class Document:
     cause_fired: np.ndarray
     """(clauses,) True where the default taxonomy's tagger fires on some cause its text
     supports (`Abstention.supported`)."""
+    text_fired: bool
+    """The whole text fires some cause (`Abstention.from_whole_text`): it is tagged on the
+    document's closest complaint clause, whichever that is."""
     gap: np.ndarray
     """(clauses,) True where the clause holds an expectation gap and is not praise (a complaint
     whatever the gate, `voc.nlp.components.root_causes.gap_complaints`)."""
@@ -142,7 +145,13 @@ def documents(analyzer, texts: list[str]) -> list[Document]:
         supported = rule.supported(whole[0], len(d.clauses))
         fired = (rule.fires(cause_tagger.predict_proba(features)) & supported).any(axis=1)
         found.append(
-            Document(proba[0], d.sentiment, fired, gap_complaints(d.clauses, gaps, d.sentiment))
+            Document(
+                proba[0],
+                d.sentiment,
+                fired,
+                bool(rule.from_whole_text(whole[0]).any()),
+                gap_complaints(d.clauses, gaps, d.sentiment),
+            )
         )
     return found
 
@@ -151,8 +160,9 @@ def cause_rate(head: SentimentHead, docs: list[Document]) -> float:
     return float(
         np.mean(
             [
-                ((head.complaints(d.document_proba, d.clause_proba) | d.gap) & d.cause_fired).any()
+                (complaint & (d.cause_fired | d.text_fired)).any()
                 for d in docs
+                for complaint in [head.complaints(d.document_proba, d.clause_proba) | d.gap]
             ]
         )
     )

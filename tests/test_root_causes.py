@@ -286,6 +286,46 @@ def test_a_text_of_several_clauses_gets_a_cause_only_where_it_supports_it_whole(
     assert Abstention(0.5, 0.5).supported([0.1, 0.1], 9).tolist() == [True, True]  # not asked
 
 
+def test_a_cause_clear_only_in_the_whole_text_is_found_on_its_closest_complaint():
+    taxonomy = parse_taxonomy(
+        {
+            "id": "cafe",
+            "root_causes": [
+                {"id": "service", "label": "Slow service"},
+                {"id": "price", "label": "Price"},
+            ],
+        },
+        limits=Limits(),
+        journey=None,
+        version=1,
+    )
+    clauses = (
+        Segment(0, 24, "The waiter forgot us twice"),
+        Segment(25, 41, "and we just left."),
+    )
+    proba = np.array([[0.45, 0.1], [0.3, 0.05]])  # below the floor in each clause
+    sentiment = np.full((2, 3), 1 / 3)
+    whole = np.array([0.8, 0.1])  # clear in the whole text
+
+    def causes(rule, complaint):
+        return tag_root_causes(
+            taxonomy, clauses, proba, sentiment, np.array(complaint), whole, rule=rule
+        )
+
+    assert causes(Abstention(0.5, 0.5), [True, True]) == ()  # clauses only: nothing
+    found = causes(Abstention(0.5, 0.5, whole_text_fires=True), [True, True])
+    assert [(c.id, c.score, c.evidence) for c in found] == [("service", 0.8, clauses[:1])]
+    # the closest complaint clause, not the closest clause
+    found = causes(Abstention(0.5, 0.5, whole_text_fires=True), [False, True])
+    assert [c.evidence for c in found] == [clauses[1:]]
+    assert causes(Abstention(0.5, 0.5, whole_text_fires=True), [False, False]) == ()
+    rule = Abstention(0.5, 0.5, whole_text_fires=True)
+    assert rule.from_whole_text(np.array([[0.8, 0.75], [0.2, 0.9]])).tolist() == [
+        [True, True],
+        [False, True],
+    ]
+
+
 def test_a_calibration_keeps_each_mode_s_rule(tmp_path):
     """Each tagging mode ranks and abstains by its own margin (a calibration without one keeps
     the plain threshold); saved and loaded, a calibration keeps all three."""

@@ -95,6 +95,9 @@ class Abstention:
     support_margin: float = 1.0
     """A label the whole text ranks within this many logits of its best label is supported
     even below the floor."""
+    whole_text_fires: bool = False
+    """A label the whole text's vector fires (by this rule) fires too, where no clause does
+    (`from_whole_text`); False: only clauses fire labels (zero-shot, older calibrations)."""
 
     def supported(self, text_proba: np.ndarray, clauses: np.ndarray | int) -> np.ndarray:
         """Which labels a text supports, from its whole vector's probabilities (labels,) or
@@ -120,6 +123,17 @@ class Abstention:
     def fires(self, proba: np.ndarray) -> np.ndarray:
         floor = float(logits(self.floor))
         return rank_and_abstain(logits(proba), margin=self.margin, floor=floor)
+
+    def from_whole_text(self, text_proba: np.ndarray) -> np.ndarray:
+        """Which labels a text gets from its whole vector (labels,) or (texts, labels): those
+        the rule fires there if `whole_text_fires`, else none.
+
+        The heads are fitted on whole texts, and an aspect spread over a sentence ("the
+        waiter forgot us twice and we left") can be clear whole and below the floor in each
+        clause. Measured in docs/models.md ("What the whole text fires")."""
+        if not self.whole_text_fires:
+            return np.zeros(np.shape(text_proba), dtype=bool)
+        return self.fires(text_proba)
 
 
 def logits(proba: np.ndarray | float) -> np.ndarray:
@@ -478,16 +492,20 @@ def tag_root_causes(
     clause is about delivery speed, but praised, and only the second is evidence (of the
     damage); "I ordered a phone last week." is about ordering, but no complaint. A text of
     many clauses must support the cause as a whole too (`text_proba`, its whole vector's
-    probabilities; `Abstention.supported`). Sorted by score.
+    probabilities; `Abstention.supported`). A cause the whole text fires where no clause does
+    (`Abstention.from_whole_text`) has as evidence the complaint clause closest to it, and the
+    whole text's probability as its score. Sorted by score.
     """
+    complaint = np.asarray(complaint, dtype=bool)
     fired = (
-        rule.fires(proba)
-        & np.asarray(complaint, dtype=bool)[:, None]
-        & rule.supported(text_proba, len(clauses))[None, :]
+        rule.fires(proba) & complaint[:, None] & rule.supported(text_proba, len(clauses))[None, :]
     )
+    whole = rule.from_whole_text(text_proba)
     tags = []
     for k, cause in enumerate(taxonomy.root_causes):
         hits = np.flatnonzero(fired[:, k])
+        if not len(hits) and whole[k] and complaint.any():
+            hits = np.flatnonzero(complaint)[[int(np.argmax(proba[complaint, k]))]]
         if not len(hits):
             continue
         best = max(hits, key=lambda i: proba[i, k])
@@ -495,7 +513,7 @@ def tag_root_causes(
             RootCauseTag(
                 id=cause.id,
                 label=cause.label,
-                score=float(proba[best, k]),
+                score=float(proba[best, k] if fired[best, k] else text_proba[k]),
                 sentiment=SENTIMENT_LABELS[int(np.argmax(clause_sentiment[best]))],
                 touchpoint=cause.touchpoint,
                 evidence=tuple(clauses[i] for i in hits),
