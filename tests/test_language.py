@@ -9,22 +9,27 @@ from __future__ import annotations
 import json
 import random
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import pytest
+from sklearn.feature_extraction.text import HashingVectorizer
 from tiers import loads_models
 
 from voc import paths
 from voc.nlp.language import (
     CONFIG,
+    FEATURES,
     LABELS,
     TRAINING_FILES,
     WEIGHTS,
+    HashedNgrams,
     LanguageIdentifier,
     abbreviate,
     augment,
     blocking_words,
+    char_wb_grams,
     clean_text,
     code_switched,
     formal_table,
@@ -269,6 +274,77 @@ def test_marker_balance_counts_each_variety():
     assert balance[0, ms] == 3 and balance[0, id_] == -3
     assert balance[1, id_] == 3 and balance[1, ms] == -3
     assert not balance[2].any()
+
+
+PINNED = [
+    ("ok", "id", 0.739727, True),
+    (
+        "Delivery was fast but the box arrived dented :( will NOT order again!!!",
+        "en",
+        0.999979,
+        True,
+    ),
+    ("soooo gooood, thx @shop_help https://t.co/abc", "en", 0.956261, True),
+    ("pas terrible", "fr", 0.928077, True),
+    ("Livraison rapide mais le colis était abîmé... très déçu 😡", "fr", 1.0, True),
+    ("Ça va, rien à dire, merci!!", "fr", 0.999715, True),
+    ("barang udah nyampe tp kurirnya lama bgt sih", "id", 0.999999, True),
+    ("Pengiriman cepat, packing rapi. Mantap gan!", "id", 0.999923, True),
+    ("gak bisa login, aplikasi error terus", "id", 0.999984, True),
+    ("tak best langsung, dahh lambat", "ms", 0.973753, True),
+    ("barang ok tapi delivery lambat gila, nak refund boleh tak?", "ms", 0.998894, True),
+    (
+        "Saya ingin membuat aduan kerana perkhidmatan pelanggan tidak memuaskan.",
+        "ms",
+        0.999951,
+        True,
+    ),
+    ("😍😍 12345", "und", 0.0, False),
+    ("Das Paket kam leider beschädigt an und niemand antwortet.", "de", 0.986953, False),
+    ("Доставка была очень медленной", "ru", 0.95725, False),
+]
+"""Hand-written texts and what `identify` answered before the batch featurisation
+(language@ weights unchanged): batching and caching must not change a single answer."""
+
+
+def test_identify_answers_stay_pinned(identifier):
+    found = identifier.identify([text for text, *_ in PINNED])
+    for (text, code, confidence, supported), language in zip(PINNED, found, strict=True):
+        assert (language.code, language.supported) == (code, supported), text
+        assert language.confidence == pytest.approx(confidence, abs=1e-6), text
+
+
+@pytest.mark.parametrize(
+    ("text", "cells", "checksum"),
+    [
+        ("tak best langsung, dahh lambat", 95, 1276779.892929),
+        ("Ça va, rien à dire, merci!!", 85, 1047944.477972),
+        ("I", 5, 277164.015186),
+        ("gak bisa login gak bisa login", 51, 777404.938306),
+    ],
+)
+def test_hashed_features_stay_pinned(text, cells, checksum):
+    """Buckets and weights as the per-text featurisation gave them (sum of bucket x weight)."""
+    rows, buckets, weights = HashedNgrams(FEATURES).entries(["", text])
+    assert (rows == 1).all() and len(buckets) == cells
+    assert float(buckets @ weights) == pytest.approx(checksum, abs=1e-5)
+
+
+@pytest.mark.parametrize(("low", "high"), [(1, 4), (2, 3), (3, 5), (4, 4), (5, 8)])
+def test_char_wb_grams_are_sklearns(low, high):
+    analyzer = HashingVectorizer(
+        analyzer="char_wb", ngram_range=(low, high), lowercase=False
+    ).build_analyzer()
+    for token in ["a", "ab", "abc", "abcd", "bagusss", "pengiriman", "ΟΔΟΣ", "🙂", "x" * 30]:
+        assert Counter(char_wb_grams(token, low, high)) == Counter(analyzer(token)), token
+
+
+def test_batch_features_equal_one_text_at_a_time():
+    texts = ["tak best, dah lambat", "", "gak bagus banget sih", "tak best, dah lambat", "I"]
+    features = HashedNgrams(FEATURES)
+    batch = features.matrix(texts).toarray()
+    for row, text in zip(batch, texts, strict=True):
+        assert np.array_equal(row, features.matrix([text]).toarray()[0])
 
 
 def test_rewritten_copies_never_repeat_a_text_under_the_other_label():

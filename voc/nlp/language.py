@@ -26,9 +26,8 @@ import re
 import time
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -178,8 +177,12 @@ _SQUEEZE = re.compile(r"(\w)\1+")
 
 
 def marker_variety(word: str) -> str | None:
-    """ "ms" or "id" for a marker word (also spelt with letters repeated: "dahh", "bangettt")."""
-    return _MARKER_OF.get(word) or _MARKER_OF.get(_SQUEEZE.sub(r"\1", word))
+    """ "ms" or "id" for a marker word (also spelt with letters repeated: "dahh", "bangettt").
+    Only a word with a letter repeated is squeezed: searching is cheaper than substituting."""
+    found = _MARKER_OF.get(word)
+    if found is None and _SQUEEZE.search(word):
+        found = _MARKER_OF.get(_SQUEEZE.sub(r"\1", word))
+    return found
 
 
 ENGLISH_LOAN_SPEC = """
@@ -424,25 +427,52 @@ def fragments(
     return out
 
 
+def char_wb_grams(token: str, low: int, high: int) -> list[str]:
+    """The n-grams, low <= n <= high, that sklearn's "char_wb" analyzer takes from one token
+    (no whitespace, already lower-cased), in one comprehension: the analyzer's per-call set-up
+    costs more than a short word's grams. The token is padded with a space each side; a
+    padded token no longer than n gives itself once, and the longer n are skipped."""
+    padded = f" {token} "
+    size = len(padded)
+    grams = [
+        padded[i : i + n] for n in range(low, min(high, size - 1) + 1) for i in range(size - n + 1)
+    ]
+    if size <= high:
+        grams.append(padded)
+    return grams
+
+
+class _Buckets(dict[str, int]):
+    """gram -> bucket for one batch: each distinct gram is hashed once, however often it
+    occurs (grams repeat across words and texts)."""
+
+    def __init__(self, hash_: Callable[..., int], n_features: int) -> None:
+        super().__init__()
+        self._hash = hash_
+        self._n_features = n_features
+
+    def __missing__(self, gram: str) -> int:
+        bucket = self[gram] = self._hash(gram, positive=True) % self._n_features
+        return bucket
+
+
 class HashedNgrams:
     """char_wb n-grams plus words, hashed (murmurhash3) into buckets; log1p counts, L2 norm.
 
-    Hashing in Python costs about 40 us for a short text, less than sklearn's per-call
-    overhead, and training uses the same code, so serving cannot drift from it. Stateless.
+    Training uses the same code, so serving cannot drift from it. Stateless between calls.
     """
 
     def __init__(self, settings: dict[str, Any]) -> None:
         from sklearn.feature_extraction.text import HashingVectorizer
         from sklearn.utils import murmurhash3_32
 
+        if settings["char_analyzer"] != "char_wb":
+            raise ValueError(f"char_analyzer {settings['char_analyzer']!r}: only char_wb")
         self.n_features = settings["n_features"]
         self._markers = settings.get("markers", False)
         self._hash = murmurhash3_32
-        self._chars = HashingVectorizer(
-            analyzer=settings["char_analyzer"],
-            ngram_range=tuple(settings["char_ngram_range"]),
-            lowercase=settings["lowercase"],
-        ).build_analyzer()
+        self._char_range = tuple(settings["char_ngram_range"])
+        self._lowercase = settings["lowercase"]
         self._words = HashingVectorizer(
             analyzer="word",
             ngram_range=tuple(settings["word_ngram_range"]),
@@ -450,32 +480,57 @@ class HashedNgrams:
             lowercase=settings["lowercase"],
         ).build_analyzer()
 
-    def _marker_grams(self, words: list[str]) -> list[str]:
-        """One pseudo-word ("\x01ms", "\x01id") per marker word of that variety."""
-        if not self._markers:
-            return []
-        return [f"\x01{lang}" for lang in map(marker_variety, words) if lang]
+    def _word_buckets(self, gram: str, buckets: _Buckets) -> tuple[int, ...]:
+        """A word (bi)gram's bucket, then its marker pseudo-word's ("\x01ms", "\x01id") if it
+        is a marker word of that variety (never a bigram: no marker holds a space)."""
+        lang = marker_variety(gram) if self._markers and " " not in gram else None
+        return (buckets[gram], buckets[f"\x01{lang}"]) if lang else (buckets[gram],)
 
-    def row(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """(bucket indices, weights) of one text."""
-        n = self.n_features
-        words = self._words(text)
-        grams = chain(self._chars(text), words, self._marker_grams(words))
-        counts = Counter([self._hash(g, positive=True) % n for g in grams])
-        index = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-        value = np.log1p(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
-        norm = float(np.sqrt(value @ value))
-        return index, value / norm if norm else value
+    def _token_buckets(self, token: str, buckets: _Buckets) -> tuple[int, ...]:
+        """Buckets of the char_wb n-grams of one whitespace-separated token: char_wb pads and
+        cuts each token on its own, so the text's grams are its tokens' grams together."""
+        token = token.lower() if self._lowercase else token
+        return tuple(map(buckets.__getitem__, char_wb_grams(token, *self._char_range)))
+
+    def entries(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(rows, buckets, weights) of the nonzero cells of `matrix(texts)`, sorted by row
+        then bucket: scoring needs no sparse matrix, whose setup costs more than a short
+        text's features.
+
+        Tokens and words repeat across texts, so each distinct one is analysed and hashed once
+        per call; the counting runs on the whole batch at once.
+        """
+        hashed = _Buckets(self._hash, self.n_features)
+        tokens: dict[str, tuple[int, ...]] = {}
+        words: dict[str, tuple[int, ...]] = {}
+        buckets: list[int] = []
+        lengths = []
+        for text in texts:
+            before = len(buckets)
+            for token in text.split():
+                found = tokens.get(token)
+                if found is None:
+                    found = tokens[token] = self._token_buckets(token, hashed)
+                buckets.extend(found)
+            for word in self._words(text):
+                found = words.get(word)
+                if found is None:
+                    found = words[word] = self._word_buckets(word, hashed)
+                buckets.extend(found)
+            lengths.append(len(buckets) - before)
+        cells = np.repeat(np.arange(len(texts), dtype=np.int64), lengths) * self.n_features
+        cells, counts = np.unique(cells + np.array(buckets, dtype=np.int64), return_counts=True)
+        rows, weights = cells // self.n_features, np.log1p(counts)
+        norms = np.sqrt(np.bincount(rows, weights=weights**2, minlength=len(texts)))
+        return rows, cells % self.n_features, weights / norms[rows]
 
     def matrix(self, texts: Sequence[str]) -> Any:
         """Sparse (len(texts), n_features) matrix, for training."""
         from scipy.sparse import csr_matrix
 
-        rows = [self.row(t) for t in texts]
-        indptr = np.cumsum([0, *(len(index) for index, _ in rows)])
-        data = np.concatenate([value for _, value in rows])
-        indices = np.concatenate([index for index, _ in rows])
-        return csr_matrix((data, indices, indptr), shape=(len(rows), self.n_features))
+        rows, buckets, weights = self.entries(texts)
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=len(texts)))])
+        return csr_matrix((weights, buckets, indptr), shape=(len(texts), self.n_features))
 
 
 def marker_balance(texts: Sequence[str]) -> np.ndarray:
@@ -483,23 +538,38 @@ def marker_balance(texts: Sequence[str]) -> np.ndarray:
     the id column, zero elsewhere."""
     out = np.zeros((len(texts), len(LABELS)))
     ms, id_ = LABELS.index("ms"), LABELS.index("id")
+    varieties = _Varieties()
     for row, text in enumerate(texts):
-        found = markers_in(text)
+        found = markers_in(text, varieties)
         balance = found.count("ms") - found.count("id")
         out[row, ms], out[row, id_] = balance, -balance
     return out
 
 
-def markers_in(text: str) -> list[str]:
-    """The variety ("ms" or "id") of each marker word of `text`, in order."""
-    return [lang for lang in map(marker_variety, _WORD.findall(text.lower())) if lang]
+class _Varieties(dict[str, str | None]):
+    """word -> `marker_variety(word)` for one batch: words repeat across texts, so each
+    distinct one is looked up once."""
+
+    def __missing__(self, word: str) -> str | None:
+        lang = self[word] = marker_variety(word)
+        return lang
+
+
+def markers_in(text: str, varieties: dict[str, str | None] | None = None) -> list[str]:
+    """The variety ("ms" or "id") of each marker word of `text`, in order; `varieties` (a
+    `_Varieties`) shares the look-ups between the texts of a batch."""
+    lookup = (_Varieties() if varieties is None else varieties).__getitem__
+    return [lang for lang in map(lookup, _WORD.findall(text.lower())) if lang]
 
 
 def letter_counts(text: str) -> tuple[int, int]:
-    """(letters, Latin letters): the script test that needs no model."""
-    letters = [c for c in text if c.isalpha()]
-    latin = sum(1 for c in letters if c.isascii() or "LATIN" in unicodedata.name(c, ""))
-    return len(letters), latin
+    """(letters, Latin letters): the script test that needs no model. Only non-ASCII letters
+    need their Unicode name looked up, and most feedback has none."""
+    letters = sum(map(str.isalpha, text))
+    if text.isascii():
+        return letters, letters
+    other = [c for c in text if not c.isascii() and c.isalpha()]
+    return letters, letters - sum(1 for c in other if "LATIN" not in unicodedata.name(c, ""))
 
 
 class LanguageIdentifier:
@@ -595,8 +665,7 @@ class LanguageIdentifier:
 
     def four_way_proba(self, texts: list[str], rankings: list[dict[str, float]]) -> np.ndarray:
         """(n, 4) probabilities over `LABELS`: classifier and py3langid fused log-linearly."""
-        rows = (self.features.row(t) for t in texts)
-        z = np.array([value @ self.coef_t[index] for index, value in rows]) + self.intercept
+        z = self._scores(len(texts), *self.features.entries(texts)) + self.intercept
         ovr = 1.0 / (1.0 + np.exp(-z))
         log_clf = np.log(ovr / ovr.sum(axis=1, keepdims=True) + 1e-12)
         py = np.array([[r.get(c, 0.0) for c in LABELS] for r in rankings]) + 1e-9
@@ -605,6 +674,13 @@ class LanguageIdentifier:
         fused += self.decision.get("marker_weight", 0.0) * marker_balance(texts)
         fused = np.exp(fused - fused.max(axis=1, keepdims=True))
         return fused / fused.sum(axis=1, keepdims=True)
+
+    def _scores(
+        self, n: int, rows: np.ndarray, buckets: np.ndarray, weights: np.ndarray
+    ) -> np.ndarray:
+        """(n, 4) features @ coef_t from the nonzero cells (`HashedNgrams.entries`)."""
+        terms = weights[:, None] * self.coef_t[buckets]
+        return np.stack([np.bincount(rows, weights=t, minlength=n) for t in terms.T], axis=1)
 
     def four_way(self, texts: list[str]) -> np.ndarray:
         """(n, 4) probabilities over `LABELS` for raw texts, skipping the other-language gate."""
