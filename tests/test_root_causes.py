@@ -344,13 +344,13 @@ def test_a_calibration_keeps_each_mode_s_rule(tmp_path):
         0.5,
         "root-causes@test",
         zero_shot=Abstention(0.1, 0.5),
-        few_shot=Abstention(0.25, 0.5, 3),
+        few_shot=Abstention(0.25, 0.5, 3, whole_text_fires=True),
         trained=Abstention(0.75, 0.5, 4),
     )
     calibration.save(tmp_path, {})
     loaded = Calibration.load(tmp_path)
     assert loaded.abstention("zero-shot") == Abstention(0.1, 0.5)
-    assert loaded.abstention("few-shot") == Abstention(0.25, 0.5, 3)
+    assert loaded.abstention("few-shot") == Abstention(0.25, 0.5, 3, whole_text_fires=True)
     assert loaded.abstention("trained") == Abstention(0.75, 0.5, 4)
     assert replace(loaded, trained=None).abstention("trained") == Abstention(None, 0.5)
 
