@@ -142,8 +142,7 @@ def documents(analyzer, texts: list[str]) -> list[Document]:
     ):
         features = tagger.calibration.features(d.vectors.reshape(len(d.clauses), -1))
         whole = cause_tagger.predict_proba(tagger.calibration.features(d.text_vector[None, :]))
-        supported = rule.supported(whole[0], len(d.clauses))
-        fired = (rule.fires(cause_tagger.predict_proba(features)) & supported).any(axis=1)
+        fired = rule.on_clauses(cause_tagger.predict_proba(features), whole[0]).any(axis=1)
         found.append(
             Document(
                 proba[0],

@@ -19,7 +19,7 @@ from voc.nlp.root_causes import (
     tag_root_causes,
     zero_shot_tagger,
 )
-from voc.nlp.taxonomy import parse_taxonomy
+from voc.nlp.taxonomy import Taxonomy, parse_taxonomy
 from voc.nlp.types import Feedback, Segment
 
 FEATURES = ("sentiment", "root_causes", "touchpoints")
@@ -247,19 +247,16 @@ def test_abstention_ranks_within_a_margin_above_a_floor():
     assert Abstention(margin=None, floor=0.5).fires(proba).tolist() == (proba >= 0.5).tolist()
 
 
-def test_a_text_of_several_clauses_gets_a_cause_only_where_it_supports_it_whole():
-    taxonomy = parse_taxonomy(
-        {
-            "id": "shop",
-            "root_causes": [
-                {"id": "late", "label": "Late delivery"},
-                {"id": "billing", "label": "Billing error"},
-            ],
-        },
-        limits=Limits(),
-        journey=None,
-        version=1,
+def inline_taxonomy(taxonomy_id: str, labels: dict[str, str]) -> Taxonomy:
+    """A taxonomy as a request sends it inline: cause id -> label, no examples."""
+    causes = [{"id": cause, "label": label} for cause, label in labels.items()]
+    return parse_taxonomy(
+        {"id": taxonomy_id, "root_causes": causes}, limits=Limits(), journey=None, version=1
     )
+
+
+def test_a_text_of_several_clauses_gets_a_cause_only_where_it_supports_it_whole():
+    taxonomy = inline_taxonomy("shop", {"late": "Late delivery", "billing": "Billing error"})
     three = (
         Segment(0, 16, "Colis en retard."),
         Segment(17, 34, "Débité deux fois."),
@@ -287,18 +284,7 @@ def test_a_text_of_several_clauses_gets_a_cause_only_where_it_supports_it_whole(
 
 
 def test_a_cause_clear_only_in_the_whole_text_is_found_on_its_closest_complaint():
-    taxonomy = parse_taxonomy(
-        {
-            "id": "cafe",
-            "root_causes": [
-                {"id": "service", "label": "Slow service"},
-                {"id": "price", "label": "Price"},
-            ],
-        },
-        limits=Limits(),
-        journey=None,
-        version=1,
-    )
+    taxonomy = inline_taxonomy("cafe", {"service": "Slow service", "price": "Price"})
     clauses = (
         Segment(0, 24, "The waiter forgot us twice"),
         Segment(25, 41, "and we just left."),

@@ -113,9 +113,9 @@ class Abstention:
         langganan"). The margin keeps what a narrative dilutes: a cause stated once among
         facts reads 0.3-0.4 whole, near its best label. Measured in docs/models.md ("A cause
         the whole text supports")."""
-        scores = logits(text_proba)
         if self.support_from_clauses is None:
-            return np.ones(scores.shape, dtype=bool)
+            return np.ones(np.shape(text_proba), dtype=bool)
+        scores = logits(text_proba)
         few = np.asarray(clauses)[..., None] < self.support_from_clauses
         near_best = rank_and_abstain(scores, margin=self.support_margin, floor=-np.inf)
         return few | near_best | (scores >= logits(self.floor))
@@ -123,6 +123,11 @@ class Abstention:
     def fires(self, proba: np.ndarray) -> np.ndarray:
         floor = float(logits(self.floor))
         return rank_and_abstain(logits(proba), margin=self.margin, floor=floor)
+
+    def on_clauses(self, proba: np.ndarray, text_proba: np.ndarray) -> np.ndarray:
+        """(clauses, labels): the labels that fire on each clause of one text, (clauses,
+        labels) probabilities, and that its whole text, (labels,), supports."""
+        return self.fires(proba) & self.supported(text_proba, len(proba))[None, :]
 
     def from_whole_text(self, text_proba: np.ndarray) -> np.ndarray:
         """Which labels a text gets from its whole vector (labels,) or (texts, labels): those
@@ -497,9 +502,7 @@ def tag_root_causes(
     whole text's probability as its score. Sorted by score.
     """
     complaint = np.asarray(complaint, dtype=bool)
-    fired = (
-        rule.fires(proba) & complaint[:, None] & rule.supported(text_proba, len(clauses))[None, :]
-    )
+    fired = rule.on_clauses(proba, text_proba) & complaint[:, None]
     whole = rule.from_whole_text(text_proba)
     tags = []
     for k, cause in enumerate(taxonomy.root_causes):
