@@ -159,6 +159,7 @@ def test_batch_keeps_order_and_length(identifier):
     texts = ["merci beaucoup", "", "terima kasih banyak ya kak", "thanks a lot", "tak best lah"]
     assert [r.code for r in identifier.identify(texts)] == ["fr", "und", "id", "en", "ms"]
     assert identifier.identify([]) == []
+    assert identifier.four_way([]).shape == (0, len(LABELS))
 
 
 def test_version_names_the_weights_file(identifier):

@@ -668,7 +668,8 @@ class LanguageIdentifier:
         z = self._scores(len(texts), *self.features.entries(texts)) + self.intercept
         ovr = 1.0 / (1.0 + np.exp(-z))
         log_clf = np.log(ovr / ovr.sum(axis=1, keepdims=True) + 1e-12)
-        py = np.array([[r.get(c, 0.0) for c in LABELS] for r in rankings]) + 1e-9
+        py = np.array([[r.get(c, 0.0) for c in LABELS] for r in rankings]).reshape(-1, len(LABELS))
+        py += 1e-9
         log_py = np.log(py / py.sum(axis=1, keepdims=True))
         fused = log_clf + self.decision["py3langid_weight"] * log_py
         fused += self.decision.get("marker_weight", 0.0) * marker_balance(texts)
