@@ -172,6 +172,7 @@ def recovery(port: int, normal: float, limit_s: float = 30) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", type=int, default=16, help="web threads of voc serve")
+    parser.add_argument("--processes", type=int, default=1, help="web processes of voc serve")
     parser.add_argument("--docs", type=int, default=25, help="documents per request")
     parser.add_argument("--seconds", type=float, default=20, help="length of each load phase")
     args = parser.parse_args()
@@ -185,7 +186,7 @@ def main() -> int:
     }
     command = [sys.executable, "-m", "voc.cli", "serve", "--port", str(port)]
     server = subprocess.Popen(
-        [*command, "--threads", str(args.threads)],
+        [*command, "--threads", str(args.threads), "--processes", str(args.processes)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=(workdir / "serve.log").open("wb"),
@@ -201,7 +202,10 @@ def main() -> int:
                 raise SystemExit(f"voc serve did not start; see {workdir / 'serve.log'}")
             time.sleep(0.5)
         slots = max(1, args.threads - 2)
-        print(f"voc serve on 127.0.0.1:{port}, {args.threads} web threads ({slots} for analysis)")
+        print(
+            f"voc serve on 127.0.0.1:{port}, {args.processes} process(es) of {args.threads} web"
+            f" threads ({slots} for analysis in all)"
+        )
         p50, p99 = baseline(port, 50)
         print(f"(a) baseline, 1 client x 1 document: p50 {_ms(p50)}, p99 {_ms(p99)}")
         _report(

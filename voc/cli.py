@@ -9,6 +9,7 @@ import argparse
 import json
 import logging
 import os
+import socket
 import sys
 from collections.abc import Sequence
 
@@ -21,6 +22,7 @@ from voc.registry.cli import add_eval_command, add_model_commands, add_train_com
 from voc.report.commands import add_report_command
 from voc.service import create_app
 from voc.service.auth import SCOPES, KeyStore
+from voc.service.processes import process_share, serve_processes
 from voc.service.server import freeze_startup_objects, make_server
 from voc.storage import create_schema, make_engine
 from voc.topics.commands import add_topic_commands
@@ -30,11 +32,20 @@ log = logging.getLogger(__name__)
 
 def _serve(args: argparse.Namespace) -> int:
     os.umask(0o077)  # what the service writes (database, models, secrets) is owner-only
+    settings = Settings.from_env(
+        {"web_processes": args.processes} if args.processes is not None else None
+    )
+    if settings.web_processes > 1 and args.listen_fd is None:
+        configure_logging()
+        return serve_processes(args.host, args.port, settings.web_processes, args.threads)
     sys.setswitchinterval(0.001)  # web threads get the GIL from the analysis thread sooner
-    settings = Settings.from_env()
+    settings = process_share(settings)
     app = create_app(settings)
     freeze_startup_objects()
-    server = make_server(app, settings, host=args.host, port=args.port, threads=args.threads)
+    shared = socket.socket(fileno=args.listen_fd) if args.listen_fd is not None else None
+    server = make_server(
+        app, settings, host=args.host, port=args.port, threads=args.threads, sock=shared
+    )
     log.info("serve.listening", extra={"host": args.host, "port": server.effective_port})
     server.run()
     return 0
@@ -92,6 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--threads", type=int, help="web threads (default: web_threads, 16)")
+    serve.add_argument(
+        "--processes",
+        type=int,
+        help="web processes on one socket, each loading the models (default: web_processes, 1)",
+    )
+    serve.add_argument("--listen-fd", type=int, help=argparse.SUPPRESS)  # a child's socket
     serve.set_defaults(func=_serve)
 
     models = commands.add_parser("models", help="encoder and registry").add_subparsers(

@@ -67,7 +67,12 @@ class Settings:
     requests answer 429 at once instead of queueing. Small enough that the web threads can
     reach it (8 threads x 100 documents), so the bound, not the server's queue, decides."""
     web_threads: int = 16
-    """Threads of `voc serve` answering HTTP (`--threads`)."""
+    """Threads of `voc serve` answering HTTP (`--threads`), in each web process."""
+    web_processes: int = 1
+    """Processes of `voc serve` answering on one socket (`--processes`), each with its own
+    models and its share of `threads` and `max_queued_documents` (`voc.service.processes`).
+    Two keep health checks and 429s fast under overload on two cores (docs/benchmarks.md,
+    Load), for twice the memory."""
     max_connections: int = 1000
     """Open client connections `voc serve` holds; idle ones are closed after `idle_timeout_s`."""
     idle_timeout_s: float = 15.0
@@ -158,6 +163,8 @@ class Settings:
             raise ConfigError(
                 "web_threads must be >= 2, max_connections >= 1 and idle_timeout_s > 0"
             )
+        if self.web_processes < 1:
+            raise ConfigError("web_processes must be >= 1")
         if self.rate_limit_per_key < 0:
             raise ConfigError("rate_limit_per_key must be >= 0 (0 = no limit)")
         if not 0 < self.analyze_timeout_s <= 600:
@@ -207,6 +214,8 @@ class Settings:
             values["webhook_secret"] = env["VOC_WEBHOOK_SECRET"]
         if "VOC_THREADS" in env:
             values["threads"] = _int_env("VOC_THREADS")
+        if "VOC_WEB_PROCESSES" in env:
+            values["web_processes"] = _int_env("VOC_WEB_PROCESSES")
         if "VOC_MAX_QUEUED_DOCUMENTS" in env:
             values["max_queued_documents"] = _int_env("VOC_MAX_QUEUED_DOCUMENTS")
         if "VOC_URL" in env:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import json
+import socket
 
 from flask import Flask
 from waitress.channel import HTTPChannel
@@ -24,9 +25,10 @@ RESERVED_THREADS = 2
 """Web threads analysis never takes: health, readiness, job status and results stay served."""
 
 
-def analysis_slots(threads: int) -> int:
-    """How many `POST /v1/analyze` requests may wait on the encoder at once."""
-    return max(1, threads - RESERVED_THREADS)
+def analysis_slots(threads: int, processes: int = 1) -> int:
+    """How many `POST /v1/analyze` requests may wait on the encoder at once in one of
+    `processes` web processes (together they admit what one process would)."""
+    return max(1, (threads - RESERVED_THREADS) // processes)
 
 
 def freeze_startup_objects() -> None:
@@ -66,19 +68,27 @@ class _Channel(HTTPChannel):
 
 
 def make_server(
-    app: Flask, settings: Settings, *, host: str, port: int, threads: int | None = None
+    app: Flask,
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    threads: int | None = None,
+    sock: socket.socket | None = None,
 ) -> BaseWSGIServer:
-    """A bound server (port 0 picks a free one: `server.effective_port`); `run()` serves.
+    """A bound server (port 0 picks a free one: `server.effective_port`), or one accepting on
+    `sock`, already bound and shared with other processes (`voc.service.processes`); `run()`
+    serves.
 
     Connections are many and cheap (poll, not select, so more than 1,024 descriptors work)
     and idle ones are closed quickly, so idle or slow clients cannot hold every slot; web
     threads are never all taken by analysis (`analysis_slots`), so `/healthz` and `/readyz`
     answer under overload."""
     threads = threads or settings.web_threads
+    where = {"sockets": [sock]} if sock is not None else {"host": host, "port": port}
     server = create_server(
         app,
-        host=host,
-        port=port,
+        **where,
         threads=threads,
         max_request_body_size=settings.limits.max_upload_bytes,
         connection_limit=settings.max_connections,
@@ -86,7 +96,7 @@ def make_server(
         cleanup_interval=max(1, settings.idle_timeout_s / 3),
         asyncore_use_poll=True,
     )
-    state(app).batcher.max_requests = analysis_slots(threads)
+    state(app).batcher.max_requests = analysis_slots(threads, settings.web_processes)
     state(app).guard.listening_on(host)
     server.channel_class = _Channel
     return server

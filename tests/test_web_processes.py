@@ -1,0 +1,140 @@
+"""`voc serve --processes N`: several web processes on one socket, stopped together."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from voc.config import ConfigError, Settings
+from voc.service.processes import process_share
+from voc.service.server import analysis_slots
+
+
+def test_each_process_takes_its_share_of_threads_and_admission():
+    settings = Settings(threads=4, max_queued_documents=400, web_processes=2)
+    share = process_share(settings)
+    assert (share.threads, share.max_queued_documents) == (2, 200)
+    assert analysis_slots(16, 2) == 7 and analysis_slots(16) == 14 and analysis_slots(3, 4) == 1
+    assert process_share(Settings(threads=1, web_processes=3)).threads == 1
+    one = process_share(Settings(threads=0))  # one per core, as before
+    assert one.threads == (os.cpu_count() or 1) and one.max_queued_documents == 400
+
+
+def test_web_processes_are_validated_and_read_from_the_environment(monkeypatch):
+    with pytest.raises(ConfigError, match="web_processes"):
+        Settings(web_processes=0)
+    monkeypatch.setenv("VOC_WEB_PROCESSES", "2")
+    assert Settings.from_env().web_processes == 2
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _get(port: int, path: str, body: dict | None = None) -> tuple[int, dict]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}", data=data, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return answer.status, json.loads(answer.read())
+
+
+def _events(log_path, event: str) -> list[dict]:
+    lines = log_path.read_text(encoding="utf-8").splitlines()
+    found = []
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if record.get("event") == event:
+            found.append(record)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.fixture()
+def two_processes(tmp_path):
+    """`voc serve --processes 2` on a free port, both children listening; yields (parent,
+    port, child pids, log path)."""
+    port, log_path = _free_port(), tmp_path / "serve.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'voc.sqlite3'}",
+        "VOC_VAR_DIR": str(tmp_path),
+    }
+    with log_path.open("wb") as log:
+        parent = subprocess.Popen(
+            [sys.executable, "-m", "voc.cli", "serve", "--port", str(port), "--processes", "2"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+    try:
+        deadline = time.monotonic() + 240
+        while len(_events(log_path, "serve.listening")) < 2:
+            assert parent.poll() is None, log_path.read_text()[-2000:]
+            assert time.monotonic() < deadline, "the two web processes did not start"
+            time.sleep(0.5)
+        (started,) = _events(log_path, "serve.processes")
+        yield parent, port, started["pids"], log_path
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+        parent.wait()
+        for pid in _events(log_path, "serve.processes")[0]["pids"]:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.slow
+@pytest.mark.models
+def test_two_processes_answer_on_one_port_and_stop_together(two_processes):
+    parent, port, pids, _ = two_processes
+    assert len(pids) == 2 and all(_alive(pid) for pid in pids)
+    status, answer = _get(
+        port,
+        "/v1/analyze",
+        {
+            "documents": [
+                {"id": "fr", "text": "Colis reçu avec deux semaines de retard, très déçu."},
+                {"id": "ms", "text": "Penghantaran sangat lambat, saya kecewa."},
+            ]
+        },
+    )
+    assert status == 200
+    assert [d["sentiment"]["label"] for d in answer["documents"]] == ["negative", "negative"]
+    assert all(_get(port, "/healthz")[0] == 200 for _ in range(20))
+    parent.send_signal(signal.SIGTERM)
+    assert parent.wait(timeout=60) == 0
+    assert not any(_alive(pid) for pid in pids)
+
+
+@pytest.mark.slow
+@pytest.mark.models
+def test_one_process_dying_stops_the_service(two_processes):
+    parent, _, pids, log_path = two_processes
+    os.kill(pids[0], signal.SIGKILL)
+    assert parent.wait(timeout=60) == 128 + signal.SIGKILL
+    assert not _alive(pids[1])
+    (stopped,) = _events(log_path, "serve.stopped")
+    assert stopped["pid"] == pids[0] and not stopped["asked"]
