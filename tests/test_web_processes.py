@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from dataclasses import replace
 
 import pytest
 
 from voc.config import ConfigError, Settings
 from voc.service.processes import process_share
-from voc.service.server import analysis_slots
+from voc.service.server import analysis_slots, make_server
+from voc.service.state import state
 
 
 def test_each_process_takes_its_share_of_threads_and_admission():
@@ -138,3 +142,36 @@ def test_one_process_dying_stops_the_service(two_processes):
     assert not _alive(pids[1])
     (stopped,) = _events(log_path, "serve.stopped")
     assert stopped["pid"] == pids[0] and not stopped["asked"]
+
+
+def _refused_twice(app, settings: Settings) -> list[tuple[int, str | None, bool]]:
+    """Two `POST /v1/analyze` on one keep-alive connection to a real server admitting
+    nothing: (status, `Connection` header, whether the request reused the first socket)."""
+    server = make_server(app, settings, host="127.0.0.1", port=0, threads=4)
+    threading.Thread(target=server.run, daemon=True).start()
+    state(app).batcher.max_requests = 0  # every analysis slot taken
+    connection = http.client.HTTPConnection("127.0.0.1", server.effective_port, timeout=30)
+    body = json.dumps({"documents": [{"id": "1", "text": "Pesanan saya lambat."}]})
+    answers, first_socket = [], None
+    try:
+        for _ in range(2):
+            connection.request("POST", "/v1/analyze", body, {"Content-Type": "application/json"})
+            reused = connection.sock is first_socket
+            first_socket = first_socket or connection.sock
+            response = connection.getresponse()
+            assert json.loads(response.read())["error"]["code"] == "Overloaded"
+            assert response.getheader("Retry-After")
+            answers.append((response.status, response.getheader("Connection"), reused))
+    finally:
+        connection.close()
+        server.close()
+    return answers
+
+
+@pytest.mark.models
+def test_a_refusal_closes_the_connection_only_when_processes_share_the_socket(own_app, settings):
+    """With several processes a refused client must be able to land on another one; alone,
+    its keep-alive connection is kept."""
+    shared = replace(settings, web_processes=2)
+    assert _refused_twice(own_app(web_processes=2), shared) == [(429, "close", False)] * 2
+    assert _refused_twice(own_app(), settings) == [(429, None, False), (429, None, True)]

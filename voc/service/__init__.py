@@ -81,7 +81,9 @@ def create_app(
         model_work=ModelWork(),
     )
     app.extensions[EXTENSION].models.start()
-    app.wsgi_app = FastPaths(app.wsgi_app, batcher, app_metrics)
+    app.wsgi_app = FastPaths(
+        app.wsgi_app, batcher, app_metrics, close_refused=settings.web_processes > 1
+    )
     errors.init_app(app)
     headers.init_app(app)
     app.register_blueprint(analyze.bp)

@@ -6,6 +6,13 @@ interpreter with the analysis threads, so what an answer costs in Python is what
 no key and no database: this WSGI layer answers them from the path, the method and the
 batcher's counters, with the body and headers of the Flask answers they replace, and counts
 them in the same metrics. Everything else goes on to Flask.
+
+With several web processes on one socket (`voc serve --processes N`), a keep-alive connection
+stays with the process that accepted it, and that process has only its share of the admission
+bound: a client refused there would be refused again on the same connection while another
+process has room. So the 429 then closes the connection, and the client's next request is
+accepted by whichever process takes it first. A WSGI application may not send `Connection`;
+an answer without `Content-Length` is one waitress closes after sending (HTTP/1.1, chunked).
 """
 
 from __future__ import annotations
@@ -36,10 +43,14 @@ HEALTHY = _json({"status": "ok"})
 class FastPaths:
     """WSGI middleware in front of the Flask app (`app.wsgi_app`)."""
 
-    def __init__(self, app: Wsgi, batcher: Batcher, metrics: Metrics) -> None:
+    def __init__(
+        self, app: Wsgi, batcher: Batcher, metrics: Metrics, *, close_refused: bool = False
+    ) -> None:
         self.app = app
         self.batcher = batcher
         self.metrics = metrics
+        self.close_refused = close_refused
+        """Close the connection after a 429 (several web processes share the socket)."""
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]):
         started = time.perf_counter()
@@ -59,6 +70,7 @@ class FastPaths:
                     "429 Too Many Requests",
                     _json({"error": error}),
                     [("Retry-After", RETRY_AFTER_SECONDS)],
+                    close=self.close_refused,
                 )
         return self.app(environ, start_response)
 
@@ -71,10 +83,12 @@ class FastPaths:
         status: str,
         body: bytes,
         headers: list[tuple[str, str]] | None = None,
-    ) -> list[bytes]:
-        start_response(
-            status, [*JSON_HEADERS, ("Content-Length", str(len(body))), *(headers or [])]
-        )
+        *,
+        close: bool = False,
+    ) -> Iterable[bytes]:
+        length = [] if close else [("Content-Length", str(len(body)))]
+        start_response(status, [*JSON_HEADERS, *length, *(headers or [])])
         self.metrics.requests.labels(path, method, status[:3]).inc()
         self.metrics.latency.labels(path).observe(time.perf_counter() - started)
-        return [body]
+        # an iterator has no length, from which waitress would infer one (and keep the connection)
+        return iter([body]) if close else [body]
