@@ -127,7 +127,14 @@ def test_two_processes_answer_on_one_port_and_stop_together(two_processes):
     )
     assert status == 200
     assert [d["sentiment"]["label"] for d in answer["documents"]] == ["negative", "negative"]
-    assert all(_get(port, "/healthz")[0] == 200 for _ in range(20))
+    assert all(_get(port, "/healthz")[0] == 200 for _ in range(40))
+    # whichever process answers the scrape counts the health checks of both
+    for _ in range(6):
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as answer:
+            scraped = answer.read().decode()
+        assert 'voc_http_requests_total{endpoint="/healthz",method="GET",status="200"} 40.0' in (
+            scraped
+        )
     parent.send_signal(signal.SIGTERM)
     assert parent.wait(timeout=60) == 0
     assert not any(_alive(pid) for pid in pids)

@@ -1,7 +1,13 @@
-"""Prometheus metrics, one registry per app (so several apps in one process do not clash)."""
+"""Prometheus metrics, one registry per app (so several apps in one process do not clash).
+
+Under `voc serve --processes N` each process counts in files of a shared directory
+(prometheus_client's multiprocess mode, `MULTIPROCESS_DIR`, set by `voc.service.processes`)
+and a scrape answers the sum over every process.
+"""
 
 from __future__ import annotations
 
+import os
 import time
 
 from flask import Flask, Response, g, request
@@ -12,6 +18,10 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.multiprocess import MultiProcessCollector
+
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+"""Read by prometheus_client when it is imported: set before the process starts."""
 
 
 class Metrics:
@@ -41,7 +51,11 @@ class Metrics:
         )
 
     def render(self) -> Response:
-        return Response(generate_latest(self.registry), mimetype=CONTENT_TYPE_LATEST)
+        registry = self.registry
+        if os.environ.get(MULTIPROCESS_DIR):
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)
+        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
 
 
 def init_app(app: Flask) -> Metrics:

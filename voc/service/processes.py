@@ -12,6 +12,11 @@ child takes its share of the encoder threads and of the admission bounds, so the
 a whole admits what one process would. The parent only supervises: a signal stops every
 child, and when one child exits the others are stopped too, so that whatever restarts the
 service finds it down, never half up.
+
+`GET /metrics` must count the whole service, whichever process answers: the children run
+prometheus_client's multiprocess mode (`PROMETHEUS_MULTIPROC_DIR`, a fresh directory of the
+parent's, removed when it stops), each writing its counters to files there, and every
+scrape sums them (`voc.service.metrics`).
 """
 
 from __future__ import annotations
@@ -22,9 +27,11 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from dataclasses import replace
 
 from voc.config import Settings
+from voc.service.metrics import MULTIPROCESS_DIR
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +63,14 @@ def serve_processes(host: str, port: int, processes: int, threads: int | None) -
     """Run `processes` children of `voc serve` on one socket until a signal stops them (0) or
     one exits (its status: the others are stopped, and the service is down as a whole)."""
     sock = listening_socket(host, port)
+    with tempfile.TemporaryDirectory(prefix="voc-metrics-") as metrics_dir:
+        env = {**os.environ, MULTIPROCESS_DIR: metrics_dir}
+        return _supervise(sock, host, processes, threads, env)
+
+
+def _supervise(
+    sock: socket.socket, host: str, processes: int, threads: int | None, env: dict[str, str]
+) -> int:
     command = [
         sys.executable,
         "-m",
@@ -69,7 +84,9 @@ def serve_processes(host: str, port: int, processes: int, threads: int | None) -
         str(sock.fileno()),
         *(["--threads", str(threads)] if threads else []),
     ]
-    children = [subprocess.Popen(command, pass_fds=(sock.fileno(),)) for _ in range(processes)]
+    children = [
+        subprocess.Popen(command, pass_fds=(sock.fileno(),), env=env) for _ in range(processes)
+    ]
     log.info(
         "serve.processes",
         extra={"port": sock.getsockname()[1], "pids": [c.pid for c in children]},
