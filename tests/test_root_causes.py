@@ -283,6 +283,23 @@ def test_a_text_of_several_clauses_gets_a_cause_only_where_it_supports_it_whole(
     assert Abstention(0.5, 0.5).supported([0.1, 0.1], 9).tolist() == [True, True]  # not asked
 
 
+def test_a_rule_reading_the_whole_text_takes_its_labels_from_it_and_evidence_from_clauses():
+    """A trained head is fitted on whole texts; its rule may let the whole text alone decide."""
+    taxonomy = inline_taxonomy("shop", {"late": "Late delivery", "billing": "Billing error"})
+    clauses = (Segment(0, 16, "Colis en retard."), Segment(17, 34, "Débité deux fois."))
+    proba = np.array([[0.9, 0.1], [0.6, 0.2]])  # the clauses say "late" only
+    whole = np.array([0.3, 0.7])  # read whole, the text is about billing
+    rule = Abstention(None, 0.5, whole_text_fires=True, clauses_fire=False)
+    found = tag_root_causes(
+        taxonomy, clauses, proba, np.full((2, 3), 1 / 3), np.array([True, True]), whole, rule=rule
+    )
+    # the evidence is the complaint clause closest to the label, even if the clauses disagree
+    assert [(c.id, c.score, c.evidence) for c in found] == [("billing", 0.7, clauses[1:])]
+    assert not rule.on_clauses(proba, whole).any()
+    with pytest.raises(ValueError, match="clauses or the whole text"):
+        Abstention(None, 0.5, clauses_fire=False)
+
+
 def test_a_cause_clear_only_in_the_whole_text_is_found_on_its_closest_complaint():
     taxonomy = inline_taxonomy("cafe", {"service": "Slow service", "price": "Price"})
     clauses = (

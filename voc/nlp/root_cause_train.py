@@ -206,12 +206,16 @@ class DocumentsProba:
 
 def document_tags(proba: DocumentsProba, sizes: list[int], rule: Abstention) -> np.ndarray:
     """Per document (`sizes` consecutive clause rows), the labels `rule` fires on any of its
-    clauses and the document supports (`Abstention.supported`), as the Analyzer tags them."""
+    clauses and the document supports (`Abstention.supported`) and those its whole text
+    fires, as the Analyzer tags them (`Abstention.on_clauses`, `from_whole_text`)."""
+    whole = rule.from_whole_text(proba.texts)
+    if not rule.clauses_fire:
+        return whole.astype(np.int8)
     fired = rule.fires(proba.clauses)
     bounds = np.cumsum([0, *sizes])
     any_clause = np.stack([fired[a:b].any(axis=0) for a, b in pairwise(bounds)])
     supported = any_clause & rule.supported(proba.texts, np.asarray(sizes))
-    return (supported | rule.from_whole_text(proba.texts)).astype(np.int8)
+    return (supported | whole).astype(np.int8)
 
 
 def dev_proba(
@@ -293,7 +297,7 @@ def baseline_scores(
 @dataclass
 class Heads:
     """One dataset's few-shot and trained heads, fitted once, as their clause probabilities on
-    the dev split with what scoring them needs: `head_margin_scores` scans their margins and
+    the dev split with what scoring them needs: `head_rule_scores` scans their rules and
     `score_split` scores them with the chosen ones. The heads read only the calibration's
     centre, background and head constants, which fitting zero-shot leaves as they are."""
 
@@ -491,37 +495,56 @@ def versioned(calibration: Calibration) -> Calibration:
 HEAD_MARGINS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, None)
 """Logit margins tried for the few-shot and trained heads' rank-and-abstain rule (None: the
 plain threshold)."""
+HeadRule = tuple[bool, float | None]
+"""(whether clauses fire labels, logit margin) of a few-shot or trained head."""
+HEAD_RULES: tuple[HeadRule, ...] = (
+    *((True, margin) for margin in HEAD_MARGINS),
+    *((False, margin) for margin in HEAD_MARGINS),
+)
+"""Rules tried for the heads: labels from the clauses (with the whole text's support and what
+it fires), or from the whole text alone (`Abstention.clauses_fire` False), each margin."""
+THRESHOLD_ON_CLAUSES: HeadRule = (True, None)
+"""The heads' rule before rank-and-abstain, a column of the leave-one-dataset-out table."""
 HEAD_MODES = ("few-shot", "trained")
 
 
-def head_margin_scores(heads: Heads, args: RootCauseTrainingArgs) -> dict[str, list[float]]:
-    """Per head mode, micro-F1 on a dataset's dev split with each of `HEAD_MARGINS`."""
+def head_rule_scores(heads: Heads, args: RootCauseTrainingArgs) -> dict[str, list[float]]:
+    """Per head mode, micro-F1 on a dataset's dev split with each of `HEAD_RULES`."""
     return {
         mode: [
             f1_scores(
                 heads.targets,
-                document_tags(heads.proba[mode], heads.sizes, head_rule(m, args)),
+                document_tags(heads.proba[mode], heads.sizes, head_rule(rule, args)),
             )["micro_f1"]
-            for m in HEAD_MARGINS
+            for rule in HEAD_RULES
         ]
         for mode in HEAD_MODES
     }
 
 
-def head_rule(margin: float | None, args: RootCauseTrainingArgs) -> Abstention:
-    """A few-shot or trained head's rule with `margin`, asking the whole text's support."""
+def head_rule(rule: HeadRule, args: RootCauseTrainingArgs) -> Abstention:
+    """A few-shot or trained head's `Abstention`: from its clauses, asking the whole text's
+    support, or from the whole text alone, with the rule's margin."""
+    clauses_fire, margin = rule
     return Abstention(
         margin,
         args.threshold,
         args.support_from_clauses,
         args.support_margin,
-        args.whole_text_fires,
+        args.whole_text_fires or not clauses_fire,
+        clauses_fire,
     )
 
 
-def best_margin(scores: list[list[float]]) -> float | None:
-    """The margin of best micro-F1 averaged over datasets (rows of `head_margin_scores`)."""
-    return HEAD_MARGINS[int(np.argmax(np.mean(scores, axis=0)))]
+def best_rule(scores: list[list[float]]) -> HeadRule:
+    """The rule of best micro-F1 averaged over datasets (rows of `head_rule_scores`)."""
+    return HEAD_RULES[int(np.argmax(np.mean(scores, axis=0)))]
+
+
+def rule_text(rule: Abstention) -> str:
+    """How a head's rule reads, for its card."""
+    margin = "the plain threshold" if rule.margin is None else f"margin {rule.margin} logits"
+    return f"{'clauses' if rule.clauses_fire else 'whole text'}, {margin}"
 
 
 def fit_zero_shot(
@@ -592,13 +615,13 @@ def calibrate_and_evaluate(
     relevant = replace(unit, relevance=fit_relevance(zero_shot, l2=args.relevance_l2))
     fit = fit_zero_shot([zero_shot_scores(d, relevant) for d in zero_shot])
     fitted = [fit_heads(split, vectors, unit, args) for split in splits]
-    heads = [head_margin_scores(h, args) for h in fitted]
-    margins = {mode: best_margin([h[mode] for h in heads]) for mode in HEAD_MODES}
+    heads = [head_rule_scores(h, args) for h in fitted]
+    rules = {mode: best_rule([h[mode] for h in heads]) for mode in HEAD_MODES}
     calibration = versioned(
         replace(
             fit.apply(relevant),
-            few_shot=head_rule(margins["few-shot"], args),
-            trained=head_rule(margins["trained"], args),
+            few_shot=head_rule(rules["few-shot"], args),
+            trained=head_rule(rules["trained"], args),
         )
     )
     metrics = {
@@ -648,8 +671,8 @@ def leave_one_dataset_out(
     the plain threshold (margin None, the rule before rank-and-abstain), rank-and-abstain on
     the prompts themselves, and rank-and-abstain through a relevance map learned on the other
     datasets (the served rule). The few-shot and trained heads with their margins chosen on
-    the other datasets' dev splits (`heads`: each dataset's `head_margin_scores`), and with
-    the plain threshold, the rule before it."""
+    the other datasets' dev splits (`heads`: each dataset's `head_rule_scores`), and with
+    the plain threshold on clauses, the rule before it."""
     report = {}
     prompts = [zero_shot_scores(d, unit) for d in zero_shot]  # the same in every fold
     for n, split in enumerate(splits):
@@ -671,9 +694,15 @@ def leave_one_dataset_out(
                 "floor": round(fit.floor, 4),
             }
         for mode in HEAD_MODES:
-            margin = best_margin([heads[k][mode] for k in others])
-            row[mode] = {"micro_f1": heads[n][mode][HEAD_MARGINS.index(margin)], "margin": margin}
-            row[f"{mode}, threshold"] = {"micro_f1": heads[n][mode][HEAD_MARGINS.index(None)]}
+            rule = best_rule([heads[k][mode] for k in others])
+            row[mode] = {
+                "micro_f1": heads[n][mode][HEAD_RULES.index(rule)],
+                "margin": rule[1],
+                "clauses_fire": rule[0],
+            }
+            row[f"{mode}, threshold"] = {
+                "micro_f1": heads[n][mode][HEAD_RULES.index(THRESHOLD_ON_CLAUSES)]
+            }
         report[split.dataset.name] = row
     return report
 
@@ -724,7 +753,9 @@ def _write_card(
                 for mode in HEAD_MODES
                 for cell in (
                     f"{r[f'{mode}, threshold']['micro_f1']:.3f}",
-                    f"{r[mode]['micro_f1']:.3f} ({r[mode]['margin']})",
+                    f"{r[mode]['micro_f1']:.3f} ("
+                    + ("" if r[mode].get("clauses_fire", True) else "whole text, ")
+                    + f"{r[mode]['margin']})",
                     f"{metrics[name][BASELINES[mode]]['micro_f1']:.3f}",
                 )
             ),
@@ -732,7 +763,7 @@ def _write_card(
         for name, r in lodo.items()
     ]
     margin = "none" if fit.margin is None else f"{fit.margin}"
-    head_margins = {mode: calibration.abstention(mode).margin for mode in HEAD_MODES}
+    head_rules = {mode: rule_text(calibration.abstention(mode)) for mode in HEAD_MODES}
     write_card(
         out_dir / "CARD.md",
         title=f"Root-cause and touchpoint tagger ({calibration.version})",
@@ -753,15 +784,16 @@ def _write_card(
             f"(C={args.few_shot_c}, classes balanced) on the examples plus the prompts, fitted "
             "when a taxonomy is first used and cached per id@version. Trained: the same head "
             f"on up to {args.max_train} train texts (C={args.trained_c}). Few-shot and trained "
-            f"tags reach probability {args.threshold} and rank: within "
-            f"{head_margins['few-shot']} (few-shot) and {head_margins['trained']} (trained) "
-            "logits of the clause's best label, the margins of best mean micro-F1 over the dev "
-            "splits below.\n\n"
+            f"tags reach probability {args.threshold} and rank (a label fires within the "
+            "margin of the best label of the clause, or of the whole text where the whole text "
+            "alone decides): few-shot "
+            f"{head_rules['few-shot']}, trained {head_rules['trained']}, the rules of best mean "
+            "micro-F1 over the dev splits below.\n\n"
             "Measured per dataset on its dev split, with a taxonomy built from the dataset's own "
             f"categories (few-shot: {args.max_examples} random train examples drawn for each, "
             "each drawn example listed under all of its categories, at most "
             f"{Limits().max_examples_per_item} per label as in a taxonomy sent to the API). "
-            "A document's labels are the labels its clauses fire and, few-shot and trained, in "
+            "A document's labels, where clauses fire, are the labels its clauses fire and, in "
             f"a document of {args.support_from_clauses} clauses or more, its whole text "
             "supports (the text's own vector gives the label the floor or ranks it within "
             f"{args.support_margin} logits of its best label)"
@@ -797,7 +829,8 @@ def _write_card(
                 "and with rank-and-abstain through the relevance map learned on those other "
                 "datasets (the served rule; cosine margin / floor chosen without the "
                 "dataset). The few-shot and trained heads with the plain "
-                "threshold, and ranking and abstaining with the logit margin chosen on the "
+                "threshold on clauses, and ranking and abstaining with the rule (clauses or the "
+                "whole text alone, logit margin) chosen on the "
                 "other datasets' dev splits (the trained head itself learns the dataset's "
                 "train split); the baselines fit nothing on other datasets, so their columns "
                 "are their dev scores.\n\n"
@@ -852,7 +885,7 @@ def baseline_reading(metrics: dict, lodo: dict) -> str:
             for name, r in lodo.items()
         ]
         sentences.append(
-            f"{mode.capitalize()} with its margin chosen without the dataset beats its "
+            f"{mode.capitalize()} with its rule chosen without the dataset beats its "
             f"baseline on {sum(d > 0 for d in delta)} of {len(lodo)} (mean difference "
             f"{np.mean(delta):+.3f})."
         )
@@ -868,9 +901,10 @@ def baseline_reading(metrics: dict, lodo: dict) -> str:
         )
     sentences.append(
         "Two differences, by construction, likely explain the losses: the gold labels are "
-        "given for whole texts, where voc tags each clause and reads the whole text only as "
-        "a check on long ones and for the labels it fires (a clause of a short review can "
-        "fire a label its text does not carry); and voc's few-shot head reads at most "
+        "given for whole texts, where a head whose clauses fire tags each clause and reads "
+        "the whole text only as a check on long ones and for the labels it fires (a clause "
+        "of a short review can fire a label its text does not carry); and voc's few-shot "
+        "head reads at most "
         f"{Limits().max_examples_per_item} examples per label (a taxonomy's limit), where the "
         "baseline learns from every drawn document, and a review carrying several categories "
         "adds to each. What voc adds is evidence: which clause a tag comes from."
