@@ -27,6 +27,10 @@ def test_each_process_takes_its_share_of_threads_and_admission():
     share = process_share(settings)
     assert (share.threads, share.max_queued_documents) == (2, 200)
     assert analysis_slots(16, 2) == 7 and analysis_slots(16) == 14 and analysis_slots(3, 4) == 1
+    # shares are rounded up: together the processes never admit less than one would
+    assert analysis_slots(16, 3) == 5
+    thirds = process_share(Settings(max_queued_documents=2000, web_processes=3))
+    assert thirds.max_queued_documents == 667
     assert process_share(Settings(threads=1, web_processes=3)).threads == 1
     one = process_share(Settings(threads=0))  # one per core, as before
     assert one.threads == (os.cpu_count() or 1) and one.max_queued_documents == 400

@@ -47,7 +47,7 @@ def process_share(settings: Settings) -> Settings:
     return replace(
         settings,
         threads=max(1, threads // processes),
-        max_queued_documents=max(1, settings.max_queued_documents // processes),
+        max_queued_documents=-(-settings.max_queued_documents // processes),  # rounded up
     )
 
 

@@ -27,8 +27,10 @@ RESERVED_THREADS = 2
 
 def analysis_slots(threads: int, processes: int = 1) -> int:
     """How many `POST /v1/analyze` requests may wait on the encoder at once in one of
-    `processes` web processes (together they admit what one process would)."""
-    return max(1, (threads - RESERVED_THREADS) // processes)
+    `processes` web processes: together they admit what one process would, each share
+    rounded up (3 processes of 14 slots get 5 each; rounded down, 12 in all refused
+    requests below the service's capacity)."""
+    return max(1, -(-(threads - RESERVED_THREADS) // processes))
 
 
 def freeze_startup_objects() -> None:
