@@ -8,9 +8,9 @@ so a cheap answer is never queued behind another process's work.
 The parent binds the socket once and starts N children (`voc serve --listen-fd`), which
 inherit it and accept on it, each with its own models, batcher and background workers (jobs
 and alerts are claimed in the database, so several workers never take the same one). Each
-child takes its share of the encoder threads and of the admission bounds, so the service as
-a whole admits what one process would. The parent only supervises: a signal stops every
-child, and when one child exits the others are stopped too, so that whatever restarts the
+child takes its share of the encoder threads and of the admission bounds (rounded up), so the
+service as a whole admits what one process would. The parent only supervises: a signal stops
+every child, and when one child exits the others are stopped too, so that whatever restarts the
 service finds it down, never half up.
 
 `GET /metrics` must count the whole service, whichever process answers: the children run

@@ -27,9 +27,9 @@ RESERVED_THREADS = 2
 
 def analysis_slots(threads: int, processes: int = 1) -> int:
     """How many `POST /v1/analyze` requests may wait on the encoder at once in one of
-    `processes` web processes: together they admit what one process would, each share
-    rounded up (3 processes of 14 slots get 5 each; rounded down, 12 in all refused
-    requests below the service's capacity)."""
+    `processes` web processes. Each share is rounded up, so together they admit what one
+    process would, or a few more (3 processes of 14 slots get 5 each; rounded down, 12 in
+    all refused requests below the service's capacity)."""
     return max(1, -(-(threads - RESERVED_THREADS) // processes))
 
 
