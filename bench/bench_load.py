@@ -13,7 +13,8 @@ Starts `voc serve` on a loopback port (a subprocess with its own temporary datab
     2x the baseline p99 (target < 5 s).
 
 Loopback only; every loop is bounded in time or count. Run:
-`.venv/bin/python bench/bench_load.py` (`--seconds`, `--threads`, `--docs` to vary it).
+`.venv/bin/python bench/bench_load.py` (`--processes`, `--seconds`, `--threads`, `--docs` to vary
+it; `--processes 2` or `3` runs `voc serve --processes N`).
 """
 
 from __future__ import annotations
