@@ -754,7 +754,7 @@ def _write_card(
                 for cell in (
                     f"{r[f'{mode}, threshold']['micro_f1']:.3f}",
                     f"{r[mode]['micro_f1']:.3f} ("
-                    + ("" if r[mode].get("clauses_fire", True) else "whole text, ")
+                    + ("" if r[mode]["clauses_fire"] else "whole text, ")
                     + f"{r[mode]['margin']})",
                     f"{metrics[name][BASELINES[mode]]['micro_f1']:.3f}",
                 )

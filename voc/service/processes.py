@@ -22,6 +22,7 @@ scrape sums them (`voc.service.metrics`).
 from __future__ import annotations
 
 import logging
+import math
 import os
 import signal
 import socket
@@ -41,13 +42,13 @@ STOP_TIMEOUT_S = 30
 
 def process_share(settings: Settings) -> Settings:
     """The settings of one of `settings.web_processes` web processes: its share of the encoder
-    threads (0 meant one per core) and of the documents admitted at once."""
+    threads (0 meant one per core) and, rounded up, of the documents admitted at once."""
     processes = settings.web_processes
     threads = settings.threads or os.cpu_count() or 1
     return replace(
         settings,
         threads=max(1, threads // processes),
-        max_queued_documents=-(-settings.max_queued_documents // processes),  # rounded up
+        max_queued_documents=math.ceil(settings.max_queued_documents / processes),
     )
 
 

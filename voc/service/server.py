@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import json
+import math
 import socket
 
 from flask import Flask
@@ -30,7 +31,7 @@ def analysis_slots(threads: int, processes: int = 1) -> int:
     `processes` web processes. Each share is rounded up, so together they admit what one
     process would, or a few more (3 processes of 14 slots get 5 each; rounded down, 12 in
     all refused requests below the service's capacity)."""
-    return max(1, -(-(threads - RESERVED_THREADS) // processes))
+    return max(1, math.ceil((threads - RESERVED_THREADS) / processes))
 
 
 def freeze_startup_objects() -> None:
